@@ -1,0 +1,74 @@
+"""Reading HR import files (CSV or JSON) into raw records; validation happens in the domain."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+from ess.domain.errors import InvalidInput
+from ess.domain.hr.importing import SourceRecord
+
+
+def read_hr_file(path: Path) -> list[SourceRecord]:
+    """CSV (UTF-8, with or without BOM, comma or semicolon) or JSON (an array of objects, or {"employees": [...]})."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InvalidInput(f"Cannot read {path}: {exc.strerror}") from exc
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"{path} is not UTF-8 text (byte {exc.start})") from exc
+    if path.suffix.lower() == ".json" or text.lstrip().startswith(("[", "{")):
+        return _read_json(text)
+    return _read_csv(text)
+
+
+def _read_csv(text: str) -> list[SourceRecord]:
+    first_line = text.split("\n", 1)[0]
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    if not reader.fieldnames:
+        raise InvalidInput("The file is empty: expected a header line with column names.")
+    records: list[SourceRecord] = []
+    try:
+        for row in reader:
+            if None in row:
+                raise InvalidInput(f"line {reader.line_num}: more values than columns")
+            values = {(k or "").strip(): (v or "") for k, v in row.items()}
+            if not any(values.values()):
+                continue  # blank line
+            records.append(SourceRecord(position=reader.line_num, values=values))
+    except csv.Error as exc:
+        raise InvalidInput(f"line {reader.line_num}: {exc}") from exc
+    return records
+
+
+def _read_json(text: str) -> list[SourceRecord]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"line {exc.lineno}: not valid JSON ({exc.msg})") from exc
+    if isinstance(data, dict):
+        data = data.get("employees")
+    if not isinstance(data, list):
+        raise InvalidInput('Expected a JSON array of employee objects (or {"employees": [...]}).')
+    records: list[SourceRecord] = []
+    for index, item in enumerate(data, start=1):
+        if not isinstance(item, dict):
+            raise InvalidInput(f"record {index}: expected an object")
+        values = {str(k): _as_text(v, "|" if k == "work_pattern" else ";") for k, v in item.items()}
+        records.append(SourceRecord(position=index, values=values))
+    return records
+
+
+def _as_text(value: object, separator: str) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return separator.join(str(v) for v in value)
+    return str(value)

@@ -1,0 +1,66 @@
+"""The SQL unit of work: one session, one transaction, rolled back unless commit() is called."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from ess.adapters.sql.repositories import SqlApiTokenRepository, SqlAuditLog, SqlEmployeeRepository
+from ess.domain.errors import ServiceUnavailable
+from ess.domain.ports import ApiTokenRepository, AuditLog, Clock, EmployeeRepository
+
+
+class SqlUnitOfWork:
+    """Reusable: each `async with` opens a fresh session."""
+
+    employees: EmployeeRepository
+    audit: AuditLog
+    tokens: ApiTokenRepository
+
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+        self._factory = session_factory
+        self._clock = clock
+        self._session: AsyncSession | None = None
+
+    async def __aenter__(self) -> Self:
+        if self._session is not None:
+            raise RuntimeError("this unit of work is already open")
+        self._session = self._factory()
+        self.employees = SqlEmployeeRepository(self._session, self._clock.now())
+        self.audit = SqlAuditLog(self._session)
+        self.tokens = SqlApiTokenRepository(self._session)
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        session, self._session = self._session, None
+        if session is None:
+            return
+        try:
+            await session.rollback()  # a no-op after commit(); undoes everything otherwise
+        finally:
+            await session.close()
+
+    @property
+    def session(self) -> AsyncSession:
+        if self._session is None:
+            raise RuntimeError("the unit of work is not open")
+        return self._session
+
+    async def commit(self) -> None:
+        await self.session.commit()
+
+    async def rollback(self) -> None:
+        await self.session.rollback()
+
+    async def ping(self) -> None:
+        try:
+            async with self._factory() as session:
+                await session.execute(text("SELECT 1"))
+        except (SQLAlchemyError, OSError) as exc:
+            raise ServiceUnavailable("The database is not reachable.") from exc

@@ -1,0 +1,102 @@
+"""The application factory: routers, middleware, templates, OpenAPI and the lifespan of the adapters."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Final
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from litestar import Litestar
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import State
+from litestar.middleware.base import DefineMiddleware
+from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from ess import __version__
+from ess.bootstrap import Container, build_container
+from ess.routes.api.auth import AuthApiController
+from ess.routes.api.me import MeApiController
+from ess.routes.errors import EXCEPTION_HANDLERS
+from ess.routes.health import HealthController
+from ess.routes.middleware import API_PREFIX, IdentityMiddleware, SecurityHeadersMiddleware
+from ess.routes.pages.auth import AuthPagesController
+from ess.routes.pages.home import HomePagesController
+from ess.settings import Settings, load_settings
+
+PACKAGE_DIR: Final = Path(__file__).resolve().parent
+
+
+def _template_engine() -> JinjaTemplateEngine:
+    environment = Environment(
+        loader=FileSystemLoader(PACKAGE_DIR / "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+    )
+    return JinjaTemplateEngine.from_environment(environment)
+
+
+def create_app(settings: Settings | None = None, *, container: Container | None = None) -> Litestar:
+    """Build the ASGI app. Settings are loaded here once and passed down; nothing is built at import time."""
+    settings = settings or load_settings()
+    container = container or build_container(settings)
+    services = container.services
+
+    @asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await container.close()
+
+    csrf = CSRFConfig(
+        secret=settings.secret_key.reveal(),
+        cookie_name="ess_csrf",
+        cookie_secure=settings.server.served_over_tls,
+        cookie_httponly=True,
+        cookie_samesite="strict",
+        # The API authenticates by bearer token only (never by cookie), so cross-site requests cannot ride on it.
+        exclude=[f"^{API_PREFIX}", "^/health/"],
+    )
+    openapi = OpenAPIConfig(
+        title="ESS - Employee Self-Service API",
+        version=__version__,
+        path="/schema",
+        render_plugins=[JsonRenderPlugin()],
+        components=Components(
+            security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="opaque token")}
+        ),
+        security=[{"bearer": []}],
+    )
+    logging.getLogger("ess").setLevel(logging.INFO)
+    return Litestar(
+        route_handlers=[
+            HealthController,
+            AuthApiController,
+            MeApiController,
+            AuthPagesController,
+            HomePagesController,
+            create_static_files_router(path="/static", directories=[PACKAGE_DIR / "static"], include_in_schema=False),
+        ],
+        middleware=[
+            DefineMiddleware(SecurityHeadersMiddleware, hsts=settings.server.served_over_tls),
+            DefineMiddleware(IdentityMiddleware, services=services),
+        ],
+        csrf_config=csrf,
+        template_config=TemplateConfig(instance=_template_engine()),
+        openapi_config=openapi,
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=[lifespan],
+        state=State({"services": services}),
+        debug=False,
+    )

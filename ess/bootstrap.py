@@ -1,0 +1,97 @@
+"""The composition root: builds every adapter from the settings and hands them to the edge as `Services`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from litestar.stores.base import NamespacedStore, Store
+from litestar.stores.file import FileStore
+from litestar.stores.memory import MemoryStore
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from ess.adapters.clock import SystemClock
+from ess.adapters.local_directory import HashingCost, LocalDirectory
+from ess.adapters.regions import HolidaysRegions
+from ess.adapters.sql.database import create_engine, create_session_factory
+from ess.adapters.sql.unit_of_work import SqlUnitOfWork
+from ess.adapters.stores import StoreAttemptCounter, StoreSessions
+from ess.domain.auth.service import AuthPolicy
+from ess.domain.hr.model import Role
+from ess.domain.ports import Clock, UnitOfWork
+from ess.routes.deps import Services
+from ess.settings import Settings
+
+
+@dataclass
+class Container:
+    """Everything built from the settings, plus what must be closed at shutdown."""
+
+    services: Services
+    engine: AsyncEngine
+    store: Store
+    local_directory: LocalDirectory | None = None
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def build_store(settings: Settings) -> Store:
+    if settings.sessions.store == "memory":
+        return MemoryStore()
+    root = Path(settings.sessions.path)
+    # FileStore creates only its own last directory level; namespaces live one level below the root.
+    for namespace in ("sessions", "attempts"):
+        (root / namespace).mkdir(parents=True, exist_ok=True)
+    root.chmod(0o700)  # session files are credentials-adjacent: owner only
+    return FileStore(root, create_directories=True)
+
+
+def auth_policy(settings: Settings) -> AuthPolicy:
+    security = settings.security
+    return AuthPolicy(
+        failures_per_account=security.login_failures_per_account,
+        failures_per_client=security.login_failures_per_client,
+        window=timedelta(minutes=security.login_window_minutes),
+        session_idle=timedelta(minutes=security.session_idle_minutes),
+        session_absolute=timedelta(hours=security.session_absolute_hours),
+        token_lifetime=timedelta(hours=security.api_token_hours),
+        group_roles={group: Role(role) for group, role in settings.directory.group_roles.items()},
+    )
+
+
+def _namespaced(store: Store, namespace: str) -> Store:
+    # Keys of sessions and counters never collide (different prefixes), so a flat store is fine too.
+    return store.with_namespace(namespace) if isinstance(store, NamespacedStore) else store
+
+
+def build_container(settings: Settings, *, clock: Clock | None = None, store: Store | None = None) -> Container:
+    clock = clock or SystemClock()
+    engine = create_engine(settings.database.url, echo=settings.database.echo)
+    session_factory = create_session_factory(engine)
+    store = store or build_store(settings)
+
+    local = settings.directory.local
+    directory = LocalDirectory(
+        session_factory,
+        clock,
+        hashing=HashingCost(local.hashing.memory_kib, local.hashing.time_cost, local.hashing.parallelism),
+        lockout_threshold=local.lockout_threshold,
+        lockout_duration=timedelta(minutes=local.lockout_minutes),
+    )
+
+    def new_uow() -> UnitOfWork:
+        return SqlUnitOfWork(session_factory, clock)
+
+    services = Services(
+        settings=settings,
+        clock=clock,
+        directory=directory,
+        new_uow=new_uow,
+        sessions=StoreSessions(_namespaced(store, "sessions")),
+        attempts=StoreAttemptCounter(_namespaced(store, "attempts")),
+        regions=HolidaysRegions(),
+        auth_policy=auth_policy(settings),
+    )
+    return Container(services=services, engine=engine, store=store, local_directory=directory)

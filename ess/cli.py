@@ -1,0 +1,238 @@
+"""The `ess` command: serve, database migrations, HR import, the demo company, the embedded directory."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any, Final, TypeVar
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from ess.adapters.hr_files import read_hr_file
+from ess.bootstrap import Container, build_container
+from ess.domain.errors import DomainError
+from ess.domain.hr.service import ImportEmployees, ImportRejected, ImportResult, import_employees
+from ess.settings import Settings, SettingsError, load_settings
+
+PROJECT_DIR: Final = Path(__file__).resolve().parent.parent
+DEMO_COMPANY: Final = Path(__file__).resolve().parent / "demo" / "company.csv"
+DEMO_PASSWORD: Final = "demo-passwort-2026"  # noqa: S105 - the documented password of the fictional demo company
+T = TypeVar("T")
+
+err = Console(stderr=True)
+
+
+def _settings(ctx: click.Context) -> Settings:
+    settings = ctx.obj
+    assert isinstance(settings, Settings)
+    return settings
+
+
+def _run(factory: Callable[[Container], Coroutine[Any, Any, T]], settings: Settings) -> T:
+    async def main() -> T:
+        container = build_container(settings)
+        try:
+            return await factory(container)
+        finally:
+            await container.close()
+
+    return asyncio.run(main())
+
+
+@click.group()
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), help="TOML settings file.")
+@click.pass_context
+def main(ctx: click.Context, config_file: Path | None) -> None:
+    """ESS - Employee Self-Service."""
+    try:
+        ctx.obj = load_settings(config_file)
+    except SettingsError as exc:
+        err.print(f"[red]{exc}[/red]", highlight=False)
+        sys.exit(2)
+
+
+@main.command()
+@click.option("--host", help="Overrides server.host / ESS_HOST.")
+@click.option("--port", type=int, help="Overrides server.port / ESS_PORT.")
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
+    """Serve the web pages and the API."""
+    import uvicorn  # noqa: PLC0415 - only the serve command needs the server
+
+    from ess.app import create_app  # noqa: PLC0415 - keeps the other commands light
+
+    settings = _settings(ctx)
+    app = create_app(settings)
+    uvicorn.run(
+        app,
+        host=host or settings.server.host,
+        port=port or settings.server.port,
+        proxy_headers=False,  # ESS decides itself which proxies to believe (server.trusted_proxies)
+        server_header=False,
+        log_level="info",
+    )
+
+
+@main.group()
+def db() -> None:
+    """Database schema migrations (Alembic)."""
+
+
+def _alembic_config(settings: Settings) -> Any:
+    from alembic.config import Config  # noqa: PLC0415
+
+    config = Config(str(PROJECT_DIR / "alembic.ini"))
+    config.set_main_option("script_location", str(PROJECT_DIR / "migrations"))
+    config.attributes["database_url"] = settings.database.url
+    return config
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+@click.pass_context
+def db_upgrade(ctx: click.Context, revision: str) -> None:
+    """Migrate the database to REVISION (default: the newest)."""
+    from alembic import command  # noqa: PLC0415
+
+    command.upgrade(_alembic_config(_settings(ctx)), revision)
+
+
+@db.command("current")
+@click.pass_context
+def db_current(ctx: click.Context) -> None:
+    """Show the database's current revision."""
+    from alembic import command  # noqa: PLC0415
+
+    command.current(_alembic_config(_settings(ctx)), verbose=False)
+
+
+@main.group()
+def hr() -> None:
+    """HR records."""
+
+
+@hr.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--actor", default="cli", show_default=True, help="Who runs the import (for the audit log).")
+@click.pass_context
+def hr_import(ctx: click.Context, file: Path, actor: str) -> None:
+    """Import employees from a CSV or JSON FILE (see docs/hr-import.md). All rows valid, or nothing changes."""
+    try:
+        result = _import_file(_settings(ctx), file, actor)
+    except ImportRejected as exc:
+        err.print(f"[red]Import rejected: {exc.message}[/red]", highlight=False)
+        label = "record" if file.suffix.lower() == ".json" else "line"
+        for error in exc.errors:
+            err.print(f"  {label} {error}", highlight=False, markup=False)
+        sys.exit(1)
+    except DomainError as exc:
+        err.print(f"[red]Import rejected: {exc.message}[/red]", highlight=False)
+        sys.exit(1)
+    click.echo(
+        f"Imported {result.total} employees from {file.name}: "
+        f"{result.created} created, {result.updated} updated, {result.unchanged} unchanged."
+    )
+
+
+def _import_file(settings: Settings, file: Path, actor: str) -> ImportResult:
+    records = read_hr_file(file)
+
+    async def run(container: Container) -> ImportResult:
+        services = container.services
+        command = ImportEmployees(records=records, source_name=file.name, actor=actor)
+        if not sys.stderr.isatty():
+            return await import_employees(
+                command, uow=services.new_uow(), clock=services.clock, regions=services.regions
+            )
+        with Progress(
+            TextColumn("Importing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=True
+        ) as progress:
+            task = progress.add_task("import", total=len(records))
+            return await import_employees(
+                command,
+                uow=services.new_uow(),
+                clock=services.clock,
+                regions=services.regions,
+                progress=lambda done: progress.update(task, completed=done),
+            )
+
+    return _run(run, settings)
+
+
+@main.group()
+def demo() -> None:
+    """The fictional demo company."""
+
+
+@demo.command("seed")
+@click.pass_context
+def demo_seed(ctx: click.Context) -> None:
+    """Import the demo company and give every demo account the password demo-passwort-2026."""
+    settings = _settings(ctx)
+    if settings.mode == "production":
+        err.print("[red]Refusing to seed demo accounts in production mode.[/red]")
+        sys.exit(2)
+    result = _import_file(settings, DEMO_COMPANY, "demo-seed")
+
+    async def provision(container: Container) -> int:
+        directory = container.local_directory
+        if directory is None:
+            raise click.ClickException("The demo accounts live in the local directory; directory.kind is not 'local'.")
+        created = 0
+        async with container.services.new_uow() as uow:
+            employees = await uow.employees.by_personnel_numbers(sorted(await uow.employees.all_personnel_numbers()))
+        existing = await directory.logins()
+        for employee in employees.values():
+            if employee.login in existing:
+                continue
+            groups = ["ess-admins"] if employee.login == "admin" else []
+            await directory.provision(
+                employee.login,
+                password=DEMO_PASSWORD,
+                email=employee.work_email,
+                display_name=employee.display_name,
+                groups=groups,
+            )
+            created += 1
+        return created
+
+    created = _run(provision, settings)
+    click.echo(f"Demo company ready: {result.total} employees, {created} new accounts (password {DEMO_PASSWORD}).")
+
+
+@main.group()
+def directory() -> None:
+    """The embedded (local) directory."""
+
+
+@directory.command("set-password")
+@click.argument("login")
+@click.option("--email", default="", help="E-mail of the account (set when the account is created).")
+@click.password_option(prompt="New password")
+@click.pass_context
+def directory_set_password(ctx: click.Context, login: str, email: str, password: str) -> None:
+    """Create a local account or set its password (local directory only)."""
+
+    async def run(container: Container) -> bool:
+        if container.local_directory is None:
+            raise click.ClickException("directory.kind is not 'local'.")
+        async with container.services.new_uow() as uow:
+            employee = await uow.employees.by_login(login)
+        return await container.local_directory.provision(
+            login,
+            password=password,
+            email=email or (employee.work_email if employee else ""),
+            display_name=employee.display_name if employee else login,
+            groups=await container.local_directory.groups(login),
+        )
+
+    created = _run(run, _settings(ctx))
+    click.echo(f"Account {login} {'created' if created else 'updated'}.")
+
+
+if __name__ == "__main__":
+    main()

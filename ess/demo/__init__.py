@@ -1,0 +1,1 @@
+"""The fictional demo company (company.csv in the HR import format)."""

@@ -1,0 +1,1 @@
+"""The pure domain: entities, rules and use cases, with outside systems behind ports."""

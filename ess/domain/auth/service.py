@@ -1,0 +1,240 @@
+"""Use cases of authentication: log in, browser sessions, API tokens, log out."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Final
+
+from ess.domain.audit import AuditEvent, Outcome
+from ess.domain.auth.model import ApiToken, Principal, SessionRecord, hash_token, new_secret_token
+from ess.domain.errors import AuthenticationFailed, DomainError, ServiceUnavailable, Throttled
+from ess.domain.hr.model import Role
+from ess.domain.ports import AttemptCounter, AuthOutcome, Clock, Directory, SessionStore, UnitOfWork
+
+MAX_LOGIN_LENGTH: Final = 256
+MAX_PASSWORD_LENGTH: Final = 1024
+# A session's last-seen time is written at most this often: every request would be a store write otherwise.
+TOUCH_INTERVAL: Final = timedelta(seconds=60)
+
+
+class PasswordChangeRequired(DomainError):
+    """The password was right but has expired or must be changed first. Only said after a correct password."""
+
+    code = "password_change_required"
+
+
+@dataclass(frozen=True, slots=True)
+class AuthPolicy:
+    failures_per_account: int = 5
+    failures_per_client: int = 30
+    window: timedelta = timedelta(minutes=15)
+    session_idle: timedelta = timedelta(minutes=30)
+    session_absolute: timedelta = timedelta(hours=10)
+    token_lifetime: timedelta = timedelta(hours=12)
+    group_roles: Mapping[str, Role] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LogIn:
+    login: str
+    password: str
+    client: str
+    channel: str = "web"
+
+
+def normalize_login(raw: str) -> str:
+    return raw.strip().lower()[:MAX_LOGIN_LENGTH]
+
+
+def _account_key(login: str) -> str:
+    # Keyed by what was typed, existing or not, so throttling behaves the same for unknown accounts.
+    return "login-account:" + hashlib.sha256(login.encode("utf-8")).hexdigest()
+
+
+def _client_key(client: str) -> str:
+    return "login-client:" + client
+
+
+async def log_in(
+    cmd: LogIn,
+    *,
+    directory: Directory,
+    uow: UnitOfWork,
+    attempts: AttemptCounter,
+    clock: Clock,
+    policy: AuthPolicy,
+) -> Principal:
+    """Check the credentials and return who logged in. Every failure looks the same to the caller."""
+    login = normalize_login(cmd.login)
+    account_key, client_key = _account_key(login), _client_key(cmd.client)
+    window = int(policy.window.total_seconds())
+
+    if (
+        await attempts.count(account_key) >= policy.failures_per_account
+        or await attempts.count(client_key) >= policy.failures_per_client
+    ):
+        await _audit(uow, clock, login, Outcome.DENIED, cmd, reason="throttled")
+        raise Throttled("Too many failed logins. Please wait a few minutes.", retry_after_seconds=window)
+
+    if not login or not cmd.password or len(cmd.password) > MAX_PASSWORD_LENGTH:
+        outcome = AuthOutcome.INVALID_CREDENTIALS  # never ask the directory with an empty password
+    else:
+        try:
+            outcome = await directory.authenticate(login, cmd.password)
+        except ServiceUnavailable:
+            await _audit(uow, clock, login, Outcome.FAILURE, cmd, reason="directory_unavailable")
+            raise
+
+    if outcome in (AuthOutcome.PASSWORD_EXPIRED, AuthOutcome.MUST_CHANGE):
+        await _audit(uow, clock, login, Outcome.DENIED, cmd, reason=outcome.value)
+        raise PasswordChangeRequired("Your password must be changed before you can log in.")
+    principal = await resolve_principal(login, directory=directory, uow=uow, clock=clock, policy=policy)
+    if outcome is not AuthOutcome.OK or principal is None:
+        await attempts.hit(account_key, window)
+        await attempts.hit(client_key, window)
+        reason = outcome.value if outcome is not AuthOutcome.OK else "no_access"
+        await _audit(uow, clock, login, Outcome.FAILURE, cmd, reason=reason)
+        raise AuthenticationFailed("The login or the password is not correct.")
+
+    await attempts.clear(account_key)
+    await _audit(uow, clock, login, Outcome.SUCCESS, cmd)
+    return principal
+
+
+async def resolve_principal(
+    login: str, *, directory: Directory, uow: UnitOfWork, clock: Clock, policy: AuthPolicy
+) -> Principal | None:
+    """The roles of an account: HR data and directory groups. None when it has no business in ESS."""
+    async with uow:
+        employee = await uow.employees.by_login(login)
+        has_reports = employee is not None and employee.id is not None and await uow.employees.has_reports(employee.id)
+    roles: set[Role] = set()
+    if employee is not None:
+        if employee.exit_date is None or employee.exit_date >= clock.today():
+            roles.add(Role.EMPLOYEE)
+            if has_reports:
+                roles.add(Role.MANAGER)
+        roles |= employee.roles
+    group_roles = policy.group_roles or {}
+    if group_roles:
+        roles |= {group_roles[g] for g in await directory.groups(login) if g in group_roles}
+    if not roles:
+        return None
+    return Principal(
+        login=login,
+        display_name=employee.display_name if employee else login,
+        roles=frozenset(roles),
+        employee_id=employee.id if employee else None,
+    )
+
+
+async def open_session(principal: Principal, *, sessions: SessionStore, clock: Clock, policy: AuthPolicy) -> str:
+    """A fresh session id for every login, so an id planted before login is worthless afterwards."""
+    now = clock.now()
+    record = SessionRecord(principal=principal, created_at=now, last_seen_at=now)
+    return await sessions.create(record, int(policy.session_idle.total_seconds()))
+
+
+async def resume_session(
+    session_id: str, *, sessions: SessionStore, clock: Clock, policy: AuthPolicy
+) -> Principal | None:
+    """The principal of a live session; None (and the session gone) after the idle or absolute timeout."""
+    record = await sessions.get(session_id)
+    if record is None:
+        return None
+    now = clock.now()
+    if now - record.created_at >= policy.session_absolute or now - record.last_seen_at >= policy.session_idle:
+        await sessions.delete(session_id)
+        return None
+    if now - record.last_seen_at >= TOUCH_INTERVAL:
+        await sessions.touch(session_id, replace(record, last_seen_at=now), int(policy.session_idle.total_seconds()))
+    return record.principal
+
+
+async def log_out(
+    session_id: str, principal: Principal, *, sessions: SessionStore, uow: UnitOfWork, clock: Clock, client: str
+) -> None:
+    await sessions.delete(session_id)
+    async with uow:
+        await uow.audit.add(
+            AuditEvent(
+                occurred_at=clock.now(),
+                actor=principal.login,
+                action="auth.logout",
+                outcome=Outcome.SUCCESS,
+                target=principal.login,
+                client_address=client,
+            )
+        )
+        await uow.commit()
+
+
+async def issue_api_token(
+    principal: Principal, *, uow: UnitOfWork, clock: Clock, policy: AuthPolicy, client: str
+) -> tuple[str, datetime]:
+    """A bearer token for API clients. Only its hash is stored; the caller sees the token once."""
+    token = new_secret_token()
+    now = clock.now()
+    expires_at = now + policy.token_lifetime
+    async with uow:
+        await uow.tokens.add(ApiToken(hash_token(token), principal.login, created_at=now, expires_at=expires_at))
+        await uow.audit.add(
+            AuditEvent(
+                occurred_at=now,
+                actor=principal.login,
+                action="auth.token_issued",
+                outcome=Outcome.SUCCESS,
+                target=principal.login,
+                client_address=client,
+                details={"expires_at": expires_at.isoformat()},
+            )
+        )
+        await uow.commit()
+    return token, expires_at
+
+
+async def principal_for_token(
+    token: str, *, uow: UnitOfWork, directory: Directory, clock: Clock, policy: AuthPolicy
+) -> Principal | None:
+    """Who holds this bearer token, with roles as of now; None for unknown, expired or revoked tokens."""
+    async with uow:
+        stored = await uow.tokens.by_hash(hash_token(token))
+    if stored is None or not stored.is_valid_at(clock.now()):
+        return None
+    return await resolve_principal(stored.login, directory=directory, uow=uow, clock=clock, policy=policy)
+
+
+async def revoke_api_token(token: str, principal: Principal, *, uow: UnitOfWork, clock: Clock, client: str) -> None:
+    now = clock.now()
+    async with uow:
+        await uow.tokens.revoke(hash_token(token), now)
+        await uow.audit.add(
+            AuditEvent(
+                occurred_at=now,
+                actor=principal.login,
+                action="auth.token_revoked",
+                outcome=Outcome.SUCCESS,
+                target=principal.login,
+                client_address=client,
+            )
+        )
+        await uow.commit()
+
+
+async def _audit(uow: UnitOfWork, clock: Clock, login: str, outcome: Outcome, cmd: LogIn, *, reason: str = "") -> None:
+    async with uow:
+        await uow.audit.add(
+            AuditEvent(
+                occurred_at=clock.now(),
+                actor=login or "(empty)",
+                action="auth.login",
+                outcome=outcome,
+                target=login,
+                client_address=cmd.client,
+                details={"channel": cmd.channel, **({"reason": reason} if reason else {})},
+            )
+        )
+        await uow.commit()

@@ -1,0 +1,306 @@
+"""The HR import format: one record per employee, validated field by field before anything is written."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Final
+
+from ess.domain.errors import InvalidInput
+from ess.domain.hr.model import (
+    ASSIGNABLE_ROLES,
+    Employee,
+    OrgUnit,
+    PostalAddress,
+    Role,
+    WorkLocation,
+    WorkPattern,
+)
+
+# The documented columns (docs/hr-import.md). Unknown columns are an error: a typo must not drop data silently.
+COLUMNS: Final = (
+    "personnel_number",
+    "login",
+    "first_name",
+    "last_name",
+    "preferred_name",
+    "birth_date",
+    "work_email",
+    "private_email",
+    "work_phone",
+    "mobile_phone",
+    "private_phone",
+    "street",
+    "postal_code",
+    "city",
+    "address_country",
+    "hire_date",
+    "exit_date",
+    "country",
+    "subdivision",
+    "days_per_week",
+    "work_pattern",
+    "annual_leave_days",
+    "manager_personnel_number",
+    "org_unit",
+    "org_unit_name",
+    "cost_center",
+    "roles",
+)
+REQUIRED: Final = (
+    "personnel_number",
+    "login",
+    "first_name",
+    "last_name",
+    "work_email",
+    "hire_date",
+    "country",
+    "subdivision",
+    "annual_leave_days",
+)
+SUPPORTED_COUNTRIES: Final = frozenset({"DE", "CH", "AT"})
+POSTAL_CODE_PATTERNS: Final = {"DE": re.compile(r"\d{5}"), "CH": re.compile(r"\d{4}"), "AT": re.compile(r"\d{4}")}
+LOGIN_PATTERN: Final = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+PERSONNEL_NUMBER_PATTERN: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,31}")
+# Deliberately simple: one @, no spaces, a dot in the domain. Full RFC 5322 is not what HR files need.
+EMAIL_PATTERN: Final = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+PHONE_PATTERN: Final = re.compile(r"\+[1-9]\d{6,14}")
+MAX_LEAVE_DAYS: Final = Decimal(60)
+MAX_TEXT: Final = 200
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRecord:
+    """One record as read from the file: its position (line or record number) and its raw text values."""
+
+    position: int
+    values: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    position: int
+    field: str
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"field '{self.field}': " if self.field else ""
+        return f"{self.position}: {where}{self.reason}"
+
+
+RegionCheck = Callable[[str, str], bool]
+
+
+def parse_records(
+    records: Iterable[SourceRecord], *, is_known_region: RegionCheck
+) -> tuple[list[Employee], list[RowError]]:
+    """Turn raw records into employees. Returns all employees and every error; callers write nothing if any error."""
+    employees: list[Employee] = []
+    errors: list[RowError] = []
+    seen_numbers: dict[str, int] = {}
+    seen_logins: dict[str, int] = {}
+    for record in records:
+        employee, row_errors = _parse_one(record, is_known_region)
+        errors.extend(row_errors)
+        if employee is None:
+            continue
+        for key, seen, label in (
+            (employee.personnel_number, seen_numbers, "personnel_number"),
+            (employee.login, seen_logins, "login"),
+        ):
+            if key in seen:
+                errors.append(RowError(record.position, label, f"'{key}' appears again (first at {seen[key]})"))
+            else:
+                seen[key] = record.position
+        employees.append(employee)
+    return employees, errors
+
+
+def check_managers(
+    employees: list[Employee], positions: Mapping[str, int], existing_numbers: Iterable[str]
+) -> list[RowError]:
+    """Every manager must exist (in the file or already in HR) and the reporting lines must not loop."""
+    errors: list[RowError] = []
+    known = set(existing_numbers) | {e.personnel_number for e in employees}
+    manager_of = {e.personnel_number: e.manager_personnel_number for e in employees}
+    for employee in employees:
+        boss = employee.manager_personnel_number
+        pos = positions[employee.personnel_number]
+        if boss is None:
+            continue
+        if boss == employee.personnel_number:
+            errors.append(RowError(pos, "manager_personnel_number", "an employee cannot be their own manager"))
+        elif boss not in known:
+            errors.append(RowError(pos, "manager_personnel_number", f"no employee with personnel number '{boss}'"))
+    for start in manager_of:
+        seen: set[str] = set()
+        current: str | None = start
+        while current is not None and current in manager_of:
+            if current in seen:
+                errors.append(
+                    RowError(positions[start], "manager_personnel_number", "the reporting line loops back to itself")
+                )
+                break
+            seen.add(current)
+            current = manager_of[current]
+    return errors
+
+
+class _Row:
+    """Field accessors that collect errors instead of stopping at the first one."""
+
+    def __init__(self, record: SourceRecord) -> None:
+        self.record = record
+        self.errors: list[RowError] = []
+
+    def error(self, name: str, reason: str) -> None:
+        self.errors.append(RowError(self.record.position, name, reason))
+
+    def text(self, name: str, *, required: bool = False) -> str:
+        value = (self.record.values.get(name) or "").strip()
+        if required and not value:
+            self.error(name, "is required")
+        if len(value) > MAX_TEXT:
+            self.error(name, f"is longer than {MAX_TEXT} characters")
+        return value
+
+    def matching(self, name: str, pattern: re.Pattern[str], hint: str, *, required: bool = False) -> str:
+        value = self.text(name, required=required)
+        if value and not pattern.fullmatch(value):
+            self.error(name, f"'{value}' is not {hint}")
+        return value
+
+    def day(self, name: str, *, required: bool = False) -> date | None:
+        value = self.text(name, required=required)
+        if not value:
+            return None
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            self.error(name, f"'{value}' is not a date in the form YYYY-MM-DD")
+            return None
+
+
+def _parse_one(record: SourceRecord, is_known_region: RegionCheck) -> tuple[Employee | None, list[RowError]]:
+    row = _Row(record)
+    unknown = sorted(set(record.values) - set(COLUMNS))
+    for name in unknown:
+        row.error(name, "is not a known column")
+
+    number = row.matching("personnel_number", PERSONNEL_NUMBER_PATTERN, "a valid personnel number", required=True)
+    login = row.matching(
+        "login", LOGIN_PATTERN, "a login of lower-case letters, digits, '.', '_' or '-'", required=True
+    )
+    first_name = row.text("first_name", required=True)
+    last_name = row.text("last_name", required=True)
+    work_email = row.matching("work_email", EMAIL_PATTERN, "an e-mail address", required=True)
+    private_email = row.matching("private_email", EMAIL_PATTERN, "an e-mail address")
+    phones = {
+        name: row.matching(name, PHONE_PATTERN, "a phone number in E.164 form (+4989...)")
+        for name in ("work_phone", "mobile_phone", "private_phone")
+    }
+    birth_date = row.day("birth_date")
+    hire_date = row.day("hire_date", required=True)
+    exit_date = row.day("exit_date")
+    if hire_date and exit_date and exit_date < hire_date:
+        row.error("exit_date", "is before hire_date")
+
+    country = row.text("country", required=True).upper()
+    subdivision = row.text("subdivision", required=True).upper()
+    if country and country not in SUPPORTED_COUNTRIES:
+        row.error("country", f"'{country}' is not supported (DE, CH or AT)")
+    elif country and subdivision and not is_known_region(country, subdivision):
+        row.error("subdivision", f"'{subdivision}' is not a subdivision of {country}")
+
+    address = PostalAddress(
+        street=row.text("street"),
+        postal_code=row.text("postal_code"),
+        city=row.text("city"),
+        country=row.text("address_country").upper(),
+    )
+    postal_rule = POSTAL_CODE_PATTERNS.get(address.country or country)
+    if address.postal_code and postal_rule and not postal_rule.fullmatch(address.postal_code):
+        row.error("postal_code", f"'{address.postal_code}' is not a postal code of {address.country or country}")
+
+    pattern = _work_pattern(row)
+    leave_days = _leave_days(row)
+
+    org_code = row.text("org_unit")
+    org_name = row.text("org_unit_name")
+    if org_name and not org_code:
+        row.error("org_unit", "is required when org_unit_name is given")
+
+    roles: set[Role] = set()
+    for raw in filter(None, (r.strip().lower() for r in row.text("roles").split(";"))):
+        if raw in {r.value for r in ASSIGNABLE_ROLES}:
+            roles.add(Role(raw))
+        else:
+            row.error("roles", f"'{raw}' is not an assignable role (hr, helpdesk, admin)")
+
+    if row.errors or hire_date is None or pattern is None or leave_days is None:
+        return None, row.errors
+    employee = Employee(
+        personnel_number=number,
+        login=login,
+        first_name=first_name,
+        last_name=last_name,
+        preferred_name=row.text("preferred_name"),
+        birth_date=birth_date,
+        work_email=work_email.lower(),
+        private_email=private_email,
+        work_phone=phones["work_phone"],
+        mobile_phone=phones["mobile_phone"],
+        private_phone=phones["private_phone"],
+        address=address,
+        hire_date=hire_date,
+        exit_date=exit_date,
+        location=WorkLocation(country=country, subdivision=subdivision),
+        work_pattern=pattern,
+        annual_leave_days=leave_days,
+        manager_personnel_number=row.text("manager_personnel_number") or None,
+        org_unit=OrgUnit(code=org_code, name=org_name or org_code) if org_code else None,
+        cost_center=row.text("cost_center"),
+        roles=frozenset(roles),
+    )
+    return employee, []
+
+
+def _work_pattern(row: _Row) -> WorkPattern | None:
+    days_text = row.text("days_per_week")
+    pattern_text = row.text("work_pattern")
+    if not days_text and not pattern_text:
+        row.error("days_per_week", "either days_per_week or work_pattern is required")
+        return None
+    try:
+        pattern = WorkPattern.parse(pattern_text) if pattern_text else None
+        if days_text:
+            if not days_text.isdigit():
+                row.error("days_per_week", f"'{days_text}' is not a whole number of days")
+                return None
+            by_days = WorkPattern.first_days(int(days_text))
+            if pattern is not None and pattern.days_per_week != by_days.days_per_week:
+                row.error("work_pattern", "does not add up to days_per_week")
+                return None
+            return pattern or by_days
+    except InvalidInput as exc:
+        row.error("work_pattern" if pattern_text else "days_per_week", exc.message)
+        return None
+    return pattern
+
+
+def _leave_days(row: _Row) -> Decimal | None:
+    text = row.text("annual_leave_days", required=True)
+    if not text:
+        return None
+    try:
+        value = Decimal(text.replace(",", "."))
+    except InvalidOperation:
+        row.error("annual_leave_days", f"'{text}' is not a number")
+        return None
+    if not value.is_finite() or value < 0 or value > MAX_LEAVE_DAYS or (value * 2) % 1 != 0:
+        row.error("annual_leave_days", f"must be between 0 and {MAX_LEAVE_DAYS} in steps of half a day")
+        return None
+    return value

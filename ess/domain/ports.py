@@ -1,0 +1,190 @@
+"""Ports: the small interfaces through which the domain reaches clocks, storage and the directory."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from types import TracebackType
+from typing import Protocol, Self, runtime_checkable
+
+from ess.domain.audit import AuditEvent
+from ess.domain.auth.model import ApiToken, SessionRecord
+from ess.domain.hr.model import Employee
+from ess.domain.types import EmployeeId
+
+
+@runtime_checkable
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current instant, timezone-aware UTC."""
+        ...
+
+    def today(self) -> date:
+        """Today's date where the company is (Europe/Berlin by default)."""
+        ...
+
+
+# --- Directory -------------------------------------------------------------------------------------------------
+
+
+class AuthOutcome(StrEnum):
+    OK = "ok"
+    INVALID_CREDENTIALS = "invalid_credentials"
+    LOCKED = "locked"
+    DISABLED = "disabled"
+    PASSWORD_EXPIRED = "password_expired"  # noqa: S105 - an outcome name, not a password
+    MUST_CHANGE = "must_change"
+
+
+@dataclass(frozen=True, slots=True)
+class DirectoryAccount:
+    login: str
+    email: str = ""
+    display_name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AccountStatus:
+    login: str
+    locked: bool
+    disabled: bool
+    password_expired: bool
+    must_change: bool
+    locked_until: datetime | None = None
+    password_expires_at: datetime | None = None
+    password_changed_at: datetime | None = None
+
+
+@runtime_checkable
+class Directory(Protocol):
+    """Where accounts and passwords live: the embedded store, OpenLDAP or Active Directory."""
+
+    async def authenticate(self, login: str, password: str) -> AuthOutcome:
+        """Check a password. Failures count towards the directory's own lockout."""
+        ...
+
+    async def find_account(self, login_or_email: str) -> DirectoryAccount | None:
+        """The one account with this login or e-mail, or None (also when ambiguous)."""
+        ...
+
+    async def account_status(self, login: str) -> AccountStatus:
+        """Locked, disabled, expired, must change. Raises NotFound."""
+        ...
+
+    async def change_password(self, login: str, current: str, new: str) -> None:
+        """The user changes their own password. Raises AuthenticationFailed or PolicyViolation."""
+        ...
+
+    async def reset_password(self, login: str, new: str) -> None:
+        """Set a password with service rights (forgotten password). Raises NotFound or PolicyViolation."""
+        ...
+
+    async def unlock(self, login: str) -> None:
+        """Clear a lockout. Raises NotFound."""
+        ...
+
+    async def groups(self, login: str) -> frozenset[str]:
+        """Names of the groups the account is a member of."""
+        ...
+
+    async def ping(self) -> None:
+        """Raise ServiceUnavailable when the directory cannot answer."""
+        ...
+
+
+# --- Storage ---------------------------------------------------------------------------------------------------
+
+
+class EmployeeRepository(Protocol):
+    async def get(self, employee_id: EmployeeId) -> Employee | None: ...
+
+    async def by_login(self, login: str) -> Employee | None: ...
+
+    async def by_personnel_numbers(self, numbers: Sequence[str]) -> dict[str, Employee]: ...
+
+    async def logins_in_use(self, logins: Sequence[str]) -> dict[str, str]:
+        """login -> personnel number, for the given logins that exist."""
+        ...
+
+    async def all_personnel_numbers(self) -> set[str]: ...
+
+    async def save_all(self, employees: Sequence[Employee]) -> None:
+        """Insert or update by personnel number, then link managers, org units and roles."""
+        ...
+
+    async def has_reports(self, employee_id: EmployeeId) -> bool: ...
+
+    async def count(self) -> int: ...
+
+
+class AuditLog(Protocol):
+    async def add(self, event: AuditEvent) -> None: ...
+
+    async def recent(self, limit: int = 50, *, actor: str | None = None) -> list[AuditEvent]: ...
+
+
+class ApiTokenRepository(Protocol):
+    async def add(self, token: ApiToken) -> None: ...
+
+    async def by_hash(self, token_hash: str) -> ApiToken | None: ...
+
+    async def revoke(self, token_hash: str, at: datetime) -> None: ...
+
+    async def revoke_all_for(self, login: str, at: datetime) -> int: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction. Leaving the block without commit() rolls everything back."""
+
+    employees: EmployeeRepository
+    audit: AuditLog
+    tokens: ApiTokenRepository
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+    async def commit(self) -> None: ...
+
+    async def rollback(self) -> None: ...
+
+    async def ping(self) -> None:
+        """Raise ServiceUnavailable when the database cannot answer."""
+        ...
+
+
+# --- Sessions and throttling -----------------------------------------------------------------------------------
+
+
+class SessionStore(Protocol):
+    """Server-side browser sessions. The id handed to the browser is never stored as such."""
+
+    async def create(self, record: SessionRecord, ttl_seconds: int) -> str: ...
+
+    async def get(self, session_id: str) -> SessionRecord | None: ...
+
+    async def touch(self, session_id: str, record: SessionRecord, ttl_seconds: int) -> None: ...
+
+    async def delete(self, session_id: str) -> None: ...
+
+
+class AttemptCounter(Protocol):
+    """Counts events per key in a fixed window, shared by every ESS process."""
+
+    async def count(self, key: str) -> int: ...
+
+    async def hit(self, key: str, window_seconds: int) -> int:
+        """Add one and return the new count."""
+        ...
+
+    async def clear(self, key: str) -> None: ...
+
+
+class Regions(Protocol):
+    def is_known(self, country: str, subdivision: str) -> bool:
+        """Whether the subdivision code exists in that country (for public holidays)."""
+        ...

@@ -1,0 +1,68 @@
+"""API authentication: exchange a login for a bearer token, revoke it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, delete, post
+from litestar.params import JSONBody
+from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
+
+from ess.domain.auth.service import LogIn, issue_api_token, log_in, revoke_api_token
+from ess.routes.guards import current_principal, requires_login
+from ess.routes.rendering import client_of, services_of
+
+
+class TokenIn(msgspec.Struct, forbid_unknown_fields=True):
+    username: Annotated[str, msgspec.Meta(max_length=256)]
+    password: Annotated[str, msgspec.Meta(max_length=1024)]
+
+
+class TokenOut(msgspec.Struct):
+    access_token: str
+    token_type: str
+    expires_at: datetime
+
+
+class AuthApiController(Controller):
+    path = "/api/v1/auth"
+    tags = ["auth"]
+
+    @post("/token", operation_id="createApiToken", status_code=HTTP_200_OK, security=[])
+    async def create_token(self, request: Request[Any, Any, Any], data: JSONBody[TokenIn]) -> TokenOut:
+        """Exchange a login and password for a bearer token."""
+        services = services_of(request)
+        principal = await log_in(
+            LogIn(login=data.username, password=data.password, client=client_of(request), channel="api"),
+            directory=services.directory,
+            uow=services.new_uow(),
+            attempts=services.attempts,
+            clock=services.clock,
+            policy=services.auth_policy,
+        )
+        token, expires_at = await issue_api_token(
+            principal,
+            uow=services.new_uow(),
+            clock=services.clock,
+            policy=services.auth_policy,
+            client=client_of(request),
+        )
+        return TokenOut(
+            access_token=token,
+            token_type="Bearer",  # noqa: S106 - the OAuth token type name
+            expires_at=expires_at,
+        )
+
+    @delete("/token", operation_id="revokeApiToken", status_code=HTTP_204_NO_CONTENT, guards=[requires_login])
+    async def revoke_token(self, request: Request[Any, Any, Any]) -> None:
+        """Revoke the bearer token used for this call."""
+        services = services_of(request)
+        await revoke_api_token(
+            str(request.scope["auth"]["token"]),
+            current_principal(request),
+            uow=services.new_uow(),
+            clock=services.clock,
+            client=client_of(request),
+        )

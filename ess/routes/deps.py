@@ -1,0 +1,22 @@
+"""What the edge needs from the composition root, typed by domain ports only."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ess.domain.auth.service import AuthPolicy
+from ess.domain.ports import AttemptCounter, Clock, Directory, Regions, SessionStore, UnitOfWork
+from ess.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    settings: Settings
+    clock: Clock
+    directory: Directory
+    new_uow: Callable[[], UnitOfWork]
+    sessions: SessionStore
+    attempts: AttemptCounter
+    regions: Regions
+    auth_policy: AuthPolicy

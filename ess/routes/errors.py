@@ -1,0 +1,155 @@
+"""One place that turns errors into answers: problem+json for the API, an error page or a redirect for pages."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Final
+from urllib.parse import quote
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from litestar.response import Redirect, Template
+from litestar.status_codes import (
+    HTTP_400_BAD_REQUEST,
+    HTTP_401_UNAUTHORIZED,
+    HTTP_403_FORBIDDEN,
+    HTTP_404_NOT_FOUND,
+    HTTP_409_CONFLICT,
+    HTTP_422_UNPROCESSABLE_ENTITY,
+    HTTP_429_TOO_MANY_REQUESTS,
+    HTTP_500_INTERNAL_SERVER_ERROR,
+    HTTP_503_SERVICE_UNAVAILABLE,
+)
+
+from ess.domain.errors import (
+    AuthenticationFailed,
+    Conflict,
+    DomainError,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    PolicyViolation,
+    ServiceUnavailable,
+    Throttled,
+)
+from ess.routes.middleware import API_PREFIX
+from ess.routes.rendering import page_context
+
+logger = logging.getLogger("ess.errors")
+
+PROBLEM_JSON: Final = "application/problem+json"
+
+DOMAIN_STATUS: Final[dict[type[DomainError], int]] = {
+    NotFound: HTTP_404_NOT_FOUND,
+    PermissionDenied: HTTP_403_FORBIDDEN,
+    AuthenticationFailed: HTTP_401_UNAUTHORIZED,
+    Throttled: HTTP_429_TOO_MANY_REQUESTS,
+    InvalidInput: HTTP_422_UNPROCESSABLE_ENTITY,
+    PolicyViolation: HTTP_422_UNPROCESSABLE_ENTITY,
+    Conflict: HTTP_409_CONFLICT,
+    ServiceUnavailable: HTTP_503_SERVICE_UNAVAILABLE,
+}
+
+TITLES: Final = {
+    400: "Bad request",
+    401: "Authentication required",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    422: "Invalid input",
+    429: "Too many requests",
+    500: "Internal error",
+    503: "Service unavailable",
+}
+
+
+def status_for(exc: DomainError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in DOMAIN_STATUS:
+            return DOMAIN_STATUS[cls]
+    return HTTP_400_BAD_REQUEST
+
+
+def problem(
+    status: int,
+    detail: str,
+    *,
+    code: str = "",
+    extra: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response[dict[str, Any]]:
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+    }
+    if code:
+        body["code"] = code
+    body.update(extra or {})
+    return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _is_api(request: Request[Any, Any, Any]) -> bool:
+    return request.url.path.startswith(API_PREFIX) or request.url.path.startswith("/health/")
+
+
+def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    status = status_for(exc)
+    headers = {"Retry-After": str(exc.retry_after_seconds)} if isinstance(exc, Throttled) else None
+    if _is_api(request):
+        extra = {"errors": [{"field": k, "message": v} for k, v in exc.fields.items()]} if exc.fields else None
+        return problem(status, exc.message, code=exc.code, extra=extra, headers=headers)
+    return _error_page(request, status, headers=headers)
+
+
+def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    status = exc.status_code
+    if status >= HTTP_500_INTERNAL_SERVER_ERROR:
+        logger.error("HTTP %s on %s %s", status, request.method, request.url.path)
+    if _is_api(request):
+        extra: dict[str, Any] | None = None
+        if isinstance(exc, ValidationException) and isinstance(exc.extra, list):
+            extra = {
+                "errors": [
+                    {"field": str(e.get("key", "")), "message": str(e.get("message", ""))}
+                    for e in exc.extra
+                    if isinstance(e, dict)
+                ]
+            }
+        detail = exc.detail if status < HTTP_500_INTERNAL_SERVER_ERROR else "An internal error occurred."
+        headers = {"WWW-Authenticate": 'Bearer realm="ess"'} if isinstance(exc, NotAuthorizedException) else None
+        return problem(status, detail, extra=extra, headers=headers)
+    if isinstance(exc, NotAuthorizedException):
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return Redirect(f"/login?next={quote(target, safe='')}", status_code=303)
+    return _error_page(request, status)
+
+
+def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    # Log the type and where, not the message: messages of library errors can carry input values.
+    logger.error("Unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path, exc_info=False)
+    if _is_api(request):
+        return problem(HTTP_500_INTERNAL_SERVER_ERROR, "An internal error occurred.")
+    return _error_page(request, HTTP_500_INTERNAL_SERVER_ERROR)
+
+
+def _error_page(request: Request[Any, Any, Any], status: int, headers: dict[str, str] | None = None) -> Response[Any]:
+    context = page_context(request, error_status=status, csrf_failed=status == HTTP_403_FORBIDDEN)
+    return Template(
+        template_name="error.html", context=context, status_code=status, media_type=MediaType.HTML, headers=headers
+    )
+
+
+EXCEPTION_HANDLERS: Final[dict[type[Exception] | int, Any]] = {
+    DomainError: domain_error_handler,
+    HTTPException: http_error_handler,
+    PermissionDeniedException: http_error_handler,
+    Exception: internal_error_handler,
+}

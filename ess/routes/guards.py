@@ -1,0 +1,38 @@
+"""Guards: small predicates on the caller, attached to routers. Object-level checks live in the services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+
+from ess.domain.auth.model import Principal
+from ess.domain.hr.model import Role
+
+
+def current_principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
+    principal = connection.scope.get("user")
+    if not isinstance(principal, Principal):
+        raise NotAuthorizedException("Authentication required.")
+    return principal
+
+
+def requires_login(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    current_principal(connection)
+
+
+def _requires(role: Role) -> Any:
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        if not current_principal(connection).has(role):
+            raise PermissionDeniedException("Your roles do not allow this.")
+
+    guard.__name__ = f"requires_{role.value}"
+    return guard
+
+
+requires_hr = _requires(Role.HR)
+requires_helpdesk = _requires(Role.HELPDESK)
+requires_admin = _requires(Role.ADMIN)
+requires_manager = _requires(Role.MANAGER)

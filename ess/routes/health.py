@@ -1,0 +1,44 @@
+"""Liveness and readiness for load balancers and monitoring."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, Response, get
+from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
+
+from ess.domain.errors import ServiceUnavailable
+from ess.routes.rendering import services_of
+
+
+class HealthOut(msgspec.Struct):
+    status: str
+    checks: dict[str, str] = msgspec.field(default_factory=dict)
+
+
+class HealthController(Controller):
+    path = "/health"
+    tags = ["health"]
+
+    @get("/live", operation_id="healthLive")
+    async def live(self) -> HealthOut:
+        """The process is up."""
+        return HealthOut(status="ok")
+
+    @get("/ready", operation_id="healthReady")
+    async def ready(self, request: Request[Any, Any, Any]) -> Response[HealthOut]:
+        """The database and the directory answer."""
+        services = services_of(request)
+        checks: dict[str, str] = {}
+        for name, probe in (("database", services.new_uow().ping), ("directory", services.directory.ping)):
+            try:
+                await probe()
+                checks[name] = "ok"
+            except ServiceUnavailable:
+                checks[name] = "unavailable"
+        ok = all(v == "ok" for v in checks.values())
+        return Response(
+            HealthOut(status="ok" if ok else "unavailable", checks=checks),
+            status_code=HTTP_200_OK if ok else HTTP_503_SERVICE_UNAVAILABLE,
+        )

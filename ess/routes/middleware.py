@@ -1,0 +1,171 @@
+"""ASGI middleware: security headers on every response; caller identity and language on every request."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any, Final
+
+from litestar.datastructures import Cookie, MutableScopeHeaders
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from ess.domain.auth.model import Principal
+from ess.domain.auth.service import principal_for_token, resume_session
+from ess.domain.errors import ServiceUnavailable
+from ess.routes.deps import Services
+from ess.routes.i18n import LANGUAGE_COOKIE, negotiate
+
+SESSION_COOKIE: Final = "ess_session"
+API_PREFIX: Final = "/api/"
+
+# No inline script or style anywhere: the CSP forbids them, and the templates are written for that.
+CONTENT_SECURITY_POLICY: Final = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "object-src 'none'",
+    )
+)
+
+
+class SecurityHeadersMiddleware:
+    def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
+        self.app = app
+        self.hsts = hsts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await self.app(scope, receive, send)
+            return
+        is_static = scope["path"].startswith("/static/")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableScopeHeaders.from_message(message)
+                headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+                headers["X-Content-Type-Options"] = "nosniff"
+                headers["Referrer-Policy"] = "same-origin"
+                headers["X-Frame-Options"] = "DENY"
+                headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), payment=()"
+                headers["Cross-Origin-Opener-Policy"] = "same-origin"
+                if not is_static:
+                    # Pages and API answers carry personal data: never keep them in shared or browser caches.
+                    headers["Cache-Control"] = "no-store"
+                if self.hsts:
+                    headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def client_address(scope: Scope, trusted_proxies: list[str]) -> str:
+    """The peer address; X-Forwarded-For is believed only when the peer is a configured proxy."""
+    client = scope.get("client")
+    peer = client[0] if client else ""
+    if peer and trusted_proxies and _in_networks(peer, trusted_proxies):
+        for name, value in scope["headers"]:
+            if name == b"x-forwarded-for":
+                hops = [h.strip() for h in value.decode("latin-1").split(",") if h.strip()]
+                for hop in reversed(hops):
+                    if not _in_networks(hop, trusted_proxies):
+                        return hop[:64]
+    return peer
+
+
+def _in_networks(address: str, networks: list[str]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in ipaddress.ip_network(net, strict=False) for net in networks)
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+def _cookies(scope: Scope) -> dict[str, str]:
+    raw = _header(scope, b"cookie") or ""
+    cookies: dict[str, str] = {}
+    for part in raw.split(";"):
+        key, sep, value = part.strip().partition("=")
+        if sep:
+            cookies.setdefault(key, value)
+    return cookies
+
+
+class IdentityMiddleware:
+    """Sets scope["user"] (a Principal or None), scope["auth"] and the language in scope state.
+
+    The API accepts only bearer tokens and the pages only the session cookie: a browser's cookie can never
+    authorize an API call, so the API needs no CSRF protection.
+    """
+
+    def __init__(self, app: ASGIApp, *, services: Services) -> None:
+        self.app = app
+        self.services = services
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await self.app(scope, receive, send)
+            return
+        services = self.services
+        settings = services.settings
+        cookies = _cookies(scope)
+        state: dict[str, Any] = scope.setdefault("state", {})
+        state["client"] = client_address(scope, settings.server.trusted_proxies)
+        state["locale"] = negotiate(
+            cookies.get(LANGUAGE_COOKIE),
+            _header(scope, b"accept-language"),
+            settings.i18n.locales,
+            settings.i18n.default_locale,
+        )
+        principal: Principal | None = None
+        auth: dict[str, str] = {}
+        try:
+            if scope["path"].startswith(API_PREFIX):
+                authorization = _header(scope, b"authorization") or ""
+                scheme, _, token = authorization.partition(" ")
+                if scheme.lower() == "bearer" and token.strip():
+                    principal = await principal_for_token(
+                        token.strip(),
+                        uow=services.new_uow(),
+                        directory=services.directory,
+                        clock=services.clock,
+                        policy=services.auth_policy,
+                    )
+                    if principal is not None:
+                        auth = {"kind": "token", "token": token.strip()}
+            elif session_id := cookies.get(SESSION_COOKIE):
+                principal = await resume_session(
+                    session_id, sessions=services.sessions, clock=services.clock, policy=services.auth_policy
+                )
+                if principal is not None:
+                    auth = {"kind": "session", "session_id": session_id}
+        except ServiceUnavailable:
+            principal = None  # the guards then answer 401 / redirect to the login page, which explains the outage
+        scope["user"] = principal
+        scope["auth"] = auth
+        await self.app(scope, receive, send)
+
+
+def session_cookie(value: str, *, secure: bool, max_age: int | None) -> Cookie:
+    return Cookie(
+        key=SESSION_COOKIE,
+        value=value,
+        path="/",
+        httponly=True,
+        secure=secure,
+        samesite="lax",
+        max_age=max_age,
+    )

@@ -1,0 +1,137 @@
+"""Login, logout and the language switch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import Cookie
+from litestar.params import URLEncodedBody
+from litestar.response import Redirect, Template
+from litestar.status_codes import (
+    HTTP_401_UNAUTHORIZED,
+    HTTP_429_TOO_MANY_REQUESTS,
+    HTTP_503_SERVICE_UNAVAILABLE,
+)
+
+from ess.domain.auth.service import LogIn, PasswordChangeRequired, log_in, log_out, open_session
+from ess.domain.errors import AuthenticationFailed, ServiceUnavailable, Throttled
+from ess.routes.i18n import LANGUAGE_COOKIE
+from ess.routes.middleware import SESSION_COOKIE, session_cookie
+from ess.routes.rendering import client_of, gettext_for, page_context, principal_of, services_of
+
+
+class LoginForm(msgspec.Struct):
+    username: str = ""
+    password: str = ""
+    next: str = ""
+
+
+class LanguageForm(msgspec.Struct):
+    lang: str = ""
+    next: str = ""
+
+
+def safe_next(target: str) -> str:
+    """Only local paths: an open redirect after login is a phishing tool."""
+    if target.startswith("/") and not target.startswith(("//", "/\\")) and "\n" not in target and "\r" not in target:
+        return target
+    return "/"
+
+
+class AuthPagesController(Controller):
+    path = "/"
+    include_in_schema = False
+
+    @get("/login", operation_id="loginPage")
+    async def login_page(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        """The login form."""
+        if principal_of(request) is not None:
+            return Redirect(safe_next(request.query_params.get("next", "/")), status_code=303)
+        return Template(
+            template_name="login.html",
+            context=page_context(
+                request,
+                next=safe_next(request.query_params.get("next", "/")),
+                username="",
+                logged_out="logged_out" in request.query_params,
+            ),
+        )
+
+    @post("/login", operation_id="login", status_code=303)
+    async def login(self, request: Request[Any, Any, Any], data: URLEncodedBody[LoginForm]) -> Response[Any]:
+        """Check the credentials and open a session."""
+        services = services_of(request)
+        _ = gettext_for(request)
+        try:
+            principal = await log_in(
+                LogIn(login=data.username, password=data.password, client=client_of(request), channel="web"),
+                directory=services.directory,
+                uow=services.new_uow(),
+                attempts=services.attempts,
+                clock=services.clock,
+                policy=services.auth_policy,
+            )
+        except (AuthenticationFailed, Throttled, ServiceUnavailable, PasswordChangeRequired) as exc:
+            if isinstance(exc, Throttled):
+                message, status = (
+                    _("Too many failed attempts. Please wait a few minutes and try again."),
+                    (HTTP_429_TOO_MANY_REQUESTS),
+                )
+            elif isinstance(exc, ServiceUnavailable):
+                message, status = (
+                    _("Logging in is not possible right now. Please try again in a few minutes or contact IT."),
+                    HTTP_503_SERVICE_UNAVAILABLE,
+                )
+            elif isinstance(exc, PasswordChangeRequired):
+                message, status = _("Your password has expired and must be changed."), HTTP_401_UNAUTHORIZED
+            else:
+                message, status = _("The login or the password is not correct."), HTTP_401_UNAUTHORIZED
+            context = page_context(request, next=safe_next(data.next), username=data.username[:256], error=message)
+            return Template(template_name="login.html", context=context, status_code=status)
+
+        session_id = await open_session(
+            principal, sessions=services.sessions, clock=services.clock, policy=services.auth_policy
+        )
+        response: Response[Any] = Redirect(safe_next(data.next), status_code=303)
+        response.set_cookie(session_cookie(session_id, secure=services.settings.server.served_over_tls, max_age=None))
+        return response
+
+    @post("/logout", operation_id="logout", status_code=303)
+    async def logout(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        """End the session."""
+        services = services_of(request)
+        principal = principal_of(request)
+        session_id = request.scope.get("auth", {}).get("session_id")
+        if principal is not None and session_id:
+            await log_out(
+                session_id,
+                principal,
+                sessions=services.sessions,
+                uow=services.new_uow(),
+                clock=services.clock,
+                client=client_of(request),
+            )
+        response: Response[Any] = Redirect("/login?logged_out=1", status_code=303)
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+
+    @post("/language", operation_id="setLanguage", status_code=303)
+    async def set_language(self, request: Request[Any, Any, Any], data: URLEncodedBody[LanguageForm]) -> Response[Any]:
+        """Remember the chosen language."""
+        services = services_of(request)
+        response: Response[Any] = Redirect(safe_next(data.next), status_code=303)
+        if data.lang in services.settings.i18n.locales:
+            response.set_cookie(
+                Cookie(
+                    key=LANGUAGE_COOKIE,
+                    value=data.lang,
+                    path="/",
+                    max_age=365 * 24 * 3600,
+                    samesite="lax",
+                    httponly=True,
+                    secure=services.settings.server.served_over_tls,
+                )
+            )
+        return response

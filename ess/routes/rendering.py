@@ -1,0 +1,71 @@
+"""Template context shared by every page: translations, the caller, the company's contacts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+
+from ess.domain.auth.model import Principal
+from ess.routes.deps import Services
+from ess.routes.i18n import translations
+
+
+def services_of(request: Request[Any, Any, Any]) -> Services:
+    services = request.app.state["services"]
+    assert isinstance(services, Services)
+    return services
+
+
+def locale_of(request: Request[Any, Any, Any]) -> str:
+    return str(request.scope.get("state", {}).get("locale", "de"))
+
+
+def client_of(request: Request[Any, Any, Any]) -> str:
+    return str(request.scope.get("state", {}).get("client", ""))
+
+
+def principal_of(request: Request[Any, Any, Any]) -> Principal | None:
+    user = request.scope.get("user")
+    return user if isinstance(user, Principal) else None
+
+
+def gettext_for(request: Request[Any, Any, Any]) -> Any:
+    return translations(locale_of(request)).gettext
+
+
+WEEKDAY_NAMES: tuple[tuple[str, str], ...] = (
+    ("Mon", "Monday"),
+    ("Tue", "Tuesday"),
+    ("Wed", "Wednesday"),
+    ("Thu", "Thursday"),
+    ("Fri", "Friday"),
+    ("Sat", "Saturday"),
+    ("Sun", "Sunday"),
+)
+
+
+def zip_days(values: Any) -> list[tuple[tuple[str, str], Any]]:
+    return list(zip(WEEKDAY_NAMES, values, strict=True))
+
+
+def page_context(request: Request[Any, Any, Any], **extra: Any) -> dict[str, Any]:
+    services = services_of(request)
+    catalog = translations(locale_of(request))
+
+    def _(message: str, **params: Any) -> str:
+        text = catalog.gettext(message)
+        return text % params if params else text
+
+    return {
+        "_": _,
+        "gettext": _,
+        "ngettext": catalog.ngettext,
+        "lang": locale_of(request),
+        "locales": services.settings.i18n.locales,
+        "principal": principal_of(request),
+        "company": services.settings.company,
+        "current_path": request.url.path,
+        "zip_days": zip_days,
+        **extra,
+    }

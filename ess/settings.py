@@ -1,0 +1,227 @@
+"""Typed settings: config/*.toml overlaid with ESS_* environment variables, checked once at start-up."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import msgspec
+
+DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config" / "ess.toml"
+
+# Values that mean "nobody chose a secret yet". Refused outside demo mode.
+PLACEHOLDER_SECRETS = frozenset(
+    {"", "change-me", "changeme", "change_me", "secret", "password", "demo", "demo-secret-not-for-production", "xxx"}
+)
+MIN_SECRET_LENGTH = 32
+
+# Short environment names for the settings people change most.
+ENV_ALIASES: Mapping[str, tuple[str, str]] = {
+    "ESS_HOST": ("server", "host"),
+    "ESS_PORT": ("server", "port"),
+    "ESS_BASE_URL": ("server", "base_url"),
+    "ESS_DATABASE_URL": ("database", "url"),
+    "ESS_SECRET_KEY": ("security", "secret_key"),
+}
+
+
+class SettingsError(Exception):
+    """The configuration cannot be used; the message says what to fix."""
+
+
+class Secret(str):
+    """A string that never shows its value in repr() or logs."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "Secret('**********')" if self else "Secret('')"
+
+    def reveal(self) -> str:
+        return str.__str__(self)
+
+
+class ServerSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Links in mails are built from this, never from the request's Host header.
+    base_url: str = "http://127.0.0.1:8000"
+    # Client addresses are taken from X-Forwarded-For only when the direct peer is one of these.
+    trusted_proxies: list[str] = msgspec.field(default_factory=list)
+
+    @property
+    def served_over_tls(self) -> bool:
+        return self.base_url.startswith("https://")
+
+
+class DatabaseSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    url: str = "sqlite+aiosqlite:///var/ess.db"
+    echo: bool = False
+
+
+class SecuritySettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    secret_key: str = ""
+    session_idle_minutes: int = 30
+    session_absolute_hours: int = 10
+    api_token_hours: int = 12
+    # Login throttling: failures counted per submitted login and per client address in a sliding window.
+    login_failures_per_account: int = 5
+    login_failures_per_client: int = 30
+    login_window_minutes: int = 15
+
+
+class SessionSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    store: Literal["file", "memory"] = "file"
+    path: str = "var/sessions"
+
+
+class PasswordHashSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    # argon2id cost; the defaults follow OWASP's password storage cheat sheet (m=19 MiB, t=2, p=1).
+    memory_kib: int = 19456
+    time_cost: int = 2
+    parallelism: int = 1
+
+
+class LocalDirectorySettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    lockout_threshold: int = 10
+    lockout_minutes: int = 15
+    hashing: PasswordHashSettings = msgspec.field(default_factory=PasswordHashSettings)
+
+
+class DirectorySettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    kind: Literal["local"] = "local"
+    local: LocalDirectorySettings = msgspec.field(default_factory=LocalDirectorySettings)
+    # Directory group name -> ESS role (hr, helpdesk, admin).
+    group_roles: dict[str, str] = msgspec.field(default_factory=dict)
+
+
+class ContactSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    name: str
+    email: str
+    phone: str = ""
+    hours: str = ""
+
+
+class CompanySettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    name: str = "Beispiel GmbH"
+    hr_contact: ContactSettings = msgspec.field(
+        default_factory=lambda: ContactSettings(name="Personalabteilung", email="hr@example-ess.test")
+    )
+    it_contact: ContactSettings = msgspec.field(
+        default_factory=lambda: ContactSettings(name="IT-Servicedesk", email="it@example-ess.test")
+    )
+
+
+class I18nSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    default_locale: str = "de"
+    locales: list[str] = msgspec.field(default_factory=lambda: ["de", "en"])
+
+
+class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    mode: Literal["demo", "production", "test"] = "production"
+    server: ServerSettings = msgspec.field(default_factory=ServerSettings)
+    database: DatabaseSettings = msgspec.field(default_factory=DatabaseSettings)
+    security: SecuritySettings = msgspec.field(default_factory=SecuritySettings)
+    sessions: SessionSettings = msgspec.field(default_factory=SessionSettings)
+    directory: DirectorySettings = msgspec.field(default_factory=DirectorySettings)
+    company: CompanySettings = msgspec.field(default_factory=CompanySettings)
+    i18n: I18nSettings = msgspec.field(default_factory=I18nSettings)
+
+    @property
+    def secret_key(self) -> Secret:
+        return Secret(self.security.secret_key)
+
+    def __repr__(self) -> str:  # never print the secret key
+        return f"Settings(mode={self.mode!r}, server={self.server!r}, database=<{_redact_url(self.database.url)}>)"
+
+
+def _redact_url(url: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    if "@" in rest:
+        creds, _, host = rest.rpartition("@")
+        user = creds.split(":", 1)[0]
+        return f"{scheme}{sep}{user}:***@{host}"
+    return url
+
+
+def _overlay_env(data: dict[str, Any], environ: Mapping[str, str]) -> None:
+    """Apply ESS_* variables: the aliases above and ESS_SECTION__KEY[__SUBKEY] for everything else."""
+    for name, value in environ.items():
+        if not name.startswith("ESS_") or name == "ESS_CONFIG":
+            continue
+        if name in ENV_ALIASES:
+            path: tuple[str, ...] = ENV_ALIASES[name]
+        elif name == "ESS_MODE":
+            path = ("mode",)
+        elif "__" in name:
+            path = tuple(part.lower() for part in name[4:].split("__"))
+        else:
+            continue
+        node = data
+        for part in path[:-1]:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                raise SettingsError(f"{name}: '{part}' is not a section")
+            node = child
+        node[path[-1]] = value
+
+
+def load_settings(
+    config_file: Path | str | None = None,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Read the TOML file (ESS_CONFIG or config/ess.toml), overlay ESS_* variables and validate."""
+    env = os.environ if environ is None else environ
+    path = Path(config_file or env.get("ESS_CONFIG") or DEFAULT_CONFIG)
+    try:
+        data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise SettingsError(f"Configuration file not found: {path}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"Configuration file {path} is not valid TOML: {exc}") from exc
+    _overlay_env(data, env)
+    for key, value in (overrides or {}).items():
+        _set_dotted(data, key, value)
+    try:
+        settings = msgspec.convert(data, Settings, strict=False)
+    except msgspec.ValidationError as exc:
+        raise SettingsError(f"Invalid configuration ({path}): {exc}") from exc
+    check_settings(settings)
+    return settings
+
+
+def _set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:
+    node = data
+    *parents, leaf = dotted.split(".")
+    for part in parents:
+        node = node.setdefault(part, {})
+    node[leaf] = value
+
+
+def check_settings(settings: Settings) -> None:
+    """Refuse configurations that are unsafe outside the demo: placeholder secrets, unknown roles."""
+    problems: list[str] = []
+    if settings.mode == "production":
+        key = settings.security.secret_key
+        if key.strip().lower() in PLACEHOLDER_SECRETS or key.lower().startswith(("change", "demo")):
+            problems.append(
+                "security.secret_key (ESS_SECRET_KEY) is missing or a placeholder; "
+                'set a random value, e.g. python -c "import secrets; print(secrets.token_urlsafe(48))"'
+            )
+        elif len(key) < MIN_SECRET_LENGTH:
+            problems.append(f"security.secret_key (ESS_SECRET_KEY) must be at least {MIN_SECRET_LENGTH} characters")
+        if "change-me" in settings.database.url or "changeme" in settings.database.url:
+            problems.append("database.url (ESS_DATABASE_URL) still contains a placeholder password")
+    elif len(settings.security.secret_key) < MIN_SECRET_LENGTH:
+        problems.append(f"security.secret_key must be at least {MIN_SECRET_LENGTH} characters, even in {settings.mode}")
+    for group, role in settings.directory.group_roles.items():
+        if role not in {"hr", "helpdesk", "admin"}:
+            problems.append(f"directory.group_roles: group {group!r} maps to unknown role {role!r}")
+    if settings.i18n.default_locale not in settings.i18n.locales:
+        problems.append("i18n.default_locale must be one of i18n.locales")
+    if problems:
+        raise SettingsError("ESS refuses to start:\n  - " + "\n  - ".join(problems))

@@ -1,0 +1,1 @@
+"""Test harness: throwaway external services (PostgreSQL, ...) started by the tests themselves."""
