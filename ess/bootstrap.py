@@ -11,6 +11,7 @@ from litestar.stores.file import FileStore
 from litestar.stores.memory import MemoryStore
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from ess import __version__
 from ess.adapters.clock import SystemClock
 from ess.adapters.local_directory import HashingCost, LocalDirectory
 from ess.adapters.regions import HolidaysRegions
@@ -21,7 +22,7 @@ from ess.domain.auth.service import AuthPolicy
 from ess.domain.hr.model import Role
 from ess.domain.ports import Clock, UnitOfWork
 from ess.routes.deps import Services
-from ess.settings import Settings
+from ess.settings import Settings, SettingsError
 
 
 @dataclass
@@ -72,6 +73,12 @@ def build_container(settings: Settings, *, clock: Clock | None = None, store: St
     session_factory = create_session_factory(engine)
     store = store or build_store(settings)
 
+    if settings.directory.kind != "local":
+        # The ldap3 adapters (OpenLDAP, Active Directory) plug into the same Directory port; until they are
+        # part of this build, say so plainly instead of starting half-configured.
+        raise SettingsError(
+            f"directory.kind = {settings.directory.kind!r} is not available in ESS {__version__}; use 'local'"
+        )
     local = settings.directory.local
     directory = LocalDirectory(
         session_factory,

@@ -91,9 +91,33 @@ class LocalDirectorySettings(msgspec.Struct, forbid_unknown_fields=True, kw_only
     hashing: PasswordHashSettings = msgspec.field(default_factory=PasswordHashSettings)
 
 
+class LdapSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Connection to OpenLDAP or Active Directory (see config/*.example.toml)."""
+
+    # Tried in order: the first that answers is used (failover).
+    uris: list[str] = msgspec.field(default_factory=list)
+    start_tls: bool = True
+    ca_file: str = ""
+    # Only in test mode may certificate validation be switched off.
+    verify_tls: bool = True
+    connect_timeout_seconds: float = 5.0
+    operation_timeout_seconds: float = 10.0
+    bind_dn: str = ""
+    bind_password: str = ""
+    user_base_dn: str = ""
+    user_filter: str = "(objectClass=inetOrgPerson)"
+    login_attribute: str = "uid"
+    email_attribute: str = "mail"
+    group_base_dn: str = ""
+    pool_size: int = 5
+    # HR field -> directory attribute, for the profile write-back.
+    attributes: dict[str, str] = msgspec.field(default_factory=dict)
+
+
 class DirectorySettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    kind: Literal["local"] = "local"
+    kind: Literal["local", "openldap", "activedirectory"] = "local"
     local: LocalDirectorySettings = msgspec.field(default_factory=LocalDirectorySettings)
+    ldap: LdapSettings = msgspec.field(default_factory=LdapSettings)
     # Directory group name -> ESS role (hr, helpdesk, admin).
     group_roles: dict[str, str] = msgspec.field(default_factory=dict)
 
@@ -202,26 +226,54 @@ def _set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:
     node[leaf] = value
 
 
+def _is_placeholder(value: str) -> bool:
+    lowered = value.strip().lower()
+    return lowered in PLACEHOLDER_SECRETS or lowered.startswith(("change", "demo", "<"))
+
+
 def check_settings(settings: Settings) -> None:
     """Refuse configurations that are unsafe outside the demo: placeholder secrets, unknown roles."""
-    problems: list[str] = []
-    if settings.mode == "production":
-        key = settings.security.secret_key
-        if key.strip().lower() in PLACEHOLDER_SECRETS or key.lower().startswith(("change", "demo")):
-            problems.append(
-                "security.secret_key (ESS_SECRET_KEY) is missing or a placeholder; "
-                'set a random value, e.g. python -c "import secrets; print(secrets.token_urlsafe(48))"'
-            )
-        elif len(key) < MIN_SECRET_LENGTH:
-            problems.append(f"security.secret_key (ESS_SECRET_KEY) must be at least {MIN_SECRET_LENGTH} characters")
-        if "change-me" in settings.database.url or "changeme" in settings.database.url:
-            problems.append("database.url (ESS_DATABASE_URL) still contains a placeholder password")
-    elif len(settings.security.secret_key) < MIN_SECRET_LENGTH:
-        problems.append(f"security.secret_key must be at least {MIN_SECRET_LENGTH} characters, even in {settings.mode}")
-    for group, role in settings.directory.group_roles.items():
-        if role not in {"hr", "helpdesk", "admin"}:
-            problems.append(f"directory.group_roles: group {group!r} maps to unknown role {role!r}")
+    problems = [*_secret_problems(settings), *_directory_problems(settings)]
     if settings.i18n.default_locale not in settings.i18n.locales:
         problems.append("i18n.default_locale must be one of i18n.locales")
     if problems:
         raise SettingsError("ESS refuses to start:\n  - " + "\n  - ".join(problems))
+
+
+def _secret_problems(settings: Settings) -> list[str]:
+    key = settings.security.secret_key
+    if settings.mode != "production":
+        if len(key) < MIN_SECRET_LENGTH:
+            return [f"security.secret_key must be at least {MIN_SECRET_LENGTH} characters, even in {settings.mode}"]
+        return []
+    problems = []
+    if _is_placeholder(key):
+        problems.append(
+            "security.secret_key (ESS_SECRET_KEY) is missing or a placeholder; "
+            'set a random value, e.g. python -c "import secrets; print(secrets.token_urlsafe(48))"'
+        )
+    elif len(key) < MIN_SECRET_LENGTH:
+        problems.append(f"security.secret_key (ESS_SECRET_KEY) must be at least {MIN_SECRET_LENGTH} characters")
+    if any(marker in settings.database.url for marker in ("change-me", "changeme")):
+        problems.append("database.url (ESS_DATABASE_URL) still contains a placeholder password")
+    return problems
+
+
+def _directory_problems(settings: Settings) -> list[str]:
+    directory = settings.directory
+    problems = [
+        f"directory.group_roles: group {group!r} maps to unknown role {role!r}"
+        for group, role in directory.group_roles.items()
+        if role not in {"hr", "helpdesk", "admin"}
+    ]
+    if directory.kind != "local":
+        ldap = directory.ldap
+        if not ldap.uris:
+            problems.append("directory.ldap.uris must list at least one ldap:// or ldaps:// URI")
+        if settings.mode == "production" and _is_placeholder(ldap.bind_password):
+            problems.append(
+                "directory.ldap.bind_password (ESS_DIRECTORY__LDAP__BIND_PASSWORD) is missing or a placeholder"
+            )
+        if not ldap.verify_tls and settings.mode != "test":
+            problems.append("directory.ldap.verify_tls = false is only allowed in test mode")
+    return problems

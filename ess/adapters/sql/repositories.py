@@ -79,7 +79,7 @@ class SqlEmployeeRepository:
                     EmployeeRow.login.in_(logins[start : start + 500])
                 )
             )
-            result.update(dict(rows.tuples()))
+            result.update(rows.tuples().all())
         return result
 
     async def all_personnel_numbers(self) -> set[str]:
@@ -126,7 +126,7 @@ class SqlEmployeeRepository:
             found = await self._session.execute(
                 select(EmployeeRow.personnel_number, EmployeeRow.id).where(EmployeeRow.personnel_number.in_(missing))
             )
-            manager_ids.update(dict(found.tuples()))
+            manager_ids.update(found.tuples().all())
         for employee in employees:
             boss = employee.manager_personnel_number
             rows[employee.personnel_number].manager_id = manager_ids[boss] if boss else None

@@ -1,0 +1,249 @@
+"""Fakes for the domain ports: in-memory, with the same observable behaviour as the real adapters."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+from types import TracebackType
+from typing import Self
+
+from ess.domain.audit import AuditEvent
+from ess.domain.auth.model import ApiToken, SessionRecord
+from ess.domain.errors import AuthenticationFailed, NotFound, ServiceUnavailable
+from ess.domain.hr.model import Employee
+from ess.domain.ports import AccountStatus, AuthOutcome, DirectoryAccount
+from ess.domain.types import EmployeeId
+
+
+class FixedClock:
+    def __init__(self, now: datetime | None = None) -> None:
+        self._now = now or datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self._now
+
+    def today(self) -> date:
+        return self._now.date()
+
+    def advance(self, delta: timedelta) -> None:
+        self._now += delta
+
+
+@dataclass
+class FakeAccount:
+    password: str
+    email: str = ""
+    groups: frozenset[str] = frozenset()
+    outcome_override: AuthOutcome | None = None
+
+
+class FakeDirectory:
+    def __init__(self) -> None:
+        self.accounts: dict[str, FakeAccount] = {}
+        self.available = True
+        self.authenticate_calls: list[str] = []
+
+    def add(self, login: str, password: str, *, email: str = "", groups: frozenset[str] = frozenset()) -> None:
+        self.accounts[login] = FakeAccount(password=password, email=email, groups=groups)
+
+    def _check(self) -> None:
+        if not self.available:
+            raise ServiceUnavailable("The directory is not reachable.")
+
+    async def authenticate(self, login: str, password: str) -> AuthOutcome:
+        self._check()
+        self.authenticate_calls.append(login)
+        account = self.accounts.get(login)
+        if account is None or account.password != password:
+            return AuthOutcome.INVALID_CREDENTIALS
+        return account.outcome_override or AuthOutcome.OK
+
+    async def find_account(self, login_or_email: str) -> DirectoryAccount | None:
+        self._check()
+        matches = [
+            DirectoryAccount(login=k, email=a.email) for k, a in self.accounts.items() if login_or_email in (k, a.email)
+        ]
+        return matches[0] if len(matches) == 1 else None
+
+    async def account_status(self, login: str) -> AccountStatus:
+        self._check()
+        if login not in self.accounts:
+            raise NotFound("No such account.")
+        return AccountStatus(login=login, locked=False, disabled=False, password_expired=False, must_change=False)
+
+    async def change_password(self, login: str, current: str, new: str) -> None:
+        self._check()
+        account = self.accounts.get(login)
+        if account is None or account.password != current:
+            raise AuthenticationFailed("The current password is not correct.")
+        account.password = new
+
+    async def reset_password(self, login: str, new: str) -> None:
+        self._check()
+        if login not in self.accounts:
+            raise NotFound("No such account.")
+        self.accounts[login].password = new
+
+    async def unlock(self, login: str) -> None:
+        self._check()
+
+    async def groups(self, login: str) -> frozenset[str]:
+        self._check()
+        account = self.accounts.get(login)
+        return account.groups if account else frozenset()
+
+    async def ping(self) -> None:
+        self._check()
+
+
+@dataclass
+class _Data:
+    employees: dict[str, Employee] = field(default_factory=dict)  # by personnel number
+    audit: list[AuditEvent] = field(default_factory=list)
+    tokens: dict[str, ApiToken] = field(default_factory=dict)
+
+
+class FakeEmployees:
+    def __init__(self, data: _Data) -> None:
+        self._data = data
+
+    async def get(self, employee_id: EmployeeId) -> Employee | None:
+        return next((e for e in self._data.employees.values() if e.id == employee_id), None)
+
+    async def by_login(self, login: str) -> Employee | None:
+        return next((e for e in self._data.employees.values() if e.login == login), None)
+
+    async def by_personnel_numbers(self, numbers: Sequence[str]) -> dict[str, Employee]:
+        return {n: self._data.employees[n] for n in numbers if n in self._data.employees}
+
+    async def logins_in_use(self, logins: Sequence[str]) -> dict[str, str]:
+        return {e.login: e.personnel_number for e in self._data.employees.values() if e.login in logins}
+
+    async def all_personnel_numbers(self) -> set[str]:
+        return set(self._data.employees)
+
+    async def save_all(self, employees: Sequence[Employee]) -> None:
+        for employee in employees:
+            old = self._data.employees.get(employee.personnel_number)
+            new_id = old.id if old else EmployeeId(len(self._data.employees) + 1)
+            self._data.employees[employee.personnel_number] = replace(employee, id=new_id)
+
+    async def has_reports(self, employee_id: EmployeeId) -> bool:
+        me = await self.get(employee_id)
+        return me is not None and any(
+            e.manager_personnel_number == me.personnel_number for e in self._data.employees.values()
+        )
+
+    async def count(self) -> int:
+        return len(self._data.employees)
+
+
+class FakeAudit:
+    def __init__(self, data: _Data) -> None:
+        self._data = data
+
+    async def add(self, event: AuditEvent) -> None:
+        self._data.audit.append(event)
+
+    async def recent(self, limit: int = 50, *, actor: str | None = None) -> list[AuditEvent]:
+        events = [e for e in reversed(self._data.audit) if actor is None or e.actor == actor]
+        return events[:limit]
+
+
+class FakeTokens:
+    def __init__(self, data: _Data) -> None:
+        self._data = data
+
+    async def add(self, token: ApiToken) -> None:
+        self._data.tokens[token.token_hash] = token
+
+    async def by_hash(self, token_hash: str) -> ApiToken | None:
+        return self._data.tokens.get(token_hash)
+
+    async def revoke(self, token_hash: str, at: datetime) -> None:
+        token = self._data.tokens.get(token_hash)
+        if token and token.revoked_at is None:
+            self._data.tokens[token_hash] = replace(token, revoked_at=at)
+
+    async def revoke_all_for(self, login: str, at: datetime) -> int:
+        hits = [h for h, t in self._data.tokens.items() if t.login == login and t.revoked_at is None]
+        for h in hits:
+            await self.revoke(h, at)
+        return len(hits)
+
+
+class FakeUnitOfWork:
+    """Works on a copy of the shared state; commit() publishes the copy, leaving without commit drops it."""
+
+    def __init__(self, committed: _Data | None = None) -> None:
+        self.committed = committed or _Data()
+        self.commits = 0
+
+    async def __aenter__(self) -> Self:
+        self._work = _Data(
+            employees=dict(self.committed.employees),
+            audit=list(self.committed.audit),
+            tokens=dict(self.committed.tokens),
+        )
+        self.employees = FakeEmployees(self._work)
+        self.audit = FakeAudit(self._work)
+        self.tokens = FakeTokens(self._work)
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        del self._work
+
+    async def commit(self) -> None:
+        self.committed.employees = dict(self._work.employees)
+        self.committed.audit = list(self._work.audit)
+        self.committed.tokens = dict(self._work.tokens)
+        self.commits += 1
+
+    async def rollback(self) -> None:
+        await self.__aenter__()
+
+    async def ping(self) -> None:
+        return None
+
+
+class FakeAttemptCounter:
+    def __init__(self, clock: FixedClock) -> None:
+        self._clock = clock
+        self._windows: dict[str, tuple[int, datetime]] = {}
+
+    async def count(self, key: str) -> int:
+        entry = self._windows.get(key)
+        if entry is None or entry[1] <= self._clock.now():
+            return 0
+        return entry[0]
+
+    async def hit(self, key: str, window_seconds: int) -> int:
+        current = await self.count(key)
+        expires = self._windows[key][1] if current else self._clock.now() + timedelta(seconds=window_seconds)
+        self._windows[key] = (current + 1, expires)
+        return current + 1
+
+    async def clear(self, key: str) -> None:
+        self._windows.pop(key, None)
+
+
+class FakeSessions:
+    def __init__(self) -> None:
+        self.records: dict[str, SessionRecord] = {}
+
+    async def create(self, record: SessionRecord, ttl_seconds: int) -> str:
+        session_id = f"s{len(self.records) + 1}"
+        self.records[session_id] = record
+        return session_id
+
+    async def get(self, session_id: str) -> SessionRecord | None:
+        return self.records.get(session_id)
+
+    async def touch(self, session_id: str, record: SessionRecord, ttl_seconds: int) -> None:
+        self.records[session_id] = record
+
+    async def delete(self, session_id: str) -> None:
+        self.records.pop(session_id, None)

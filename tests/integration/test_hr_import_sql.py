@@ -1,0 +1,160 @@
+"""The HR import against real databases: all or nothing, idempotent, managers and roles linked."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from ess.adapters.hr_files import read_hr_file
+from ess.adapters.regions import HolidaysRegions
+from ess.adapters.sql.database import create_engine, create_session_factory
+from ess.adapters.sql.tables import AuditEventRow, EmployeeRow
+from ess.adapters.sql.unit_of_work import SqlUnitOfWork
+from ess.domain.hr.importing import SourceRecord
+from ess.domain.hr.model import Role
+from ess.domain.hr.service import ImportEmployees, ImportRejected, ImportResult, import_employees
+from tests.factories import row
+from tests.fakes import FixedClock
+
+DEMO = Path(__file__).resolve().parents[2] / "ess" / "demo" / "company.csv"
+
+
+class Db:
+    def __init__(self, url: str) -> None:
+        self.engine = create_engine(url)
+        self.clock = FixedClock()
+        self.factory = create_session_factory(self.engine)
+
+    def uow(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.factory, self.clock)
+
+    async def run_import(self, records: list[SourceRecord], name: str = "hr.csv") -> ImportResult:
+        return await import_employees(
+            ImportEmployees(records=records, source_name=name, actor="tester"),
+            uow=self.uow(),
+            clock=self.clock,
+            regions=HolidaysRegions(),
+        )
+
+    async def scalar(self, stmt):  # type: ignore[no-untyped-def]
+        async with self.factory() as session:
+            return await session.scalar(stmt)
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Db]:
+    database = Db(database_url)
+    yield database
+    await database.engine.dispose()
+
+
+async def test_the_demo_company_imports_and_a_second_run_changes_nothing(db: Db) -> None:
+    records = read_hr_file(DEMO)
+    progress: list[int] = []
+    first = await import_employees(
+        ImportEmployees(records=records, source_name="company.csv", actor="tester"),
+        uow=db.uow(),
+        clock=db.clock,
+        regions=HolidaysRegions(),
+        progress=progress.append,
+    )
+    assert first.created == len(records) >= 60
+    assert progress[-1] == len(records)
+    second = await db.run_import(records)
+    assert (second.created, second.updated, second.unchanged) == (0, 0, len(records))
+
+    async with db.uow() as uow:
+        anna = await uow.employees.by_login("anna.schmidt")
+        assert anna is not None
+        assert anna.location.subdivision == "BY"
+        markus = await uow.employees.by_login("markus.weber")
+        assert markus is not None
+        assert anna.manager_personnel_number == markus.personnel_number
+        assert markus.id is not None
+        assert await uow.employees.has_reports(markus.id)
+        hanna = await uow.employees.by_login("hanna.berger")
+        assert hanna is not None
+        assert Role.HR in hanna.roles
+        events = await uow.audit.recent(actor="tester")
+    assert [e.details.get("created") for e in events] == [0, len(records)]
+
+
+async def test_one_bad_row_imports_nothing_and_is_named(db: Db) -> None:
+    good = [
+        row(position=2, personnel_number="P1", login="a.one"),
+        row(position=3, personnel_number="P2", login="b.two"),
+    ]
+    bad = row(position=4, personnel_number="P3", login="c.three", hire_date="2024-02-30")
+    with pytest.raises(ImportRejected) as caught:
+        await db.run_import([*good, bad])
+    assert [(e.position, e.field) for e in caught.value.errors] == [(4, "hire_date")]
+    assert await db.scalar(select(func.count()).select_from(EmployeeRow)) == 0
+    failures = await db.scalar(
+        select(func.count()).select_from(AuditEventRow).where(AuditEventRow.outcome == "failure")
+    )
+    assert failures == 1
+
+
+async def test_an_unknown_manager_rejects_the_file(db: Db) -> None:
+    with pytest.raises(ImportRejected) as caught:
+        await db.run_import([row(position=2, manager_personnel_number="P404")])
+    assert caught.value.errors[0].field == "manager_personnel_number"
+    assert await db.scalar(select(func.count()).select_from(EmployeeRow)) == 0
+
+
+async def test_updates_are_applied_and_counted(db: Db) -> None:
+    await db.run_import(
+        [row(personnel_number="P1", login="a.one", roles="hr"), row(position=3, personnel_number="P2", login="b.two")]
+    )
+    result = await db.run_import(
+        [
+            row(personnel_number="P1", login="a.one", city="Augsburg", postal_code="86150", roles="helpdesk"),
+            row(position=3, personnel_number="P2", login="b.two", manager_personnel_number="P1"),
+        ]
+    )
+    assert (result.created, result.updated, result.unchanged) == (0, 2, 0)
+    async with db.uow() as uow:
+        one = await uow.employees.by_login("a.one")
+        two = await uow.employees.by_login("b.two")
+    assert one is not None
+    assert two is not None
+    assert one.address.city == "Augsburg"
+    assert one.roles == frozenset({Role.HELPDESK})
+    assert two.manager_personnel_number == "P1"
+
+
+async def test_logins_can_be_swapped_within_one_file_but_not_taken_from_others(db: Db) -> None:
+    await db.run_import(
+        [
+            row(personnel_number="P1", login="a.one"),
+            row(position=3, personnel_number="P2", login="b.two"),
+            row(position=4, personnel_number="P3", login="c.three"),
+        ]
+    )
+    await db.run_import(
+        [row(personnel_number="P1", login="b.two"), row(position=3, personnel_number="P2", login="a.one")]
+    )
+    async with db.uow() as uow:
+        swapped = await uow.employees.by_login("a.one")
+    assert swapped is not None
+    assert swapped.personnel_number == "P2"
+    with pytest.raises(ImportRejected) as caught:
+        await db.run_import([row(personnel_number="P1", login="c.three")])
+    assert "already belongs to personnel number P3" in caught.value.errors[0].reason
+
+
+async def test_the_repository_round_trips_every_field(db: Db) -> None:
+    records = read_hr_file(DEMO)
+    await db.run_import(records)
+    from ess.domain.hr.importing import parse_records  # noqa: PLC0415
+
+    parsed, errors = parse_records(records, is_known_region=HolidaysRegions().is_known)
+    assert errors == []
+    async with db.uow() as uow:
+        stored = await uow.employees.by_personnel_numbers([e.personnel_number for e in parsed])
+    for employee in parsed:
+        assert replace(stored[employee.personnel_number], id=None) == employee

@@ -1,0 +1,207 @@
+"""Logging in, sessions and API tokens, with fakes for the directory, the database and the store."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from ess.domain.audit import Outcome
+from ess.domain.auth.model import hash_token
+from ess.domain.auth.service import (
+    AuthPolicy,
+    LogIn,
+    PasswordChangeRequired,
+    issue_api_token,
+    log_in,
+    open_session,
+    principal_for_token,
+    resume_session,
+    revoke_api_token,
+)
+from ess.domain.errors import AuthenticationFailed, ServiceUnavailable, Throttled
+from ess.domain.hr.model import Role
+from ess.domain.ports import AuthOutcome
+from tests.factories import employee
+from tests.fakes import FakeAttemptCounter, FakeDirectory, FakeSessions, FakeUnitOfWork, FixedClock
+
+PASSWORD = "correct horse battery staple"
+
+
+class World:
+    def __init__(self) -> None:
+        self.clock = FixedClock()
+        self.directory = FakeDirectory()
+        self.uow = FakeUnitOfWork()
+        self.attempts = FakeAttemptCounter(self.clock)
+        self.sessions = FakeSessions()
+        self.policy = AuthPolicy(
+            failures_per_account=3,
+            failures_per_client=10,
+            group_roles={"ess-admins": Role.ADMIN},
+        )
+
+    async def hire(self, **changes: object) -> None:
+        async with self.uow as uow:
+            await uow.employees.save_all([employee(**changes)])
+            await uow.commit()
+
+    async def log_in(self, login: str, password: str, client: str = "10.0.0.1"):  # type: ignore[no-untyped-def]
+        return await log_in(
+            LogIn(login=login, password=password, client=client),
+            directory=self.directory,
+            uow=self.uow,
+            attempts=self.attempts,
+            clock=self.clock,
+            policy=self.policy,
+        )
+
+
+@pytest.fixture
+async def world() -> World:
+    w = World()
+    await w.hire(
+        personnel_number="P1", login="anna", first_name="Anna", last_name="Schmidt", manager_personnel_number="P2"
+    )
+    await w.hire(
+        personnel_number="P2", login="markus", first_name="Markus", last_name="Weber", roles=frozenset({Role.HR})
+    )
+    w.directory.add("anna", PASSWORD)
+    w.directory.add("markus", PASSWORD)
+    w.directory.add("root", PASSWORD, groups=frozenset({"ess-admins"}))
+    w.directory.add("nobody-in-hr", PASSWORD)
+    return w
+
+
+async def test_a_correct_password_yields_the_principal_with_derived_roles(world: World) -> None:
+    anna = await world.log_in("  Anna ", PASSWORD)
+    assert anna.login == "anna"
+    assert anna.display_name == "Anna Schmidt"
+    assert anna.roles == frozenset({Role.EMPLOYEE})
+    markus = await world.log_in("markus", PASSWORD)
+    assert markus.roles == frozenset({Role.EMPLOYEE, Role.MANAGER, Role.HR})
+    root = await world.log_in("root", PASSWORD)
+    assert root.roles == frozenset({Role.ADMIN})
+    assert root.employee_id is None
+    events = world.uow.committed.audit
+    assert [(e.action, e.outcome, e.actor) for e in events][-1] == ("auth.login", Outcome.SUCCESS, "root")
+
+
+async def test_wrong_password_unknown_login_and_no_access_fail_identically(world: World) -> None:
+    failures = []
+    for login, password in [("anna", "wrong"), ("ghost", PASSWORD), ("nobody-in-hr", PASSWORD)]:
+        with pytest.raises(AuthenticationFailed) as caught:
+            await world.log_in(login, password)
+        failures.append((type(caught.value), caught.value.message, caught.value.code))
+    assert len(set(failures)) == 1
+    reasons = [e.details.get("reason") for e in world.uow.committed.audit]
+    assert reasons == ["invalid_credentials", "invalid_credentials", "no_access"]
+
+
+async def test_an_empty_password_never_reaches_the_directory(world: World) -> None:
+    with pytest.raises(AuthenticationFailed):
+        await world.log_in("anna", "")
+    assert world.directory.authenticate_calls == []
+
+
+async def test_throttling_counts_per_typed_login_the_same_for_unknown_accounts(world: World) -> None:
+    for login in ("anna", "ghost"):
+        for _ in range(3):
+            with pytest.raises(AuthenticationFailed):
+                await world.log_in(login, "wrong")
+        calls_before = len(world.directory.authenticate_calls)
+        with pytest.raises(Throttled) as caught:
+            await world.log_in(login, PASSWORD if login == "anna" else "wrong")
+        assert caught.value.retry_after_seconds == 15 * 60
+        assert len(world.directory.authenticate_calls) == calls_before  # counted before any directory work
+    world.clock.advance(timedelta(minutes=15))
+    assert (await world.log_in("anna", PASSWORD)).login == "anna"
+
+
+async def test_throttling_per_client_address(world: World) -> None:
+    for i in range(10):
+        with pytest.raises(AuthenticationFailed):
+            await world.log_in(f"user{i}", "wrong", client="192.0.2.9")
+    with pytest.raises(Throttled):
+        await world.log_in("anna", PASSWORD, client="192.0.2.9")
+    assert (await world.log_in("anna", PASSWORD, client="192.0.2.10")).login == "anna"
+
+
+async def test_a_success_clears_the_account_counter(world: World) -> None:
+    for _ in range(2):
+        with pytest.raises(AuthenticationFailed):
+            await world.log_in("anna", "wrong")
+    await world.log_in("anna", PASSWORD)
+    for _ in range(2):
+        with pytest.raises(AuthenticationFailed):
+            await world.log_in("anna", "wrong")
+    assert (await world.log_in("anna", PASSWORD)).login == "anna"
+
+
+async def test_an_expired_password_is_only_revealed_after_the_right_password(world: World) -> None:
+    world.directory.accounts["anna"].outcome_override = AuthOutcome.PASSWORD_EXPIRED
+    with pytest.raises(AuthenticationFailed):
+        await world.log_in("anna", "wrong")
+    with pytest.raises(PasswordChangeRequired):
+        await world.log_in("anna", PASSWORD)
+
+
+async def test_a_directory_outage_is_reported_and_audited(world: World) -> None:
+    world.directory.available = False
+    with pytest.raises(ServiceUnavailable):
+        await world.log_in("anna", PASSWORD)
+    assert world.uow.committed.audit[-1].details["reason"] == "directory_unavailable"
+
+
+async def test_people_who_left_lose_the_employee_role(world: World) -> None:
+    await world.hire(personnel_number="P3", login="gone", exit_date=date(2026, 10, 31))
+    world.directory.add("gone", PASSWORD)
+    with pytest.raises(AuthenticationFailed):
+        await world.log_in("gone", PASSWORD)
+
+
+async def test_sessions_end_after_idle_and_absolute_timeouts(world: World) -> None:
+    anna = await world.log_in("anna", PASSWORD)
+    sid = await open_session(anna, sessions=world.sessions, clock=world.clock, policy=world.policy)
+    other = await open_session(anna, sessions=world.sessions, clock=world.clock, policy=world.policy)
+    assert sid != other  # every login gets a fresh id
+
+    async def resume(session_id: str) -> object:
+        return await resume_session(session_id, sessions=world.sessions, clock=world.clock, policy=world.policy)
+
+    # Active use keeps it alive up to the absolute limit of 10 hours.
+    for _ in range(9 * 4):
+        world.clock.advance(timedelta(minutes=15))
+        assert await resume(sid) == anna
+    world.clock.advance(timedelta(minutes=60))
+    assert await resume(sid) is None
+    assert sid not in world.sessions.records
+    # Idle for 30 minutes ends it too.
+    fresh = await open_session(anna, sessions=world.sessions, clock=world.clock, policy=world.policy)
+    world.clock.advance(timedelta(minutes=29))
+    assert await resume(fresh) == anna
+    world.clock.advance(timedelta(minutes=30))
+    assert await resume(fresh) is None
+
+
+async def test_api_tokens_are_stored_hashed_expire_and_can_be_revoked(world: World) -> None:
+    anna = await world.log_in("anna", PASSWORD)
+    token, expires_at = await issue_api_token(anna, uow=world.uow, clock=world.clock, policy=world.policy, client="x")
+    assert len(token) > 40
+    assert token not in world.uow.committed.tokens
+    assert hash_token(token) in world.uow.committed.tokens
+    assert expires_at == world.clock.now() + timedelta(hours=12)
+
+    async def holder(t: str) -> object:
+        return await principal_for_token(
+            t, uow=world.uow, directory=world.directory, clock=world.clock, policy=world.policy
+        )
+
+    assert await holder(token) == anna
+    assert await holder(token + "x") is None
+    await revoke_api_token(token, anna, uow=world.uow, clock=world.clock, client="x")
+    assert await holder(token) is None
+    second, _ = await issue_api_token(anna, uow=world.uow, clock=world.clock, policy=world.policy, client="x")
+    world.clock.advance(timedelta(hours=12))
+    assert await holder(second) is None
+    assert not any(token in str(e.details) for e in world.uow.committed.audit)

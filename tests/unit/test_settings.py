@@ -1,0 +1,102 @@
+"""Settings: file + environment, and the refusal to run production on placeholder secrets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ess.settings import DEFAULT_CONFIG, Secret, SettingsError, load_settings
+
+CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
+GOOD_SECRET = "k3Jx9-very-random-and-long-enough-secret-value-42"
+
+
+def test_the_demo_defaults_load() -> None:
+    settings = load_settings(DEFAULT_CONFIG, environ={})
+    assert settings.mode == "demo"
+    assert settings.server.port == 8000
+    assert settings.database.url.startswith("sqlite+aiosqlite:///")
+    assert settings.directory.kind == "local"
+    assert settings.sessions.store == "file"
+    assert settings.i18n.default_locale == "de"
+
+
+def test_environment_variables_override_the_file() -> None:
+    settings = load_settings(
+        DEFAULT_CONFIG,
+        environ={
+            "ESS_PORT": "9123",
+            "ESS_DATABASE_URL": "postgresql+asyncpg://ess@db/ess",
+            "ESS_SECURITY__SESSION_IDLE_MINUTES": "5",
+            "ESS_DIRECTORY__LOCAL__HASHING__MEMORY_KIB": "1024",
+            "UNRELATED": "x",
+        },
+    )
+    assert settings.server.port == 9123
+    assert settings.database.url == "postgresql+asyncpg://ess@db/ess"
+    assert settings.security.session_idle_minutes == 5
+    assert settings.directory.local.hashing.memory_kib == 1024
+
+
+@pytest.mark.parametrize(
+    "secret", ["", "change-me", "CHANGEME", "demo-secret-not-for-production-0123456789abcdef", "short"]
+)
+def test_production_refuses_missing_or_placeholder_secrets(secret: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(DEFAULT_CONFIG, environ={"ESS_MODE": "production", "ESS_SECRET_KEY": secret})
+    assert "ESS_SECRET_KEY" in str(caught.value)
+    if secret:
+        assert secret not in str(caught.value)  # the message never echoes the secret
+
+
+def test_production_starts_with_a_real_secret_and_hides_it() -> None:
+    settings = load_settings(DEFAULT_CONFIG, environ={"ESS_MODE": "production", "ESS_SECRET_KEY": GOOD_SECRET})
+    assert settings.secret_key.reveal() == GOOD_SECRET
+    assert GOOD_SECRET not in repr(settings)
+    assert GOOD_SECRET not in repr(settings.secret_key)
+    assert repr(Secret("x")) == "Secret('**********')"
+
+
+def test_production_refuses_a_placeholder_database_password() -> None:
+    with pytest.raises(SettingsError, match="ESS_DATABASE_URL"):
+        load_settings(
+            CONFIG_DIR / "production.example.toml",
+            environ={"ESS_SECRET_KEY": GOOD_SECRET},
+        )
+
+
+@pytest.mark.parametrize("name", ["production.example.toml", "openldap.example.toml", "activedirectory.example.toml"])
+def test_the_documented_examples_are_valid_once_secrets_are_set(name: str) -> None:
+    settings = load_settings(
+        CONFIG_DIR / name,
+        environ={
+            "ESS_SECRET_KEY": GOOD_SECRET,
+            "ESS_DATABASE_URL": "postgresql+asyncpg://ess:s3cret@db/ess",
+            "ESS_DIRECTORY__LDAP__BIND_PASSWORD": "service-account-password",
+        },
+    )
+    assert settings.mode == "production"
+    assert settings.server.served_over_tls
+
+
+def test_ldap_examples_refuse_a_missing_bind_password() -> None:
+    with pytest.raises(SettingsError, match="BIND_PASSWORD"):
+        load_settings(
+            CONFIG_DIR / "activedirectory.example.toml",
+            environ={"ESS_SECRET_KEY": GOOD_SECRET, "ESS_DATABASE_URL": "postgresql+asyncpg://ess:pw@db/ess"},
+        )
+
+
+def test_unknown_keys_and_wrong_types_are_refused_with_the_file_named(tmp_path: Path) -> None:
+    config = tmp_path / "ess.toml"
+    config.write_text('mode = "demo"\n[server]\nprot = 8000\n', encoding="utf-8")
+    with pytest.raises(SettingsError, match="prot"):
+        load_settings(config, environ={})
+    with pytest.raises(SettingsError, match="port"):
+        load_settings(DEFAULT_CONFIG, environ={"ESS_PORT": "eighty"})
+
+
+def test_a_missing_file_is_named() -> None:
+    with pytest.raises(SettingsError, match="not found"):
+        load_settings("/nonexistent/ess.toml", environ={})
