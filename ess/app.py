@@ -26,7 +26,7 @@ from ess.routes.api.auth import AuthApiController
 from ess.routes.api.me import MeApiController
 from ess.routes.errors import EXCEPTION_HANDLERS
 from ess.routes.health import HealthController
-from ess.routes.middleware import API_PREFIX, IdentityMiddleware, SecurityHeadersMiddleware
+from ess.routes.middleware import API_PREFIX, IdentityMiddleware, security_headers_hook
 from ess.routes.pages.auth import AuthPagesController
 from ess.routes.pages.home import HomePagesController
 from ess.settings import Settings, load_settings
@@ -89,9 +89,9 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
             create_static_files_router(path="/static", directories=[PACKAGE_DIR / "static"], include_in_schema=False),
         ],
         middleware=[
-            DefineMiddleware(SecurityHeadersMiddleware, hsts=settings.server.served_over_tls),
             DefineMiddleware(IdentityMiddleware, services=services),
         ],
+        before_send=[security_headers_hook(hsts=settings.server.served_over_tls)],
         csrf_config=csrf,
         template_config=TemplateConfig(instance=_template_engine()),
         openapi_config=openapi,

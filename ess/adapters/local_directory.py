@@ -61,6 +61,8 @@ class LocalDirectory:
         return await asyncio.to_thread(self._context.verify, password, password_hash)
 
     async def _load(self, session: AsyncSession, login: str) -> LocalAccountRow | None:
+        if not _is_clean(login):
+            return None
         row: LocalAccountRow | None = await session.scalar(
             select(LocalAccountRow).where(LocalAccountRow.login == login)
         )
@@ -121,7 +123,7 @@ class LocalDirectory:
 
     async def find_account(self, login_or_email: str) -> DirectoryAccount | None:
         needle = login_or_email.strip().lower()
-        if not needle:
+        if not needle or not _is_clean(needle):
             return None
         async with self._factory() as session:
             rows = (
@@ -182,6 +184,8 @@ class LocalDirectory:
 
     async def unlock(self, login: str) -> None:
         async with self._factory() as session:
+            if not _is_clean(login):
+                raise NotFound("No such account.")
             result = await session.execute(
                 update(LocalAccountRow)
                 .where(LocalAccountRow.login == login)
@@ -230,6 +234,11 @@ class LocalDirectory:
     async def logins(self) -> set[str]:
         async with self._factory() as session:
             return set((await session.scalars(select(LocalAccountRow.login))).all())
+
+
+def _is_clean(text: str) -> bool:
+    # Control characters never belong to a login or an address; NUL would even break PostgreSQL's text type.
+    return not any(ord(c) < 32 or ord(c) == 127 for c in text)
 
 
 def _split_groups(text: str) -> frozenset[str]:

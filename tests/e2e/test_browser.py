@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -20,12 +21,14 @@ LOGIN_BUTTON = re.compile(r"^(Anmelden|Log in)$")
 PHONE = {"width": 390, "height": 844}
 
 
-def log_in(page: Page, username: str = USER, password: str = DEMO_PASSWORD) -> None:
+def log_in(page: Page, username: str = USER, password: str = DEMO_PASSWORD, *, succeeds: bool = True) -> None:
     """Fill and submit the login form the way a person does."""
     page.goto("/login")
     page.locator("#username").fill(username)
     page.locator("#password").fill(password)
     page.get_by_role("button", name=LOGIN_BUTTON).click()
+    if succeeds:
+        page.wait_for_url(lambda url: urlsplit(url).path != "/login")
 
 
 def use_language(context: BrowserContext, base_url: str, lang: str) -> None:
@@ -80,6 +83,16 @@ def test_login_switch_to_english_and_see_own_data(page: Page, artifacts_dir: Pat
     expect(main).to_contain_text("P10011")
     expect(main).to_contain_text("Türkenstraße 57")
     expect(main).to_contain_text("14.08.1990")
+
+
+def test_axe_check_can_fail(page: Page) -> None:
+    page.goto("/login")
+    page.evaluate("document.querySelector('label[for=username]').removeAttribute('for')")
+
+    violations = Axe().run(page).response["violations"]
+
+    assert "label" in {violation["id"] for violation in violations}
+    assert "#username" in axe_report(violations)
 
 
 @pytest.mark.parametrize("lang", ["de", "en"])

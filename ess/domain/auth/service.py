@@ -49,6 +49,11 @@ def normalize_login(raw: str) -> str:
     return raw.strip().lower()[:MAX_LOGIN_LENGTH]
 
 
+def is_plausible_login(login: str) -> bool:
+    """No control characters (NUL breaks databases and directories alike) and not empty."""
+    return bool(login) and not any(ord(c) < 32 or ord(c) == 127 for c in login)
+
+
 def _account_key(login: str) -> str:
     # Keyed by what was typed, existing or not, so throttling behaves the same for unknown accounts.
     return "login-account:" + hashlib.sha256(login.encode("utf-8")).hexdigest()
@@ -71,36 +76,42 @@ async def log_in(
     login = normalize_login(cmd.login)
     account_key, client_key = _account_key(login), _client_key(cmd.client)
     window = int(policy.window.total_seconds())
+    # What the audit log records as the actor: never raw control characters from the form.
+    actor = login if is_plausible_login(login) else "(invalid login)"
 
     if (
         await attempts.count(account_key) >= policy.failures_per_account
         or await attempts.count(client_key) >= policy.failures_per_client
     ):
-        await _audit(uow, clock, login, Outcome.DENIED, cmd, reason="throttled")
+        await _audit(uow, clock, actor, Outcome.DENIED, cmd, reason="throttled")
         raise Throttled("Too many failed logins. Please wait a few minutes.", retry_after_seconds=window)
 
-    if not login or not cmd.password or len(cmd.password) > MAX_PASSWORD_LENGTH:
+    if not is_plausible_login(login) or not cmd.password or len(cmd.password) > MAX_PASSWORD_LENGTH:
         outcome = AuthOutcome.INVALID_CREDENTIALS  # never ask the directory with an empty password
     else:
         try:
             outcome = await directory.authenticate(login, cmd.password)
         except ServiceUnavailable:
-            await _audit(uow, clock, login, Outcome.FAILURE, cmd, reason="directory_unavailable")
+            await _audit(uow, clock, actor, Outcome.FAILURE, cmd, reason="directory_unavailable")
             raise
 
     if outcome in (AuthOutcome.PASSWORD_EXPIRED, AuthOutcome.MUST_CHANGE):
-        await _audit(uow, clock, login, Outcome.DENIED, cmd, reason=outcome.value)
+        await _audit(uow, clock, actor, Outcome.DENIED, cmd, reason=outcome.value)
         raise PasswordChangeRequired("Your password must be changed before you can log in.")
-    principal = await resolve_principal(login, directory=directory, uow=uow, clock=clock, policy=policy)
-    if outcome is not AuthOutcome.OK or principal is None:
+    principal = (
+        await resolve_principal(login, directory=directory, uow=uow, clock=clock, policy=policy)
+        if outcome is AuthOutcome.OK
+        else None
+    )
+    if principal is None:
         await attempts.hit(account_key, window)
         await attempts.hit(client_key, window)
         reason = outcome.value if outcome is not AuthOutcome.OK else "no_access"
-        await _audit(uow, clock, login, Outcome.FAILURE, cmd, reason=reason)
+        await _audit(uow, clock, actor, Outcome.FAILURE, cmd, reason=reason)
         raise AuthenticationFailed("The login or the password is not correct.")
 
     await attempts.clear(account_key)
-    await _audit(uow, clock, login, Outcome.SUCCESS, cmd)
+    await _audit(uow, clock, actor, Outcome.SUCCESS, cmd)
     return principal
 
 
