@@ -29,6 +29,7 @@ from ess.routes.health import HealthController
 from ess.routes.middleware import API_PREFIX, IdentityMiddleware, security_headers_hook
 from ess.routes.pages.auth import AuthPagesController
 from ess.routes.pages.home import HomePagesController
+from ess.routes.pages.password import PasswordPagesController
 from ess.settings import Settings, load_settings
 
 PACKAGE_DIR: Final = Path(__file__).resolve().parent
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
             MeApiController,
             AuthPagesController,
             HomePagesController,
+            PasswordPagesController,
             create_static_files_router(path="/static", directories=[PACKAGE_DIR / "static"], include_in_schema=False),
         ],
         middleware=[

@@ -20,6 +20,7 @@ from ess.adapters.sql.unit_of_work import SqlUnitOfWork
 from ess.adapters.stores import StoreAttemptCounter, StoreSessions
 from ess.domain.auth.service import AuthPolicy
 from ess.domain.hr.model import Role
+from ess.domain.passwords.model import PasswordPolicy
 from ess.domain.ports import Clock, UnitOfWork
 from ess.routes.deps import Services
 from ess.settings import Settings, SettingsError
@@ -100,5 +101,6 @@ def build_container(settings: Settings, *, clock: Clock | None = None, store: St
         attempts=StoreAttemptCounter(_namespaced(store, "attempts")),
         regions=HolidaysRegions(),
         auth_policy=auth_policy(settings),
+        password_policy=PasswordPolicy(min_length=settings.security.password_min_length),
     )
     return Container(services=services, engine=engine, store=store, local_directory=directory)

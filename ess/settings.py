@@ -71,6 +71,8 @@ class SecuritySettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True)
     login_failures_per_account: int = 5
     login_failures_per_client: int = 30
     login_window_minutes: int = 15
+    # NIST SP 800-63B: at least 8, we default to 12; no composition rules.
+    password_min_length: int = 12
 
 
 class SessionSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ess.domain.auth.service import AuthPolicy
+from ess.domain.passwords.model import PasswordPolicy
 from ess.domain.ports import AttemptCounter, Clock, Directory, Regions, SessionStore, UnitOfWork
 from ess.settings import Settings
 
@@ -20,3 +21,4 @@ class Services:
     attempts: AttemptCounter
     regions: Regions
     auth_policy: AuthPolicy
+    password_policy: PasswordPolicy

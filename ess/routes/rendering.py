@@ -34,15 +34,27 @@ def gettext_for(request: Request[Any, Any, Any]) -> Any:
     return translations(locale_of(request)).gettext
 
 
+def N_(message: str) -> str:  # noqa: N802 - the conventional gettext marker name
+    """Marks a string for extraction; it is translated where it is shown."""
+    return message
+
+
 WEEKDAY_NAMES: tuple[tuple[str, str], ...] = (
-    ("Mon", "Monday"),
-    ("Tue", "Tuesday"),
-    ("Wed", "Wednesday"),
-    ("Thu", "Thursday"),
-    ("Fri", "Friday"),
-    ("Sat", "Saturday"),
-    ("Sun", "Sunday"),
+    (N_("Mon"), N_("Monday")),
+    (N_("Tue"), N_("Tuesday")),
+    (N_("Wed"), N_("Wednesday")),
+    (N_("Thu"), N_("Thursday")),
+    (N_("Fri"), N_("Friday")),
+    (N_("Sat"), N_("Saturday")),
+    (N_("Sun"), N_("Sunday")),
 )
+ROLE_LABELS: dict[str, str] = {
+    "employee": N_("Employee"),
+    "manager": N_("Manager"),
+    "hr": N_("HR"),
+    "helpdesk": N_("IT helpdesk"),
+    "admin": N_("Administrator"),
+}
 
 
 def zip_days(values: Any) -> list[tuple[tuple[str, str], Any]]:
@@ -67,5 +79,6 @@ def page_context(request: Request[Any, Any, Any], **extra: Any) -> dict[str, Any
         "company": services.settings.company,
         "current_path": request.url.path,
         "zip_days": zip_days,
+        "role_labels": ROLE_LABELS,
         **extra,
     }

@@ -315,3 +315,34 @@ def test_logins_and_logouts_are_audited_without_secrets(client: TestClient[Lites
     ]
     assert all(client_address == "testclient" for _, _, client_address, _ in recorded)
     assert not any("canary" in details or PASSWORD in details for _, _, _, details in recorded)
+
+
+def test_anna_changes_her_password_in_the_page_and_logs_in_with_it(client: TestClient[Litestar]) -> None:
+    log_in(client, "anna.schmidt", PASSWORD)
+    token = csrf_token(client, "/password")
+    rejected = client.post(
+        "/password",
+        data={
+            "_csrf_token": token,
+            "current_password": PASSWORD,
+            "new_password": "short",
+            "new_password_repeat": "shorter",
+        },
+    )
+    assert rejected.status_code == 422
+    assert "aria-invalid" in rejected.text
+    assert "12" in rejected.text  # the minimum length is named
+    changed = client.post(
+        "/password",
+        data={
+            "_csrf_token": token,
+            "current_password": PASSWORD,
+            "new_password": "Grüße aus Zürich 🔑 2026",
+            "new_password_repeat": "Grüße aus Zürich 🔑 2026",
+        },
+    )
+    assert changed.status_code == 200
+    assert 'role="status"' in changed.text
+    client.post("/logout", data={"_csrf_token": csrf_token(client, "/")})
+    assert log_in(client, "anna.schmidt", PASSWORD).status_code == 401
+    assert log_in(client, "anna.schmidt", "Grüße aus Zürich 🔑 2026").status_code == 303

@@ -33,7 +33,9 @@ def test_the_users_choice_then_the_browser_then_german(cookie: str | None, heade
 def _source_messages() -> set[str]:
     method_map = [("**.py", "python"), ("**/templates/**.html", "jinja2.ext:babel_extract")]
     found: set[str] = set()
-    for _, _, message, _, _ in extract_from_dir(str(PACKAGE_DIR), method_map=method_map, keywords={"_": None}):
+    for _, _, message, _, _ in extract_from_dir(
+        str(PACKAGE_DIR), method_map=method_map, keywords={"_": None, "N_": None}
+    ):
         found.add(message if isinstance(message, str) else message[0])
     return found
 

@@ -87,7 +87,7 @@ class AuthPagesController(Controller):
             elif isinstance(exc, PasswordChangeRequired):
                 message, status = _("Your password has expired and must be changed."), HTTP_401_UNAUTHORIZED
             else:
-                message, status = _("The login or the password is not correct."), HTTP_401_UNAUTHORIZED
+                message, status = _("The login name or password is incorrect."), HTTP_401_UNAUTHORIZED
             context = page_context(request, next=safe_next(data.next), username=data.username[:256], error=message)
             return Template(template_name="login.html", context=context, status_code=status)
 

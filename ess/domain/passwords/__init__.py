@@ -1,0 +1,1 @@
+"""Passwords: the policy every new password must meet, and changing one's own password."""
