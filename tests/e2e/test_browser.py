@@ -106,7 +106,7 @@ def test_login_page_has_no_axe_violations(page: Page, context: BrowserContext, l
 @pytest.mark.parametrize("lang", ["de", "en"])
 def test_login_error_has_no_axe_violations(page: Page, context: BrowserContext, live_server: str, lang: str) -> None:
     use_language(context, live_server, lang)
-    log_in(page, password="not-the-password")
+    log_in(page, password="not-the-password", succeeds=False)
 
     alert = page.get_by_role("alert")
     expect(alert).to_be_visible()

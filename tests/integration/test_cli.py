@@ -1,0 +1,107 @@
+"""The `ess` command as a user runs it: a real process, a real SQLite file."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import TEST_ENV
+from tests.factories import VALID_ROW
+
+ESS = [sys.executable, "-m", "ess.cli"]
+
+
+def run(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {
+        **os.environ,
+        **TEST_ENV,
+        "ESS_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'ess.db'}",
+        "ESS_SESSIONS__PATH": str(tmp_path / "sessions"),
+        **env,
+    }
+    return subprocess.run([*ESS, *args], capture_output=True, text=True, env=environment, timeout=120, check=False)
+
+
+def count(tmp_path: Path, table: str) -> int:
+    with sqlite3.connect(tmp_path / "ess.db") as connection:
+        return int(connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # noqa: S608 - fixed names
+
+
+def write_csv(path: Path, rows: list[dict[str, str]]) -> Path:
+    header = list(VALID_ROW)
+    lines = [",".join(header)] + [",".join(row.get(column, "") for column in header) for row in rows]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_an_import_with_one_bad_row_imports_nothing_and_names_the_row(tmp_path: Path) -> None:
+    assert run(tmp_path, "db", "upgrade").returncode == 0
+    rows = [
+        {**VALID_ROW, "personnel_number": "P1", "login": "one"},
+        {**VALID_ROW, "personnel_number": "P2", "login": "two", "postal_code": "8000"},
+        {**VALID_ROW, "personnel_number": "P3", "login": "three"},
+    ]
+    result = run(tmp_path, "hr", "import", str(write_csv(tmp_path / "hr.csv", rows)))
+    assert result.returncode == 1
+    assert "nothing was imported" in result.stderr
+    assert "line 3: field 'postal_code'" in result.stderr
+    assert count(tmp_path, "employees") == 0
+
+
+def test_a_good_json_file_imports_and_a_rerun_changes_nothing(tmp_path: Path) -> None:
+    run(tmp_path, "db", "upgrade")
+    records = [
+        {**VALID_ROW, "personnel_number": "P1", "login": "one", "roles": ["hr"]},
+        {**VALID_ROW, "personnel_number": "P2", "login": "two", "manager_personnel_number": "P1",
+         "days_per_week": "", "work_pattern": [1, 1, 1, 0.5, 0, 0, 0]},
+    ]
+    source = tmp_path / "hr.json"
+    source.write_text(json.dumps({"employees": records}), encoding="utf-8")
+    first = run(tmp_path, "hr", "import", str(source))
+    assert first.returncode == 0, first.stderr
+    assert "2 created, 0 updated, 0 unchanged" in first.stdout
+    second = run(tmp_path, "hr", "import", str(source))
+    assert "0 created, 0 updated, 2 unchanged" in second.stdout
+    assert count(tmp_path, "employees") == 2
+    assert count(tmp_path, "role_assignments") == 1
+
+
+def test_a_broken_json_file_is_reported_with_its_line(tmp_path: Path) -> None:
+    run(tmp_path, "db", "upgrade")
+    source = tmp_path / "hr.json"
+    source.write_text('[\n  {"personnel_number": "P1",\n  oops\n]', encoding="utf-8")
+    result = run(tmp_path, "hr", "import", str(source))
+    assert result.returncode == 1
+    assert "line 3" in result.stderr
+
+
+def test_demo_seed_creates_the_company_and_an_account_for_everyone(tmp_path: Path) -> None:
+    assert run(tmp_path, "db", "upgrade").returncode == 0
+    seeded = run(tmp_path, "demo", "seed")
+    assert seeded.returncode == 0, seeded.stderr
+    employees = count(tmp_path, "employees")
+    assert employees >= 60
+    assert count(tmp_path, "local_accounts") == employees
+    again = run(tmp_path, "demo", "seed")
+    assert again.returncode == 0
+    assert count(tmp_path, "local_accounts") == employees
+
+
+def test_production_mode_refuses_to_start_with_a_placeholder_secret(tmp_path: Path) -> None:
+    result = run(tmp_path, "serve", ESS_MODE="production", ESS_SECRET_KEY="change-me")
+    assert result.returncode == 2
+    assert "ESS refuses to start" in result.stderr
+    assert "ESS_SECRET_KEY" in result.stderr
+    assert "change-me" not in result.stderr
+
+
+def test_demo_seed_is_refused_in_production(tmp_path: Path) -> None:
+    result = run(
+        tmp_path, "demo", "seed", ESS_MODE="production", ESS_SECRET_KEY="a-real-secret-that-is-long-enough-1234567890"
+    )
+    assert result.returncode == 2
+    assert "production" in result.stderr
