@@ -110,15 +110,17 @@ def _start_server(workdir: Path, log: IO[bytes]) -> tuple[subprocess.Popen[bytes
             if _is_live(base_url):
                 return process, base_url
             time.sleep(0.1)
-        timed_out = process.poll() is None
+        exit_code = process.poll()
         _stop(process)
-        if timed_out:
+        if exit_code is None:
+            problem = f"did not answer {base_url}/health/live within {STARTUP_TIMEOUT_S:.0f} s"
             break
+        problem = f"exited with code {exit_code} before answering {base_url}/health/live"
         if b"address already in use" not in log_path.read_bytes().lower():
             break  # died for a reason a new port will not cure
     log.flush()
     pytest.fail(
-        f"ess serve did not become live within {STARTUP_TIMEOUT_S:.0f} s.\n"
+        f"ess serve {problem}.\n"
         f"--- server log ({log_path}) ---\n{log_path.read_text(encoding='utf-8', errors='replace')}",
         pytrace=False,
     )

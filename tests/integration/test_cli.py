@@ -56,8 +56,14 @@ def test_a_good_json_file_imports_and_a_rerun_changes_nothing(tmp_path: Path) ->
     run(tmp_path, "db", "upgrade")
     records = [
         {**VALID_ROW, "personnel_number": "P1", "login": "one", "roles": ["hr"]},
-        {**VALID_ROW, "personnel_number": "P2", "login": "two", "manager_personnel_number": "P1",
-         "days_per_week": "", "work_pattern": [1, 1, 1, 0.5, 0, 0, 0]},
+        {
+            **VALID_ROW,
+            "personnel_number": "P2",
+            "login": "two",
+            "manager_personnel_number": "P1",
+            "days_per_week": "",
+            "work_pattern": [1, 1, 1, 0.5, 0, 0, 0],
+        },
     ]
     source = tmp_path / "hr.json"
     source.write_text(json.dumps({"employees": records}), encoding="utf-8")
