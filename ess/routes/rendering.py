@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from babel import Locale
+from babel.numbers import format_decimal
 from litestar import Request
 
 from ess.domain.auth.model import Principal
@@ -69,8 +71,18 @@ def page_context(request: Request[Any, Any, Any], **extra: Any) -> dict[str, Any
         text = catalog.gettext(message)
         return text % params if params else text
 
+    lang = locale_of(request)
+
+    def number(value: Any) -> str:
+        return str(format_decimal(value, locale=lang))
+
+    def country_name(code: str) -> str:
+        return str(Locale.parse(lang).territories.get(code.upper(), code))
+
     return {
         "_": _,
+        "number": number,
+        "country_name": country_name,
         "gettext": _,
         "ngettext": catalog.ngettext,
         "lang": locale_of(request),

@@ -142,15 +142,17 @@ def live_server() -> Iterator[str]:
                 _stop(process)
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: while the sync API is active, its event loop counts as the thread's running loop,
+# so every later asyncio.run() in the same pytest process (the unit and HTTP tests) would fail.
+@pytest.fixture(scope="module")
 def playwright_instance() -> Iterator[Playwright]:
     with sync_playwright() as playwright:
         yield playwright
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright_instance: Playwright) -> Iterator[Browser]:
-    """Headless Debian Chromium, shared by all browser tests (each test gets its own context)."""
+    """Headless Debian Chromium, shared by the tests of one module (each test gets its own context)."""
     browser = playwright_instance.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
     try:
         yield browser

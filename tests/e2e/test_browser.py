@@ -50,7 +50,8 @@ def axe_report(violations: list[dict[str, Any]]) -> str:
 
 def assert_no_axe_violations(page: Page) -> None:
     violations: list[dict[str, Any]] = Axe().run(page).response["violations"]
-    assert not violations, f"axe found {len(violations)} violation(s) on {page.url}:\n{axe_report(violations)}"
+    if violations:
+        pytest.fail(f"axe found {len(violations)} violation(s) on {page.url}:\n{axe_report(violations)}", pytrace=False)
 
 
 def test_login_switch_to_english_and_see_own_data(page: Page, artifacts_dir: Path) -> None:
