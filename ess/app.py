@@ -55,6 +55,10 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        # Expired sessions and counters stay on disk until someone asks for them: sweep them at start-up.
+        delete_expired = getattr(container.store, "delete_expired", None)
+        if delete_expired is not None:
+            await delete_expired()
         try:
             yield
         finally:

@@ -111,3 +111,29 @@ def test_demo_seed_is_refused_in_production(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "production" in result.stderr
+
+
+def test_the_import_shows_a_progress_bar_on_a_terminal(tmp_path: Path) -> None:
+    import pty  # noqa: PLC0415 - POSIX only, like the deployment target
+
+    run(tmp_path, "db", "upgrade")
+    source = write_csv(tmp_path / "hr.csv", [{**VALID_ROW, "personnel_number": "P1", "login": "one"}])
+    leader, follower = pty.openpty()
+    environment = {**os.environ, **TEST_ENV, "ESS_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'ess.db'}"}
+    process = subprocess.Popen(
+        [*ESS, "hr", "import", str(source)], stderr=follower, stdout=subprocess.DEVNULL, env=environment
+    )
+    os.close(follower)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # the terminal closes when the process ends
+            break
+        if not chunk:
+            break
+        shown += chunk
+    assert process.wait(timeout=60) == 0
+    os.close(leader)
+    assert b"Importing" in shown
+    assert b"1/1" in shown
