@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,6 +14,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
+from litestar.di import Provide
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
@@ -24,6 +27,7 @@ from ess import __version__
 from ess.bootstrap import Container, build_container
 from ess.routes.api.auth import AuthApiController
 from ess.routes.api.me import MeApiController
+from ess.routes.deps import Services
 from ess.routes.errors import EXCEPTION_HANDLERS
 from ess.routes.health import HealthController
 from ess.routes.middleware import API_PREFIX, IdentityMiddleware, security_headers_hook
@@ -33,6 +37,8 @@ from ess.routes.pages.password import PasswordPagesController
 from ess.settings import Settings, load_settings
 
 PACKAGE_DIR: Final = Path(__file__).resolve().parent
+# Expired sessions and login counters are removed this often (one file each in the file store).
+SWEEP_INTERVAL_SECONDS: Final = 600
 
 
 def _template_engine() -> JinjaTemplateEngine:
@@ -55,13 +61,18 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
-        # Expired sessions and counters stay on disk until someone asks for them: sweep them at start-up.
-        delete_expired = getattr(container.store, "delete_expired", None)
-        if delete_expired is not None:
-            await delete_expired()
+        async def sweep_forever() -> None:
+            while True:
+                await container.sweep()
+                await asyncio.sleep(SWEEP_INTERVAL_SECONDS)
+
+        sweeper = asyncio.create_task(sweep_forever())
         try:
             yield
         finally:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
             await container.close()
 
     csrf = CSRFConfig(
@@ -84,6 +95,10 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         security=[{"bearer": []}],
     )
     logging.getLogger("ess").setLevel(logging.INFO)
+
+    def provide_services() -> Services:
+        return services
+
     return Litestar(
         route_handlers=[
             HealthController,
@@ -98,6 +113,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
             DefineMiddleware(IdentityMiddleware, services=services),
         ],
         before_send=[security_headers_hook(hsts=settings.server.served_over_tls)],
+        dependencies={"services": Provide(provide_services, use_cache=True, sync_to_thread=False)},
         csrf_config=csrf,
         template_config=TemplateConfig(instance=_template_engine()),
         openapi_config=openapi,

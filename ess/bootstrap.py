@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from litestar.stores.base import NamespacedStore, Store
+from litestar.stores.base import Store
 from litestar.stores.file import FileStore
 from litestar.stores.memory import MemoryStore
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -28,26 +28,35 @@ from ess.settings import Settings, SettingsError
 
 @dataclass
 class Container:
-    """Everything built from the settings, plus what must be closed at shutdown."""
+    """Everything built from the settings, plus what must be swept now and then and closed at shutdown."""
 
     services: Services
-    engine: AsyncEngine
-    store: Store
+    engine: AsyncEngine | None = None
+    stores: list[Store] = field(default_factory=list)
     local_directory: LocalDirectory | None = None
 
+    async def sweep(self) -> None:
+        """Drop expired sessions and counters; a file store keeps them on disk until asked."""
+        for store in self.stores:
+            delete_expired = getattr(store, "delete_expired", None)
+            if delete_expired is not None:
+                await delete_expired()
+
     async def close(self) -> None:
-        await self.engine.dispose()
+        if self.engine is not None:
+            await self.engine.dispose()
 
 
-def build_store(settings: Settings) -> Store:
+def build_stores(settings: Settings) -> tuple[Store, Store]:
+    """The session store and the attempt-counter store, each in its own namespace (folder)."""
     if settings.sessions.store == "memory":
-        return MemoryStore()
+        return MemoryStore(), MemoryStore()
     root = Path(settings.sessions.path)
-    # FileStore creates only its own last directory level; namespaces live one level below the root.
     for namespace in ("sessions", "attempts"):
         (root / namespace).mkdir(parents=True, exist_ok=True)
     root.chmod(0o700)  # session files are credentials-adjacent: owner only
-    return FileStore(root, create_directories=True)
+    base = FileStore(root, create_directories=True)
+    return base.with_namespace("sessions"), base.with_namespace("attempts")
 
 
 def auth_policy(settings: Settings) -> AuthPolicy:
@@ -63,23 +72,17 @@ def auth_policy(settings: Settings) -> AuthPolicy:
     )
 
 
-def _namespaced(store: Store, namespace: str) -> Store:
-    # Keys of sessions and counters never collide (different prefixes), so a flat store is fine too.
-    return store.with_namespace(namespace) if isinstance(store, NamespacedStore) else store
-
-
-def build_container(settings: Settings, *, clock: Clock | None = None, store: Store | None = None) -> Container:
-    clock = clock or SystemClock()
-    engine = create_engine(settings.database.url, echo=settings.database.echo)
-    session_factory = create_session_factory(engine)
-    store = store or build_store(settings)
-
+def build_container(settings: Settings, *, clock: Clock | None = None) -> Container:
     if settings.directory.kind != "local":
         # The ldap3 adapters (OpenLDAP, Active Directory) plug into the same Directory port; until they are
         # part of this build, say so plainly instead of starting half-configured.
         raise SettingsError(
             f"directory.kind = {settings.directory.kind!r} is not available in ESS {__version__}; use 'local'"
         )
+    clock = clock or SystemClock()
+    engine = create_engine(settings.database.url, echo=settings.database.echo)
+    session_factory = create_session_factory(engine)
+    session_store, attempt_store = build_stores(settings)
     local = settings.directory.local
     directory = LocalDirectory(
         session_factory,
@@ -97,10 +100,10 @@ def build_container(settings: Settings, *, clock: Clock | None = None, store: St
         clock=clock,
         directory=directory,
         new_uow=new_uow,
-        sessions=StoreSessions(_namespaced(store, "sessions")),
-        attempts=StoreAttemptCounter(_namespaced(store, "attempts")),
+        sessions=StoreSessions(session_store, max_session_seconds=settings.security.session_absolute_hours * 3600),
+        attempts=StoreAttemptCounter(attempt_store),
         regions=HolidaysRegions(),
         auth_policy=auth_policy(settings),
         password_policy=PasswordPolicy(min_length=settings.security.password_min_length),
     )
-    return Container(services=services, engine=engine, store=store, local_directory=directory)
+    return Container(services=services, engine=engine, stores=[session_store, attempt_store], local_directory=directory)

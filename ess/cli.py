@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import getpass
+import secrets
 import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
@@ -14,8 +16,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from ess.adapters.hr_files import read_hr_file
 from ess.bootstrap import Container, build_container
-from ess.domain.errors import DomainError
-from ess.domain.hr.service import ImportEmployees, ImportRejected, ImportResult, import_employees
+from ess.domain.errors import DomainError, InvalidInput
+from ess.domain.hr.service import (
+    ImportEmployees,
+    ImportRejected,
+    ImportResult,
+    import_employees,
+    record_unreadable_import,
+)
+from ess.domain.passwords.service import PasswordRejected, set_password_by_operator
 from ess.settings import Settings, SettingsError, load_settings
 
 PROJECT_DIR: Final = Path(__file__).resolve().parent.parent
@@ -117,12 +126,12 @@ def hr() -> None:
 
 @hr.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--actor", default="cli", show_default=True, help="Who runs the import (for the audit log).")
+@click.option("--requested-by", default="", help="Who asked for the import (recorded in the audit log).")
 @click.pass_context
-def hr_import(ctx: click.Context, file: Path, actor: str) -> None:
+def hr_import(ctx: click.Context, file: Path, requested_by: str) -> None:
     """Import employees from a CSV or JSON FILE (see docs/hr-import.md). All rows valid, or nothing changes."""
     try:
-        result = _import_file(_settings(ctx), file, actor)
+        result = _import_file(_settings(ctx), file, _operator(), requested_by=requested_by)
     except ImportRejected as exc:
         err.print(f"[red]Import rejected: {exc.message}[/red]", highlight=False)
         label = "record" if file.suffix.lower() == ".json" else "line"
@@ -138,12 +147,27 @@ def hr_import(ctx: click.Context, file: Path, actor: str) -> None:
     )
 
 
-def _import_file(settings: Settings, file: Path, actor: str) -> ImportResult:
-    records = read_hr_file(file)
+def _operator() -> str:
+    """The audit log's actor for CLI commands: the operating-system account that ran them."""
+    return "cli:" + getpass.getuser()
+
+
+def _import_file(settings: Settings, file: Path, actor: str, *, requested_by: str = "") -> ImportResult:
+    try:
+        records = read_hr_file(file)
+    except InvalidInput as exc:
+        reason = exc.message
+
+        async def audit(container: Container) -> None:
+            services = container.services
+            await record_unreadable_import(file.name, actor, reason, uow=services.new_uow(), clock=services.clock)
+
+        _run(audit, settings)
+        raise
 
     async def run(container: Container) -> ImportResult:
         services = container.services
-        command = ImportEmployees(records=records, source_name=file.name, actor=actor)
+        command = ImportEmployees(records=records, source_name=file.name, actor=actor, requested_by=requested_by)
         if not sys.stderr.isatty():
             return await import_employees(
                 command, uow=services.new_uow(), clock=services.clock, regions=services.regions
@@ -176,7 +200,7 @@ def demo_seed(ctx: click.Context) -> None:
     if settings.mode == "production":
         err.print("[red]Refusing to seed demo accounts in production mode.[/red]")
         sys.exit(2)
-    result = _import_file(settings, DEMO_COMPANY, "demo-seed")
+    result = _import_file(settings, DEMO_COMPANY, _operator(), requested_by="ess demo seed")
 
     async def provision(container: Container) -> int:
         directory = container.local_directory
@@ -215,22 +239,40 @@ def directory() -> None:
 @click.password_option(prompt="New password")
 @click.pass_context
 def directory_set_password(ctx: click.Context, login: str, email: str, password: str) -> None:
-    """Create a local account or set its password (local directory only)."""
+    """Create a local account or set its password (local directory only). The password policy applies."""
 
     async def run(container: Container) -> bool:
-        if container.local_directory is None:
+        local, services = container.local_directory, container.services
+        if local is None:
             raise click.ClickException("directory.kind is not 'local'.")
-        async with container.services.new_uow() as uow:
-            employee = await uow.employees.by_login(login)
-        return await container.local_directory.provision(
+        created = False
+        if login not in await local.logins():
+            async with services.new_uow() as uow:
+                employee = await uow.employees.by_login(login)
+            # Created with an unusable random password; the real one is set below through the policy.
+            created = await local.provision(
+                login,
+                password=secrets.token_urlsafe(32),
+                email=email or (employee.work_email if employee else ""),
+                display_name=employee.display_name if employee else login,
+            )
+        await set_password_by_operator(
             login,
-            password=password,
-            email=email or (employee.work_email if employee else ""),
-            display_name=employee.display_name if employee else login,
-            groups=await container.local_directory.groups(login),
+            password,
+            operator=_operator(),
+            directory=services.directory,
+            uow=services.new_uow(),
+            sessions=services.sessions,
+            clock=services.clock,
+            policy=services.password_policy,
         )
+        return created
 
-    created = _run(run, _settings(ctx))
+    try:
+        created = _run(run, _settings(ctx))
+    except PasswordRejected as exc:
+        err.print(f"[red]Password refused: {', '.join(p.value for p in exc.problems)}[/red]", highlight=False)
+        sys.exit(1)
     click.echo(f"Account {login} {'created' if created else 'updated'}.")
 
 

@@ -10,6 +10,8 @@ from typing import Any, Literal
 
 import msgspec
 
+from ess.domain.hr.model import ASSIGNABLE_ROLES
+
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config" / "ess.toml"
 
 # Values that mean "nobody chose a secret yet". Refused outside demo mode.
@@ -44,6 +46,25 @@ class Secret(str):
         return str.__str__(self)
 
 
+_SECRET_FIELDS = frozenset({"secret_key", "bind_password"})
+
+
+class _Redacted:
+    """repr() and rich's pretty printer show secret fields as stars (msgspec's defaults would print them)."""
+
+    __struct_fields__: tuple[str, ...]
+
+    def __rich_repr__(self) -> list[tuple[str, Any]]:
+        return [
+            (name, "**********" if name in _SECRET_FIELDS and getattr(self, name) else getattr(self, name))
+            for name in self.__struct_fields__
+        ]
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={value!r}" for name, value in self.__rich_repr__())
+        return f"{type(self).__name__}({fields})"
+
+
 class ServerSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     host: str = "127.0.0.1"
     port: int = 8000
@@ -61,8 +82,14 @@ class DatabaseSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True)
     url: str = "sqlite+aiosqlite:///var/ess.db"
     echo: bool = False
 
+    def __rich_repr__(self) -> list[tuple[str, Any]]:
+        return [("url", _redact_url(self.url)), ("echo", self.echo)]
 
-class SecuritySettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    def __repr__(self) -> str:
+        return f"DatabaseSettings(url={_redact_url(self.url)!r}, echo={self.echo!r})"
+
+
+class SecuritySettings(_Redacted, msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     secret_key: str = ""
     session_idle_minutes: int = 30
     session_absolute_hours: int = 10
@@ -93,7 +120,7 @@ class LocalDirectorySettings(msgspec.Struct, forbid_unknown_fields=True, kw_only
     hashing: PasswordHashSettings = msgspec.field(default_factory=PasswordHashSettings)
 
 
-class LdapSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+class LdapSettings(_Redacted, msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Connection to OpenLDAP or Active Directory (see config/*.example.toml)."""
 
     # Tried in order: the first that answers is used (failover).
@@ -160,8 +187,11 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     def secret_key(self) -> Secret:
         return Secret(self.security.secret_key)
 
-    def __repr__(self) -> str:  # never print the secret key
-        return f"Settings(mode={self.mode!r}, server={self.server!r}, database=<{_redact_url(self.database.url)}>)"
+    def __rich_repr__(self) -> list[tuple[str, Any]]:
+        return [(name, getattr(self, name)) for name in self.__struct_fields__]
+
+    def __repr__(self) -> str:
+        return f"Settings({', '.join(f'{name}={value!r}' for name, value in self.__rich_repr__())})"
 
 
 def _redact_url(url: str) -> str:
@@ -244,7 +274,8 @@ def check_settings(settings: Settings) -> None:
 
 def _secret_problems(settings: Settings) -> list[str]:
     key = settings.security.secret_key
-    if settings.mode != "production":
+    # Only the demo may run on the published demo key; tests bring their own key like production does.
+    if settings.mode == "demo":
         if len(key) < MIN_SECRET_LENGTH:
             return [f"security.secret_key must be at least {MIN_SECRET_LENGTH} characters, even in {settings.mode}"]
         return []
@@ -266,13 +297,13 @@ def _directory_problems(settings: Settings) -> list[str]:
     problems = [
         f"directory.group_roles: group {group!r} maps to unknown role {role!r}"
         for group, role in directory.group_roles.items()
-        if role not in {"hr", "helpdesk", "admin"}
+        if role not in {r.value for r in ASSIGNABLE_ROLES}
     ]
     if directory.kind != "local":
         ldap = directory.ldap
         if not ldap.uris:
             problems.append("directory.ldap.uris must list at least one ldap:// or ldaps:// URI")
-        if settings.mode == "production" and _is_placeholder(ldap.bind_password):
+        if settings.mode != "demo" and _is_placeholder(ldap.bind_password):
             problems.append(
                 "directory.ldap.bind_password (ESS_DIRECTORY__LDAP__BIND_PASSWORD) is missing or a placeholder"
             )

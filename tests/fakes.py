@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from types import TracebackType
@@ -36,6 +36,8 @@ class FakeAccount:
     email: str = ""
     groups: frozenset[str] = frozenset()
     outcome_override: AuthOutcome | None = None
+    disabled: bool = False
+    failed_attempts: int = 0
 
 
 class FakeDirectory:
@@ -55,8 +57,13 @@ class FakeDirectory:
         self._check()
         self.authenticate_calls.append(login)
         account = self.accounts.get(login)
-        if account is None or account.password != password:
+        if account is None:
             return AuthOutcome.INVALID_CREDENTIALS
+        if account.password != password:
+            account.failed_attempts += 1
+            return AuthOutcome.INVALID_CREDENTIALS
+        if account.disabled:
+            return AuthOutcome.DISABLED
         return account.outcome_override or AuthOutcome.OK
 
     async def find_account(self, login_or_email: str) -> DirectoryAccount | None:
@@ -70,7 +77,13 @@ class FakeDirectory:
         self._check()
         if login not in self.accounts:
             raise NotFound("No such account.")
-        return AccountStatus(login=login, locked=False, disabled=False, password_expired=False, must_change=False)
+        return AccountStatus(
+            login=login,
+            locked=False,
+            disabled=self.accounts[login].disabled,
+            password_expired=False,
+            must_change=False,
+        )
 
     async def change_password(self, login: str, current: str, new: str) -> None:
         self._check()
@@ -123,7 +136,10 @@ class FakeEmployees:
     async def all_personnel_numbers(self) -> set[str]:
         return set(self._data.employees)
 
-    async def save_all(self, employees: Sequence[Employee]) -> None:
+    async def manager_links(self) -> dict[str, str | None]:
+        return {n: e.manager_personnel_number for n, e in self._data.employees.items()}
+
+    async def save_all(self, employees: Sequence[Employee], *, progress: Callable[[int], None] | None = None) -> None:
         for employee in employees:
             old = self._data.employees.get(employee.personnel_number)
             new_id = old.id if old else EmployeeId(len(self._data.employees) + 1)
@@ -181,6 +197,8 @@ class FakeUnitOfWork:
         self.commits = 0
 
     async def __aenter__(self) -> Self:
+        if hasattr(self, "_work"):
+            raise RuntimeError("this unit of work is already open")
         self._work = _Data(
             employees=dict(self.committed.employees),
             audit=list(self.committed.audit),
@@ -203,6 +221,7 @@ class FakeUnitOfWork:
         self.commits += 1
 
     async def rollback(self) -> None:
+        del self._work
         await self.__aenter__()
 
     async def ping(self) -> None:
@@ -214,17 +233,24 @@ class FakeAttemptCounter:
         self._clock = clock
         self._windows: dict[str, tuple[int, datetime]] = {}
 
-    async def count(self, key: str) -> int:
+    def count(self, key: str) -> int:
         entry = self._windows.get(key)
         if entry is None or entry[1] <= self._clock.now():
             return 0
         return entry[0]
 
     async def hit(self, key: str, window_seconds: int) -> int:
-        current = await self.count(key)
+        current = self.count(key)
         expires = self._windows[key][1] if current else self._clock.now() + timedelta(seconds=window_seconds)
         self._windows[key] = (current + 1, expires)
         return current + 1
+
+    async def release(self, key: str) -> None:
+        current = self.count(key)
+        if current > 1:
+            self._windows[key] = (current - 1, self._windows[key][1])
+        else:
+            self._windows.pop(key, None)
 
     async def clear(self, key: str) -> None:
         self._windows.pop(key, None)
@@ -233,6 +259,13 @@ class FakeAttemptCounter:
 class FakeSessions:
     def __init__(self) -> None:
         self.records: dict[str, SessionRecord] = {}
+        self.revocations: dict[str, datetime] = {}
+
+    async def revoke_all(self, login: str, *, before: datetime) -> None:
+        self.revocations[login] = before
+
+    async def revoked_before(self, login: str) -> datetime | None:
+        return self.revocations.get(login)
 
     async def create(self, record: SessionRecord, ttl_seconds: int) -> str:
         session_id = f"s{len(self.records) + 1}"

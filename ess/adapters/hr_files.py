@@ -27,20 +27,21 @@ def read_hr_file(path: Path) -> list[SourceRecord]:
 
 
 def _read_csv(text: str) -> list[SourceRecord]:
-    first_line = text.split("\n", 1)[0]
-    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    header = text.split("\n", 1)[0]
+    delimiter = ";" if header.count(";") > header.count(",") else ","
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     if not reader.fieldnames:
         raise InvalidInput("The file is empty: expected a header line with column names.")
     records: list[SourceRecord] = []
+    first_line = reader.line_num + 1  # a quoted value may span lines: report the line a record starts on
     try:
         for row in reader:
             if None in row:
-                raise InvalidInput(f"line {reader.line_num}: more values than columns")
+                raise InvalidInput(f"line {first_line}: more values than columns")
             values = {(k or "").strip(): (v or "") for k, v in row.items()}
-            if not any(values.values()):
-                continue  # blank line
-            records.append(SourceRecord(position=reader.line_num, values=values))
+            if any(values.values()):  # blank lines are skipped
+                records.append(SourceRecord(position=first_line, values=values))
+            first_line = reader.line_num + 1
     except csv.Error as exc:
         raise InvalidInput(f"line {reader.line_num}: {exc}") from exc
     return records

@@ -13,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ess.adapters.sql.tables import LocalAccountRow
+from ess.domain.auth.model import is_plausible_login
 from ess.domain.errors import AuthenticationFailed, NotFound, ServiceUnavailable
 from ess.domain.ports import AccountStatus, AuthOutcome, Clock, DirectoryAccount
 
@@ -34,6 +35,9 @@ def make_password_context(cost: HashingCost) -> CryptContext:
     )
 
 
+_NO_ACCOUNT = -1  # an id no row has: failure bookkeeping for unknown logins updates nothing
+
+
 class LocalDirectory:
     """Implements the Directory port on the `local_accounts` table."""
 
@@ -51,7 +55,8 @@ class LocalDirectory:
         self._context = make_password_context(hashing or HashingCost())
         self._lockout_threshold = lockout_threshold
         self._lockout_duration = lockout_duration
-        self._dummy_hash: str | None = None
+        # Verified against for unknown logins, so they cost the same as real ones (made once, up front).
+        self._dummy_hash = self._context.hash("not a real password")
 
     # Hashing costs tens of milliseconds of CPU: keep it off the event loop.
     async def _hash(self, password: str) -> str:
@@ -61,7 +66,7 @@ class LocalDirectory:
         return await asyncio.to_thread(self._context.verify, password, password_hash)
 
     async def _load(self, session: AsyncSession, login: str) -> LocalAccountRow | None:
-        if not _is_clean(login):
+        if not is_plausible_login(login):
             return None
         row: LocalAccountRow | None = await session.scalar(
             select(LocalAccountRow).where(LocalAccountRow.login == login)
@@ -75,10 +80,10 @@ class LocalDirectory:
             async with self._factory() as session:
                 row = await self._load(session, login)
                 if row is None:
-                    # Same work as for a real account, so timing does not tell which logins exist.
-                    if self._dummy_hash is None:
-                        self._dummy_hash = await self._hash("not a real password")
+                    # The same hashing and the same writes as a wrong password for a real account, so neither
+                    # the answer nor its timing tells which logins exist.
                     await self._verify(password, self._dummy_hash)
+                    await self._record_failure(session, _NO_ACCOUNT, self._clock.now())
                     return AuthOutcome.INVALID_CREDENTIALS
                 return await self._check(session, row, password)
         except (SQLAlchemyError, OSError) as exc:
@@ -123,7 +128,7 @@ class LocalDirectory:
 
     async def find_account(self, login_or_email: str) -> DirectoryAccount | None:
         needle = login_or_email.strip().lower()
-        if not needle or not _is_clean(needle):
+        if not needle or not is_plausible_login(needle):
             return None
         async with self._factory() as session:
             rows = (
@@ -184,7 +189,7 @@ class LocalDirectory:
 
     async def unlock(self, login: str) -> None:
         async with self._factory() as session:
-            if not _is_clean(login):
+            if not is_plausible_login(login):
                 raise NotFound("No such account.")
             result = await session.execute(
                 update(LocalAccountRow)
@@ -234,11 +239,6 @@ class LocalDirectory:
     async def logins(self) -> set[str]:
         async with self._factory() as session:
             return set((await session.scalars(select(LocalAccountRow.login))).all())
-
-
-def _is_clean(text: str) -> bool:
-    # Control characters never belong to a login or an address; NUL would even break PostgreSQL's text type.
-    return not any(ord(c) < 32 or ord(c) == 127 for c in text)
 
 
 def _split_groups(text: str) -> frozenset[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 from datetime import datetime
@@ -28,11 +29,16 @@ def _key(session_id: str) -> str:
     return hashlib.sha256(session_id.encode("utf-8")).hexdigest()
 
 
+def _revocation_key(login: str) -> str:
+    return "revoked-before:" + hashlib.sha256(login.encode("utf-8")).hexdigest()
+
+
 class StoreSessions:
     """Implements the SessionStore port."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, max_session_seconds: int) -> None:
         self._store = store
+        self._max_session_seconds = max_session_seconds
 
     async def create(self, record: SessionRecord, ttl_seconds: int) -> str:
         session_id = secrets.token_urlsafe(32)
@@ -72,23 +78,55 @@ class StoreSessions:
     async def delete(self, session_id: str) -> None:
         await self._store.delete(_key(session_id))
 
+    async def revoke_all(self, login: str, *, before: datetime) -> None:
+        # Kept as long as any session could live; after that there is nothing left to revoke.
+        await self._store.set(_revocation_key(login), before.isoformat(), expires_in=self._max_session_seconds)
+
+    async def revoked_before(self, login: str) -> datetime | None:
+        raw = await self._store.get(_revocation_key(login))
+        return datetime.fromisoformat(raw.decode()) if raw else None
+
 
 class StoreAttemptCounter:
-    """Implements the AttemptCounter port: a fixed window per key that starts with the first hit."""
+    """Implements the AttemptCounter port: a fixed window per key that starts with the first hit.
+
+    Litestar stores have no atomic increment, so read-modify-write runs under a lock (striped by key). That makes
+    counting exact within one ESS process, which is how ESS is served (one process, async); several processes
+    sharing a file store could lose a count under a race, never gain one.
+    """
+
+    _STRIPES = 64
 
     def __init__(self, store: Store) -> None:
         self._store = store
+        self._locks = [asyncio.Lock() for _ in range(self._STRIPES)]
 
-    async def count(self, key: str) -> int:
+    def _lock(self, key: str) -> asyncio.Lock:
+        return self._locks[hash(key) % self._STRIPES]
+
+    async def _count(self, key: str) -> int:
         raw = await self._store.get(key)
         return int(raw) if raw else 0
 
     async def hit(self, key: str, window_seconds: int) -> int:
-        remaining = await self._store.expires_in(key)
-        current = await self.count(key)
-        new = current + 1
-        await self._store.set(key, str(new), expires_in=remaining if current and remaining else window_seconds)
-        return new
+        async with self._lock(key):
+            current = await self._count(key)
+            remaining = await self._store.expires_in(key) if current else None
+            new = current + 1
+            await self._store.set(
+                key, str(new), expires_in=remaining if remaining and remaining > 0 else window_seconds
+            )
+            return new
+
+    async def release(self, key: str) -> None:
+        async with self._lock(key):
+            current = await self._count(key)
+            if current <= 1:
+                await self._store.delete(key)
+                return
+            remaining = await self._store.expires_in(key)
+            await self._store.set(key, str(current - 1), expires_in=remaining if remaining and remaining > 0 else 1)
 
     async def clear(self, key: str) -> None:
-        await self._store.delete(key)
+        async with self._lock(key):
+            await self._store.delete(key)

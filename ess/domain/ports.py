@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -110,8 +110,13 @@ class EmployeeRepository(Protocol):
 
     async def all_personnel_numbers(self) -> set[str]: ...
 
-    async def save_all(self, employees: Sequence[Employee]) -> None:
-        """Insert or update by personnel number, then link managers, org units and roles."""
+    async def manager_links(self) -> dict[str, str | None]:
+        """Personnel number -> the manager's personnel number, for every employee."""
+        ...
+
+    async def save_all(self, employees: Sequence[Employee], *, progress: Callable[[int], None] | None = None) -> None:
+        """Insert or update by personnel number, then link managers, org units and roles; `progress` gets the
+        number of employees written so far."""
         ...
 
     async def has_reports(self, employee_id: EmployeeId) -> bool: ...
@@ -171,14 +176,22 @@ class SessionStore(Protocol):
 
     async def delete(self, session_id: str) -> None: ...
 
+    async def revoke_all(self, login: str, *, before: datetime) -> None:
+        """Every session of this account created up to `before` is no longer valid."""
+        ...
+
+    async def revoked_before(self, login: str) -> datetime | None: ...
+
 
 class AttemptCounter(Protocol):
-    """Counts events per key in a fixed window, shared by every ESS process."""
-
-    async def count(self, key: str) -> int: ...
+    """Counts events per key in a fixed window that starts with the first event."""
 
     async def hit(self, key: str, window_seconds: int) -> int:
-        """Add one and return the new count."""
+        """Atomically add one and return the new count."""
+        ...
+
+    async def release(self, key: str) -> None:
+        """Take one back (an attempt that turned out not to count)."""
         ...
 
     async def clear(self, key: str) -> None: ...

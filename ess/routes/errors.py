@@ -26,6 +26,7 @@ from litestar.status_codes import (
     HTTP_503_SERVICE_UNAVAILABLE,
 )
 
+from ess.domain.auth.service import PasswordChangeRequired
 from ess.domain.errors import (
     AuthenticationFailed,
     Conflict,
@@ -37,14 +38,17 @@ from ess.domain.errors import (
     ServiceUnavailable,
     Throttled,
 )
+from ess.domain.passwords.model import PasswordProblem
+from ess.domain.passwords.service import PasswordRejected
 from ess.routes.middleware import API_PREFIX
-from ess.routes.rendering import page_context
+from ess.routes.rendering import N_, page_context
 
 logger = logging.getLogger("ess.errors")
 
 PROBLEM_JSON: Final = "application/problem+json"
 
 DOMAIN_STATUS: Final[dict[type[DomainError], int]] = {
+    PasswordChangeRequired: HTTP_401_UNAUTHORIZED,
     NotFound: HTTP_404_NOT_FOUND,
     PermissionDenied: HTTP_403_FORBIDDEN,
     AuthenticationFailed: HTTP_401_UNAUTHORIZED,
@@ -74,6 +78,42 @@ def status_for(exc: DomainError) -> int:
         if cls in DOMAIN_STATUS:
             return DOMAIN_STATUS[cls]
     return HTTP_400_BAD_REQUEST
+
+
+# What a page says for a domain error, by its code; the field it belongs to ("form" = above the form).
+FORM_MESSAGES: Final = {
+    "authentication_failed": ("form", N_("The login name or password is incorrect.")),
+    "throttled": ("form", N_("Too many failed attempts. Please wait a few minutes and try again.")),
+    "service_unavailable": (
+        "form",
+        N_("This is not possible right now. Please try again in a few minutes or contact the IT service desk."),
+    ),
+    "password_change_required": ("form", N_("Your password has expired and must be changed.")),
+    "wrong_current_password": ("current_password", N_("The current password is not correct.")),
+}
+PASSWORD_PROBLEMS: Final = {
+    PasswordProblem.TOO_SHORT: ("new_password", N_("The new password must have at least %(min)s characters.")),
+    PasswordProblem.TOO_LONG: ("new_password", N_("The new password must not have more than %(max)s characters.")),
+    PasswordProblem.CONTAINS_CONTEXT: (
+        "new_password",
+        N_("The new password must not contain your name, login or e-mail address."),
+    ),
+    PasswordProblem.SAME_AS_CURRENT: ("new_password", N_("The new password must differ from the current one.")),
+    PasswordProblem.MISMATCH: ("new_password_repeat", N_("The two new passwords are not the same.")),
+}
+
+
+def form_errors(exc: DomainError, gettext: Any, **params: object) -> tuple[int, dict[str, list[str]]]:
+    """The status and the per-field messages with which a page re-renders its form after a domain error."""
+    errors: dict[str, list[str]] = {}
+    if isinstance(exc, PasswordRejected):
+        for problem_ in exc.problems:
+            field, message = PASSWORD_PROBLEMS[problem_]
+            errors.setdefault(field, []).append(gettext(message) % params)
+    else:
+        field, message = FORM_MESSAGES.get(exc.code, ("form", N_("The request could not be completed.")))
+        errors[field] = [gettext(message)]
+    return status_for(exc), errors
 
 
 def problem(

@@ -6,10 +6,11 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, Request, Response, get
+from litestar.di import NamedDependency
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 
 from ess.domain.errors import ServiceUnavailable
-from ess.routes.rendering import services_of
+from ess.routes.deps import Services
 
 
 class HealthOut(msgspec.Struct):
@@ -21,15 +22,14 @@ class HealthController(Controller):
     path = "/health"
     tags = ["health"]
 
-    @get("/live", operation_id="healthLive")
+    @get("/live", operation_id="healthLive", security=[])
     async def live(self) -> HealthOut:
         """The process is up."""
         return HealthOut(status="ok")
 
-    @get("/ready", operation_id="healthReady")
-    async def ready(self, request: Request[Any, Any, Any]) -> Response[HealthOut]:
+    @get("/ready", operation_id="healthReady", security=[])
+    async def ready(self, request: Request[Any, Any, Any], services: NamedDependency[Services]) -> Response[HealthOut]:
         """The database and the directory answer."""
-        services = services_of(request)
         checks: dict[str, str] = {}
         for name, probe in (("database", services.new_uow().ping), ("directory", services.directory.ping)):
             try:

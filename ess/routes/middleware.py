@@ -141,7 +141,12 @@ class IdentityMiddleware:
                         auth = {"kind": "token", "token": token.strip()}
             elif session_id := cookies.get(SESSION_COOKIE):
                 principal = await resume_session(
-                    session_id, sessions=services.sessions, clock=services.clock, policy=services.auth_policy
+                    session_id,
+                    sessions=services.sessions,
+                    directory=services.directory,
+                    uow=services.new_uow(),
+                    clock=services.clock,
+                    policy=services.auth_policy,
                 )
                 if principal is not None:
                     auth = {"kind": "session", "session_id": session_id}

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, timedelta
 
 import pytest
 
 from ess.domain.audit import Outcome
-from ess.domain.auth.model import hash_token
+from ess.domain.auth.model import Principal, hash_token
 from ess.domain.auth.service import (
     AuthPolicy,
     LogIn,
@@ -17,6 +18,7 @@ from ess.domain.auth.service import (
     open_session,
     principal_for_token,
     resume_session,
+    revoke_access,
     revoke_api_token,
 )
 from ess.domain.errors import AuthenticationFailed, ServiceUnavailable, Throttled
@@ -46,7 +48,22 @@ class World:
             await uow.employees.save_all([employee(**changes)])
             await uow.commit()
 
-    async def log_in(self, login: str, password: str, client: str = "10.0.0.1"):  # type: ignore[no-untyped-def]
+    async def resume(self, session_id: str) -> Principal | None:
+        return await resume_session(
+            session_id,
+            sessions=self.sessions,
+            directory=self.directory,
+            uow=self.uow,
+            clock=self.clock,
+            policy=self.policy,
+        )
+
+    async def holder(self, token: str) -> Principal | None:
+        return await principal_for_token(
+            token, uow=self.uow, directory=self.directory, clock=self.clock, policy=self.policy
+        )
+
+    async def log_in(self, login: str, password: str, client: str = "10.0.0.1") -> Principal:
         return await log_in(
             LogIn(login=login, password=password, client=client),
             directory=self.directory,
@@ -101,6 +118,7 @@ async def test_wrong_password_unknown_login_and_no_access_fail_identically(world
 async def test_an_empty_password_never_reaches_the_directory(world: World) -> None:
     with pytest.raises(AuthenticationFailed):
         await world.log_in("anna", "")
+    # An LDAP bind with an empty password is an anonymous bind that "succeeds": it must never be attempted.
     assert world.directory.authenticate_calls == []
 
 
@@ -109,11 +127,14 @@ async def test_throttling_counts_per_typed_login_the_same_for_unknown_accounts(w
         for _ in range(3):
             with pytest.raises(AuthenticationFailed):
                 await world.log_in(login, "wrong")
-        calls_before = len(world.directory.authenticate_calls)
+        failures_before = world.directory.accounts["anna"].failed_attempts
         with pytest.raises(Throttled) as caught:
-            await world.log_in(login, PASSWORD if login == "anna" else "wrong")
+            await world.log_in(login, "wrong")
         assert caught.value.retry_after_seconds == 15 * 60
-        assert len(world.directory.authenticate_calls) == calls_before  # counted before any directory work
+        # Throttled before any directory work: the directory's own lockout counter did not move.
+        assert world.directory.accounts["anna"].failed_attempts == failures_before
+    with pytest.raises(Throttled):
+        await world.log_in("anna", PASSWORD)  # even the right password waits
     world.clock.advance(timedelta(minutes=15))
     assert (await world.log_in("anna", PASSWORD)).login == "anna"
 
@@ -167,7 +188,7 @@ async def test_sessions_end_after_idle_and_absolute_timeouts(world: World) -> No
     assert sid != other  # every login gets a fresh id
 
     async def resume(session_id: str) -> object:
-        return await resume_session(session_id, sessions=world.sessions, clock=world.clock, policy=world.policy)
+        return await world.resume(session_id)
 
     # Active use keeps it alive up to the absolute limit of 10 hours.
     for _ in range(9 * 4):
@@ -192,10 +213,7 @@ async def test_api_tokens_are_stored_hashed_expire_and_can_be_revoked(world: Wor
     assert hash_token(token) in world.uow.committed.tokens
     assert expires_at == world.clock.now() + timedelta(hours=12)
 
-    async def holder(t: str) -> object:
-        return await principal_for_token(
-            t, uow=world.uow, directory=world.directory, clock=world.clock, policy=world.policy
-        )
+    holder = world.holder
 
     assert await holder(token) == anna
     assert await holder(token + "x") is None
@@ -205,3 +223,47 @@ async def test_api_tokens_are_stored_hashed_expire_and_can_be_revoked(world: Wor
     world.clock.advance(timedelta(hours=12))
     assert await holder(second) is None
     assert not any(token in str(e.details) for e in world.uow.committed.audit)
+
+
+async def test_parallel_attempts_cannot_slip_past_the_limit(world: World) -> None:
+    results = await asyncio.gather(*(world.log_in("anna", "wrong") for _ in range(20)), return_exceptions=True)
+    assert sum(isinstance(r, AuthenticationFailed) and not isinstance(r, Throttled) for r in results) == 3
+    assert sum(isinstance(r, Throttled) for r in results) == 17
+    assert world.directory.accounts["anna"].failed_attempts == 3
+
+
+async def test_successful_logins_from_one_office_address_do_not_add_up(world: World) -> None:
+    for _ in range(25):
+        assert (await world.log_in("anna", PASSWORD, client="198.51.100.1")).login == "anna"
+
+
+async def test_revoking_access_ends_sessions_and_tokens_but_not_later_ones(world: World) -> None:
+    anna = await world.log_in("anna", PASSWORD)
+    sid = await open_session(anna, sessions=world.sessions, clock=world.clock, policy=world.policy)
+    token, _ = await issue_api_token(anna, uow=world.uow, clock=world.clock, policy=world.policy, client="x")
+    world.clock.advance(timedelta(seconds=1))
+    await revoke_access("anna", sessions=world.sessions, uow=world.uow, clock=world.clock)
+    assert await world.resume(sid) is None
+    assert await world.holder(token) is None
+    fresh = await open_session(anna, sessions=world.sessions, clock=world.clock, policy=world.policy)
+    assert await world.resume(fresh) == anna
+    assert world.uow.committed.audit[-1].details == {"revoked": 1}
+
+
+async def test_sessions_follow_role_changes_and_end_for_disabled_accounts(world: World) -> None:
+    anna = await world.log_in("anna", PASSWORD)
+    sid = await open_session(anna, sessions=world.sessions, clock=world.clock, policy=world.policy)
+    token, _ = await issue_api_token(anna, uow=world.uow, clock=world.clock, policy=world.policy, client="x")
+    await world.hire(
+        personnel_number="P1", login="anna", first_name="Anna", last_name="Schmidt", roles=frozenset({Role.HR})
+    )
+    world.clock.advance(timedelta(seconds=30))
+    assert await world.resume(sid) == anna  # within the refresh interval the stored roles are used
+    world.clock.advance(timedelta(seconds=31))
+    refreshed = await world.resume(sid)
+    assert refreshed is not None
+    assert refreshed.roles == frozenset({Role.EMPLOYEE, Role.HR})
+    world.directory.accounts["anna"].disabled = True
+    assert await world.holder(token) is None
+    world.clock.advance(timedelta(seconds=61))
+    assert await world.resume(sid) is None

@@ -100,7 +100,7 @@ def test_managers_must_exist_in_the_file_or_in_hr() -> None:
         is_known_region=known_regions,
     )
     positions = {"P1": 2, "P2": 3, "P3": 4}
-    errors = check_managers(employees, positions, existing_numbers={"P100"})
+    errors = check_managers(employees, positions, existing_managers={"P100": None})
     assert [(e.position, e.field) for e in errors] == [(3, "manager_personnel_number")]
     assert "P9" in errors[0].reason
 
@@ -114,7 +114,7 @@ def test_reporting_lines_must_not_loop() -> None:
         ],
         is_known_region=known_regions,
     )
-    errors = check_managers(employees, {"P1": 2, "P2": 3, "P3": 4}, existing_numbers=set())
+    errors = check_managers(employees, {"P1": 2, "P2": 3, "P3": 4}, existing_managers={})
     reasons = {(e.position, e.reason) for e in errors}
     assert (2, "the reporting line loops back to itself") in reasons
     assert (3, "the reporting line loops back to itself") in reasons
@@ -134,3 +134,21 @@ def test_work_patterns_round_trip(text: str, days: str) -> None:
 def test_a_pattern_without_working_days_is_refused() -> None:
     with pytest.raises(InvalidInput):
         WorkPattern.parse("0|0|0|0|0|0|0")
+
+
+def test_loops_through_stored_reporting_lines_are_found() -> None:
+    # Stored: P2 reports to P1. The file makes P1 report to P2.
+    employees, _ = parse_records(
+        [row(position=2, personnel_number="P1", login="a", manager_personnel_number="P2")],
+        is_known_region=known_regions,
+    )
+    errors = check_managers(employees, {"P1": 2}, existing_managers={"P1": None, "P2": "P1"})
+    assert [(e.position, e.reason) for e in errors] == [(2, "the reporting line loops back to itself")]
+
+
+def test_pointing_at_a_row_that_failed_to_parse_is_not_a_second_error() -> None:
+    employees, _ = parse_records(
+        [row(position=2, personnel_number="P1", login="a", manager_personnel_number="P2")],
+        is_known_region=known_regions,
+    )
+    assert check_managers(employees, {"P1": 2}, existing_managers={}, numbers_in_file={"P1", "P2"}) == []

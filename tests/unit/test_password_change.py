@@ -11,7 +11,7 @@ from ess.domain.hr.model import Role
 from ess.domain.passwords.model import PasswordPolicy, PasswordProblem
 from ess.domain.passwords.service import ChangePassword, PasswordRejected, change_password
 from tests.factories import employee
-from tests.fakes import FakeDirectory, FakeUnitOfWork, FixedClock
+from tests.fakes import FakeDirectory, FakeSessions, FakeUnitOfWork, FixedClock
 
 POLICY = PasswordPolicy()
 CURRENT = "the current passphrase"
@@ -46,6 +46,7 @@ class World:
         self.directory = FakeDirectory()
         self.directory.add("erika.mustermann", CURRENT)
         self.uow = FakeUnitOfWork()
+        self.sessions = FakeSessions()
         self.clock = FixedClock()
         self.principal = Principal("erika.mustermann", "Erika Mustermann", frozenset({Role.EMPLOYEE}))
 
@@ -54,6 +55,7 @@ class World:
             ChangePassword(self.principal, current, new, new if repeat is None else repeat, "10.0.0.1"),
             directory=self.directory,
             uow=self.uow,
+            sessions=self.sessions,
             clock=self.clock,
             policy=POLICY,
         )
@@ -71,8 +73,11 @@ async def world() -> World:
 async def test_a_good_new_password_is_stored_in_the_directory_and_audited(world: World) -> None:
     await world.change(CURRENT, "a brand new passphrase")
     assert world.directory.accounts["erika.mustermann"].password == "a brand new passphrase"
-    event = world.uow.committed.audit[-1]
-    assert (event.action, event.outcome) == ("password.change", Outcome.SUCCESS)
+    assert [(e.action, e.outcome) for e in world.uow.committed.audit[-2:]] == [
+        ("auth.access_revoked", Outcome.SUCCESS),
+        ("password.change", Outcome.SUCCESS),
+    ]
+    assert world.sessions.revocations["erika.mustermann"] == world.clock.now()
 
 
 async def test_policy_problems_are_all_reported_before_the_directory_is_asked(world: World) -> None:
@@ -102,6 +107,7 @@ async def test_a_wrong_current_password_changes_nothing(world: World) -> None:
     with pytest.raises(AuthenticationFailed):
         await world.change("not the current one", "a brand new passphrase")
     assert world.directory.accounts["erika.mustermann"].password == CURRENT
+    assert world.sessions.revocations == {}
     event = world.uow.committed.audit[-1]
     assert (event.outcome, event.details) == (Outcome.FAILURE, {"reason": "wrong_current_password"})
     assert "a brand new passphrase" not in repr(world.uow.committed.audit)

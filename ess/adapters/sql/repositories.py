@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -91,7 +91,16 @@ class SqlEmployeeRepository:
     async def has_reports(self, employee_id: EmployeeId) -> bool:
         return bool(await self._session.scalar(select(exists().where(EmployeeRow.manager_id == employee_id))))
 
-    async def save_all(self, employees: Sequence[Employee]) -> None:
+    async def manager_links(self) -> dict[str, str | None]:
+        manager = aliased(EmployeeRow)
+        rows = await self._session.execute(
+            select(EmployeeRow.personnel_number, manager.personnel_number).outerjoin(
+                manager, EmployeeRow.manager_id == manager.id
+            )
+        )
+        return dict(rows.tuples().all())
+
+    async def save_all(self, employees: Sequence[Employee], *, progress: Callable[[int], None] | None = None) -> None:
         org_ids = await self._save_org_units([e.org_unit for e in employees if e.org_unit is not None])
         numbers = [e.personnel_number for e in employees]
         existing: dict[str, EmployeeRow] = {}
@@ -110,13 +119,17 @@ class SqlEmployeeRepository:
             )
             await self._session.flush()
         rows: dict[str, EmployeeRow] = {}
-        for employee in employees:
+        for done, employee in enumerate(employees, start=1):
             row = existing.get(employee.personnel_number)
             if row is None:
                 row = EmployeeRow(personnel_number=employee.personnel_number)
                 self._session.add(row)
             _copy_into(row, employee, org_ids, self._now)
             rows[employee.personnel_number] = row
+            if done % 500 == 0:
+                await self._session.flush()
+            if progress is not None:
+                progress(done)
         await self._session.flush()
 
         wanted = {e.manager_personnel_number for e in employees if e.manager_personnel_number}

@@ -46,6 +46,11 @@ class ApiToken:
         return self.revoked_at is None and now < self.expires_at
 
 
+def is_plausible_login(login: str) -> bool:
+    """Not empty and no control characters (NUL breaks databases and directories alike)."""
+    return bool(login) and not any(ord(c) < 32 or ord(c) == 127 for c in login)
+
+
 def new_secret_token() -> str:
     return TOKEN_PREFIX + secrets.token_urlsafe(TOKEN_BYTES)
 

@@ -9,8 +9,15 @@ from datetime import datetime, timedelta
 from typing import Final
 
 from ess.domain.audit import AuditEvent, Outcome
-from ess.domain.auth.model import ApiToken, Principal, SessionRecord, hash_token, new_secret_token
-from ess.domain.errors import AuthenticationFailed, DomainError, ServiceUnavailable, Throttled
+from ess.domain.auth.model import (
+    ApiToken,
+    Principal,
+    SessionRecord,
+    hash_token,
+    is_plausible_login,
+    new_secret_token,
+)
+from ess.domain.errors import AuthenticationFailed, DomainError, NotFound, ServiceUnavailable, Throttled
 from ess.domain.hr.model import Role
 from ess.domain.ports import AttemptCounter, AuthOutcome, Clock, Directory, SessionStore, UnitOfWork
 
@@ -49,11 +56,6 @@ def normalize_login(raw: str) -> str:
     return raw.strip().lower()[:MAX_LOGIN_LENGTH]
 
 
-def is_plausible_login(login: str) -> bool:
-    """No control characters (NUL breaks databases and directories alike) and not empty."""
-    return bool(login) and not any(ord(c) < 32 or ord(c) == 127 for c in login)
-
-
 def _account_key(login: str) -> str:
     # Keyed by what was typed, existing or not, so throttling behaves the same for unknown accounts.
     return "login-account:" + hashlib.sha256(login.encode("utf-8")).hexdigest()
@@ -79,10 +81,11 @@ async def log_in(
     # What the audit log records as the actor: never raw control characters from the form.
     actor = login if is_plausible_login(login) else "(invalid login)"
 
-    if (
-        await attempts.count(account_key) >= policy.failures_per_account
-        or await attempts.count(client_key) >= policy.failures_per_client
-    ):
+    # Count first, check the count, then do the work: parallel attempts cannot slip through between check and count.
+    # A success refunds its place, so successful logins from a shared office address never add up.
+    by_account = await attempts.hit(account_key, window)
+    by_client = await attempts.hit(client_key, window)
+    if by_account > policy.failures_per_account or by_client > policy.failures_per_client:
         await _audit(uow, clock, actor, Outcome.DENIED, cmd, reason="throttled")
         raise Throttled("Too many failed logins. Please wait a few minutes.", retry_after_seconds=window)
 
@@ -92,6 +95,8 @@ async def log_in(
         try:
             outcome = await directory.authenticate(login, cmd.password)
         except ServiceUnavailable:
+            await attempts.release(account_key)
+            await attempts.release(client_key)
             await _audit(uow, clock, actor, Outcome.FAILURE, cmd, reason="directory_unavailable")
             raise
 
@@ -104,13 +109,12 @@ async def log_in(
         else None
     )
     if principal is None:
-        await attempts.hit(account_key, window)
-        await attempts.hit(client_key, window)
         reason = outcome.value if outcome is not AuthOutcome.OK else "no_access"
         await _audit(uow, clock, actor, Outcome.FAILURE, cmd, reason=reason)
         raise AuthenticationFailed("The login or the password is not correct.")
 
     await attempts.clear(account_key)
+    await attempts.release(client_key)
     await _audit(uow, clock, actor, Outcome.SUCCESS, cmd)
     return principal
 
@@ -118,7 +122,7 @@ async def log_in(
 async def resolve_principal(
     login: str, *, directory: Directory, uow: UnitOfWork, clock: Clock, policy: AuthPolicy
 ) -> Principal | None:
-    """The roles of an account: HR data and directory groups. None when it has no business in ESS."""
+    """The roles of an account as of now: HR data and directory groups. None when it has no business in ESS."""
     async with uow:
         employee = await uow.employees.by_login(login)
         has_reports = employee is not None and employee.id is not None and await uow.employees.has_reports(employee.id)
@@ -142,6 +146,18 @@ async def resolve_principal(
     )
 
 
+async def _still_allowed(
+    login: str, *, directory: Directory, uow: UnitOfWork, clock: Clock, policy: AuthPolicy
+) -> Principal | None:
+    """Re-read roles and refuse disabled or deleted accounts: a session or token is only as good as the account."""
+    try:
+        if (await directory.account_status(login)).disabled:
+            return None
+    except NotFound:
+        return None
+    return await resolve_principal(login, directory=directory, uow=uow, clock=clock, policy=policy)
+
+
 async def open_session(principal: Principal, *, sessions: SessionStore, clock: Clock, policy: AuthPolicy) -> str:
     """A fresh session id for every login, so an id planted before login is worthless afterwards."""
     now = clock.now()
@@ -150,19 +166,57 @@ async def open_session(principal: Principal, *, sessions: SessionStore, clock: C
 
 
 async def resume_session(
-    session_id: str, *, sessions: SessionStore, clock: Clock, policy: AuthPolicy
+    session_id: str,
+    *,
+    sessions: SessionStore,
+    directory: Directory,
+    uow: UnitOfWork,
+    clock: Clock,
+    policy: AuthPolicy,
 ) -> Principal | None:
-    """The principal of a live session; None (and the session gone) after the idle or absolute timeout."""
+    """The principal of a live session; None (and the session gone) after a timeout, a revocation or when the
+    account was disabled. Roles are re-read at most every TOUCH_INTERVAL."""
     record = await sessions.get(session_id)
     if record is None:
         return None
     now = clock.now()
-    if now - record.created_at >= policy.session_absolute or now - record.last_seen_at >= policy.session_idle:
+    revoked_before = await sessions.revoked_before(record.principal.login)
+    if (
+        now - record.created_at >= policy.session_absolute
+        or now - record.last_seen_at >= policy.session_idle
+        or (revoked_before is not None and record.created_at < revoked_before)
+    ):
         await sessions.delete(session_id)
         return None
-    if now - record.last_seen_at >= TOUCH_INTERVAL:
-        await sessions.touch(session_id, replace(record, last_seen_at=now), int(policy.session_idle.total_seconds()))
-    return record.principal
+    if now - record.last_seen_at < TOUCH_INTERVAL:
+        return record.principal
+    principal = await _still_allowed(record.principal.login, directory=directory, uow=uow, clock=clock, policy=policy)
+    if principal is None:
+        await sessions.delete(session_id)
+        return None
+    await sessions.touch(
+        session_id, replace(record, principal=principal, last_seen_at=now), int(policy.session_idle.total_seconds())
+    )
+    return principal
+
+
+async def revoke_access(login: str, *, sessions: SessionStore, uow: UnitOfWork, clock: Clock) -> None:
+    """End every browser session and API token of an account (after a password change or reset)."""
+    now = clock.now()
+    await sessions.revoke_all(login, before=now)
+    async with uow:
+        revoked = await uow.tokens.revoke_all_for(login, now)
+        await uow.audit.add(
+            AuditEvent(
+                occurred_at=now,
+                actor=login,
+                action="auth.access_revoked",
+                outcome=Outcome.SUCCESS,
+                target=login,
+                details={"revoked": revoked},
+            )
+        )
+        await uow.commit()
 
 
 async def log_out(
@@ -215,7 +269,7 @@ async def principal_for_token(
         stored = await uow.tokens.by_hash(hash_token(token))
     if stored is None or not stored.is_valid_at(clock.now()):
         return None
-    return await resolve_principal(stored.login, directory=directory, uow=uow, clock=clock, policy=policy)
+    return await _still_allowed(stored.login, directory=directory, uow=uow, clock=clock, policy=policy)
 
 
 async def revoke_api_token(token: str, principal: Principal, *, uow: UnitOfWork, clock: Clock, client: str) -> None:

@@ -120,12 +120,21 @@ def parse_records(
 
 
 def check_managers(
-    employees: list[Employee], positions: Mapping[str, int], existing_numbers: Iterable[str]
+    employees: list[Employee],
+    positions: Mapping[str, int],
+    existing_managers: Mapping[str, str | None],
+    numbers_in_file: Iterable[str] = (),
 ) -> list[RowError]:
-    """Every manager must exist (in the file or already in HR) and the reporting lines must not loop."""
+    """Every manager must exist (in the file or already in HR) and no reporting line may loop, counting the
+    lines already stored: the file's links replace the stored ones of the same people.
+
+    `numbers_in_file` holds personnel numbers of rows that failed to parse: pointing at them is not an
+    error of its own (their own errors are reported).
+    """
     errors: list[RowError] = []
-    known = set(existing_numbers) | {e.personnel_number for e in employees}
-    manager_of = {e.personnel_number: e.manager_personnel_number for e in employees}
+    manager_of: dict[str, str | None] = {**existing_managers}
+    manager_of.update({e.personnel_number: e.manager_personnel_number for e in employees})
+    known = manager_of.keys() | set(numbers_in_file)
     for employee in employees:
         boss = employee.manager_personnel_number
         pos = positions[employee.personnel_number]
@@ -135,18 +144,20 @@ def check_managers(
             errors.append(RowError(pos, "manager_personnel_number", "an employee cannot be their own manager"))
         elif boss not in known:
             errors.append(RowError(pos, "manager_personnel_number", f"no employee with personnel number '{boss}'"))
-    for start in manager_of:
-        seen: set[str] = set()
-        current: str | None = start
-        while current is not None and current in manager_of:
-            if current in seen:
-                errors.append(
-                    RowError(positions[start], "manager_personnel_number", "the reporting line loops back to itself")
-                )
-                break
-            seen.add(current)
-            current = manager_of[current]
+        elif _loops(employee.personnel_number, manager_of):
+            errors.append(RowError(pos, "manager_personnel_number", "the reporting line loops back to itself"))
     return errors
+
+
+def _loops(start: str, manager_of: Mapping[str, str | None]) -> bool:
+    seen = {start}
+    current = manager_of.get(start)
+    while current is not None:
+        if current in seen:
+            return current == start
+        seen.add(current)
+        current = manager_of.get(current)
+    return False
 
 
 class _Row:

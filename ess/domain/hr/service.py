@@ -6,7 +6,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from ess.domain.audit import AuditEvent, Outcome
-from ess.domain.errors import InvalidInput
+from ess.domain.auth.model import Principal
+from ess.domain.errors import InvalidInput, NotFound
 from ess.domain.hr.importing import RowError, SourceRecord, check_managers, parse_records
 from ess.domain.hr.model import Employee
 from ess.domain.ports import Clock, Regions, UnitOfWork
@@ -29,6 +30,8 @@ class ImportEmployees:
     records: Sequence[SourceRecord]
     source_name: str
     actor: str
+    # Who asked for it, as the operator typed it (the actor is the authenticated operator).
+    requested_by: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,48 +57,52 @@ async def import_employees(
     employees, errors = parse_records(cmd.records, is_known_region=regions.is_known)
     positions = _positions(employees, cmd.records)
     async with uow:
-        if not errors:
-            errors = await _check_against_records(employees, positions, uow)
+        # Rules across rows run on every row that parsed, so one pass reports every problem in the file.
+        errors += await _check_against_records(employees, positions, cmd.records, uow)
         if errors:
-            await uow.audit.add(
-                AuditEvent(
-                    occurred_at=clock.now(),
-                    actor=cmd.actor,
-                    action="hr.import",
-                    outcome=Outcome.FAILURE,
-                    target=cmd.source_name,
-                    details={"errors": len(errors), "first_error": str(errors[0])[:200]},
-                )
-            )
+            await uow.audit.add(_import_event(cmd, clock, Outcome.FAILURE, errors=len(errors)))
             await uow.commit()
-            raise ImportRejected(sorted(errors, key=lambda e: e.position))
+            raise ImportRejected(sorted(errors, key=lambda e: (e.position, e.field)))
 
         existing = await uow.employees.by_personnel_numbers([e.personnel_number for e in employees])
-        created = updated = unchanged = 0
-        for done, employee in enumerate(employees, start=1):
-            before = existing.get(employee.personnel_number)
-            if before is None:
-                created += 1
-            elif replace(before, id=None) == employee:
-                unchanged += 1
-            else:
-                updated += 1
-            if progress is not None:
-                progress(done)
-        await uow.employees.save_all(employees)
-        result = ImportResult(created=created, updated=updated, unchanged=unchanged)
+        created = sum(1 for e in employees if e.personnel_number not in existing)
+        unchanged = sum(
+            1 for e in employees if (before := existing.get(e.personnel_number)) and replace(before, id=None) == e
+        )
+        await uow.employees.save_all(employees, progress=progress)
+        result = ImportResult(created=created, updated=len(employees) - created - unchanged, unchanged=unchanged)
         await uow.audit.add(
-            AuditEvent(
-                occurred_at=clock.now(),
-                actor=cmd.actor,
-                action="hr.import",
-                outcome=Outcome.SUCCESS,
-                target=cmd.source_name,
-                details={"created": created, "updated": updated, "unchanged": unchanged},
-            )
+            _import_event(cmd, clock, Outcome.SUCCESS, created=created, updated=result.updated, unchanged=unchanged)
         )
         await uow.commit()
     return result
+
+
+async def record_unreadable_import(source_name: str, actor: str, reason: str, *, uow: UnitOfWork, clock: Clock) -> None:
+    """A file that could not even be read is a rejected import too, and audited as one."""
+    async with uow:
+        await uow.audit.add(
+            AuditEvent(
+                occurred_at=clock.now(),
+                actor=actor,
+                action="hr.import",
+                outcome=Outcome.FAILURE,
+                target=source_name,
+                details={"error": reason[:200]},
+            )
+        )
+        await uow.commit()
+
+
+def _import_event(cmd: ImportEmployees, clock: Clock, outcome: Outcome, **counts: int) -> AuditEvent:
+    return AuditEvent(
+        occurred_at=clock.now(),
+        actor=cmd.actor,
+        action="hr.import",
+        outcome=outcome,
+        target=cmd.source_name,
+        details={**counts, **({"requested_by": cmd.requested_by} if cmd.requested_by else {})},
+    )
 
 
 def _positions(employees: Sequence[Employee], records: Sequence[SourceRecord]) -> dict[str, int]:
@@ -107,9 +114,10 @@ def _positions(employees: Sequence[Employee], records: Sequence[SourceRecord]) -
 
 
 async def _check_against_records(
-    employees: Sequence[Employee], positions: dict[str, int], uow: UnitOfWork
+    employees: Sequence[Employee], positions: dict[str, int], records: Sequence[SourceRecord], uow: UnitOfWork
 ) -> list[RowError]:
-    errors = check_managers(list(employees), positions, await uow.employees.all_personnel_numbers())
+    numbers_in_file = {(r.values.get("personnel_number") or "").strip() for r in records}
+    errors = check_managers(list(employees), positions, await uow.employees.manager_links(), numbers_in_file)
     in_file = {e.login: e.personnel_number for e in employees}
     owners = await uow.employees.logins_in_use(list(in_file))
     for login, owner in owners.items():
@@ -120,3 +128,24 @@ async def _check_against_records(
                 RowError(positions[number], "login", f"'{login}' already belongs to personnel number {owner}")
             )
     return errors
+
+
+@dataclass(frozen=True, slots=True)
+class OwnRecord:
+    employee: Employee
+    manager: Employee | None
+
+
+async def own_record(principal: Principal, *, uow: UnitOfWork) -> OwnRecord:
+    """The caller's own HR record and their manager. Raises NotFound for accounts without one."""
+    if principal.employee_id is None:
+        raise NotFound("No HR record belongs to this account.")
+    async with uow:
+        employee = await uow.employees.get(principal.employee_id)
+        if employee is None or employee.login != principal.login:
+            raise NotFound("No HR record belongs to this account.")
+        manager = None
+        if employee.manager_personnel_number:
+            found = await uow.employees.by_personnel_numbers([employee.manager_personnel_number])
+            manager = found.get(employee.manager_personnel_number)
+    return OwnRecord(employee=employee, manager=manager)

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 
 from ess.domain.audit import AuditEvent, Outcome
 from ess.domain.auth.model import Principal
+from ess.domain.auth.service import revoke_access
 from ess.domain.errors import AuthenticationFailed, PolicyViolation
 from ess.domain.passwords.model import PasswordPolicy, PasswordProblem
-from ess.domain.ports import Clock, Directory, UnitOfWork
+from ess.domain.ports import Clock, Directory, SessionStore, UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +19,10 @@ class ChangePassword:
     new: str
     repeat: str
     client: str
+
+
+class WrongCurrentPassword(AuthenticationFailed):
+    code = "wrong_current_password"
 
 
 class PasswordRejected(PolicyViolation):
@@ -34,9 +39,16 @@ class PasswordRejected(PolicyViolation):
 
 
 async def change_password(
-    cmd: ChangePassword, *, directory: Directory, uow: UnitOfWork, clock: Clock, policy: PasswordPolicy
+    cmd: ChangePassword,
+    *,
+    directory: Directory,
+    uow: UnitOfWork,
+    sessions: SessionStore,
+    clock: Clock,
+    policy: PasswordPolicy,
 ) -> None:
-    """Check the policy first, then let the directory check the current password and store the new one."""
+    """Check the policy first, then let the directory check the current password and store the new one.
+    Afterwards every session and API token of the account ends: whoever knew the old password is out."""
     login = cmd.principal.login
     async with uow:
         employee = await uow.employees.by_login(login)
@@ -56,10 +68,11 @@ async def change_password(
             raise PasswordRejected(problems)
         try:
             await directory.change_password(login, cmd.current, cmd.new)
-        except AuthenticationFailed:
+        except AuthenticationFailed as exc:
             reason = "wrong_current_password"
-            raise
+            raise WrongCurrentPassword("The current password is not correct.") from exc
         outcome = Outcome.SUCCESS
+        await revoke_access(login, sessions=sessions, uow=uow, clock=clock)
     finally:
         async with uow:
             await uow.audit.add(
@@ -74,3 +87,39 @@ async def change_password(
                 )
             )
             await uow.commit()
+
+
+async def set_password_by_operator(
+    login: str,
+    new: str,
+    *,
+    operator: str,
+    directory: Directory,
+    uow: UnitOfWork,
+    sessions: SessionStore,
+    clock: Clock,
+    policy: PasswordPolicy,
+) -> None:
+    """An administrator sets an account's password (embedded directory set-up, recovery). Same policy as
+    everyone else; the account's sessions and tokens end; the operator is audited, the password never."""
+    async with uow:
+        employee = await uow.employees.by_login(login)
+    context = [login]
+    if employee is not None:
+        context += [employee.first_name, employee.last_name, employee.work_email, employee.private_email]
+    problems = policy.problems(new, context=context)
+    if problems:
+        raise PasswordRejected(problems)
+    await directory.reset_password(login, new)
+    await revoke_access(login, sessions=sessions, uow=uow, clock=clock)
+    async with uow:
+        await uow.audit.add(
+            AuditEvent(
+                occurred_at=clock.now(),
+                actor=operator,
+                action="password.set_by_operator",
+                outcome=Outcome.SUCCESS,
+                target=login,
+            )
+        )
+        await uow.commit()

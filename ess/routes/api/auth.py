@@ -7,12 +7,14 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, delete, post
+from litestar.di import NamedDependency
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 from ess.domain.auth.service import LogIn, issue_api_token, log_in, revoke_api_token
+from ess.routes.deps import Services
 from ess.routes.guards import current_principal, requires_login
-from ess.routes.rendering import client_of, services_of
+from ess.routes.rendering import client_of
 
 
 class TokenIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -31,9 +33,10 @@ class AuthApiController(Controller):
     tags = ["auth"]
 
     @post("/token", operation_id="createApiToken", status_code=HTTP_200_OK, security=[])
-    async def create_token(self, request: Request[Any, Any, Any], data: JSONBody[TokenIn]) -> TokenOut:
+    async def create_token(
+        self, request: Request[Any, Any, Any], services: NamedDependency[Services], data: JSONBody[TokenIn]
+    ) -> TokenOut:
         """Exchange a login and password for a bearer token."""
-        services = services_of(request)
         principal = await log_in(
             LogIn(login=data.username, password=data.password, client=client_of(request), channel="api"),
             directory=services.directory,
@@ -56,9 +59,8 @@ class AuthApiController(Controller):
         )
 
     @delete("/token", operation_id="revokeApiToken", status_code=HTTP_204_NO_CONTENT, guards=[requires_login])
-    async def revoke_token(self, request: Request[Any, Any, Any]) -> None:
+    async def revoke_token(self, request: Request[Any, Any, Any], services: NamedDependency[Services]) -> None:
         """Revoke the bearer token used for this call."""
-        services = services_of(request)
         await revoke_api_token(
             str(request.scope["auth"]["token"]),
             current_principal(request),

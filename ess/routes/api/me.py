@@ -6,9 +6,12 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, Request, get
+from litestar.di import NamedDependency
 
+from ess.domain.errors import NotFound
+from ess.domain.hr.service import own_record
+from ess.routes.deps import Services
 from ess.routes.guards import current_principal, requires_login
-from ess.routes.rendering import services_of
 
 
 class MeOut(msgspec.Struct):
@@ -26,14 +29,13 @@ class MeApiController(Controller):
     guards = [requires_login]
 
     @get("", operation_id="getMe")
-    async def me(self, request: Request[Any, Any, Any]) -> MeOut:
+    async def me(self, request: Request[Any, Any, Any], services: NamedDependency[Services]) -> MeOut:
         """Who the caller is and which roles they have."""
         principal = current_principal(request)
-        services = services_of(request)
-        employee = None
-        if principal.employee_id is not None:
-            async with services.new_uow() as uow:
-                employee = await uow.employees.get(principal.employee_id)
+        try:
+            employee = (await own_record(principal, uow=services.new_uow())).employee
+        except NotFound:
+            employee = None  # administrators and service accounts may have no HR record
         return MeOut(
             login=principal.login,
             display_name=principal.display_name,

@@ -7,19 +7,17 @@ from typing import Any
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie
+from litestar.di import NamedDependency
 from litestar.params import URLEncodedBody
 from litestar.response import Redirect, Template
-from litestar.status_codes import (
-    HTTP_401_UNAUTHORIZED,
-    HTTP_429_TOO_MANY_REQUESTS,
-    HTTP_503_SERVICE_UNAVAILABLE,
-)
 
-from ess.domain.auth.service import LogIn, PasswordChangeRequired, log_in, log_out, open_session
-from ess.domain.errors import AuthenticationFailed, ServiceUnavailable, Throttled
+from ess.domain.auth.service import LogIn, log_in, log_out, open_session
+from ess.domain.errors import DomainError
+from ess.routes.deps import Services
+from ess.routes.errors import form_errors
 from ess.routes.i18n import LANGUAGE_COOKIE
 from ess.routes.middleware import SESSION_COOKIE, session_cookie
-from ess.routes.rendering import client_of, gettext_for, page_context, principal_of, services_of
+from ess.routes.rendering import client_of, gettext_for, page_context, principal_of
 
 
 class LoginForm(msgspec.Struct):
@@ -60,10 +58,10 @@ class AuthPagesController(Controller):
         )
 
     @post("/login", operation_id="login", status_code=303)
-    async def login(self, request: Request[Any, Any, Any], data: URLEncodedBody[LoginForm]) -> Response[Any]:
+    async def login(
+        self, request: Request[Any, Any, Any], services: NamedDependency[Services], data: URLEncodedBody[LoginForm]
+    ) -> Response[Any]:
         """Check the credentials and open a session."""
-        services = services_of(request)
-        _ = gettext_for(request)
         try:
             principal = await log_in(
                 LogIn(login=data.username, password=data.password, client=client_of(request), channel="web"),
@@ -73,24 +71,16 @@ class AuthPagesController(Controller):
                 clock=services.clock,
                 policy=services.auth_policy,
             )
-        except (AuthenticationFailed, Throttled, ServiceUnavailable, PasswordChangeRequired) as exc:
-            if isinstance(exc, Throttled):
-                message, status = (
-                    _("Too many failed attempts. Please wait a few minutes and try again."),
-                    (HTTP_429_TOO_MANY_REQUESTS),
-                )
-            elif isinstance(exc, ServiceUnavailable):
-                message, status = (
-                    _("Logging in is not possible right now. Please try again in a few minutes or contact IT."),
-                    HTTP_503_SERVICE_UNAVAILABLE,
-                )
-            elif isinstance(exc, PasswordChangeRequired):
-                message, status = _("Your password has expired and must be changed."), HTTP_401_UNAUTHORIZED
-            else:
-                message, status = _("The login name or password is incorrect."), HTTP_401_UNAUTHORIZED
-            context = page_context(request, next=safe_next(data.next), username=data.username[:256], error=message)
+        except DomainError as exc:
+            status, errors = form_errors(exc, gettext_for(request))
+            context = page_context(
+                request, next=safe_next(data.next), username=data.username[:256], error=errors["form"][0]
+            )
             return Template(template_name="login.html", context=context, status_code=status)
 
+        previous = request.scope.get("auth", {}).get("session_id")
+        if previous:
+            await services.sessions.delete(previous)  # one browser, one session: the old one ends here
         session_id = await open_session(
             principal, sessions=services.sessions, clock=services.clock, policy=services.auth_policy
         )
@@ -99,9 +89,8 @@ class AuthPagesController(Controller):
         return response
 
     @post("/logout", operation_id="logout", status_code=303)
-    async def logout(self, request: Request[Any, Any, Any]) -> Response[Any]:
+    async def logout(self, request: Request[Any, Any, Any], services: NamedDependency[Services]) -> Response[Any]:
         """End the session."""
-        services = services_of(request)
         principal = principal_of(request)
         session_id = request.scope.get("auth", {}).get("session_id")
         if principal is not None and session_id:
@@ -118,9 +107,10 @@ class AuthPagesController(Controller):
         return response
 
     @post("/language", operation_id="setLanguage", status_code=303)
-    async def set_language(self, request: Request[Any, Any, Any], data: URLEncodedBody[LanguageForm]) -> Response[Any]:
+    async def set_language(
+        self, request: Request[Any, Any, Any], services: NamedDependency[Services], data: URLEncodedBody[LanguageForm]
+    ) -> Response[Any]:
         """Remember the chosen language."""
-        services = services_of(request)
         response: Response[Any] = Redirect(safe_next(data.next), status_code=303)
         if data.lang in services.settings.i18n.locales:
             response.set_cookie(

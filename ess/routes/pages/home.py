@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, get
-from litestar.exceptions import NotFoundException
+from litestar.di import NamedDependency
 from litestar.response import Template
 
+from ess.domain.hr.service import own_record
+from ess.routes.deps import Services
 from ess.routes.guards import current_principal, requires_login
-from ess.routes.rendering import page_context, services_of
+from ess.routes.rendering import page_context
 
 
 class HomePagesController(Controller):
@@ -27,18 +29,10 @@ class HomePagesController(Controller):
         return Template(template_name="contact.html", context=page_context(request))
 
     @get("/profile", operation_id="profilePage", guards=[requires_login])
-    async def profile(self, request: Request[Any, Any, Any]) -> Template:
+    async def profile(self, request: Request[Any, Any, Any], services: NamedDependency[Services]) -> Template:
         """The employee's personal data as HR keeps it."""
-        principal = current_principal(request)
-        services = services_of(request)
-        if principal.employee_id is None:
-            raise NotFoundException("No HR record belongs to this account.")
-        async with services.new_uow() as uow:
-            employee = await uow.employees.get(principal.employee_id)
-            manager = None
-            if employee and employee.manager_personnel_number:
-                found = await uow.employees.by_personnel_numbers([employee.manager_personnel_number])
-                manager = found.get(employee.manager_personnel_number)
-        if employee is None:
-            raise NotFoundException("No HR record belongs to this account.")
-        return Template(template_name="profile.html", context=page_context(request, employee=employee, manager=manager))
+        record = await own_record(current_principal(request), uow=services.new_uow())
+        return Template(
+            template_name="profile.html",
+            context=page_context(request, employee=record.employee, manager=record.manager),
+        )

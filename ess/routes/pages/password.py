@@ -6,23 +6,18 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
 from litestar.params import URLEncodedBody
 from litestar.response import Template
-from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY, HTTP_503_SERVICE_UNAVAILABLE
 
-from ess.domain.errors import AuthenticationFailed, ServiceUnavailable
-from ess.domain.passwords.model import PasswordProblem
-from ess.domain.passwords.service import ChangePassword, PasswordRejected, change_password
+from ess.domain.auth.service import open_session
+from ess.domain.errors import DomainError
+from ess.domain.passwords.service import ChangePassword, change_password
+from ess.routes.deps import Services
+from ess.routes.errors import form_errors
 from ess.routes.guards import current_principal, requires_login
-from ess.routes.rendering import N_, client_of, gettext_for, page_context, services_of
-
-PROBLEM_TEXT = {
-    PasswordProblem.TOO_SHORT: N_("The new password must have at least %(min)s characters."),
-    PasswordProblem.TOO_LONG: N_("The new password must not have more than %(max)s characters."),
-    PasswordProblem.CONTAINS_CONTEXT: N_("The new password must not contain your name, login or e-mail address."),
-    PasswordProblem.SAME_AS_CURRENT: N_("The new password must differ from the current one."),
-    PasswordProblem.MISMATCH: N_("The two new passwords are not the same."),
-}
+from ess.routes.middleware import session_cookie
+from ess.routes.rendering import client_of, gettext_for, page_context
 
 
 class PasswordForm(msgspec.Struct):
@@ -37,18 +32,16 @@ class PasswordPagesController(Controller):
     guards = [requires_login]
 
     @get("", operation_id="passwordPage")
-    async def form(self, request: Request[Any, Any, Any]) -> Template:
+    async def form(self, request: Request[Any, Any, Any], services: NamedDependency[Services]) -> Template:
         """The change-password form."""
-        return Template(template_name="password.html", context=self._context(request))
+        return Template(template_name="password.html", context=self._context(request, services))
 
     @post("", operation_id="changePasswordPage", status_code=200)
-    async def change(self, request: Request[Any, Any, Any], data: URLEncodedBody[PasswordForm]) -> Template:
+    async def change(
+        self, request: Request[Any, Any, Any], services: NamedDependency[Services], data: URLEncodedBody[PasswordForm]
+    ) -> Template:
         """Change the password."""
-        services = services_of(request)
-        _ = gettext_for(request)
         policy = services.password_policy
-        errors: dict[str, list[str]] = {}
-        status = HTTP_422_UNPROCESSABLE_ENTITY
         try:
             await change_password(
                 ChangePassword(
@@ -60,26 +53,26 @@ class PasswordPagesController(Controller):
                 ),
                 directory=services.directory,
                 uow=services.new_uow(),
+                sessions=services.sessions,
                 clock=services.clock,
                 policy=policy,
             )
-        except PasswordRejected as exc:
-            for problem in exc.problems:
-                field = "new_password_repeat" if problem is PasswordProblem.MISMATCH else "new_password"
-                text = _(PROBLEM_TEXT[problem]) % {"min": policy.min_length, "max": policy.max_length}
-                errors.setdefault(field, []).append(text)
-        except AuthenticationFailed:
-            errors["current_password"] = [_("The current password is not correct.")]
-        except ServiceUnavailable:
-            errors["form"] = [_("The password cannot be changed right now. Please try again in a few minutes.")]
-            status = HTTP_503_SERVICE_UNAVAILABLE
-        if errors:
+        except DomainError as exc:
+            status, errors = form_errors(exc, gettext_for(request), min=policy.min_length, max=policy.max_length)
             return Template(
-                template_name="password.html", context=self._context(request, errors=errors), status_code=status
+                template_name="password.html",
+                context=self._context(request, services, errors=errors),
+                status_code=status,
             )
-        return Template(template_name="password.html", context=self._context(request, changed=True))
+        # All sessions ended with the change; this browser gets a fresh one so the user stays logged in here.
+        session_id = await open_session(
+            current_principal(request), sessions=services.sessions, clock=services.clock, policy=services.auth_policy
+        )
+        response = Template(template_name="password.html", context=self._context(request, services, changed=True))
+        response.set_cookie(session_cookie(session_id, secure=services.settings.server.served_over_tls, max_age=None))
+        return response
 
     @staticmethod
-    def _context(request: Request[Any, Any, Any], **extra: Any) -> dict[str, Any]:
-        policy = services_of(request).password_policy
-        return page_context(request, min_length=policy.min_length, errors=extra.pop("errors", {}), **extra)
+    def _context(request: Request[Any, Any, Any], services: Services, **extra: Any) -> dict[str, Any]:
+        extra.setdefault("errors", {})
+        return page_context(request, min_length=services.password_policy.min_length, **extra)
