@@ -140,7 +140,9 @@ class FakeEmployees:
         return {n: e.manager_personnel_number for n, e in self._data.employees.items()}
 
     async def save_all(self, employees: Sequence[Employee], *, progress: Callable[[int], None] | None = None) -> None:
-        for employee in employees:
+        for done, employee in enumerate(employees, start=1):
+            if progress is not None:
+                progress(done)
             old = self._data.employees.get(employee.personnel_number)
             new_id = old.id if old else EmployeeId(len(self._data.employees) + 1)
             self._data.employees[employee.personnel_number] = replace(employee, id=new_id)

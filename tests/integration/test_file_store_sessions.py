@@ -1,0 +1,84 @@
+"""Sessions and login counters in the default file store: exact under parallel load, alive across restarts."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+
+from litestar.testing import TestClient
+from sqlalchemy import select
+
+from ess.adapters.sql.tables import LocalAccountRow
+from ess.app import create_app
+from ess.bootstrap import build_container
+from ess.domain.auth.service import LogIn, log_in
+from ess.domain.errors import AuthenticationFailed, Throttled
+from ess.settings import Settings
+from tests.conftest import make_settings
+from tests.factories import employee
+
+PASSWORD = "a long enough passphrase"
+
+
+def file_store_settings(sqlite_url: str, tmp_path: Path) -> Settings:
+    return make_settings(sqlite_url, ESS_SESSIONS__STORE="file", ESS_SESSIONS__PATH=str(tmp_path / "sessions"))
+
+
+async def _provision(settings: Settings) -> None:
+    container = build_container(settings)
+    try:
+        assert container.local_directory is not None
+        await container.local_directory.provision("anna", password=PASSWORD)
+        async with container.services.new_uow() as uow:
+            await uow.employees.save_all([employee(personnel_number="P1", login="anna")])
+            await uow.commit()
+    finally:
+        await container.close()
+
+
+async def test_parallel_wrong_passwords_cannot_pass_the_limit(sqlite_url: str, tmp_path: Path) -> None:
+    settings = file_store_settings(sqlite_url, tmp_path)
+    await _provision(settings)
+    container = build_container(settings)
+    services = container.services
+    try:
+        results = await asyncio.gather(
+            *(
+                log_in(
+                    LogIn(login="anna", password=f"wrong {i}", client="203.0.113.7"),
+                    directory=services.directory,
+                    uow=services.new_uow(),
+                    attempts=services.attempts,
+                    clock=services.clock,
+                    policy=services.auth_policy,
+                )
+                for i in range(40)
+            ),
+            return_exceptions=True,
+        )
+        assert container.engine is not None
+        async with container.engine.connect() as connection:
+            failures = (await connection.execute(select(LocalAccountRow.failed_attempts))).scalar_one()
+    finally:
+        await container.close()
+    throttled = sum(isinstance(r, Throttled) for r in results)
+    checked = sum(isinstance(r, AuthenticationFailed) and not isinstance(r, Throttled) for r in results)
+    assert (checked, throttled) == (5, 35)
+    assert failures == 5  # only five wrong passwords ever reached the directory
+
+
+def test_a_session_in_the_file_store_survives_a_restart(sqlite_url: str, tmp_path: Path) -> None:
+    settings = file_store_settings(sqlite_url, tmp_path)
+    asyncio.run(_provision(settings))
+    with TestClient(app=create_app(settings), base_url="http://127.0.0.1:8000") as first:
+        token = re.search(r'name="_csrf_token" value="([^"]+)"', first.get("/login").text)
+        assert token is not None
+        first.post("/login", data={"_csrf_token": token.group(1), "username": "anna", "password": PASSWORD})
+        cookies = dict(first.cookies)
+        assert first.get("/", follow_redirects=False).status_code == 200
+    stored = list((tmp_path / "sessions" / "sessions").iterdir())
+    assert len(stored) == 1
+    assert cookies["ess_session"] not in stored[0].name  # the store keeps a hash, not the cookie value
+    with TestClient(app=create_app(settings), base_url="http://127.0.0.1:8000", cookies=cookies) as second:
+        assert second.get("/", follow_redirects=False).status_code == 200
