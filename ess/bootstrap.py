@@ -9,10 +9,11 @@ from pathlib import Path
 from litestar.stores.base import Store
 from litestar.stores.file import FileStore
 from litestar.stores.memory import MemoryStore
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from ess import __version__
 from ess.adapters.clock import SystemClock
+from ess.adapters.ldap.connections import ConnectionSettings, DirectoryConnector
+from ess.adapters.ldap.directory import LdapDirectory
 from ess.adapters.local_directory import HashingCost, LocalDirectory
 from ess.adapters.regions import HolidaysRegions
 from ess.adapters.sql.database import create_engine, create_session_factory
@@ -21,9 +22,9 @@ from ess.adapters.stores import StoreAttemptCounter, StoreSessions
 from ess.domain.auth.service import AuthPolicy
 from ess.domain.hr.model import Role
 from ess.domain.passwords.model import PasswordPolicy
-from ess.domain.ports import Clock, UnitOfWork
+from ess.domain.ports import Clock, Directory, UnitOfWork
 from ess.routes.deps import Services
-from ess.settings import Settings, SettingsError
+from ess.settings import Settings
 
 
 @dataclass
@@ -34,6 +35,7 @@ class Container:
     engine: AsyncEngine | None = None
     stores: list[Store] = field(default_factory=list)
     local_directory: LocalDirectory | None = None
+    ldap_directory: LdapDirectory | None = None
 
     async def sweep(self) -> None:
         """Drop expired sessions and counters; a file store keeps them on disk until asked."""
@@ -43,6 +45,8 @@ class Container:
                 await delete_expired()
 
     async def close(self) -> None:
+        if self.ldap_directory is not None:
+            self.ldap_directory.close()
         if self.engine is not None:
             await self.engine.dispose()
 
@@ -72,25 +76,50 @@ def auth_policy(settings: Settings) -> AuthPolicy:
     )
 
 
-def build_container(settings: Settings, *, clock: Clock | None = None) -> Container:
-    if settings.directory.kind != "local":
-        # The ldap3 adapters (OpenLDAP, Active Directory) plug into the same Directory port; until they are
-        # part of this build, say so plainly instead of starting half-configured.
-        raise SettingsError(
-            f"directory.kind = {settings.directory.kind!r} is not available in ESS {__version__}; use 'local'"
+def build_directory(settings: Settings, session_factory: async_sessionmaker[AsyncSession], clock: Clock) -> Directory:
+    if settings.directory.kind == "local":
+        local = settings.directory.local
+        return LocalDirectory(
+            session_factory,
+            clock,
+            hashing=HashingCost(local.hashing.memory_kib, local.hashing.time_cost, local.hashing.parallelism),
+            lockout_threshold=local.lockout_threshold,
+            lockout_duration=timedelta(minutes=local.lockout_minutes),
         )
+    ldap = settings.directory.ldap
+    connector = DirectoryConnector(
+        ConnectionSettings(
+            uris=tuple(ldap.uris),
+            start_tls=ldap.start_tls,
+            ca_file=ldap.ca_file,
+            verify_tls=ldap.verify_tls,
+            connect_timeout=ldap.connect_timeout_seconds,
+            operation_timeout=ldap.operation_timeout_seconds,
+            bind_dn=ldap.bind_dn,
+            bind_password=ldap.bind_password,
+            pool_size=ldap.pool_size,
+        )
+    )
+    return LdapDirectory(
+        connector,
+        flavour=settings.directory.kind,
+        user_base_dn=ldap.user_base_dn,
+        user_filter=ldap.user_filter,
+        login_attribute=ldap.login_attribute,
+        email_attribute=ldap.email_attribute,
+        group_base_dn=ldap.group_base_dn,
+        attributes=ldap.attributes,
+        default_policy_dn=ldap.default_policy_dn,
+        clock=clock.now,
+    )
+
+
+def build_container(settings: Settings, *, clock: Clock | None = None) -> Container:
     clock = clock or SystemClock()
     engine = create_engine(settings.database.url, echo=settings.database.echo)
     session_factory = create_session_factory(engine)
     session_store, attempt_store = build_stores(settings)
-    local = settings.directory.local
-    directory = LocalDirectory(
-        session_factory,
-        clock,
-        hashing=HashingCost(local.hashing.memory_kib, local.hashing.time_cost, local.hashing.parallelism),
-        lockout_threshold=local.lockout_threshold,
-        lockout_duration=timedelta(minutes=local.lockout_minutes),
-    )
+    directory = build_directory(settings, session_factory, clock)
 
     def new_uow() -> UnitOfWork:
         return SqlUnitOfWork(session_factory, clock)
@@ -106,4 +135,10 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         auth_policy=auth_policy(settings),
         password_policy=PasswordPolicy(min_length=settings.security.password_min_length),
     )
-    return Container(services=services, engine=engine, stores=[session_store, attempt_store], local_directory=directory)
+    return Container(
+        services=services,
+        engine=engine,
+        stores=[session_store, attempt_store],
+        local_directory=directory if isinstance(directory, LocalDirectory) else None,
+        ldap_directory=directory if isinstance(directory, LdapDirectory) else None,
+    )

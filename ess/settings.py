@@ -138,6 +138,8 @@ class LdapSettings(_Redacted, msgspec.Struct, forbid_unknown_fields=True, kw_onl
     login_attribute: str = "uid"
     email_attribute: str = "mail"
     group_base_dn: str = ""
+    # OpenLDAP: the ppolicy entry for accounts without their own pwdPolicySubentry (expiry and lockout duration).
+    default_policy_dn: str = ""
     pool_size: int = 5
     # HR field -> directory attribute, for the profile write-back.
     attributes: dict[str, str] = msgspec.field(default_factory=dict)

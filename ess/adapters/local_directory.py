@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -205,6 +205,23 @@ class LocalDirectory:
             row = await self._load(session, login)
         return _split_groups(row.groups) if row else frozenset()
 
+    async def read_attributes(self, login: str, fields: Sequence[str]) -> dict[str, str]:
+        async with self._factory() as session:
+            row = await self._load(session, login)
+        if row is None:
+            raise NotFound("No such account.")
+        stored = row.attributes or {}
+        return {field: stored.get(field, "") for field in fields}
+
+    async def write_attributes(self, login: str, values: Mapping[str, str]) -> None:
+        async with self._factory() as session:
+            row = await self._load(session, login)
+            if row is None:
+                raise NotFound("No such account.")
+            merged = {**(row.attributes or {}), **values}
+            row.attributes = {field: value for field, value in merged.items() if value}
+            await session.commit()
+
     async def ping(self) -> None:
         try:
             async with self._factory() as session:
@@ -228,7 +245,7 @@ class LocalDirectory:
             row = await self._load(session, login)
             created = row is None
             if row is None:
-                row = LocalAccountRow(login=login, failed_attempts=0, disabled=False, must_change=False)
+                row = LocalAccountRow(login=login, failed_attempts=0, disabled=False, must_change=False, attributes={})
                 session.add(row)
             row.email = email
             row.display_name = display_name

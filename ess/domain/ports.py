@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -11,6 +11,7 @@ from typing import Protocol, Self, runtime_checkable
 
 from ess.domain.audit import AuditEvent
 from ess.domain.auth.model import ApiToken, SessionRecord
+from ess.domain.errors import PolicyViolation
 from ess.domain.hr.model import Employee
 from ess.domain.types import EmployeeId
 
@@ -30,12 +31,36 @@ class Clock(Protocol):
 
 
 class AuthOutcome(StrEnum):
+    """Why a bind succeeded or failed, as precisely as the directory says (audited; users see less)."""
+
     OK = "ok"
     INVALID_CREDENTIALS = "invalid_credentials"
     LOCKED = "locked"
     DISABLED = "disabled"
+    ACCOUNT_EXPIRED = "account_expired"
+    LOGON_NOT_PERMITTED = "logon_not_permitted"  # AD: outside logon hours or from a workstation not allowed
     PASSWORD_EXPIRED = "password_expired"  # noqa: S105 - an outcome name, not a password
     MUST_CHANGE = "must_change"
+
+
+class DirectoryRejection(StrEnum):
+    """Why the directory's own password policy refused a new password."""
+
+    TOO_SHORT = "too_short"
+    TOO_LONG = "too_long"
+    IN_HISTORY = "in_history"
+    TOO_YOUNG = "too_young"
+    INSUFFICIENT_QUALITY = "insufficient_quality"
+    NOT_ALLOWED = "not_allowed"
+    POLICY = "policy"  # the directory does not say which rule (Active Directory)
+
+
+class DirectoryPasswordRejected(PolicyViolation):
+    code = "directory_password_rejected"
+
+    def __init__(self, reason: DirectoryRejection) -> None:
+        super().__init__(f"The directory's password policy refused the password ({reason.value}).")
+        self.reason = reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +112,14 @@ class Directory(Protocol):
 
     async def groups(self, login: str) -> frozenset[str]:
         """Names of the groups the account is a member of."""
+        ...
+
+    async def read_attributes(self, login: str, fields: Sequence[str]) -> dict[str, str]:
+        """Values of HR fields kept in the directory ("" when unset; unmapped fields are left out). Raises NotFound."""
+        ...
+
+    async def write_attributes(self, login: str, values: Mapping[str, str]) -> None:
+        """Write HR fields to their directory attributes ("" clears; unmapped fields are ignored). Raises NotFound."""
         ...
 
     async def ping(self) -> None:

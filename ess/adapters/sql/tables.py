@@ -154,3 +154,5 @@ class LocalAccountRow(Base):
     locked_until: Mapped[datetime | None] = mapped_column(AwareDateTime())
     password_changed_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
     password_expires_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    # HR fields mirrored into the directory (phones, display name, ...), as an LDAP directory would keep them.
+    attributes: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
