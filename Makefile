@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo serve lint format test test-unit test-integration test-e2e lock messages clean
+.PHONY: install demo demo-ldap serve lint format test test-unit test-integration test-e2e lock messages clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,6 +18,10 @@ demo: install  ## set up the demo company (SQLite, local directory) and serve it
 	$(BIN)/ess db upgrade
 	$(BIN)/ess demo seed
 	$(BIN)/ess serve
+
+demo-ldap: install  ## the demo against a throwaway slapd seeded with the demo company (needs root for apt-get once)
+	bash scripts/ensure-test-deps.sh slapd ldap-utils
+	$(BIN)/python scripts/demo_ldap.py
 
 serve: install
 	$(BIN)/ess serve

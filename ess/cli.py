@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ess.adapters.hr_files import read_hr_file
+from ess.adapters.ldap.directory import Check, diagnose
 from ess.bootstrap import Container, build_container
 from ess.domain.errors import DomainError, InvalidInput
 from ess.domain.hr.service import (
@@ -274,6 +275,27 @@ def directory_set_password(ctx: click.Context, login: str, email: str, password:
         err.print(f"[red]Password refused: {', '.join(p.value for p in exc.problems)}[/red]", highlight=False)
         sys.exit(1)
     click.echo(f"Account {login} {'created' if created else 'updated'}.")
+
+
+@directory.command("check")
+@click.option("--login", "sample_login", help="An ordinary account to probe the service account's rights on.")
+@click.pass_context
+def directory_check(ctx: click.Context, sample_login: str | None) -> None:
+    """Show what works with the configured directory; exit 1 when something the configuration needs does not."""
+
+    async def run(container: Container) -> list[Check]:
+        if container.ldap_directory is None:
+            count = len(await container.local_directory.logins()) if container.local_directory else 0
+            return [Check("local directory (accounts in the ESS database)", ok=True, detail=f"{count} accounts")]
+        return await asyncio.to_thread(diagnose, container.ldap_directory, sample_login)
+
+    checks = _run(run, _settings(ctx))
+    out = Console()
+    for check in checks:
+        mark = {True: "[green]ok  [/green]", False: "[red]FAIL[/red]", None: "[yellow]?   [/yellow]"}[check.ok]
+        out.print(f"{mark} {check.name}" + (f" - {check.detail}" if check.detail else ""), highlight=False)
+    if any(check.ok is False for check in checks):
+        sys.exit(1)
 
 
 if __name__ == "__main__":

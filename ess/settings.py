@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from collections.abc import Mapping
@@ -224,7 +225,17 @@ def _overlay_env(data: dict[str, Any], environ: Mapping[str, str]) -> None:
             if not isinstance(child, dict):
                 raise SettingsError(f"{name}: '{part}' is not a section")
             node = child
-        node[path[-1]] = value
+        # Lists and tables come as JSON: ESS_DIRECTORY__LDAP__URIS='["ldaps://dc1:636", "ldaps://dc2:636"]'.
+        node[path[-1]] = _json_or_text(value)
+
+
+def _json_or_text(value: str) -> Any:
+    if value.lstrip().startswith(("[", "{")):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise SettingsError(f"not valid JSON: {value[:40]}...") from exc
+    return value
 
 
 def load_settings(

@@ -6,6 +6,7 @@
 # (a system samba on port 389 would clash with them).
 set -euo pipefail
 
+# Without arguments: everything the tests need. With arguments: just those packages (e.g. `slapd ldap-utils`).
 PACKAGES=(
     postgresql
     chromium
@@ -13,9 +14,13 @@ PACKAGES=(
     ldap-utils
     samba
     samba-ad-dc
+    samba-ad-provision
     winbind
     krb5-user
 )
+if [[ $# -gt 0 ]]; then
+    PACKAGES=("$@")
+fi
 
 # Init scripts of daemons these packages may start.
 SERVICES=(postgresql slapd samba-ad-dc samba smbd nmbd winbind)

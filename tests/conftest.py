@@ -11,7 +11,10 @@ from alembic import command
 from alembic.config import Config
 
 from ess.settings import Settings, load_settings
+from tests.harness.directory import DirectoryServer
 from tests.harness.postgres import PostgresServer, create_database, running_postgres
+from tests.harness.samba_ad import running_samba_ad
+from tests.harness.slapd import running_slapd
 
 ROOT = Path(__file__).resolve().parents[1]
 _db_numbers = itertools.count(1)
@@ -29,6 +32,20 @@ TEST_ENV = {
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
     with running_postgres() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def slapd() -> Iterator[DirectoryServer]:
+    """One slapd with the ppolicy overlay for the whole run; tests create their own accounts in it."""
+    with running_slapd() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def samba() -> Iterator[DirectoryServer]:
+    """One Samba AD DC for the whole run (its ports are fixed: there can only be one)."""
+    with running_samba_ad() as server:
         yield server
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,8 +20,6 @@ from ess.domain.ports import AuthOutcome, Directory, DirectoryPasswordRejected, 
 from tests.conftest import migrate
 from tests.fakes import FixedClock
 from tests.harness.directory import DirectoryEndpoint, DirectoryServer
-from tests.harness.samba_ad import running_samba_ad
-from tests.harness.slapd import running_slapd
 
 PASSWORD = "Startpasswort 2026"
 UNICODE_PASSWORD = "Grüße aus Zürich 🔑 2026"
@@ -29,18 +27,6 @@ ATTRIBUTES = {"work_phone": "telephoneNumber", "mobile_phone": "mobile", "displa
 INJECTIONS = ["*", "*)(uid=*", "admin)(|(a=*", "x\x00", "*)(sAMAccountName=*", "anna*", "(cn=*)"]
 # The lockout threshold of every directory under test (slapd: pwdMaxFailure, Samba: lockout threshold).
 LOCKOUT_AFTER = 5
-
-
-@pytest.fixture(scope="module")
-def slapd() -> Iterator[DirectoryServer]:
-    with running_slapd() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def samba() -> Iterator[DirectoryServer]:
-    with running_samba_ad() as server:
-        yield server
 
 
 def ldap_directory(
@@ -97,7 +83,7 @@ class Subject:
 _counter = iter(range(1, 10_000))
 
 
-def unique(prefix: str = "user") -> str:
+def unique(prefix: str = "ct") -> str:
     return f"{prefix}{next(_counter)}"
 
 
@@ -226,12 +212,15 @@ async def test_the_directorys_own_policy_is_explained(subject: Subject) -> None:
     assert too_short.value.reason is expected_short
     await subject.directory.reset_password(login, "Erstes neues Passwort 1")
     await subject.directory.reset_password(login, "Zweites neues Passwort 2")
-    # History applies to resets too (ppolicy; on AD through the policy-hints control).
-    with pytest.raises(DirectoryPasswordRejected) as reused:
-        await subject.directory.reset_password(login, "Erstes neues Passwort 1")
-    assert reused.value.reason in (DirectoryRejection.IN_HISTORY, DirectoryRejection.POLICY)
-    with pytest.raises(DirectoryPasswordRejected):
+    if subject.kind == "openldap":
+        # ppolicy applies the history to resets too. (AD does with the policy-hints control, which ESS sends;
+        # Samba 4.17 ignores it, so on Samba only the user's own change below is checked.)
+        with pytest.raises(DirectoryPasswordRejected) as reused:
+            await subject.directory.reset_password(login, "Erstes neues Passwort 1")
+        assert reused.value.reason is DirectoryRejection.IN_HISTORY
+    with pytest.raises(DirectoryPasswordRejected) as changed_back:
         await subject.directory.change_password(login, "Zweites neues Passwort 2", "Erstes neues Passwort 1")
+    assert changed_back.value.reason in (DirectoryRejection.IN_HISTORY, DirectoryRejection.POLICY)
 
 
 @ldap_only

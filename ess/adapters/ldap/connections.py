@@ -67,6 +67,29 @@ class DirectoryConnector:
             connect_timeout=self._settings.connect_timeout,
         )
 
+    @property
+    def uris(self) -> tuple[str, ...]:
+        return self._settings.uris
+
+    def open_uri(self, index: int) -> Connection:
+        """An open, encrypted connection to one particular server (for diagnostics): no failover."""
+        server = self._servers[index]
+        server.reset_availability()
+        connection = Connection(
+            server, client_strategy=SYNC, raise_exceptions=False, receive_timeout=self._receive_timeout()
+        )
+        try:
+            connection.open()
+            if self._settings.start_tls and not server.ssl and not connection.start_tls():
+                raise LDAPStartTLSError("StartTLS refused")
+        except CONNECTION_ERRORS as exc:
+            _close(connection)
+            raise ServiceUnavailable("The directory server does not answer.") from exc
+        return connection
+
+    def _receive_timeout(self) -> int:
+        return max(1, round(self._settings.operation_timeout))  # ldap3 packs it as an int
+
     def open(self, user: str | None = None, password: bytes | None = None) -> Connection:
         """An open, encrypted, not yet bound connection to the first server that answers."""
         failures: list[str] = []
@@ -80,7 +103,7 @@ class DirectoryConnector:
                 authentication=SIMPLE if user else None,
                 client_strategy=SYNC,
                 raise_exceptions=False,
-                receive_timeout=max(1, round(self._settings.operation_timeout)),  # ldap3 packs it as an int
+                receive_timeout=self._receive_timeout(),
                 auto_referrals=False,
                 check_names=True,
             )

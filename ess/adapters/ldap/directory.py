@@ -6,6 +6,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Literal, TypeVar
 
@@ -44,9 +45,11 @@ AD_BIND_CODES: Final = {
     "775": AuthOutcome.LOCKED,
 }
 _AD_DATA = re.compile(r"data ([0-9a-f]{3,8})", re.IGNORECASE)
-# LDAP_SERVER_POLICY_HINTS (MS-ADTS 3.1.1.3.4.1.27): value SEQUENCE { INTEGER 1 } makes AD apply the password
-# history to resets by an administrator too.
-AD_POLICY_HINTS: Final = ("1.2.840.113556.1.4.2239", True, b"\x30\x03\x02\x01\x01")
+# LDAP_SERVER_POLICY_HINTS (MS-ADTS 3.1.1.3.4.1.27): value SEQUENCE { INTEGER 1 } makes AD (2012 R2 and later)
+# apply the password history to resets by an administrator too. Non-critical: Samba 4.17 does not know it and would
+# refuse every reset otherwise (it then resets without the history check; `ess directory check` says so).
+AD_POLICY_HINTS_OID: Final = "1.2.840.113556.1.4.2239"
+AD_POLICY_HINTS: Final = (AD_POLICY_HINTS_OID, False, b"\x30\x03\x02\x01\x01")
 AD_LOCKED, AD_PASSWORD_EXPIRED, AD_DISABLED = 0x10, 0x800000, 0x2
 AD_NEVER: Final = (0, 0x7FFFFFFFFFFFFFFF)
 _FILETIME_EPOCH: Final = datetime(1601, 1, 1, tzinfo=UTC)
@@ -123,6 +126,74 @@ class LdapDirectory:
     @property
     def is_ad(self) -> bool:
         return self._flavour == "activedirectory"
+
+    @property
+    def user_base(self) -> str:
+        return self._user_base
+
+    @property
+    def group_base(self) -> str:
+        return self._group_base
+
+    @property
+    def connector(self) -> DirectoryConnector:
+        return self._connector
+
+    def find_entry(self, connection: Connection, login: str) -> dict[str, Any] | None:
+        return self._find(connection, login)
+
+    def probe_rights(self, connection: Connection, dn: str) -> list[Check]:
+        """Can the service account reset, unlock and write each mapped attribute of `dn`? Each probe is refused by
+        the server either for lack of rights (50) or for a harmless reason; nothing is changed."""
+        if self.is_ad:
+            # A value AD cannot accept (not a quoted UTF-16 string): the access check comes first.
+            connection.modify(dn, {"unicodePwd": [(MODIFY_REPLACE, [b"x"])]})
+            reset = connection.result.get("result") != INSUFFICIENT_ACCESS
+            connection.search(dn, "(objectClass=*)", search_scope=BASE, attributes=["allowedAttributesEffective"])
+            raw = connection.response[0]["raw_attributes"] if connection.response else {}
+            writable = {
+                (v.decode() if isinstance(v, bytes) else str(v)).lower()
+                for key, values in raw.items()
+                if key.lower() == "allowedattributeseffective"
+                for v in values
+            }
+            connection.search("", "(objectClass=*)", search_scope=BASE, attributes=["supportedControl"])
+            root = connection.response[0]["raw_attributes"] if connection.response else {}
+            controls = {
+                (v.decode() if isinstance(v, bytes) else str(v))
+                for key, values in root.items()
+                if key.lower() == "supportedcontrol"
+                for v in values
+            }
+            hints = AD_POLICY_HINTS_OID in controls
+            checks = [
+                Check("right to reset passwords", ok=reset),
+                Check("right to unlock", ok="lockouttime" in writable),
+                Check(
+                    "password history on resets (policy hints control)",
+                    ok=True if hints else None,
+                    detail="" if hints else "not supported by this server: resets skip the history check",
+                ),
+            ]
+            checks += [
+                Check(f"right to write {attribute} ({field})", ok=attribute.lower() in writable)
+                for field, attribute in sorted(self._attributes.items())
+            ]
+            return checks
+        bogus = "19700101000000Z"
+        connection.modify(dn, {"userPassword": [(MODIFY_DELETE, [bogus])]})
+        reset = connection.result.get("result") != INSUFFICIENT_ACCESS
+        connection.modify(dn, {"pwdAccountLockedTime": [(MODIFY_DELETE, [bogus])]})
+        unlock = connection.result.get("result") != INSUFFICIENT_ACCESS
+        checks = [Check("right to reset passwords", ok=reset), Check("right to unlock", ok=unlock)]
+        for field, attribute in sorted(self._attributes.items()):
+            connection.search(dn, "(objectClass=*)", search_scope=BASE, attributes=[attribute])
+            raw = connection.response[0]["raw_attributes"] if connection.response else {}
+            current = next((list(v) for k, v in raw.items() if k.lower() == attribute.lower()), [])
+            connection.modify(dn, {attribute: [(MODIFY_REPLACE, current)]})  # the same values again: a no-op
+            ok = connection.result.get("result") in (SUCCESS, NO_SUCH_ATTRIBUTE)
+            checks.append(Check(f"right to write {attribute} ({field})", ok=ok))
+        return checks
 
     async def _service(self, operation: Callable[[Connection], T]) -> T:
         return await asyncio.to_thread(self._connector.with_service, operation)
@@ -464,3 +535,56 @@ def _text(raw: Mapping[str, Any], name: str) -> str:
             value = values[0]
             return value.decode("utf-8", errors="replace") if isinstance(value, bytes) else str(value)
     return ""
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One line of `ess directory check`: what was tried, whether it worked (None: could not be tried), and why."""
+
+    name: str
+    ok: bool | None
+    detail: str = ""
+
+
+def diagnose(directory: LdapDirectory, sample_login: str | None) -> list[Check]:
+    """What works with the configured directory. Blocking: run it in a thread. Changes nothing: rights are probed
+    with operations the server must refuse either for lack of rights (50) or for a harmless reason."""
+    connector = directory.connector
+    checks = [_check_uri(connector, index) for index in range(len(connector.uris))]
+    if not any(check.ok for check in checks):
+        return checks
+    try:
+        checks += connector.with_service(lambda c: _diagnose_as_service(directory, c, sample_login))
+    except ServiceUnavailable as exc:
+        checks.append(Check("service account bind", ok=False, detail=exc.message))
+    return checks
+
+
+def _check_uri(connector: DirectoryConnector, index: int) -> Check:
+    uri = connector.uris[index]
+    try:
+        connection = connector.open_uri(index)
+    except ServiceUnavailable:
+        return Check(f"connect + TLS {uri}", ok=False, detail="no answer, or the certificate was not trusted")
+    try:
+        cipher = connection.socket.cipher() if hasattr(connection.socket, "cipher") else None
+        return Check(f"connect + TLS {uri}", ok=cipher is not None, detail=cipher[1] if cipher else "not encrypted")
+    finally:
+        connection.unbind()
+
+
+def _diagnose_as_service(directory: LdapDirectory, connection: Connection, sample_login: str | None) -> list[Check]:
+    checks = [Check("service account bind", ok=True, detail=str(connection.user))]
+    for name, base in (("user base", directory.user_base), ("group base", directory.group_base)):
+        connection.search(base, "(objectClass=*)", search_scope=BASE, attributes=["1.1"])
+        checks.append(Check(f"{name} {base}", ok=connection.result.get("result") == SUCCESS))
+    if not sample_login:
+        checks.append(Check("rights on an account", ok=None, detail="give --login to probe reset/unlock/write rights"))
+        return checks
+    entry = directory.find_entry(connection, sample_login)
+    checks.append(Check(f"find account {sample_login!r}", ok=entry is not None))
+    if entry is None:
+        return checks
+    dn = str(entry["dn"])
+    checks += directory.probe_rights(connection, dn)
+    return checks
