@@ -1,0 +1,1 @@
+"""Vacation: leave requests, the working days they use, and balances."""

@@ -1,0 +1,96 @@
+"""Days off at a place of work and the working days a leave uses (holidays are not vacation, BUrlG §3(2))."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Final, Protocol
+
+from ess.domain.errors import InvalidInput
+from ess.domain.hr.model import WorkLocation, WorkPattern
+
+HALF_DAY: Final = Decimal("0.5")
+WHOLE_DAY: Final = Decimal(1)
+# A leave spans at most one (leap) year; longer periods are data errors, not requests.
+MAX_LEAVE_SPAN_DAYS: Final = 366
+
+
+@dataclass(frozen=True, slots=True)
+class DayOff:
+    """A day nobody at a location works, wholly (fraction 1) or for half the day (0.5, e.g. the afternoon of 24.12)."""
+
+    day: date
+    name: str
+    fraction: Decimal
+
+    def __post_init__(self) -> None:
+        if not Decimal(0) < self.fraction <= WHOLE_DAY:
+            raise InvalidInput("A day off is a fraction of a day above 0 and at most 1.")
+
+
+class HolidayCalendar(Protocol):
+    """The days off at a place of work: public holidays plus company days off and configured half days."""
+
+    def days_off(self, location: WorkLocation, year: int) -> Mapping[date, DayOff]:
+        """Every day off in `year` at `location`, weekends included. Raises InvalidInput for an unknown location."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class LeaveDay:
+    """One date of a leave and how much of a working day it uses (0.5 or 1)."""
+
+    day: date
+    fraction: Decimal
+
+
+def days_off_between(calendar: HolidayCalendar, location: WorkLocation, start: date, end: date) -> dict[date, DayOff]:
+    """The days off from `start` to `end` (inclusive), joined across calendar years (a leave over New Year)."""
+    merged: dict[date, DayOff] = {}
+    for year in range(start.year, end.year + 1):
+        merged.update({day: off for day, off in calendar.days_off(location, year).items() if start <= day <= end})
+    return merged
+
+
+def leave_days(
+    start: date,
+    end: date,
+    *,
+    pattern_on: Callable[[date], WorkPattern],
+    days_off: Mapping[date, DayOff],
+    start_half: bool = False,
+    end_half: bool = False,
+) -> list[LeaveDay]:
+    """The working days a leave from `start` to `end` (inclusive) uses, in date order.
+
+    Each date uses what the work pattern in force that day schedules (1, 0.5 or 0) minus the day off's fraction,
+    never below 0: a holiday on a scheduled workday inside a leave is not vacation (BUrlG §3(2)).
+    `start_half` / `end_half` ask for half of the first / last date only: that date then uses at most half a day
+    (half of a full day; a part-timer's half day stays 0.5, since leave is booked in half days).
+    On a single date (start == end) either flag makes it a half day. Dates that use nothing are left out.
+    """
+    if end < start:
+        raise InvalidInput("A leave cannot end before it starts.", fields={"end": "is before the start"})
+    span = (end - start).days + 1
+    if span > MAX_LEAVE_SPAN_DAYS:
+        raise InvalidInput(
+            f"A leave spans at most {MAX_LEAVE_SPAN_DAYS} days.", fields={"end": "is too far after the start"}
+        )
+    used: list[LeaveDay] = []
+    for offset in range(span):
+        day = start + timedelta(days=offset)
+        scheduled = pattern_on(day).days[day.weekday()]
+        off = days_off.get(day)
+        fraction = max(scheduled - (off.fraction if off is not None else Decimal(0)), Decimal(0))
+        if (start_half and day == start) or (end_half and day == end):
+            fraction = min(fraction, HALF_DAY)
+        if fraction:
+            used.append(LeaveDay(day=day, fraction=fraction))
+    return used
+
+
+def count(days: Sequence[LeaveDay]) -> Decimal:
+    """How many working days the leave days use together."""
+    return sum((d.fraction for d in days), Decimal(0))
