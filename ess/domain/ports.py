@@ -14,6 +14,7 @@ from ess.domain.auth.model import ApiToken, SessionRecord
 from ess.domain.errors import PolicyViolation
 from ess.domain.hr.model import Employee
 from ess.domain.types import EmployeeId
+from ess.domain.vacation.model import Bucket, LeaveRequest, LedgerEntry
 
 
 @runtime_checkable
@@ -173,12 +174,45 @@ class ApiTokenRepository(Protocol):
     async def revoke_all_for(self, login: str, at: datetime) -> int: ...
 
 
+class VacationRepository(Protocol):
+    async def lock_employee(self, employee_id: EmployeeId) -> None:
+        """Serialise leave changes of one employee until the transaction ends."""
+        ...
+
+    async def buckets(self, employee_id: EmployeeId) -> list[Bucket]: ...
+
+    async def add_bucket(self, bucket: Bucket) -> Bucket: ...
+
+    async def entries(self, employee_id: EmployeeId) -> list[LedgerEntry]: ...
+
+    async def add_entries(self, entries: Sequence[LedgerEntry]) -> None:
+        """Append to the ledger; entries are never changed or deleted."""
+        ...
+
+    async def requests(self, employee_id: EmployeeId) -> list[LeaveRequest]: ...
+
+    async def request(self, request_id: int) -> LeaveRequest | None: ...
+
+    async def add_request(self, request: LeaveRequest) -> LeaveRequest:
+        """Store a request and its days. Raises Conflict when one of the days is already booked."""
+        ...
+
+    async def update_request(self, request: LeaveRequest) -> None:
+        """Store a new status and decision; the days stop counting as booked once the request is inactive."""
+        ...
+
+    async def pending_requests(self, *, manager_personnel_number: str | None) -> list[tuple[LeaveRequest, Employee]]:
+        """Pending requests of a manager's direct reports (None: of everybody), oldest first."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Leaving the block without commit() rolls everything back."""
 
     employees: EmployeeRepository
     audit: AuditLog
     tokens: ApiTokenRepository
+    vacation: VacationRepository
 
     async def __aenter__(self) -> Self: ...
 

@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -156,3 +157,74 @@ class LocalAccountRow(Base):
     password_expires_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
     # HR fields mirrored into the directory (phones, display name, ...), as an LDAP directory would keep them.
     attributes: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+
+
+class LeaveBucketRow(Base):
+    __tablename__ = "leave_buckets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    leave_year: Mapped[int] = mapped_column(Integer)
+    valid_from: Mapped[date] = mapped_column(Date)
+    expires_on: Mapped[date | None] = mapped_column(Date)
+
+
+class LeaveLedgerRow(Base):
+    """Append-only (the migration adds triggers): a cancellation is a reversing entry, never a deletion."""
+
+    __tablename__ = "leave_ledger"
+    __table_args__ = (Index("ix_leave_ledger_employee_id_effective_date", "employee_id", "effective_date"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bucket_id: Mapped[int] = mapped_column(ForeignKey("leave_buckets.id", ondelete="RESTRICT"), index=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id", ondelete="RESTRICT"))
+    effective_date: Mapped[date] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(Numeric(7, 2))
+    entry_type: Mapped[str] = mapped_column(String(16))
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("leave_requests.id", ondelete="RESTRICT"), index=True)
+    created_by: Mapped[str] = mapped_column(String(256))
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime())
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class LeaveRequestRow(Base):
+    __tablename__ = "leave_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id", ondelete="CASCADE"), index=True)
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    start_half: Mapped[bool] = mapped_column(Boolean, default=False)
+    end_half: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(32), index=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    substitute: Mapped[str] = mapped_column(String(256), default="")
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime())
+    decided_by: Mapped[str] = mapped_column(String(256), default="")
+    decided_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    decision_comment: Mapped[str] = mapped_column(Text, default="")
+
+
+class LeaveRequestDayRow(Base):
+    """One row per requested day. While its request is active, the unique index forbids booking the day twice,
+    whatever the application does."""
+
+    __tablename__ = "leave_request_days"
+    __table_args__ = (
+        Index(
+            "uq_leave_request_days_active_day",
+            "employee_id",
+            "day",
+            unique=True,
+            sqlite_where=text("active"),
+            postgresql_where=text("active"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("leave_requests.id", ondelete="CASCADE"), index=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)
+    fraction: Mapped[Decimal] = mapped_column(Numeric(3, 1))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -10,8 +10,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ess.adapters.sql.repositories import SqlApiTokenRepository, SqlAuditLog, SqlEmployeeRepository
+from ess.adapters.sql.vacation import SqlVacationRepository
 from ess.domain.errors import ServiceUnavailable
-from ess.domain.ports import ApiTokenRepository, AuditLog, Clock, EmployeeRepository
+from ess.domain.ports import ApiTokenRepository, AuditLog, Clock, EmployeeRepository, VacationRepository
 
 
 class SqlUnitOfWork:
@@ -20,6 +21,7 @@ class SqlUnitOfWork:
     employees: EmployeeRepository
     audit: AuditLog
     tokens: ApiTokenRepository
+    vacation: VacationRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession], clock: Clock) -> None:
         self._factory = session_factory
@@ -30,9 +32,11 @@ class SqlUnitOfWork:
         if self._session is not None:
             raise RuntimeError("this unit of work is already open")
         self._session = self._factory()
-        self.employees = SqlEmployeeRepository(self._session, self._clock.now())
+        employees = SqlEmployeeRepository(self._session, self._clock.now())
+        self.employees = employees
         self.audit = SqlAuditLog(self._session)
         self.tokens = SqlApiTokenRepository(self._session)
+        self.vacation = SqlVacationRepository(self._session, employees)
         return self
 
     async def __aexit__(

@@ -10,7 +10,7 @@ from ess.domain.auth.model import Principal
 from ess.domain.errors import InvalidInput, NotFound
 from ess.domain.hr.importing import RowError, SourceRecord, check_managers, parse_records
 from ess.domain.hr.model import Employee
-from ess.domain.ports import Clock, Regions, UnitOfWork
+from ess.domain.ports import Clock, EmployeeRepository, Regions, UnitOfWork
 
 Progress = Callable[[int], None]
 
@@ -136,14 +136,20 @@ class OwnRecord:
     manager: Employee | None
 
 
-async def own_record(principal: Principal, *, uow: UnitOfWork) -> OwnRecord:
-    """The caller's own HR record and their manager. Raises NotFound for accounts without one."""
+async def load_own_employee(principal: Principal, employees: EmployeeRepository) -> Employee:
+    """The caller's HR record, within an open unit of work. Raises NotFound for accounts without one."""
     if principal.employee_id is None:
         raise NotFound("No HR record belongs to this account.")
+    employee = await employees.get(principal.employee_id)
+    if employee is None or employee.login != principal.login:
+        raise NotFound("No HR record belongs to this account.")
+    return employee
+
+
+async def own_record(principal: Principal, *, uow: UnitOfWork) -> OwnRecord:
+    """The caller's own HR record and their manager. Raises NotFound for accounts without one."""
     async with uow:
-        employee = await uow.employees.get(principal.employee_id)
-        if employee is None or employee.login != principal.login:
-            raise NotFound("No HR record belongs to this account.")
+        employee = await load_own_employee(principal, uow.employees)
         manager = None
         if employee.manager_personnel_number:
             found = await uow.employees.by_personnel_numbers([employee.manager_personnel_number])

@@ -1,0 +1,197 @@
+"""The leave ledger, buckets and requests in SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+from sqlalchemy import ColumnElement, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ess.adapters.sql.repositories import SqlEmployeeRepository
+from ess.adapters.sql.tables import EmployeeRow, LeaveBucketRow, LeaveLedgerRow, LeaveRequestDayRow, LeaveRequestRow
+from ess.domain.errors import Conflict
+from ess.domain.hr.model import Employee
+from ess.domain.types import EmployeeId
+from ess.domain.vacation.calendar import LeaveDay
+from ess.domain.vacation.model import (
+    ACTIVE_STATUSES,
+    Bucket,
+    BucketKind,
+    EntryType,
+    LeaveRequest,
+    LedgerEntry,
+    RequestStatus,
+)
+
+
+class SqlVacationRepository:
+    def __init__(self, session: AsyncSession, employees: SqlEmployeeRepository) -> None:
+        self._session = session
+        self._employees = employees
+
+    async def lock_employee(self, employee_id: EmployeeId) -> None:
+        # PostgreSQL: a row lock held to the end of the transaction. SQLite: every transaction already holds the
+        # database's write lock from its start (BEGIN IMMEDIATE, see database.py), so this is a no-op there.
+        if self._session.bind.dialect.name == "postgresql":
+            await self._session.execute(select(EmployeeRow.id).where(EmployeeRow.id == employee_id).with_for_update())
+
+    async def buckets(self, employee_id: EmployeeId) -> list[Bucket]:
+        rows = await self._session.scalars(
+            select(LeaveBucketRow).where(LeaveBucketRow.employee_id == employee_id).order_by(LeaveBucketRow.id)
+        )
+        return [
+            Bucket(EmployeeId(r.employee_id), BucketKind(r.kind), r.leave_year, r.valid_from, r.expires_on, r.id)
+            for r in rows
+        ]
+
+    async def add_bucket(self, bucket: Bucket) -> Bucket:
+        row = LeaveBucketRow(
+            employee_id=bucket.employee_id,
+            kind=bucket.kind.value,
+            leave_year=bucket.leave_year,
+            valid_from=bucket.valid_from,
+            expires_on=bucket.expires_on,
+        )
+        self._session.add(row)
+        await self._session.flush()
+        return Bucket(bucket.employee_id, bucket.kind, bucket.leave_year, bucket.valid_from, bucket.expires_on, row.id)
+
+    async def entries(self, employee_id: EmployeeId) -> list[LedgerEntry]:
+        rows = await self._session.scalars(
+            select(LeaveLedgerRow).where(LeaveLedgerRow.employee_id == employee_id).order_by(LeaveLedgerRow.id)
+        )
+        return [
+            LedgerEntry(
+                bucket_id=r.bucket_id,
+                employee_id=EmployeeId(r.employee_id),
+                effective_date=r.effective_date,
+                amount=Decimal(r.amount),
+                entry_type=EntryType(r.entry_type),
+                created_by=r.created_by,
+                created_at=r.created_at,
+                reason=r.reason,
+                request_id=r.request_id,
+                id=r.id,
+            )
+            for r in rows
+        ]
+
+    async def add_entries(self, entries: Sequence[LedgerEntry]) -> None:
+        self._session.add_all(
+            LeaveLedgerRow(
+                bucket_id=e.bucket_id,
+                employee_id=e.employee_id,
+                effective_date=e.effective_date,
+                amount=e.amount,
+                entry_type=e.entry_type.value,
+                request_id=e.request_id,
+                created_by=e.created_by,
+                created_at=e.created_at,
+                reason=e.reason,
+            )
+            for e in entries
+        )
+        await self._session.flush()
+
+    async def _load(self, *where: ColumnElement[bool]) -> list[LeaveRequest]:
+        rows = list(await self._session.scalars(select(LeaveRequestRow).where(*where).order_by(LeaveRequestRow.id)))
+        if not rows:
+            return []
+        days: dict[int, list[LeaveDay]] = {}
+        for day in await self._session.scalars(
+            select(LeaveRequestDayRow)
+            .where(LeaveRequestDayRow.request_id.in_([r.id for r in rows]))
+            .order_by(LeaveRequestDayRow.day)
+        ):
+            days.setdefault(day.request_id, []).append(LeaveDay(day.day, Decimal(day.fraction)))
+        return [
+            LeaveRequest(
+                employee_id=EmployeeId(r.employee_id),
+                start=r.start_date,
+                end=r.end_date,
+                days=tuple(days.get(r.id, [])),
+                status=RequestStatus(r.status),
+                created_at=r.created_at,
+                start_half=r.start_half,
+                end_half=r.end_half,
+                note=r.note,
+                substitute=r.substitute,
+                decided_by=r.decided_by,
+                decided_at=r.decided_at,
+                decision_comment=r.decision_comment,
+                id=r.id,
+            )
+            for r in rows
+        ]
+
+    async def requests(self, employee_id: EmployeeId) -> list[LeaveRequest]:
+        return await self._load(LeaveRequestRow.employee_id == employee_id)
+
+    async def request(self, request_id: int) -> LeaveRequest | None:
+        found = await self._load(LeaveRequestRow.id == request_id)
+        return found[0] if found else None
+
+    async def add_request(self, request: LeaveRequest) -> LeaveRequest:
+        row = LeaveRequestRow(
+            employee_id=request.employee_id,
+            start_date=request.start,
+            end_date=request.end,
+            start_half=request.start_half,
+            end_half=request.end_half,
+            status=request.status.value,
+            note=request.note,
+            substitute=request.substitute,
+            created_at=request.created_at,
+        )
+        try:
+            async with self._session.begin_nested():
+                self._session.add(row)
+                await self._session.flush()
+                self._session.add_all(
+                    LeaveRequestDayRow(
+                        request_id=row.id, employee_id=request.employee_id, day=d.day, fraction=d.fraction, active=True
+                    )
+                    for d in request.days
+                )
+                await self._session.flush()
+        except IntegrityError as exc:
+            raise Conflict("You already have leave on some of these days.") from exc
+        stored = await self.request(row.id)
+        assert stored is not None
+        return stored
+
+    async def update_request(self, request: LeaveRequest) -> None:
+        assert request.id is not None
+        await self._session.execute(
+            update(LeaveRequestRow)
+            .where(LeaveRequestRow.id == request.id)
+            .values(
+                status=request.status.value,
+                decided_by=request.decided_by,
+                decided_at=request.decided_at,
+                decision_comment=request.decision_comment,
+            )
+        )
+        await self._session.execute(
+            update(LeaveRequestDayRow)
+            .where(LeaveRequestDayRow.request_id == request.id)
+            .values(active=request.status in ACTIVE_STATUSES)
+        )
+
+    async def pending_requests(self, *, manager_personnel_number: str | None) -> list[tuple[LeaveRequest, Employee]]:
+        where = [LeaveRequestRow.status == RequestStatus.PENDING.value]
+        if manager_personnel_number is not None:
+            manager_id = await self._session.scalar(
+                select(EmployeeRow.id).where(EmployeeRow.personnel_number == manager_personnel_number)
+            )
+            reports = select(EmployeeRow.id).where(EmployeeRow.manager_id == manager_id)
+            where.append(LeaveRequestRow.employee_id.in_(reports))
+        requests = await self._load(*where)
+        result: list[tuple[LeaveRequest, Employee]] = []
+        for request in requests:
+            employee = await self._employees.get(request.employee_id)
+            if employee is not None:
+                result.append((request, employee))
+        return sorted(result, key=lambda pair: pair[0].created_at)

@@ -1,0 +1,176 @@
+"""The leave ledger: buckets of days with validity, append-only entries, requests, and the balance built from them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from ess.domain.types import EmployeeId
+from ess.domain.vacation.calendar import LeaveDay
+
+ZERO = Decimal(0)
+
+
+class BucketKind(StrEnum):
+    STATUTORY = "statutory"
+    CONTRACTUAL = "contractual"
+    CARRYOVER = "carryover"
+    SPECIAL = "special"
+
+
+class EntryType(StrEnum):
+    GRANT = "grant"
+    PRO_RATA_GRANT = "pro_rata_grant"
+    CARRY_IN = "carry_in"
+    CARRY_OUT = "carry_out"
+    EXPIRE = "expire"
+    TAKE = "take"
+    REVERSE = "reverse"
+    ADJUST = "adjust"
+
+
+# Entries that add to what an employee may take (as opposed to consuming it).
+CREDITS = frozenset({EntryType.GRANT, EntryType.PRO_RATA_GRANT, EntryType.CARRY_IN, EntryType.ADJUST})
+
+
+class RequestStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+    CANCELLATION_REQUESTED = "cancellation_requested"
+    CANCELLED = "cancelled"
+
+
+# Requests whose days are booked or reserved: nobody may request the same day again.
+ACTIVE_STATUSES = frozenset({RequestStatus.PENDING, RequestStatus.APPROVED, RequestStatus.CANCELLATION_REQUESTED})
+
+
+@dataclass(frozen=True, slots=True)
+class Bucket:
+    employee_id: EmployeeId
+    kind: BucketKind
+    leave_year: int
+    valid_from: date
+    expires_on: date | None = None
+    id: int | None = None
+
+    def usable_on(self, day: date) -> bool:
+        return self.valid_from <= day and (self.expires_on is None or day <= self.expires_on)
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    bucket_id: int
+    employee_id: EmployeeId
+    effective_date: date
+    amount: Decimal
+    entry_type: EntryType
+    created_by: str
+    created_at: datetime
+    reason: str = ""
+    request_id: int | None = None
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LeaveRequest:
+    employee_id: EmployeeId
+    start: date
+    end: date
+    days: tuple[LeaveDay, ...]
+    status: RequestStatus
+    created_at: datetime
+    start_half: bool = False
+    end_half: bool = False
+    note: str = ""
+    substitute: str = ""
+    decided_by: str = ""
+    decided_at: datetime | None = None
+    decision_comment: str = ""
+    id: int | None = None
+
+    @property
+    def total(self) -> Decimal:
+        return sum((d.fraction for d in self.days), ZERO)
+
+
+@dataclass(frozen=True, slots=True)
+class Balance:
+    """What the employee sees; every figure is a sum over ledger entries or requests."""
+
+    as_of: date
+    entitlement: Decimal
+    carried_over: Decimal
+    carry_over_expires_on: date | None
+    carry_over_lapsing: Decimal
+    taken: Decimal
+    approved_upcoming: Decimal
+    pending: Decimal
+    expired: Decimal
+    remaining: Decimal
+    entries: Sequence[LedgerEntry] = field(default_factory=tuple)
+
+
+def bucket_remaining(bucket: Bucket, entries: Sequence[LedgerEntry], *, upto: date | None = None) -> Decimal:
+    """What is left in a bucket: all its entries (or those up to a date) added up."""
+    return sum(
+        (e.amount for e in entries if e.bucket_id == bucket.id and (upto is None or e.effective_date <= upto)),
+        ZERO,
+    )
+
+
+def compute_balance(
+    as_of: date, *, buckets: Sequence[Bucket], entries: Sequence[LedgerEntry], pending: Sequence[LeaveRequest]
+) -> Balance:
+    """The balance of the leave year of `as_of`, and the projection: bookings after `as_of` count as upcoming."""
+    year = as_of.year
+    in_year = {b.id: b for b in buckets if b.leave_year == year}
+    mine = [e for e in entries if e.bucket_id in in_year]
+
+    def total(types: frozenset[EntryType], kinds: frozenset[BucketKind] | None = None) -> Decimal:
+        return sum(
+            (e.amount for e in mine if e.entry_type in types and (kinds is None or in_year[e.bucket_id].kind in kinds)),
+            ZERO,
+        )
+
+    entitlement = total(
+        frozenset({EntryType.GRANT, EntryType.PRO_RATA_GRANT, EntryType.ADJUST}),
+        frozenset({BucketKind.STATUTORY, BucketKind.CONTRACTUAL, BucketKind.SPECIAL}),
+    )
+    carried_over = total(frozenset({EntryType.CARRY_IN, EntryType.ADJUST}), frozenset({BucketKind.CARRYOVER}))
+    bookings = [e for e in mine if e.entry_type in (EntryType.TAKE, EntryType.REVERSE)]
+    taken = -sum((e.amount for e in bookings if e.effective_date <= as_of), ZERO)
+    upcoming = -sum((e.amount for e in bookings if e.effective_date > as_of), ZERO)
+    expired = -sum(
+        (
+            e.amount
+            for e in mine
+            if e.entry_type in (EntryType.EXPIRE, EntryType.CARRY_OUT) and e.effective_date <= as_of
+        ),
+        ZERO,
+    )
+    pending_days = sum(
+        (d.fraction for r in pending if r.status is RequestStatus.PENDING for d in r.days if d.day.year == year), ZERO
+    )
+    carry = [b for b in in_year.values() if b.kind is BucketKind.CARRYOVER]
+    open_carry = [b for b in carry if bucket_remaining(b, mine) > 0 and b.expires_on is not None]
+    expires_on = min((b.expires_on for b in open_carry if b.expires_on), default=None)
+    lapsing = sum((bucket_remaining(b, mine) for b in open_carry if b.expires_on and b.expires_on >= as_of), ZERO)
+    remaining = entitlement + carried_over - taken - upcoming - expired - pending_days
+    return Balance(
+        as_of=as_of,
+        entitlement=entitlement,
+        carried_over=carried_over,
+        carry_over_expires_on=expires_on,
+        carry_over_lapsing=lapsing,
+        taken=taken,
+        approved_upcoming=upcoming,
+        pending=pending_days,
+        expired=expired,
+        remaining=remaining,
+        entries=tuple(sorted(mine, key=lambda e: (e.effective_date, e.id or 0))),
+    )

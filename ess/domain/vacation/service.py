@@ -1,0 +1,342 @@
+"""Leave use cases: yearly grants, the balance, requesting, deciding and withdrawing leave."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, replace
+from datetime import date
+from decimal import Decimal
+
+from ess.domain.audit import AuditEvent, Outcome
+from ess.domain.auth.model import Principal
+from ess.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied, PolicyViolation
+from ess.domain.hr.model import Employee, Role
+from ess.domain.hr.service import load_own_employee
+from ess.domain.ports import Clock, UnitOfWork, VacationRepository
+from ess.domain.vacation import rules
+from ess.domain.vacation.calendar import HolidayCalendar, count, days_off_between, leave_days
+from ess.domain.vacation.model import (
+    ZERO,
+    Balance,
+    Bucket,
+    BucketKind,
+    EntryType,
+    LeaveRequest,
+    LedgerEntry,
+    RequestStatus,
+    bucket_remaining,
+    compute_balance,
+)
+
+MAX_NOTE = 500
+
+
+@dataclass(frozen=True, slots=True)
+class VacationPolicy:
+    # BUrlG knows no overdraft; some companies allow a few days in advance.
+    allow_overdraft_days: Decimal = ZERO
+
+
+@dataclass(frozen=True, slots=True)
+class RequestLeave:
+    principal: Principal
+    start: date
+    end: date
+    start_half: bool = False
+    end_half: bool = False
+    note: str = ""
+    substitute: str = ""
+
+
+def year_entitlement(employee: Employee, year: int) -> rules.Entitlement:
+    """The statutory and contractual days of a leave year, by the law of the work location."""
+    days_per_week = employee.work_pattern.days_per_week
+    contract = employee.annual_leave_days
+    country = employee.location.country
+    if country == "CH":
+        total = rules.ch_annual_entitlement(
+            year,
+            hire_date=employee.hire_date,
+            exit_date=employee.exit_date,
+            birth_date=employee.birth_date,
+            days_per_week=days_per_week,
+            contract_days=contract,
+        )
+        minimum = rules.ch_annual_entitlement(
+            year,
+            hire_date=employee.hire_date,
+            exit_date=employee.exit_date,
+            birth_date=employee.birth_date,
+            days_per_week=days_per_week,
+            contract_days=ZERO,
+        )
+        return rules.Entitlement(statutory=min(minimum, total), contractual_extra=max(total - minimum, ZERO))
+    if country == "AT":
+        total = rules.at_annual_entitlement(
+            year,
+            hire_date=employee.hire_date,
+            exit_date=employee.exit_date,
+            days_per_week=days_per_week,
+            contract_days=contract,
+        )
+        minimum = rules.at_annual_entitlement(
+            year,
+            hire_date=employee.hire_date,
+            exit_date=employee.exit_date,
+            days_per_week=days_per_week,
+            contract_days=ZERO,
+        )
+        return rules.Entitlement(statutory=min(minimum, total), contractual_extra=max(total - minimum, ZERO))
+    return rules.de_annual_entitlement(
+        year,
+        hire_date=employee.hire_date,
+        exit_date=employee.exit_date,
+        contract_days=contract,
+        days_per_week=days_per_week,
+    )
+
+
+async def _ensure_grants(employee: Employee, year: int, repo: VacationRepository, clock: Clock) -> list[Bucket]:
+    """The year's statutory and contractual buckets, granted once (idempotent) on first use."""
+    assert employee.id is not None
+    buckets = await repo.buckets(employee.id)
+    if any(b.leave_year == year and b.kind is not BucketKind.CARRYOVER for b in buckets):
+        return buckets
+    entitlement = year_entitlement(employee, year)
+    valid_from = max(date(year, 1, 1), employee.hire_date)
+    partial = employee.hire_date.year == year or (employee.exit_date is not None and employee.exit_date.year == year)
+    entry_type = EntryType.PRO_RATA_GRANT if partial else EntryType.GRANT
+    for kind, amount in (
+        (BucketKind.STATUTORY, entitlement.statutory),
+        (BucketKind.CONTRACTUAL, entitlement.contractual_extra),
+    ):
+        bucket = await repo.add_bucket(Bucket(employee.id, kind, year, valid_from))
+        assert bucket.id is not None
+        await repo.add_entries(
+            [
+                LedgerEntry(
+                    bucket_id=bucket.id,
+                    employee_id=employee.id,
+                    effective_date=valid_from,
+                    amount=amount,
+                    entry_type=entry_type,
+                    created_by="ess",
+                    created_at=clock.now(),
+                    reason=f"{kind.value} entitlement {year} ({employee.location.country})",
+                )
+            ]
+        )
+        buckets.append(bucket)
+    return buckets
+
+
+async def _employee_of(principal: Principal, uow: UnitOfWork) -> Employee:
+    return await load_own_employee(principal, uow.employees)
+
+
+async def balance(principal: Principal, as_of: date, *, uow: UnitOfWork, clock: Clock) -> Balance:
+    """The caller's balance on a date; past dates show history, future dates the projection."""
+    async with uow:
+        employee = await _employee_of(principal, uow)
+        assert employee.id is not None
+        buckets = await _ensure_grants(employee, as_of.year, uow.vacation, clock)
+        await uow.commit()
+        entries = await uow.vacation.entries(employee.id)
+        requests = await uow.vacation.requests(employee.id)
+    return compute_balance(as_of, buckets=buckets, entries=entries, pending=requests)
+
+
+async def my_requests(principal: Principal, *, uow: UnitOfWork) -> list[LeaveRequest]:
+    async with uow:
+        employee = await _employee_of(principal, uow)
+        assert employee.id is not None
+        return sorted(await uow.vacation.requests(employee.id), key=lambda r: r.start, reverse=True)
+
+
+async def request_leave(
+    cmd: RequestLeave, *, uow: UnitOfWork, calendar: HolidayCalendar, clock: Clock, policy: VacationPolicy
+) -> LeaveRequest:
+    """Validate against the working-day calendar, overlaps and the balance, then file a pending request."""
+    if len(cmd.note) > MAX_NOTE:
+        raise InvalidInput("The note is too long.", fields={"note": f"at most {MAX_NOTE} characters"})
+    async with uow:
+        employee = await _employee_of(cmd.principal, uow)
+        assert employee.id is not None
+        if cmd.start < employee.hire_date or (employee.exit_date and cmd.end > employee.exit_date):
+            raise InvalidInput("The leave lies outside your employment.", fields={"start": "outside employment"})
+        days = leave_days(
+            cmd.start,
+            cmd.end,
+            pattern_on=lambda _day: employee.work_pattern,
+            days_off=days_off_between(calendar, employee.location, cmd.start, cmd.end),
+            start_half=cmd.start_half,
+            end_half=cmd.end_half,
+        )
+        if not days:
+            raise InvalidInput("There is no working day in this period.", fields={"end": "no working day"})
+        # Everything below reads and then writes this employee's leave: one request at a time per employee.
+        await uow.vacation.lock_employee(employee.id)
+        requests = await uow.vacation.requests(employee.id)
+        booked = {d.day for r in requests if r.status in _ACTIVE for d in r.days}
+        if clash := sorted(d.day for d in days if d.day in booked):
+            raise Conflict("You already have leave on some of these days.", fields={"start": clash[0].isoformat()})
+        per_year: dict[int, Decimal] = defaultdict(lambda: ZERO)
+        for day in days:
+            per_year[day.day.year] += day.fraction
+        for year, wanted in sorted(per_year.items()):
+            buckets = await _ensure_grants(employee, year, uow.vacation, clock)
+            entries = await uow.vacation.entries(employee.id)
+            available = compute_balance(date(year, 1, 1), buckets=buckets, entries=entries, pending=requests).remaining
+            if wanted > available + policy.allow_overdraft_days:
+                raise PolicyViolation(
+                    f"Not enough leave left in {year}: {available} days available, {wanted} requested.",
+                    fields={"end": f"{available} days available in {year}"},
+                )
+        request = await uow.vacation.add_request(
+            LeaveRequest(
+                employee_id=employee.id,
+                start=cmd.start,
+                end=cmd.end,
+                days=tuple(days),
+                status=RequestStatus.PENDING,
+                created_at=clock.now(),
+                start_half=cmd.start_half,
+                end_half=cmd.end_half,
+                note=cmd.note.strip(),
+                substitute=cmd.substitute.strip(),
+            )
+        )
+        await uow.audit.add(_event(clock, cmd.principal, "leave.requested", request, {"days": str(count(days))}))
+        await uow.commit()
+    return request
+
+
+_ACTIVE = frozenset({RequestStatus.PENDING, RequestStatus.APPROVED, RequestStatus.CANCELLATION_REQUESTED})
+
+
+async def _authorize_decision(principal: Principal, requester: Employee, uow: UnitOfWork) -> None:
+    """Only the requester's manager (or HR) decides; nobody decides their own request."""
+    if requester.login == principal.login:
+        raise PermissionDenied("You cannot decide your own request.")
+    if principal.has(Role.HR):
+        return
+    manager = await uow.employees.get(principal.employee_id) if principal.employee_id else None
+    if manager is None or requester.manager_personnel_number != manager.personnel_number:
+        raise PermissionDenied("Only the manager of the employee can decide this request.")
+
+
+async def decide(
+    request_id: int, *, approve: bool, comment: str, principal: Principal, uow: UnitOfWork, clock: Clock
+) -> LeaveRequest:
+    """Approve (book the days against the soonest-expiring buckets) or reject a pending request."""
+    async with uow:
+        request = await uow.vacation.request(request_id)
+        if request is None:
+            raise NotFound("No such request.")
+        requester = await uow.employees.get(request.employee_id)
+        if requester is None:
+            raise NotFound("No such request.")
+        await _authorize_decision(principal, requester, uow)
+        await uow.vacation.lock_employee(request.employee_id)
+        request = await uow.vacation.request(request_id)  # re-read under the lock
+        if request is None or request.status is not RequestStatus.PENDING:
+            raise Conflict("This request has already been decided or withdrawn.")
+        now = clock.now()
+        if approve:
+            await _book(request, requester, principal, uow, clock)
+        decided = replace(
+            request,
+            status=RequestStatus.APPROVED if approve else RequestStatus.REJECTED,
+            decided_by=principal.login,
+            decided_at=now,
+            decision_comment=comment.strip()[:MAX_NOTE],
+        )
+        await uow.vacation.update_request(decided)
+        await uow.audit.add(
+            _event(
+                clock,
+                principal,
+                "leave.approved" if approve else "leave.rejected",
+                decided,
+                {"employee": requester.login},
+            )
+        )
+        await uow.commit()
+    return decided
+
+
+async def _book(
+    request: LeaveRequest, requester: Employee, principal: Principal, uow: UnitOfWork, clock: Clock
+) -> None:
+    assert requester.id is not None and request.id is not None
+    for year in sorted({d.day.year for d in request.days}):
+        await _ensure_grants(requester, year, uow.vacation, clock)
+    buckets = await uow.vacation.buckets(requester.id)
+    entries = list(await uow.vacation.entries(requester.id))
+    booked: list[LedgerEntry] = []
+    for day in request.days:
+        # A leave day draws on its own year's buckets; earlier years reach it only through carry-over buckets.
+        usable = [b for b in buckets if b.leave_year == day.day.year and b.usable_on(day.day) and b.id is not None]
+        if not usable:
+            raise PolicyViolation(f"No leave entitlement covers {day.day.isoformat()}.")
+        balances = [
+            rules.BucketBalance(
+                id=str(b.id),
+                kind=b.kind.value,
+                remaining=bucket_remaining(b, [*entries, *booked]),
+                expires_on=b.expires_on,
+            )
+            for b in usable
+        ]
+        for bucket_id, amount in rules.allocate(day.fraction, balances):
+            booked.append(
+                LedgerEntry(
+                    bucket_id=int(bucket_id),
+                    employee_id=requester.id,
+                    effective_date=day.day,
+                    amount=-amount,
+                    entry_type=EntryType.TAKE,
+                    created_by=principal.login,
+                    created_at=clock.now(),
+                    request_id=request.id,
+                )
+            )
+    await uow.vacation.add_entries(booked)
+
+
+async def withdraw(request_id: int, *, principal: Principal, uow: UnitOfWork, clock: Clock) -> LeaveRequest:
+    """The employee takes back a request nobody has decided yet."""
+    async with uow:
+        employee = await _employee_of(principal, uow)
+        request = await uow.vacation.request(request_id)
+        if request is None or request.employee_id != employee.id:
+            raise NotFound("No such request.")  # someone else's request does not exist for the caller
+        if request.status is not RequestStatus.PENDING:
+            raise Conflict("Only a pending request can be withdrawn.")
+        withdrawn = replace(request, status=RequestStatus.WITHDRAWN, decided_by=principal.login, decided_at=clock.now())
+        await uow.vacation.update_request(withdrawn)
+        await uow.audit.add(_event(clock, principal, "leave.withdrawn", withdrawn, {}))
+        await uow.commit()
+    return withdrawn
+
+
+async def pending_for_decision(principal: Principal, *, uow: UnitOfWork) -> list[tuple[LeaveRequest, Employee]]:
+    """Pending requests the caller may decide: their direct reports' (HR: everyone's)."""
+    async with uow:
+        if principal.has(Role.HR):
+            return await uow.vacation.pending_requests(manager_personnel_number=None)
+        manager = await _employee_of(principal, uow)
+        return await uow.vacation.pending_requests(manager_personnel_number=manager.personnel_number)
+
+
+def _event(
+    clock: Clock, principal: Principal, action: str, request: LeaveRequest, details: dict[str, str | int | bool | None]
+) -> AuditEvent:
+    return AuditEvent(
+        occurred_at=clock.now(),
+        actor=principal.login,
+        action=action,
+        outcome=Outcome.SUCCESS,
+        target=f"leave_request:{request.id}",
+        details={"start": request.start.isoformat(), "end": request.end.isoformat(), **details},
+    )

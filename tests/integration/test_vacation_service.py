@@ -1,0 +1,181 @@
+"""Leave requests against real databases: the DE-BY calendar, approval, the balance, and parallel requests."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from ess.adapters.holidays_calendar import HolidaysCalendar
+from ess.adapters.hr_files import read_hr_file
+from ess.adapters.regions import HolidaysRegions
+from ess.adapters.sql.database import create_engine, create_session_factory
+from ess.adapters.sql.unit_of_work import SqlUnitOfWork
+from ess.domain.auth.model import Principal
+from ess.domain.errors import Conflict, NotFound, PermissionDenied, PolicyViolation
+from ess.domain.hr.model import Role
+from ess.domain.hr.service import ImportEmployees, import_employees
+from ess.domain.vacation.model import RequestStatus
+from ess.domain.vacation.service import (
+    RequestLeave,
+    VacationPolicy,
+    balance,
+    decide,
+    pending_for_decision,
+    request_leave,
+    withdraw,
+)
+from tests.fakes import FixedClock
+
+DEMO = Path(__file__).resolve().parents[2] / "ess" / "demo" / "company.csv"
+
+
+class World:
+    def __init__(self, url: str) -> None:
+        self.engine = create_engine(url)
+        self.factory = create_session_factory(self.engine)
+        self.clock = FixedClock(datetime(2026, 11, 22, 9, 0, tzinfo=UTC))
+        self.calendar = HolidaysCalendar()
+
+    def uow(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.factory, self.clock)
+
+    async def principal(self, login: str, *roles: Role) -> Principal:
+        async with self.uow() as uow:
+            employee = await uow.employees.by_login(login)
+            assert employee is not None
+            manager = employee.id is not None and await uow.employees.has_reports(employee.id)
+        found = {Role.EMPLOYEE, *roles, *([Role.MANAGER] if manager else [])}
+        return Principal(login, employee.display_name, frozenset(found), employee.id)
+
+    async def request(self, who: Principal, start: date, end: date, **kwargs: bool) -> object:
+        return await request_leave(
+            RequestLeave(principal=who, start=start, end=end, **kwargs),  # type: ignore[arg-type]
+            uow=self.uow(),
+            calendar=self.calendar,
+            clock=self.clock,
+            policy=VacationPolicy(),
+        )
+
+
+@pytest.fixture
+async def world(database_url: str) -> AsyncIterator[World]:
+    w = World(database_url)
+    await import_employees(
+        ImportEmployees(records=read_hr_file(DEMO), source_name="company.csv", actor="test"),
+        uow=w.uow(),
+        clock=w.clock,
+        regions=HolidaysRegions(),
+    )
+    yield w
+    await w.engine.dispose()
+
+
+async def test_anna_requests_christmas_and_markus_approves(world: World) -> None:
+    anna = await world.principal("anna.schmidt")
+    markus = await world.principal("markus.weber")
+    before = await balance(anna, date(2026, 11, 22), uow=world.uow(), clock=world.clock)
+    assert before.entitlement == Decimal(30)
+
+    request = await request_leave(
+        RequestLeave(principal=anna, start=date(2026, 12, 22), end=date(2027, 1, 9)),
+        uow=world.uow(),
+        calendar=world.calendar,
+        clock=world.clock,
+        policy=VacationPolicy(),
+    )
+    # DE-BY: 14 weekdays minus 25.12., 1.1. and 6.1. (26.12. is a Saturday).
+    assert request.total == Decimal(11)
+    assert {d.day for d in request.days}.isdisjoint({date(2026, 12, 25), date(2027, 1, 1), date(2027, 1, 6)})
+    pending = await balance(anna, date(2026, 11, 22), uow=world.uow(), clock=world.clock)
+    assert pending.pending == Decimal(7)  # 22.-31.12.2026: 8 weekdays minus 25.12.
+    assert pending.remaining == before.remaining - 7
+
+    assert [r.id for r, _ in await pending_for_decision(markus, uow=world.uow())] == [request.id]
+    assert request.id is not None
+    approved = await decide(
+        request.id, approve=True, comment="Schöne Feiertage", principal=markus, uow=world.uow(), clock=world.clock
+    )
+    assert approved.status is RequestStatus.APPROVED
+
+    after = await balance(anna, date(2026, 11, 22), uow=world.uow(), clock=world.clock)
+    assert (after.pending, after.approved_upcoming, after.taken) == (0, 7, 0)
+    assert after.remaining == before.remaining - 7
+    on_new_year = await balance(anna, date(2027, 1, 10), uow=world.uow(), clock=world.clock)
+    assert on_new_year.taken == 4  # 4., 5., 7. and 8. January 2027 (1.1. and 6.1. are holidays)
+    assert on_new_year.entitlement == 30
+    assert on_new_year.remaining == 26
+
+
+async def test_double_booking_and_overdraft_are_refused(world: World) -> None:
+    anna = await world.principal("anna.schmidt")
+    await world.request(anna, date(2026, 12, 1), date(2026, 12, 4))
+    with pytest.raises(Conflict):
+        await world.request(anna, date(2026, 12, 3), date(2026, 12, 8))
+    with pytest.raises(PolicyViolation):
+        await world.request(anna, date(2026, 6, 1), date(2026, 8, 31))
+
+
+async def test_only_the_manager_decides_and_only_the_owner_withdraws(world: World) -> None:
+    anna = await world.principal("anna.schmidt")
+    lea = await world.principal("lea.mueller")
+    request = await world.request(anna, date(2026, 12, 14), date(2026, 12, 15))
+    assert request.id is not None  # type: ignore[attr-defined]
+    request_id: int = request.id  # type: ignore[attr-defined]
+    for intruder in (anna, lea):
+        with pytest.raises(PermissionDenied):
+            await decide(request_id, approve=True, comment="", principal=intruder, uow=world.uow(), clock=world.clock)
+    with pytest.raises(NotFound):
+        await withdraw(request_id, principal=lea, uow=world.uow(), clock=world.clock)
+    withdrawn = await withdraw(request_id, principal=anna, uow=world.uow(), clock=world.clock)
+    assert withdrawn.status is RequestStatus.WITHDRAWN
+    again = await world.request(anna, date(2026, 12, 14), date(2026, 12, 15))  # the days are free again
+    assert again.status is RequestStatus.PENDING  # type: ignore[attr-defined]
+
+
+async def test_hr_may_decide_everyone(world: World) -> None:
+    anna = await world.principal("anna.schmidt")
+    hanna = await world.principal("hanna.berger", Role.HR)
+    request = await world.request(anna, date(2026, 12, 10), date(2026, 12, 10), start_half=True)
+    assert request.total == Decimal("0.5")  # type: ignore[attr-defined]
+    decided = await decide(
+        request.id, approve=False, comment="Inventur", principal=hanna, uow=world.uow(), clock=world.clock
+    )  # type: ignore[attr-defined]
+    assert decided.status is RequestStatus.REJECTED
+
+
+async def test_parallel_requests_never_overdraw(world: World) -> None:
+    anna = await world.principal("anna.schmidt")
+    start = await balance(anna, date(2026, 1, 1), uow=world.uow(), clock=world.clock)
+    weeks = (
+        [(date(2026, 2, 2 + 7 * i), date(2026, 2, 6 + 7 * i)) for i in range(3)]
+        + [(date(2026, 3, 2 + 7 * i), date(2026, 3, 6 + 7 * i)) for i in range(4)]
+        + [(date(2026, 5, 4 + 7 * i), date(2026, 5, 8 + 7 * i)) for i in range(3)]
+    )
+    # Ten different weeks plus ten requests for the same week: 20 parallel requests, 100 days wanted, 30 available.
+    attempts = weeks + [(date(2026, 9, 7), date(2026, 9, 11))] * 10
+    results = await asyncio.gather(*(world.request(anna, s, e) for s, e in attempts), return_exceptions=True)
+    unexpected = [r for r in results if isinstance(r, BaseException) and not isinstance(r, Conflict | PolicyViolation)]
+    assert unexpected == []
+    accepted = [r for r in results if not isinstance(r, BaseException)]
+    after = await balance(anna, date(2026, 1, 1), uow=world.uow(), clock=world.clock)
+    assert after.remaining >= 0
+    assert sum(r.total for r in accepted) == start.remaining - after.remaining  # type: ignore[attr-defined]
+    assert sum(r.total for r in accepted) <= start.remaining  # type: ignore[attr-defined]
+    booked_days = [d.day for r in accepted for d in r.days]  # type: ignore[attr-defined]
+    assert len(booked_days) == len(set(booked_days))  # no day twice
+
+
+async def test_the_ledger_is_append_only(world: World, database_url: str) -> None:
+    anna = await world.principal("anna.schmidt")
+    await balance(anna, date(2026, 11, 22), uow=world.uow(), clock=world.clock)  # grants the year
+    for statement in ("UPDATE leave_ledger SET amount = 99", "DELETE FROM leave_ledger"):
+        with pytest.raises(DBAPIError, match="append-only"):
+            async with world.engine.begin() as connection:
+                await connection.execute(text(statement))
