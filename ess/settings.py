@@ -47,7 +47,7 @@ class Secret(str):
         return str.__str__(self)
 
 
-_SECRET_FIELDS = frozenset({"secret_key", "bind_password"})
+_SECRET_FIELDS = frozenset({"secret_key", "bind_password", "smtp_password"})
 
 
 class _Redacted:
@@ -161,6 +161,19 @@ class ContactSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     hours: str = ""
 
 
+class MailSettings(_Redacted, msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    # "file" writes each mail as an .eml file into `folder` (the demo); "smtp" delivers.
+    backend: Literal["file", "smtp"] = "file"
+    folder: str = "var/mail"
+    from_address: str = "ESS <ess@example-ess.test>"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    smtp_username: str = ""
+    smtp_password: str = ""
+    timeout_seconds: float = 10.0
+
+
 class CompanySettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     name: str = "Beispiel GmbH"
     hr_contact: ContactSettings = msgspec.field(
@@ -184,6 +197,7 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     sessions: SessionSettings = msgspec.field(default_factory=SessionSettings)
     directory: DirectorySettings = msgspec.field(default_factory=DirectorySettings)
     company: CompanySettings = msgspec.field(default_factory=CompanySettings)
+    mail: MailSettings = msgspec.field(default_factory=MailSettings)
     i18n: I18nSettings = msgspec.field(default_factory=I18nSettings)
 
     @property

@@ -264,6 +264,21 @@ class AttemptCounter(Protocol):
     async def clear(self, key: str) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class OutgoingMail:
+    to: tuple[str, ...]
+    subject: str
+    text: str
+    # Never a secret in a mail: links carry single-use tokens at most, never passwords.
+
+
+@runtime_checkable
+class Mailer(Protocol):
+    async def send(self, mail: OutgoingMail) -> None:
+        """Deliver or raise ServiceUnavailable; the caller decides whether to retry."""
+        ...
+
+
 class Regions(Protocol):
     def is_known(self, country: str, subdivision: str) -> bool:
         """Whether the subdivision code exists in that country (for public holidays)."""

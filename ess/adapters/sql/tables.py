@@ -228,3 +228,31 @@ class LeaveRequestDayRow(Base):
     day: Mapped[date] = mapped_column(Date)
     fraction: Mapped[Decimal] = mapped_column(Numeric(3, 1))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ExpiryWarningRow(Base):
+    """Evidence of the employer's duty to warn (EuGH C-684/16): what was said, to whom, when."""
+
+    __tablename__ = "expiry_warnings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id", ondelete="RESTRICT"), index=True)
+    leave_year: Mapped[int] = mapped_column(Integer)
+    sent_on: Mapped[date] = mapped_column(Date)
+    days_stated: Mapped[Decimal] = mapped_column(Numeric(7, 2))
+    deadline_stated: Mapped[date] = mapped_column(Date)
+    channel: Mapped[str] = mapped_column(String(32))
+    recipient: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime())
+
+
+class CalendarTokenRow(Base):
+    """A private iCal feed URL: only the token's hash is stored; revoking ends the feed."""
+
+    __tablename__ = "calendar_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
