@@ -27,6 +27,7 @@ from ess import __version__
 from ess.bootstrap import Container, build_container
 from ess.routes.api.auth import AuthApiController
 from ess.routes.api.me import MeApiController
+from ess.routes.api.vacation import LeaveDecisionsApiController, VacationApiController
 from ess.routes.deps import Services
 from ess.routes.errors import EXCEPTION_HANDLERS
 from ess.routes.health import HealthController
@@ -34,6 +35,7 @@ from ess.routes.middleware import API_PREFIX, IdentityMiddleware, security_heade
 from ess.routes.pages.auth import AuthPagesController
 from ess.routes.pages.home import HomePagesController
 from ess.routes.pages.password import PasswordPagesController
+from ess.routes.pages.vacation import TeamPagesController, VacationPagesController
 from ess.settings import Settings, load_settings
 
 PACKAGE_DIR: Final = Path(__file__).resolve().parent
@@ -107,6 +109,10 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
             AuthPagesController,
             HomePagesController,
             PasswordPagesController,
+            VacationPagesController,
+            TeamPagesController,
+            VacationApiController,
+            LeaveDecisionsApiController,
             create_static_files_router(path="/static", directories=[PACKAGE_DIR / "static"], include_in_schema=False),
         ],
         middleware=[

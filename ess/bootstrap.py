@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 from litestar.stores.base import Store
@@ -12,6 +13,7 @@ from litestar.stores.memory import MemoryStore
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from ess.adapters.clock import SystemClock
+from ess.adapters.holidays_calendar import HolidaysCalendar
 from ess.adapters.ldap.connections import ConnectionSettings, DirectoryConnector
 from ess.adapters.ldap.directory import LdapDirectory
 from ess.adapters.local_directory import HashingCost, LocalDirectory
@@ -23,6 +25,7 @@ from ess.domain.auth.service import AuthPolicy
 from ess.domain.hr.model import Role
 from ess.domain.passwords.model import PasswordPolicy
 from ess.domain.ports import Clock, Directory, UnitOfWork
+from ess.domain.vacation.service import VacationPolicy
 from ess.routes.deps import Services
 from ess.settings import Settings
 
@@ -74,6 +77,13 @@ def auth_policy(settings: Settings) -> AuthPolicy:
         token_lifetime=timedelta(hours=security.api_token_hours),
         group_roles={group: Role(role) for group, role in settings.directory.group_roles.items()},
     )
+
+
+def build_calendar(settings: Settings) -> HolidaysCalendar:
+    vacation = settings.vacation
+    half_days = [(int(md[:2]), int(md[3:])) for md in vacation.half_days]
+    days_off = {date.fromisoformat(day): name for day, name in vacation.company_days_off.items()}
+    return HolidaysCalendar(half_days=half_days, company_days_off=days_off, categories_by_location=vacation.categories)
 
 
 def build_directory(settings: Settings, session_factory: async_sessionmaker[AsyncSession], clock: Clock) -> Directory:
@@ -134,6 +144,8 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         regions=HolidaysRegions(),
         auth_policy=auth_policy(settings),
         password_policy=PasswordPolicy(min_length=settings.security.password_min_length),
+        calendar=build_calendar(settings),
+        vacation_policy=VacationPolicy(allow_overdraft_days=Decimal(str(settings.vacation.allow_overdraft_days))),
     )
     return Container(
         services=services,

@@ -174,6 +174,15 @@ class MailSettings(_Redacted, msgspec.Struct, forbid_unknown_fields=True, kw_onl
     timeout_seconds: float = 10.0
 
 
+class VacationSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    # 24 and 31 December are no statutory holidays in DE/AT/CH; many contracts give the afternoon off.
+    half_days: list[str] = msgspec.field(default_factory=list)  # "MM-DD", e.g. ["12-24", "12-31"]
+    company_days_off: dict[str, str] = msgspec.field(default_factory=dict)  # "YYYY-MM-DD" -> name
+    # Extra holiday categories of the `holidays` package per location, e.g. {"DE-BY" = ["public", "catholic"]}.
+    categories: dict[str, list[str]] = msgspec.field(default_factory=dict)
+    allow_overdraft_days: float = 0.0
+
+
 class CompanySettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     name: str = "Beispiel GmbH"
     hr_contact: ContactSettings = msgspec.field(
@@ -198,6 +207,7 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     directory: DirectorySettings = msgspec.field(default_factory=DirectorySettings)
     company: CompanySettings = msgspec.field(default_factory=CompanySettings)
     mail: MailSettings = msgspec.field(default_factory=MailSettings)
+    vacation: VacationSettings = msgspec.field(default_factory=VacationSettings)
     i18n: I18nSettings = msgspec.field(default_factory=I18nSettings)
 
     @property

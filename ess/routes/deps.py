@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from ess.domain.auth.service import AuthPolicy
 from ess.domain.passwords.model import PasswordPolicy
 from ess.domain.ports import AttemptCounter, Clock, Directory, Regions, SessionStore, UnitOfWork
+from ess.domain.vacation.calendar import HolidayCalendar
+from ess.domain.vacation.service import VacationPolicy
 from ess.settings import Settings
 
 
@@ -22,3 +24,5 @@ class Services:
     regions: Regions
     auth_policy: AuthPolicy
     password_policy: PasswordPolicy
+    calendar: HolidayCalendar
+    vacation_policy: VacationPolicy

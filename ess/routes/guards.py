@@ -36,3 +36,9 @@ requires_hr = _requires(Role.HR)
 requires_helpdesk = _requires(Role.HELPDESK)
 requires_admin = _requires(Role.ADMIN)
 requires_manager = _requires(Role.MANAGER)
+
+
+def requires_manager_or_hr(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    principal = current_principal(connection)
+    if not (principal.has(Role.MANAGER) or principal.has(Role.HR)):
+        raise PermissionDeniedException("Your roles do not allow this.")

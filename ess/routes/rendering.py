@@ -50,6 +50,18 @@ WEEKDAY_NAMES: tuple[tuple[str, str], ...] = (
     (N_("Sat"), N_("Saturday")),
     (N_("Sun"), N_("Sunday")),
 )
+STATUS_LABELS: dict[str, str] = {
+    "pending": N_("pending"),
+    "approved": N_("approved"),
+    "rejected": N_("rejected"),
+    "withdrawn": N_("withdrawn"),
+    "cancellation_requested": N_("cancellation requested"),
+    "cancelled": N_("cancelled"),
+}
+MONTH_NAMES: tuple[str, ...] = (
+    N_("January"), N_("February"), N_("March"), N_("April"), N_("May"), N_("June"),
+    N_("July"), N_("August"), N_("September"), N_("October"), N_("November"), N_("December"),
+)  # fmt: skip
 ROLE_LABELS: dict[str, str] = {
     "employee": N_("Employee"),
     "manager": N_("Manager"),
@@ -92,5 +104,8 @@ def page_context(request: Request[Any, Any, Any], **extra: Any) -> dict[str, Any
         "current_path": request.url.path,
         "zip_days": zip_days,
         "role_labels": ROLE_LABELS,
+        "status_labels": STATUS_LABELS,
+        "month_names": MONTH_NAMES,
+        "weekday_names": WEEKDAY_NAMES,
         **extra,
     }

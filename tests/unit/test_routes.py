@@ -13,12 +13,14 @@ from litestar import Litestar
 from litestar.stores.memory import MemoryStore
 from litestar.testing import TestClient
 
+from ess.adapters.holidays_calendar import HolidaysCalendar
 from ess.adapters.regions import HolidaysRegions
 from ess.adapters.stores import StoreAttemptCounter, StoreSessions
 from ess.app import create_app
 from ess.bootstrap import Container, auth_policy
 from ess.domain.hr.model import Role
 from ess.domain.passwords.model import PasswordPolicy
+from ess.domain.vacation.service import VacationPolicy
 from ess.routes.deps import Services
 from tests.conftest import make_settings
 from tests.factories import employee
@@ -44,6 +46,8 @@ class World:
             regions=HolidaysRegions(),
             auth_policy=auth_policy(self.settings),
             password_policy=PasswordPolicy(),
+            calendar=HolidaysCalendar(),
+            vacation_policy=VacationPolicy(),
         )
         asyncio.run(self._hire())
         self.directory.add("anna", PASSWORD)

@@ -181,7 +181,8 @@ class SqlVacationRepository:
         )
 
     async def pending_requests(self, *, manager_personnel_number: str | None) -> list[tuple[LeaveRequest, Employee]]:
-        where = [LeaveRequestRow.status == RequestStatus.PENDING.value]
+        waiting = (RequestStatus.PENDING.value, RequestStatus.CANCELLATION_REQUESTED.value)
+        where = [LeaveRequestRow.status.in_(waiting)]
         if manager_personnel_number is not None:
             manager_id = await self._session.scalar(
                 select(EmployeeRow.id).where(EmployeeRow.personnel_number == manager_personnel_number)

@@ -320,8 +320,80 @@ async def withdraw(request_id: int, *, principal: Principal, uow: UnitOfWork, cl
     return withdrawn
 
 
+async def request_cancellation(request_id: int, *, principal: Principal, uow: UnitOfWork, clock: Clock) -> LeaveRequest:
+    """Ask to cancel approved leave that has not started yet; the manager decides (the days stay booked until then)."""
+    async with uow:
+        employee = await _employee_of(principal, uow)
+        request = await uow.vacation.request(request_id)
+        if request is None or request.employee_id != employee.id:
+            raise NotFound("No such request.")
+        if request.status is not RequestStatus.APPROVED:
+            raise Conflict("Only approved leave can be cancelled; withdraw a pending request instead.")
+        if request.start <= clock.today():
+            raise Conflict("Leave that has started can only be changed by HR.")
+        asked = replace(request, status=RequestStatus.CANCELLATION_REQUESTED)
+        await uow.vacation.update_request(asked)
+        await uow.audit.add(_event(clock, principal, "leave.cancellation_requested", asked, {}))
+        await uow.commit()
+    return asked
+
+
+async def decide_cancellation(
+    request_id: int, *, approve: bool, comment: str, principal: Principal, uow: UnitOfWork, clock: Clock
+) -> LeaveRequest:
+    """Approve a cancellation (the booking is reversed, never deleted) or keep the leave as approved."""
+    async with uow:
+        request = await uow.vacation.request(request_id)
+        requester = await uow.employees.get(request.employee_id) if request else None
+        if request is None or requester is None:
+            raise NotFound("No such request.")
+        await _authorize_decision(principal, requester, uow)
+        await uow.vacation.lock_employee(request.employee_id)
+        if request.status is not RequestStatus.CANCELLATION_REQUESTED:
+            raise Conflict("No cancellation is waiting for a decision.")
+        now = clock.now()
+        if approve:
+            reversals = [
+                replace(
+                    e,
+                    id=None,
+                    amount=-e.amount,
+                    entry_type=EntryType.REVERSE,
+                    created_by=principal.login,
+                    created_at=now,
+                    reason="cancelled",
+                )
+                for e in await uow.vacation.entries(request.employee_id)
+                if e.request_id == request.id and e.entry_type is EntryType.TAKE
+            ]
+            await uow.vacation.add_entries(reversals)
+        decided = replace(
+            request,
+            status=RequestStatus.CANCELLED if approve else RequestStatus.APPROVED,
+            decided_by=principal.login,
+            decided_at=now,
+            decision_comment=comment.strip()[:MAX_NOTE],
+        )
+        await uow.vacation.update_request(decided)
+        action = "leave.cancelled" if approve else "leave.cancellation_rejected"
+        await uow.audit.add(_event(clock, principal, action, decided, {"employee": requester.login}))
+        await uow.commit()
+    return decided
+
+
+async def request_for_decision(request_id: int, *, principal: Principal, uow: UnitOfWork) -> LeaveRequest:
+    """A request as its decider sees it; NotFound / PermissionDenied for everybody else."""
+    async with uow:
+        request = await uow.vacation.request(request_id)
+        requester = await uow.employees.get(request.employee_id) if request else None
+        if request is None or requester is None:
+            raise NotFound("No such request.")
+        await _authorize_decision(principal, requester, uow)
+        return request
+
+
 async def pending_for_decision(principal: Principal, *, uow: UnitOfWork) -> list[tuple[LeaveRequest, Employee]]:
-    """Pending requests the caller may decide: their direct reports' (HR: everyone's)."""
+    """Requests waiting for the caller: pending ones and cancellation requests of their direct reports (HR: all)."""
     async with uow:
         if principal.has(Role.HR):
             return await uow.vacation.pending_requests(manager_personnel_number=None)
@@ -340,3 +412,49 @@ def _event(
         target=f"leave_request:{request.id}",
         details={"start": request.start.isoformat(), "end": request.end.isoformat(), **details},
     )
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarDay:
+    day: date
+    leave: Decimal  # 0, 0.5 or 1 day of requested leave
+    status: RequestStatus | None
+    holiday: str  # name of a public holiday or company day off, or ""
+    working: bool  # a working day by the employee's pattern
+
+
+async def year_calendar(
+    principal: Principal, year: int, *, uow: UnitOfWork, calendar: HolidayCalendar
+) -> list[CalendarDay]:
+    """Every day of a year with the caller's leave, holidays and working days, for the year view."""
+    async with uow:
+        employee = await _employee_of(principal, uow)
+        assert employee.id is not None
+        requests = [r for r in await uow.vacation.requests(employee.id) if r.status in _ACTIVE]
+    booked = {d.day: (d.fraction, r.status) for r in requests for d in r.days}
+    days_off = calendar.days_off(employee.location, year)
+    result: list[CalendarDay] = []
+    day = date(year, 1, 1)
+    while day.year == year:
+        fraction, status = booked.get(day, (ZERO, None))
+        off = days_off.get(day)
+        result.append(
+            CalendarDay(
+                day=day,
+                leave=fraction,
+                status=status,
+                holiday=off.name if off else "",
+                working=employee.work_pattern.days[day.weekday()] > 0,
+            )
+        )
+        day = date.fromordinal(day.toordinal() + 1)
+    return result
+
+
+async def decide_waiting(
+    request_id: int, *, approve: bool, comment: str, principal: Principal, uow: UnitOfWork, clock: Clock
+) -> LeaveRequest:
+    """Decide whatever the request is waiting for: the leave itself, or its cancellation."""
+    waiting = await request_for_decision(request_id, principal=principal, uow=uow)
+    decider = decide_cancellation if waiting.status is RequestStatus.CANCELLATION_REQUESTED else decide
+    return await decider(request_id, approve=approve, comment=comment, principal=principal, uow=uow, clock=clock)

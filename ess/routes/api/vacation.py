@@ -1,0 +1,224 @@
+"""Vacation API: the caller's balance and leave requests, and the manager's decisions."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+
+from ess.domain.hr.model import Employee
+from ess.domain.vacation import service
+from ess.domain.vacation.model import Balance, LeaveRequest
+from ess.routes.deps import Services
+from ess.routes.guards import current_principal, requires_login, requires_manager_or_hr
+
+
+class BalanceOut(msgspec.Struct):
+    as_of: date
+    entitlement: Decimal
+    carried_over: Decimal
+    carry_over_expires_on: date | None
+    carry_over_lapsing: Decimal
+    taken: Decimal
+    approved_upcoming: Decimal
+    pending: Decimal
+    expired: Decimal
+    remaining: Decimal
+
+
+class LeaveDayOut(msgspec.Struct):
+    day: date
+    fraction: Decimal
+
+
+class LeaveRequestOut(msgspec.Struct):
+    id: int
+    start: date
+    end: date
+    start_half: bool
+    end_half: bool
+    days: Decimal
+    status: str
+    note: str
+    substitute: str
+    created_at: datetime
+    decided_by: str
+    decided_at: datetime | None
+    decision_comment: str
+    dates: list[LeaveDayOut]
+    employee: str | None = None
+
+
+class LeaveRequestIn(msgspec.Struct, forbid_unknown_fields=True):
+    start: date
+    end: date
+    start_half: bool = False
+    end_half: bool = False
+    note: Annotated[str, msgspec.Meta(max_length=500)] = ""
+    substitute: Annotated[str, msgspec.Meta(max_length=256)] = ""
+
+
+class DecisionIn(msgspec.Struct, forbid_unknown_fields=True):
+    comment: Annotated[str, msgspec.Meta(max_length=500)] = ""
+
+
+def balance_out(balance: Balance) -> BalanceOut:
+    return BalanceOut(
+        as_of=balance.as_of,
+        entitlement=balance.entitlement,
+        carried_over=balance.carried_over,
+        carry_over_expires_on=balance.carry_over_expires_on,
+        carry_over_lapsing=balance.carry_over_lapsing,
+        taken=balance.taken,
+        approved_upcoming=balance.approved_upcoming,
+        pending=balance.pending,
+        expired=balance.expired,
+        remaining=balance.remaining,
+    )
+
+
+def request_out(request: LeaveRequest, employee: Employee | None = None) -> LeaveRequestOut:
+    assert request.id is not None
+    return LeaveRequestOut(
+        id=request.id,
+        start=request.start,
+        end=request.end,
+        start_half=request.start_half,
+        end_half=request.end_half,
+        days=request.total,
+        status=request.status.value,
+        note=request.note,
+        substitute=request.substitute,
+        created_at=request.created_at,
+        decided_by=request.decided_by,
+        decided_at=request.decided_at,
+        decision_comment=request.decision_comment,
+        dates=[LeaveDayOut(d.day, d.fraction) for d in request.days],
+        employee=employee.display_name if employee else None,
+    )
+
+
+class VacationApiController(Controller):
+    path = "/api/v1/me"
+    tags = ["vacation"]
+    guards = [requires_login]
+
+    @get("/vacation/balance", operation_id="getVacationBalance")
+    async def get_balance(
+        self,
+        request: Request[Any, Any, Any],
+        services: NamedDependency[Services],
+        as_of: FromQuery[date | None] = None,
+    ) -> BalanceOut:
+        """The balance on a date (today by default); a future date gives the projection."""
+        day = as_of or services.clock.today()
+        return balance_out(
+            await service.balance(current_principal(request), day, uow=services.new_uow(), clock=services.clock)
+        )
+
+    @get("/leave-requests", operation_id="listLeaveRequests")
+    async def list_requests(
+        self, request: Request[Any, Any, Any], services: NamedDependency[Services]
+    ) -> list[LeaveRequestOut]:
+        """The caller's leave requests, newest first."""
+        return [request_out(r) for r in await service.my_requests(current_principal(request), uow=services.new_uow())]
+
+    @post("/leave-requests", operation_id="createLeaveRequest", status_code=HTTP_201_CREATED)
+    async def create_request(
+        self, request: Request[Any, Any, Any], services: NamedDependency[Services], data: JSONBody[LeaveRequestIn]
+    ) -> LeaveRequestOut:
+        """Request leave; it is checked against the working-day calendar, other requests and the balance."""
+        created = await service.request_leave(
+            service.RequestLeave(
+                principal=current_principal(request),
+                start=data.start,
+                end=data.end,
+                start_half=data.start_half,
+                end_half=data.end_half,
+                note=data.note,
+                substitute=data.substitute,
+            ),
+            uow=services.new_uow(),
+            calendar=services.calendar,
+            clock=services.clock,
+            policy=services.vacation_policy,
+        )
+        return request_out(created)
+
+    @post("/leave-requests/{request_id:int}/withdraw", operation_id="withdrawLeaveRequest", status_code=HTTP_200_OK)
+    async def withdraw(
+        self, request: Request[Any, Any, Any], services: NamedDependency[Services], request_id: FromPath[int]
+    ) -> LeaveRequestOut:
+        """Withdraw a pending request."""
+        return request_out(
+            await service.withdraw(
+                request_id, principal=current_principal(request), uow=services.new_uow(), clock=services.clock
+            )
+        )
+
+    @post("/leave-requests/{request_id:int}/cancel", operation_id="cancelLeaveRequest", status_code=HTTP_200_OK)
+    async def cancel(
+        self, request: Request[Any, Any, Any], services: NamedDependency[Services], request_id: FromPath[int]
+    ) -> LeaveRequestOut:
+        """Ask the manager to cancel approved leave that has not started."""
+        return request_out(
+            await service.request_cancellation(
+                request_id, principal=current_principal(request), uow=services.new_uow(), clock=services.clock
+            )
+        )
+
+
+class LeaveDecisionsApiController(Controller):
+    path = "/api/v1/manager/leave-requests"
+    tags = ["vacation"]
+    guards = [requires_manager_or_hr]
+
+    @get("", operation_id="listLeaveRequestsToDecide")
+    async def waiting(
+        self, request: Request[Any, Any, Any], services: NamedDependency[Services]
+    ) -> list[LeaveRequestOut]:
+        """Requests of the caller's team waiting for a decision."""
+        pairs = await service.pending_for_decision(current_principal(request), uow=services.new_uow())
+        return [request_out(r, employee) for r, employee in pairs]
+
+    async def _decide(
+        self, request: Request[Any, Any, Any], services: Services, request_id: int, data: DecisionIn, *, approve: bool
+    ) -> LeaveRequestOut:
+        return request_out(
+            await service.decide_waiting(
+                request_id,
+                approve=approve,
+                comment=data.comment,
+                principal=current_principal(request),
+                uow=services.new_uow(),
+                clock=services.clock,
+            )
+        )
+
+    @post("/{request_id:int}/approve", operation_id="approveLeaveRequest", status_code=HTTP_200_OK)
+    async def approve(
+        self,
+        request: Request[Any, Any, Any],
+        services: NamedDependency[Services],
+        request_id: FromPath[int],
+        data: JSONBody[DecisionIn],
+    ) -> LeaveRequestOut:
+        """Approve a request (or a cancellation the employee asked for)."""
+        return await self._decide(request, services, request_id, data, approve=True)
+
+    @post("/{request_id:int}/reject", operation_id="rejectLeaveRequest", status_code=HTTP_200_OK)
+    async def reject(
+        self,
+        request: Request[Any, Any, Any],
+        services: NamedDependency[Services],
+        request_id: FromPath[int],
+        data: JSONBody[DecisionIn],
+    ) -> LeaveRequestOut:
+        """Reject a request (or a cancellation: the leave stays approved)."""
+        return await self._decide(request, services, request_id, data, approve=False)
