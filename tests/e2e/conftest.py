@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -14,8 +15,16 @@ from pathlib import Path
 from typing import IO
 
 import pytest
+from litestar import Litestar
+from litestar.testing import TestClient
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
+from ess.adapters.hr_files import read_hr_file
+from ess.app import create_app
+from ess.bootstrap import build_container
+from ess.domain.hr.service import ImportEmployees, import_employees
+from ess.settings import Settings
+from tests.conftest import make_settings
 from tests.harness.ports import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -180,3 +189,44 @@ def artifacts_dir() -> Path:
     """Screenshots land here (git-ignored) for people to look at after a run."""
     ARTIFACTS_DIR.mkdir(exist_ok=True)
     return ARTIFACTS_DIR
+
+
+# --- The in-process app over HTTP (test_http.py, test_vacation_http.py) ---------------------------------------------
+
+DEMO_COMPANY = Path(__file__).resolve().parents[2] / "ess" / "demo" / "company.csv"
+DEMO_PASSWORD = "demo-passwort-2026"
+
+
+async def _seed(settings: Settings) -> None:
+    container = build_container(settings)
+    try:
+        services = container.services
+        await import_employees(
+            ImportEmployees(records=read_hr_file(DEMO_COMPANY), source_name="company.csv", actor="test"),
+            uow=services.new_uow(),
+            clock=services.clock,
+            regions=services.regions,
+        )
+        assert container.local_directory is not None
+        for login, groups in (("anna.schmidt", []), ("markus.weber", []), ("admin", ["ess-admins"])):
+            await container.local_directory.provision(login, password=DEMO_PASSWORD, groups=groups)
+    finally:
+        await container.close()
+
+
+@pytest.fixture
+def settings(sqlite_url: str) -> Settings:
+    settings = make_settings(sqlite_url)
+    asyncio.run(_seed(settings))
+    return settings
+
+
+@pytest.fixture
+def app(settings: Settings) -> Litestar:
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app: Litestar) -> Iterator[TestClient[Litestar]]:
+    with TestClient(app=app, base_url="http://127.0.0.1:8000") as test_client:
+        yield test_client

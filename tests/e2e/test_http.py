@@ -4,74 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from httpx import Response
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from ess.adapters.hr_files import read_hr_file
 from ess.app import create_app
 from ess.bootstrap import build_container
-from ess.domain.hr.service import ImportEmployees, import_employees
 from ess.settings import Settings
 from tests.conftest import make_settings
-
-DEMO = Path(__file__).resolve().parents[2] / "ess" / "demo" / "company.csv"
-PASSWORD = "demo-passwort-2026"
-CSRF_INPUT = re.compile(r'name="_csrf_token" value="([^"]+)"')
-
-
-async def _seed(settings: Settings) -> None:
-    container = build_container(settings)
-    try:
-        services = container.services
-        await import_employees(
-            ImportEmployees(records=read_hr_file(DEMO), source_name="company.csv", actor="test"),
-            uow=services.new_uow(),
-            clock=services.clock,
-            regions=services.regions,
-        )
-        assert container.local_directory is not None
-        for login, groups in (("anna.schmidt", []), ("markus.weber", []), ("admin", ["ess-admins"])):
-            await container.local_directory.provision(login, password=PASSWORD, groups=groups)
-    finally:
-        await container.close()
-
-
-@pytest.fixture
-def settings(sqlite_url: str) -> Settings:
-    settings = make_settings(sqlite_url)
-    asyncio.run(_seed(settings))
-    return settings
-
-
-@pytest.fixture
-def app(settings: Settings) -> Litestar:
-    return create_app(settings)
-
-
-@pytest.fixture
-def client(app: Litestar) -> Iterator[TestClient[Litestar]]:
-    with TestClient(app=app, base_url="http://127.0.0.1:8000") as test_client:
-        yield test_client
-
-
-def csrf_token(client: TestClient[Litestar], path: str = "/login") -> str:
-    match = CSRF_INPUT.search(client.get(path).text)
-    assert match is not None
-    return match.group(1)
-
-
-def log_in(client: TestClient[Litestar], login: str, password: str, next_: str = "/") -> Response:
-    token = csrf_token(client)
-    return client.post(
-        "/login",
-        data={"_csrf_token": token, "username": login, "password": password, "next": next_},
-        follow_redirects=False,
-    )
+from tests.e2e.helpers import PASSWORD, csrf_token, log_in
 
 
 def error_message(html: str) -> str:

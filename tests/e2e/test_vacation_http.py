@@ -7,7 +7,7 @@ import re
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from tests.e2e.test_http import PASSWORD, app, client, csrf_token, log_in, settings  # noqa: F401 - fixtures
+from tests.e2e.helpers import PASSWORD, csrf_token, log_in
 
 BALANCE_FIELDS = {
     "as_of",
