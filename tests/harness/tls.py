@@ -9,6 +9,8 @@ from pathlib import Path
 
 @dataclass(frozen=True)
 class TestCertificates:
+    __test__ = False  # not a pytest test class, despite the name
+
     ca_file: Path
     cert_file: Path
     key_file: Path

@@ -1,0 +1,76 @@
+"""Leave in headless Chromium: anna requests Christmas, markus approves, the balance follows; axe on every page."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import BrowserContext, Page, expect
+
+from tests.e2e.test_browser import assert_no_axe_violations, log_in, use_language
+
+pytestmark = pytest.mark.browser
+
+
+def remaining(page: Page) -> str:
+    return page.locator("dl.balance dd.total").inner_text()
+
+
+def log_out(page: Page) -> None:
+    page.locator("form.logout button").click()
+    page.wait_for_url(re.compile(r"/login"))
+
+
+def test_anna_requests_christmas_and_markus_approves_it(page: Page, artifacts_dir: Path) -> None:
+    log_in(page, "anna.schmidt")
+    page.goto("/vacation")
+    assert_no_axe_violations(page)
+    before = remaining(page)
+    assert before == "30 Tage"
+
+    page.locator("#start").fill("2026-12-22")
+    page.locator("#end").fill("2027-01-09")
+    page.get_by_role("button", name="Antrag senden").click()
+    expect(page.get_by_role("status")).to_contain_text("an Ihre Führungskraft gesendet")
+    row = page.locator("table.requests tbody tr").filter(has_text="22.12.2026 – 09.01.2027")
+    expect(row).to_contain_text("11")  # working days in DE-BY: 25.12., 1.1. and 6.1. are holidays
+    expect(row).to_contain_text("offen")
+    expect(page.locator("dl.balance")).to_contain_text("7 Tage")  # waiting for approval in 2026
+    assert remaining(page) == "23 Tage"
+    assert_no_axe_violations(page)
+    page.screenshot(path=str(artifacts_dir / "vacation-requested.png"), full_page=True)
+    log_out(page)
+
+    log_in(page, "markus.weber")
+    page.get_by_role("link", name="Team").click()
+    card = page.locator("ul.decisions li").filter(has_text="Anna Schmidt")
+    expect(card).to_contain_text("22.12.2026 – 09.01.2027")
+    assert_no_axe_violations(page)
+    card.get_by_label("Kommentar (optional)").fill("Schöne Feiertage!")
+    card.get_by_role("button", name="Genehmigen").click()
+    expect(page.get_by_role("status")).to_contain_text("gespeichert")
+    expect(page.locator("ul.decisions li").filter(has_text="Anna Schmidt")).to_have_count(0)
+    log_out(page)
+
+    log_in(page, "anna.schmidt")
+    page.goto("/vacation")
+    row = page.locator("table.requests tbody tr").filter(has_text="22.12.2026 – 09.01.2027")
+    expect(row).to_contain_text("genehmigt")
+    expect(row).to_contain_text("Schöne Feiertage!")
+    assert remaining(page) == "23 Tage"
+    page.goto("/vacation?as_of=2027-01-10")
+    expect(page.locator("dl.balance")).to_contain_text("Genommen")
+    assert remaining(page) == "26 Tage"  # 2027: 30 minus 4., 5., 7. and 8. January
+    page.screenshot(path=str(artifacts_dir / "vacation-approved.png"), full_page=True)
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_vacation_pages_have_no_axe_violations(
+    page: Page, context: BrowserContext, live_server: str, lang: str
+) -> None:
+    use_language(context, live_server, lang)
+    log_in(page, "markus.weber")
+    for path in ("/vacation", "/vacation/team", "/vacation?as_of=2027-03-31"):
+        page.goto(path)
+        assert_no_axe_violations(page)
