@@ -35,6 +35,7 @@ from ess.routes.middleware import API_PREFIX, IdentityMiddleware, security_heade
 from ess.routes.pages.auth import AuthPagesController
 from ess.routes.pages.home import HomePagesController
 from ess.routes.pages.password import PasswordPagesController
+from ess.routes.pages.reports import ReportPagesController
 from ess.routes.pages.vacation import TeamPagesController, VacationPagesController
 from ess.settings import Settings, load_settings
 
@@ -111,6 +112,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
             PasswordPagesController,
             VacationPagesController,
             TeamPagesController,
+            ReportPagesController,
             VacationApiController,
             LeaveDecisionsApiController,
             create_static_files_router(path="/static", directories=[PACKAGE_DIR / "static"], include_in_schema=False),

@@ -17,8 +17,11 @@ from ess.adapters.holidays_calendar import HolidaysCalendar
 from ess.adapters.ldap.connections import ConnectionSettings, DirectoryConnector
 from ess.adapters.ldap.directory import LdapDirectory
 from ess.adapters.local_directory import HashingCost, LocalDirectory
+from ess.adapters.mail import build_mailer
+from ess.adapters.notifications import MailNotifier
 from ess.adapters.regions import HolidaysRegions
 from ess.adapters.sql.database import create_engine, create_session_factory
+from ess.adapters.sql.reports import SqlLeaveReport
 from ess.adapters.sql.unit_of_work import SqlUnitOfWork
 from ess.adapters.stores import StoreAttemptCounter, StoreSessions
 from ess.domain.auth.service import AuthPolicy
@@ -146,6 +149,13 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         password_policy=PasswordPolicy(min_length=settings.security.password_min_length),
         calendar=build_calendar(settings),
         vacation_policy=VacationPolicy(allow_overdraft_days=Decimal(str(settings.vacation.allow_overdraft_days))),
+        leave_report=SqlLeaveReport(session_factory),
+        notifier=MailNotifier(
+            build_mailer(settings.mail),
+            locale=settings.i18n.default_locale,
+            company=settings.company.name,
+            base_url=settings.server.base_url,
+        ),
     )
     return Container(
         services=services,

@@ -26,6 +26,7 @@ from ess.domain.hr.service import (
     record_unreadable_import,
 )
 from ess.domain.passwords.service import PasswordRejected, set_password_by_operator
+from ess.domain.vacation.service import grant_year
 from ess.settings import Settings, SettingsError, load_settings
 
 PROJECT_DIR: Final = Path(__file__).resolve().parent.parent
@@ -226,7 +227,41 @@ def demo_seed(ctx: click.Context) -> None:
         return created
 
     created = _run(provision, settings)
+
+    async def grant(container: Container) -> int:
+        services = container.services
+        return await grant_year(services.clock.today().year, uow=services.new_uow(), clock=services.clock)
+
+    _run(grant, settings)
     click.echo(f"Demo company ready: {result.total} employees, {created} new accounts (password {DEMO_PASSWORD}).")
+
+
+@main.group()
+def vacation() -> None:
+    """Leave: yearly grants."""
+
+
+@vacation.command("grant")
+@click.argument("year", type=int)
+@click.pass_context
+def vacation_grant(ctx: click.Context, year: int) -> None:
+    """Book YEAR's leave entitlement for everybody employed in it (safe to run again)."""
+
+    async def run(container: Container) -> int:
+        services = container.services
+        if not sys.stderr.isatty():
+            return await grant_year(year, uow=services.new_uow(), clock=services.clock)
+        with Progress(TextColumn("Granting"), BarColumn(), MofNCompleteColumn(), console=err, transient=True) as bar:
+            task = bar.add_task("grant", total=None)
+            return await grant_year(
+                year,
+                uow=services.new_uow(),
+                clock=services.clock,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
+
+    granted = _run(run, _settings(ctx))
+    click.echo(f"Leave {year}: granted for {granted} employees (the others already had it).")
 
 
 @main.group()

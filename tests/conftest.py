@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -80,4 +81,9 @@ def sqlite_url(tmp_path: Path) -> str:
 
 
 def make_settings(database_url: str, **env: str) -> Settings:
-    return load_settings(ROOT / "config" / "ess.toml", environ={**TEST_ENV, "ESS_DATABASE_URL": database_url, **env})
+    # Mails of the file backend go to a fresh folder, never into the working tree.
+    mail_folder = tempfile.mkdtemp(prefix="ess-mail-")
+    return load_settings(
+        ROOT / "config" / "ess.toml",
+        environ={**TEST_ENV, "ESS_DATABASE_URL": database_url, "ESS_MAIL__FOLDER": mail_folder, **env},
+    )

@@ -15,6 +15,7 @@ from ess.domain.errors import PolicyViolation
 from ess.domain.hr.model import Employee
 from ess.domain.types import EmployeeId
 from ess.domain.vacation.model import Bucket, LeaveRequest, LedgerEntry
+from ess.domain.vacation.report import ReportRow
 
 
 @runtime_checkable
@@ -202,7 +203,8 @@ class VacationRepository(Protocol):
         ...
 
     async def pending_requests(self, *, manager_personnel_number: str | None) -> list[tuple[LeaveRequest, Employee]]:
-        """Pending requests of a manager's direct reports (None: of everybody), oldest first."""
+        """Requests waiting for a decision (pending or cancellation requested) of a manager's direct reports
+        (None: of everybody), oldest first."""
         ...
 
 
@@ -279,7 +281,34 @@ class Mailer(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """Something a person should hear about: the kind names the template, params fill it (no secrets)."""
+
+    kind: str
+    to: tuple[str, ...]
+    params: Mapping[str, str]
+
+
+class Notifier(Protocol):
+    async def notify(self, notice: Notice) -> None:
+        """Tell people about a change that is already saved; best effort, never undoes the change."""
+        ...
+
+
 class Regions(Protocol):
     def is_known(self, country: str, subdivision: str) -> bool:
         """Whether the subdivision code exists in that country (for public holidays)."""
+        ...
+
+
+# --- Reports ---------------------------------------------------------------------------------------------------
+
+
+class LeaveReport(Protocol):
+    """Leave figures of all employees at once, for HR (read-only: grants not yet booked show as zero)."""
+
+    async def rows(self, as_of: date) -> list[ReportRow]:
+        """Every employee employed in the leave year of `as_of`, with the balance on `as_of`, in no particular
+        order; the same figures as `compute_balance` gives for each of them."""
         ...

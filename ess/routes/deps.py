@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from ess.domain.auth.service import AuthPolicy
 from ess.domain.passwords.model import PasswordPolicy
-from ess.domain.ports import AttemptCounter, Clock, Directory, Regions, SessionStore, UnitOfWork
+from ess.domain.ports import AttemptCounter, Clock, Directory, LeaveReport, Notifier, Regions, SessionStore, UnitOfWork
 from ess.domain.vacation.calendar import HolidayCalendar
 from ess.domain.vacation.service import VacationPolicy
 from ess.settings import Settings
@@ -26,3 +26,5 @@ class Services:
     password_policy: PasswordPolicy
     calendar: HolidayCalendar
     vacation_policy: VacationPolicy
+    notifier: Notifier
+    leave_report: LeaveReport

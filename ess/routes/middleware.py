@@ -13,8 +13,8 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from ess.domain.auth.model import Principal
 from ess.domain.auth.service import principal_for_token, resume_session
 from ess.domain.errors import ServiceUnavailable
+from ess.i18n import LANGUAGE_COOKIE, negotiate
 from ess.routes.deps import Services
-from ess.routes.i18n import LANGUAGE_COOKIE, negotiate
 
 SESSION_COOKIE: Final = "ess_session"
 API_PREFIX: Final = "/api/"

@@ -9,8 +9,8 @@ from babel.numbers import format_decimal
 from litestar import Request
 
 from ess.domain.auth.model import Principal
+from ess.i18n import translations
 from ess.routes.deps import Services
-from ess.routes.i18n import translations
 
 
 def services_of(request: Request[Any, Any, Any]) -> Services:

@@ -57,6 +57,7 @@ def _server_env(workdir: Path, port: int) -> dict[str, str]:
             "ESS_MODE": "demo",
             "ESS_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'ess.db'}",
             "ESS_SESSIONS__PATH": str(workdir / "sessions"),
+            "ESS_MAIL__FOLDER": str(workdir / "mail"),
             "ESS_PORT": str(port),
             "ESS_HOST": "127.0.0.1",
             "ESS_BASE_URL": f"http://127.0.0.1:{port}",
@@ -197,7 +198,8 @@ DEMO_COMPANY = Path(__file__).resolve().parents[2] / "ess" / "demo" / "company.c
 DEMO_PASSWORD = "demo-passwort-2026"
 
 
-async def _seed(settings: Settings) -> None:
+async def seed(settings: Settings) -> None:
+    """The demo company, and accounts for anna.schmidt, markus.weber and admin."""
     container = build_container(settings)
     try:
         services = container.services
@@ -217,7 +219,7 @@ async def _seed(settings: Settings) -> None:
 @pytest.fixture
 def settings(sqlite_url: str) -> Settings:
     settings = make_settings(sqlite_url)
-    asyncio.run(_seed(settings))
+    asyncio.run(seed(settings))
     return settings
 
 

@@ -74,3 +74,12 @@ def test_vacation_pages_have_no_axe_violations(
     for path in ("/vacation", "/vacation/team", "/vacation?as_of=2027-03-31"):
         page.goto(path)
         assert_no_axe_violations(page)
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_the_hr_report_has_no_axe_violations(page: Page, context: BrowserContext, live_server: str, lang: str) -> None:
+    use_language(context, live_server, lang)
+    log_in(page, "hanna.berger")
+    page.goto("/hr/vacation-report")
+    expect(page.locator("table.requests")).to_contain_text("Anna Schmidt")
+    assert_no_axe_violations(page)

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 from litestar import Litestar
 from litestar.testing import TestClient
 
+from ess.app import create_app
+from ess.bootstrap import build_container
+from ess.domain.vacation.service import grant_year
+from ess.settings import Settings
+from tests.conftest import make_settings
+from tests.e2e.conftest import seed
 from tests.e2e.helpers import PASSWORD, csrf_token, log_in
+from tests.harness.smtp import running_smtp_sink
 
 BALANCE_FIELDS = {
     "as_of",
@@ -93,3 +101,69 @@ def test_the_vacation_page_requests_leave_and_the_team_page_decides(client: Test
 def test_employees_cannot_see_the_team_page(client: TestClient[Litestar]) -> None:
     log_in(client, "anna.schmidt", PASSWORD)
     assert client.get("/vacation/team").status_code == 403
+
+
+def test_the_manager_and_the_employee_are_told_by_mail(sqlite_url: str) -> None:
+    with running_smtp_sink() as sink:
+        settings = make_settings(
+            sqlite_url,
+            ESS_MAIL__BACKEND="smtp",
+            ESS_MAIL__SMTP_PORT=str(sink.port),
+            ESS_BASE_URL="https://ess.example.com",
+        )
+        asyncio.run(seed(settings))
+        with TestClient(app=create_app(settings), base_url="http://127.0.0.1:8000") as client:
+            anna, markus = token(client, "anna.schmidt"), token(client, "markus.weber")
+            created = client.post(
+                "/api/v1/me/leave-requests",
+                json={"start": "2027-03-01", "end": "2027-03-05", "note": "Ostsee"},
+                headers=anna,
+            ).json()
+            (to_manager,) = sink.wait_for(1)
+            assert to_manager["To"] == "markus.weber@example-ess.test"
+            assert to_manager["Subject"] == "Urlaubsantrag von Anna Schmidt: 01.03.2027 – 05.03.2027"
+            body = to_manager.get_content()
+            assert "5 Arbeitstage" in body
+            assert "Ostsee" in body
+            assert "https://ess.example.com/vacation/team" in body  # from the configured base URL
+            client.post(
+                f"/api/v1/manager/leave-requests/{created['id']}/approve", json={"comment": "Viel Spaß"}, headers=markus
+            )
+            to_employee = sink.wait_for(2)[1]
+            assert to_employee["To"] == "anna.schmidt@example-ess.test"
+            assert to_employee["Subject"] == "Urlaub genehmigt: 01.03.2027 – 05.03.2027"
+            assert "Viel Spaß" in to_employee.get_content()
+
+
+def test_hr_sees_every_balance_as_a_page_and_as_csv(client: TestClient[Litestar], settings: Settings) -> None:
+    async def grant() -> int:
+        container = build_container(settings)
+        try:
+            return await grant_year(2026, uow=container.services.new_uow(), clock=container.services.clock)
+        finally:
+            await container.close()
+
+    assert asyncio.run(grant()) >= 60
+    assert asyncio.run(grant()) == 0  # idempotent
+    log_in(client, "anna.schmidt", PASSWORD)
+    assert client.get("/hr/vacation-report").status_code == 403
+    client.post("/logout", data={"_csrf_token": csrf_token(client, "/")})
+    asyncio.run(make_hr(settings, "hanna.berger"))
+    log_in(client, "hanna.berger", PASSWORD)
+    page = client.get("/hr/vacation-report?as_of=2026-06-30")
+    assert page.status_code == 200
+    assert "Anna Schmidt" in page.text
+    csv = client.get("/hr/vacation-report/csv?as_of=2026-06-30")
+    assert csv.headers["content-type"].startswith("text/csv")
+    lines = csv.text.splitlines()
+    assert lines[0].startswith("Personnel number;")
+    assert any(line.startswith("P10011;Anna Schmidt;") and line.endswith(";30.00") for line in lines)
+
+
+async def make_hr(settings: Settings, login: str) -> None:
+    container = build_container(settings)
+    try:
+        assert container.local_directory is not None
+        await container.local_directory.provision(login, password=PASSWORD)
+    finally:
+        await container.close()

@@ -8,7 +8,7 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from ess.routes.i18n import LOCALES_DIR, negotiate, translations
+from ess.i18n import LOCALES_DIR, negotiate, translations
 
 PACKAGE_DIR = Path(__file__).resolve().parents[2] / "ess"
 

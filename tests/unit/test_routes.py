@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import re
+import tempfile
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from httpx import Response
@@ -14,6 +16,8 @@ from litestar.stores.memory import MemoryStore
 from litestar.testing import TestClient
 
 from ess.adapters.holidays_calendar import HolidaysCalendar
+from ess.adapters.mail import FileMailer
+from ess.adapters.notifications import MailNotifier
 from ess.adapters.regions import HolidaysRegions
 from ess.adapters.stores import StoreAttemptCounter, StoreSessions
 from ess.app import create_app
@@ -27,6 +31,12 @@ from tests.factories import employee
 from tests.fakes import FakeDirectory, FakeUnitOfWork, FixedClock
 
 PASSWORD = "a long enough passphrase"
+
+
+def tmp_mail_folder() -> Path:
+    return Path(tempfile.mkdtemp(prefix="ess-mail-"))
+
+
 CSRF_INPUT = re.compile(r'name="_csrf_token" value="([^"]+)"')
 
 
@@ -48,6 +58,12 @@ class World:
             password_policy=PasswordPolicy(),
             calendar=HolidaysCalendar(),
             vacation_policy=VacationPolicy(),
+            notifier=MailNotifier(
+                FileMailer(tmp_mail_folder(), from_address="ess@example.test"),
+                locale="de",
+                company="Test",
+                base_url="http://127.0.0.1:8000",
+            ),
         )
         asyncio.run(self._hire())
         self.directory.add("anna", PASSWORD)

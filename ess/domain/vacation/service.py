@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
@@ -12,7 +13,7 @@ from ess.domain.auth.model import Principal
 from ess.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied, PolicyViolation
 from ess.domain.hr.model import Employee, Role
 from ess.domain.hr.service import load_own_employee
-from ess.domain.ports import Clock, UnitOfWork, VacationRepository
+from ess.domain.ports import Clock, Notice, Notifier, UnitOfWork, VacationRepository
 from ess.domain.vacation import rules
 from ess.domain.vacation.calendar import HolidayCalendar, count, days_off_between, leave_days
 from ess.domain.vacation.model import (
@@ -153,8 +154,22 @@ async def my_requests(principal: Principal, *, uow: UnitOfWork) -> list[LeaveReq
         return sorted(await uow.vacation.requests(employee.id), key=lambda r: r.start, reverse=True)
 
 
+def _date(day: date) -> str:
+    return day.strftime("%d.%m.%Y")
+
+
+def _days(value: Decimal) -> str:
+    return format(value.normalize(), "f")
+
+
 async def request_leave(
-    cmd: RequestLeave, *, uow: UnitOfWork, calendar: HolidayCalendar, clock: Clock, policy: VacationPolicy
+    cmd: RequestLeave,
+    *,
+    uow: UnitOfWork,
+    calendar: HolidayCalendar,
+    clock: Clock,
+    policy: VacationPolicy,
+    notifier: Notifier | None = None,
 ) -> LeaveRequest:
     """Validate against the working-day calendar, overlaps and the balance, then file a pending request."""
     if len(cmd.note) > MAX_NOTE:
@@ -207,7 +222,27 @@ async def request_leave(
             )
         )
         await uow.audit.add(_event(clock, cmd.principal, "leave.requested", request, {"days": str(count(days))}))
+        managers = await uow.employees.by_personnel_numbers(
+            [employee.manager_personnel_number] if employee.manager_personnel_number else []
+        )
         await uow.commit()
+    manager = next(iter(managers.values()), None)
+    if notifier is not None and manager is not None:
+        await notifier.notify(
+            Notice(
+                kind="leave_requested",
+                to=(manager.work_email,),
+                params={
+                    "manager": manager.display_name,
+                    "employee": employee.display_name,
+                    "start": _date(request.start),
+                    "end": _date(request.end),
+                    "days": _days(request.total),
+                    "note": request.note,
+                    "path": "/vacation/team",
+                },
+            )
+        )
     return request
 
 
@@ -226,7 +261,14 @@ async def _authorize_decision(principal: Principal, requester: Employee, uow: Un
 
 
 async def decide(
-    request_id: int, *, approve: bool, comment: str, principal: Principal, uow: UnitOfWork, clock: Clock
+    request_id: int,
+    *,
+    approve: bool,
+    comment: str,
+    principal: Principal,
+    uow: UnitOfWork,
+    clock: Clock,
+    notifier: Notifier | None = None,
 ) -> LeaveRequest:
     """Approve (book the days against the soonest-expiring buckets) or reject a pending request."""
     async with uow:
@@ -262,6 +304,23 @@ async def decide(
             )
         )
         await uow.commit()
+    if notifier is not None:
+        await notifier.notify(
+            Notice(
+                kind="leave_decided",
+                to=(requester.work_email,),
+                params={
+                    "employee": requester.display_name,
+                    "manager": principal.display_name,
+                    "approved": "yes" if approve else "no",
+                    "start": _date(decided.start),
+                    "end": _date(decided.end),
+                    "days": _days(decided.total),
+                    "comment": decided.decision_comment,
+                    "path": "/vacation",
+                },
+            )
+        )
     return decided
 
 
@@ -452,9 +511,47 @@ async def year_calendar(
 
 
 async def decide_waiting(
-    request_id: int, *, approve: bool, comment: str, principal: Principal, uow: UnitOfWork, clock: Clock
+    request_id: int,
+    *,
+    approve: bool,
+    comment: str,
+    principal: Principal,
+    uow: UnitOfWork,
+    clock: Clock,
+    notifier: Notifier | None = None,
 ) -> LeaveRequest:
     """Decide whatever the request is waiting for: the leave itself, or its cancellation."""
     waiting = await request_for_decision(request_id, principal=principal, uow=uow)
-    decider = decide_cancellation if waiting.status is RequestStatus.CANCELLATION_REQUESTED else decide
-    return await decider(request_id, approve=approve, comment=comment, principal=principal, uow=uow, clock=clock)
+    if waiting.status is RequestStatus.CANCELLATION_REQUESTED:
+        return await decide_cancellation(
+            request_id, approve=approve, comment=comment, principal=principal, uow=uow, clock=clock
+        )
+    return await decide(
+        request_id, approve=approve, comment=comment, principal=principal, uow=uow, clock=clock, notifier=notifier
+    )
+
+
+async def grant_year(
+    year: int, *, uow: UnitOfWork, clock: Clock, progress: Callable[[int, int], None] | None = None
+) -> int:
+    """Book the year's entitlement for everybody employed in it (idempotent); returns how many were granted now."""
+    async with uow:
+        numbers = sorted(await uow.employees.all_personnel_numbers())
+        employees = await uow.employees.by_personnel_numbers(numbers)
+    employed = [
+        e
+        for e in employees.values()
+        if e.hire_date <= date(year, 12, 31) and (e.exit_date is None or e.exit_date.year >= year)
+    ]
+    granted = 0
+    for done, employee in enumerate(employed, start=1):
+        assert employee.id is not None
+        async with uow:
+            buckets = await uow.vacation.buckets(employee.id)
+            had = any(b.leave_year == year and b.kind is not BucketKind.CARRYOVER for b in buckets)
+            await _ensure_grants(employee, year, uow.vacation, clock)
+            await uow.commit()
+        granted += 0 if had else 1
+        if progress is not None:
+            progress(done, len(employed))
+    return granted

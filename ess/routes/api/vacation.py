@@ -148,6 +148,7 @@ class VacationApiController(Controller):
             calendar=services.calendar,
             clock=services.clock,
             policy=services.vacation_policy,
+            notifier=services.notifier,
         )
         return request_out(created)
 
@@ -198,6 +199,7 @@ class LeaveDecisionsApiController(Controller):
                 principal=current_principal(request),
                 uow=services.new_uow(),
                 clock=services.clock,
+                notifier=services.notifier,
             )
         )
 

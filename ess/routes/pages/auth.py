@@ -13,9 +13,9 @@ from litestar.response import Redirect, Template
 
 from ess.domain.auth.service import LogIn, log_in, log_out, open_session
 from ess.domain.errors import DomainError
+from ess.i18n import LANGUAGE_COOKIE
 from ess.routes.deps import Services
 from ess.routes.errors import form_errors
-from ess.routes.i18n import LANGUAGE_COOKIE
 from ess.routes.middleware import SESSION_COOKIE, session_cookie
 from ess.routes.rendering import client_of, gettext_for, page_context, principal_of
 

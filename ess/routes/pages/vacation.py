@@ -96,6 +96,7 @@ class VacationPagesController(Controller):
                 calendar=services.calendar,
                 clock=services.clock,
                 policy=services.vacation_policy,
+                notifier=services.notifier,
             )
         except DomainError as exc:
             status, errors = form_errors(exc, _)
@@ -153,5 +154,6 @@ class TeamPagesController(Controller):
             principal=current_principal(request),
             uow=services.new_uow(),
             clock=services.clock,
+            notifier=services.notifier,
         )
         return Redirect("/vacation/team?decided=1", status_code=303)

@@ -1,4 +1,4 @@
-"""Languages: gettext catalogs from ess/locales, chosen by the user's cookie, then Accept-Language."""
+"""Languages: gettext catalogs from ess/locales (pages and mails), and choosing one from a cookie or Accept-Language."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 
-LOCALES_DIR: Final = Path(__file__).resolve().parent.parent / "locales"
+LOCALES_DIR: Final = Path(__file__).resolve().parent / "locales"
 LANGUAGE_COOKIE: Final = "ess_lang"
 # The source strings are English: "en" needs no catalog.
 SOURCE_LOCALE: Final = "en"

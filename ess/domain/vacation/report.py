@@ -1,0 +1,102 @@
+"""The HR balance report: every employee's leave figures for one leave year, and its CSV export."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    # Only for the annotation: ports.py imports ReportRow from here, so a runtime import would be a cycle.
+    from ess.domain.ports import LeaveReport
+
+CENT = Decimal("0.01")
+
+# Spreadsheets run a cell that starts with one of these as a formula (CSV injection, OWASP): names and org units
+# come from HR files, so a text cell that starts with one is prefixed with an apostrophe.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+CSV_HEADER = (
+    "Personnel number",
+    "Name",
+    "Org unit",
+    "Location",
+    "Entitlement",
+    "Carried over",
+    "Taken",
+    "Approved upcoming",
+    "Pending",
+    "Expired",
+    "Remaining",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ReportRow:
+    """One employee's balance on the report date, with the same meaning as the fields of `Balance`:
+    `remaining = entitlement + carried_over - taken - approved_upcoming - expired - pending`."""
+
+    personnel_number: str
+    name: str
+    org_unit: str
+    location: str
+    entitlement: Decimal
+    carried_over: Decimal
+    taken: Decimal
+    approved_upcoming: Decimal
+    pending: Decimal
+    expired: Decimal
+    remaining: Decimal
+
+
+def _sort_key(row: ReportRow) -> tuple[bool, str, str, str]:
+    # Employees without an org unit come last; within a unit, by name (case-insensitive), then personnel number.
+    return (row.org_unit == "", row.org_unit.casefold(), row.name.casefold(), row.personnel_number)
+
+
+async def balance_report(as_of: date, *, report: LeaveReport) -> list[ReportRow]:
+    """Every employee employed in the leave year of `as_of`, with the balance on `as_of`, by org unit and name.
+
+    The figures are what the ledger holds: a year nobody has opened a balance for yet (grants are booked on first
+    use) shows no entitlement.
+    """
+    return sorted(await report.rows(as_of), key=_sort_key)
+
+
+def _text(value: str) -> str:
+    return f"'{value}" if value.startswith(_FORMULA_STARTS) else value
+
+
+def _number(value: Decimal) -> str:
+    # Two decimals (half days and pro-rata grants), a decimal point, never "-0.00".
+    return f"{value.quantize(CENT) + 0:f}"
+
+
+def to_csv(rows: Iterable[ReportRow]) -> str:
+    """The report as CSV text: a header with English column names, then one line per row.
+
+    Semicolon-separated (Excel in German locales splits on semicolons), CRLF line ends, minimal quoting, no byte
+    order mark: encode the text as UTF-8 when writing it out. Numbers use a decimal point with two decimals
+    ("12.50"); Excel with a German locale reads them as text or dates unless the import sets "." as the decimal
+    separator (Data > From Text/CSV), LibreOffice asks on opening.
+    """
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(CSV_HEADER)
+    for row in rows:
+        texts = (row.personnel_number, row.name, row.org_unit, row.location)
+        numbers = (
+            row.entitlement,
+            row.carried_over,
+            row.taken,
+            row.approved_upcoming,
+            row.pending,
+            row.expired,
+            row.remaining,
+        )
+        writer.writerow([*map(_text, texts), *map(_number, numbers)])
+    return out.getvalue()

@@ -1,0 +1,325 @@
+"""The all-employee balance report against real databases: the same figures as compute_balance, CSV, bench data."""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import io
+import sys
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from ess.adapters.holidays_calendar import HolidaysCalendar
+from ess.adapters.hr_files import read_hr_file
+from ess.adapters.regions import HolidaysRegions
+from ess.adapters.sql.database import create_engine, create_session_factory
+from ess.adapters.sql.reports import SqlLeaveReport
+from ess.adapters.sql.unit_of_work import SqlUnitOfWork
+from ess.domain.auth.model import Principal
+from ess.domain.hr.model import Role
+from ess.domain.hr.service import ImportEmployees, import_employees
+from ess.domain.types import EmployeeId
+from ess.domain.vacation.model import Bucket, BucketKind, EntryType, LedgerEntry, compute_balance
+from ess.domain.vacation.report import CSV_HEADER, ReportRow, balance_report, to_csv
+from ess.domain.vacation.service import (
+    RequestLeave,
+    VacationPolicy,
+    balance,
+    decide,
+    decide_cancellation,
+    request_cancellation,
+    request_leave,
+)
+from tests.fakes import FixedClock
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO = ROOT / "ess" / "demo" / "company.csv"
+TODAY = date(2026, 11, 22)
+Booking = tuple[date, str, EntryType]  # effective date, amount, type
+
+
+def _load_bench() -> ModuleType:
+    # bench/ is not a package: load the script by path (registered first, as dataclasses look their module up).
+    spec = importlib.util.spec_from_file_location("bench_vacation_report", ROOT / "bench" / "vacation_report.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+class World:
+    def __init__(self, url: str) -> None:
+        self.engine = create_engine(url)
+        self.factory = create_session_factory(self.engine)
+        self.clock = FixedClock(datetime(2026, 11, 22, 9, 0, tzinfo=UTC))
+        self.report = SqlLeaveReport(self.factory)
+
+    def uow(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.factory, self.clock)
+
+    async def principal(self, login: str, *roles: Role) -> Principal:
+        async with self.uow() as uow:
+            employee = await uow.employees.by_login(login)
+        assert employee is not None
+        return Principal(login, employee.display_name, frozenset({Role.EMPLOYEE, *roles}), employee.id)
+
+    async def request(self, login: str, start: date, end: date) -> int:
+        request = await request_leave(
+            RequestLeave(principal=await self.principal(login), start=start, end=end),
+            uow=self.uow(),
+            calendar=HolidaysCalendar(),
+            clock=self.clock,
+            policy=VacationPolicy(),
+        )
+        assert request.id is not None
+        return request.id
+
+    async def approve(self, request_id: int) -> None:
+        hr = await self.principal("hanna.berger", Role.HR)
+        await decide(request_id, approve=True, comment="", principal=hr, uow=self.uow(), clock=self.clock)
+
+    async def expected(self, as_of: date) -> list[ReportRow]:
+        """compute_balance for every employee employed in the year, as a report row."""
+        rows = []
+        async with self.uow() as uow:
+            employees = await uow.employees.by_personnel_numbers(sorted(await uow.employees.all_personnel_numbers()))
+            for employee in employees.values():
+                if not (employee.hire_date <= date(as_of.year, 12, 31)):
+                    continue
+                if employee.exit_date is not None and employee.exit_date < date(as_of.year, 1, 1):
+                    continue
+                assert employee.id is not None
+                b = compute_balance(
+                    as_of,
+                    buckets=await uow.vacation.buckets(employee.id),
+                    entries=await uow.vacation.entries(employee.id),
+                    pending=await uow.vacation.requests(employee.id),
+                )
+                rows.append(
+                    ReportRow(
+                        personnel_number=employee.personnel_number,
+                        name=employee.display_name,
+                        org_unit=employee.org_unit.name if employee.org_unit else "",
+                        location=f"{employee.location.country}-{employee.location.subdivision}",
+                        entitlement=b.entitlement,
+                        carried_over=b.carried_over,
+                        taken=b.taken,
+                        approved_upcoming=b.approved_upcoming,
+                        pending=b.pending,
+                        expired=b.expired,
+                        remaining=b.remaining,
+                    )
+                )
+        return sorted(rows, key=lambda r: r.personnel_number)
+
+
+async def _employee_id(world: World, login: str) -> EmployeeId:
+    async with world.uow() as uow:
+        employee = await uow.employees.by_login(login)
+    assert employee is not None and employee.id is not None
+    return employee.id
+
+
+async def _book_by_hand(world: World, login: str, buckets: list[tuple[Bucket, list[Booking]]]) -> None:
+    """Buckets and entries HR would book (carry-over, special leave, corrections), straight into the ledger."""
+    async with world.uow() as uow:
+        for bucket, entries in buckets:
+            stored = await uow.vacation.add_bucket(bucket)
+            assert stored.id is not None
+            await uow.vacation.add_entries(
+                [
+                    LedgerEntry(
+                        bucket_id=stored.id,
+                        employee_id=bucket.employee_id,
+                        effective_date=day,
+                        amount=Decimal(amount),
+                        entry_type=entry_type,
+                        created_by=login,
+                        created_at=world.clock.now(),
+                    )
+                    for day, amount, entry_type in entries
+                ]
+            )
+        await uow.commit()
+
+
+@pytest.fixture
+async def world(database_url: str) -> AsyncIterator[World]:
+    w = World(database_url)
+    await import_employees(
+        ImportEmployees(records=read_hr_file(DEMO), source_name="company.csv", actor="test"),
+        uow=w.uow(),
+        clock=w.clock,
+        regions=HolidaysRegions(),
+    )
+    # Anna: leave taken in spring, leave approved for December, a cancelled booking, a request over New Year.
+    spring = await w.request("anna.schmidt", date(2026, 3, 9), date(2026, 3, 13))
+    await w.approve(spring)
+    december = await w.request("anna.schmidt", date(2026, 12, 14), date(2026, 12, 16))
+    await w.approve(december)
+    cancelled = await w.request("anna.schmidt", date(2026, 12, 1), date(2026, 12, 2))
+    await w.approve(cancelled)
+    anna = await w.principal("anna.schmidt")
+    await request_cancellation(cancelled, principal=anna, uow=w.uow(), clock=w.clock)
+    hr = await w.principal("hanna.berger", Role.HR)
+    await decide_cancellation(cancelled, approve=True, comment="", principal=hr, uow=w.uow(), clock=w.clock)
+    await w.request("anna.schmidt", date(2026, 12, 22), date(2027, 1, 9))
+
+    # Maximilian: the year's grants first, then carry-over (partly taken, the rest lapsing on 31 March), special
+    # leave with a correction, and last year's buckets that must not count in 2026.
+    maximilian = await w.principal("maximilian.fischer")
+    await balance(maximilian, TODAY, uow=w.uow(), clock=w.clock)
+    max_id = await _employee_id(w, "maximilian.fischer")
+    await _book_by_hand(
+        w,
+        "hanna.berger",
+        [
+            (
+                Bucket(max_id, BucketKind.CARRYOVER, 2026, date(2026, 1, 1), date(2026, 3, 31)),
+                [(date(2026, 1, 1), "5.5", EntryType.CARRY_IN), (date(2026, 2, 1), "0.5", EntryType.ADJUST)],
+            ),
+            (
+                Bucket(max_id, BucketKind.SPECIAL, 2026, date(2026, 1, 1)),
+                [(date(2026, 5, 4), "2", EntryType.GRANT), (date(2026, 5, 5), "-0.5", EntryType.ADJUST)],
+            ),
+            (
+                Bucket(max_id, BucketKind.STATUTORY, 2025, date(2025, 1, 1)),
+                [(date(2025, 1, 1), "20", EntryType.GRANT), (date(2025, 12, 31), "-4", EntryType.CARRY_OUT)],
+            ),
+        ],
+    )
+    february = await w.request("maximilian.fischer", date(2026, 2, 9), date(2026, 2, 11))
+    await w.approve(february)  # drawn from the carry-over bucket first (it expires soonest)
+    carry = next(b for b in await _buckets(w, max_id) if b.kind is BucketKind.CARRYOVER)
+    async with w.uow() as uow:
+        assert carry.id is not None
+        await uow.vacation.add_entries(
+            [
+                LedgerEntry(
+                    bucket_id=carry.id,
+                    employee_id=max_id,
+                    effective_date=date(2026, 3, 31),
+                    amount=Decimal(-3),
+                    entry_type=EntryType.EXPIRE,
+                    created_by="ess",
+                    created_at=w.clock.now(),
+                )
+            ]
+        )
+        await uow.commit()
+    await w.request("maximilian.fischer", date(2026, 12, 28), date(2026, 12, 30))
+
+    # Jürgen only asks; Lea (Zürich) asks for half a week and gets it approved.
+    await w.request("juergen.weiss", date(2026, 12, 7), date(2026, 12, 9))
+    await w.approve(await w.request("lea.mueller", date(2026, 12, 7), date(2026, 12, 9)))
+    yield w
+    await w.engine.dispose()
+
+
+async def _buckets(world: World, employee_id: EmployeeId) -> list[Bucket]:
+    async with world.uow() as uow:
+        return await uow.vacation.buckets(employee_id)
+
+
+@pytest.mark.parametrize("as_of", [date(2026, 2, 10), date(2026, 3, 31), TODAY, date(2026, 12, 31), date(2027, 1, 10)])
+async def test_the_report_says_what_compute_balance_says(world: World, as_of: date) -> None:
+    expected = await world.expected(as_of)
+    got = sorted(await world.report.rows(as_of), key=lambda r: r.personnel_number)
+    assert got == expected
+    # The world is rich enough for the comparison to mean something: every figure is non-zero somewhere.
+    if as_of == TODAY:
+        for figure in ("entitlement", "carried_over", "taken", "approved_upcoming", "pending", "expired"):
+            assert any(getattr(row, figure) for row in got), figure
+        anna = next(r for r in got if r.personnel_number == "P10011")
+        # 30 days; 5 taken in March; 3 approved for December (the cancelled two came back); 7 pending in 2026.
+        assert (anna.entitlement, anna.taken, anna.approved_upcoming, anna.pending) == tuple(
+            map(Decimal, (30, 5, 3, 7))
+        )
+        assert anna.remaining == 15
+        assert (anna.name, anna.org_unit, anna.location) == ("Anna Schmidt", "IT München", "DE-BY")
+
+
+async def test_the_report_lists_who_was_employed_in_the_year(world: World) -> None:
+    in_2026 = {r.personnel_number for r in await world.report.rows(date(2026, 6, 1))}
+    in_2027 = {r.personnel_number for r in await world.report.rows(date(2027, 6, 1))}
+    assert "P10024" in in_2026  # Theresa leaves on 31.12.2026
+    assert "P10024" not in in_2027
+    assert "P20027" in in_2026  # Felix joins on 2.11.2026
+    assert len(in_2026) == 64
+
+
+async def test_the_report_is_sorted_by_org_unit_and_name(world: World) -> None:
+    rows = await balance_report(TODAY, report=world.report)
+    keys = [(r.org_unit.casefold(), r.name.casefold()) for r in rows]
+    assert keys == sorted(keys)
+    assert len(rows) == 64
+
+
+async def test_the_report_as_csv(world: World) -> None:
+    text = to_csv(await balance_report(TODAY, report=world.report))
+    assert not text.startswith("\ufeff")
+    lines = list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
+    assert tuple(lines[0]) == CSV_HEADER
+    assert len(lines) == 65
+    anna = next(line for line in lines if line[0] == "P10011")
+    assert anna[1:4] == ["Anna Schmidt", "IT München", "DE-BY"]
+    assert anna[4:] == ["30.00", "0.00", "5.00", "3.00", "7.00", "0.00", "15.00"]
+    zoe = next(line for line in lines if line[0] == "P10014")
+    assert zoe[1] == "Zoë Lefèvre"
+    assert text.encode().decode("utf-8") == text
+
+
+def test_csv_format() -> None:
+    rows = [
+        ReportRow(
+            "P1",
+            "Müller; Hans",
+            '=HYPERLINK("http://evil.example")',
+            "AT-9",
+            Decimal("27.5"),
+            Decimal(0),
+            -Decimal("0.00"),
+            Decimal("1.25"),
+            Decimal(0),
+            Decimal(0),
+            Decimal("-2.5"),
+        )
+    ]
+    text = to_csv(rows)
+    assert text.splitlines()[0] == ";".join(CSV_HEADER)
+    assert text.endswith("\r\n")
+    assert text.splitlines()[1] == (
+        'P1;"Müller; Hans";"\'=HYPERLINK(""http://evil.example"")";AT-9;27.50;0.00;0.00;1.25;0.00;0.00;-2.50'
+    )
+    assert to_csv([]) == ";".join(CSV_HEADER) + "\r\n"
+
+
+async def test_the_benchmark_world_is_reported_right(database_url: str) -> None:
+    bench = _load_bench()
+    world = World(database_url)
+    try:
+        built = await bench.build_world(world.engine, 50)
+        assert built.employees == 50
+        assert built.ledger_rows > 50 * 3 * 12
+        as_of = bench.AS_OF
+        rows = await balance_report(as_of, report=world.report)
+        assert len(rows) == 50
+        assert [r.org_unit for r in rows][-2:] == ["", ""]  # two without a unit, listed last
+        assert sorted(rows, key=lambda r: r.personnel_number) == await world.expected(as_of)
+        for figure in ("entitlement", "carried_over", "taken", "approved_upcoming", "pending", "expired"):
+            assert sum(getattr(row, figure) for row in rows) > 0, figure
+        # The app can go on writing after the bulk load with explicit ids (PostgreSQL sequences moved on).
+        async with world.uow() as uow:
+            employee = await uow.employees.by_login(rows[0].personnel_number.lower())
+            assert employee is not None and employee.id is not None
+            bucket = await uow.vacation.add_bucket(Bucket(employee.id, BucketKind.SPECIAL, 2026, date(2026, 1, 1)))
+            assert bucket.id is not None and bucket.id > 50 * 3 * 3
+            await uow.commit()
+    finally:
+        await world.engine.dispose()
