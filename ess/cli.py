@@ -7,6 +7,7 @@ import getpass
 import secrets
 import sys
 from collections.abc import Callable, Coroutine
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
@@ -26,7 +27,7 @@ from ess.domain.hr.service import (
     record_unreadable_import,
 )
 from ess.domain.passwords.service import PasswordRejected, set_password_by_operator
-from ess.domain.vacation.service import grant_year
+from ess.domain.vacation.service import close_year, expire_due, grant_year, send_expiry_warnings
 from ess.settings import Settings, SettingsError, load_settings
 
 PROJECT_DIR: Final = Path(__file__).resolve().parent.parent
@@ -262,6 +263,56 @@ def vacation_grant(ctx: click.Context, year: int) -> None:
 
     granted = _run(run, _settings(ctx))
     click.echo(f"Leave {year}: granted for {granted} employees (the others already had it).")
+
+
+@vacation.command("close-year")
+@click.argument("year", type=int)
+@click.pass_context
+def vacation_close_year(ctx: click.Context, year: int) -> None:
+    """Carry what is left of YEAR into the next year, with its legal expiry (safe to run again)."""
+
+    async def run(container: Container) -> int:
+        services = container.services
+        if not sys.stderr.isatty():
+            return await close_year(year, uow=services.new_uow(), clock=services.clock)
+        with Progress(TextColumn("Closing"), BarColumn(), MofNCompleteColumn(), console=err, transient=True) as bar:
+            task = bar.add_task("close", total=None)
+            return await close_year(
+                year,
+                uow=services.new_uow(),
+                clock=services.clock,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
+
+    carried = _run(run, _settings(ctx))
+    click.echo(f"Year {year} closed: days carried over for {carried} employees.")
+
+
+@vacation.command("send-warnings")
+@click.argument("year", type=int)
+@click.pass_context
+def vacation_send_warnings(ctx: click.Context, year: int) -> None:
+    """Warn everyone in Germany with leave of YEAR left that it lapses (and record the warning as evidence)."""
+
+    async def run(container: Container) -> int:
+        services = container.services
+        return await send_expiry_warnings(
+            year, uow=services.new_uow(), clock=services.clock, notifier=services.notifier
+        )
+
+    click.echo(f"Expiry warnings sent: {_run(run, _settings(ctx))}.")
+
+
+@vacation.command("expire")
+@click.pass_context
+def vacation_expire(ctx: click.Context) -> None:
+    """Book the lapse of carried-over days whose deadline has passed (safe to run daily)."""
+
+    async def run(container: Container) -> Decimal:
+        services = container.services
+        return await expire_due(services.clock.today(), uow=services.new_uow(), clock=services.clock)
+
+    click.echo(f"Days lapsed: {_run(run, _settings(ctx))}.")
 
 
 @main.group()

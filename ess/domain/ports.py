@@ -16,6 +16,7 @@ from ess.domain.hr.model import Employee
 from ess.domain.types import EmployeeId
 from ess.domain.vacation.model import Bucket, LeaveRequest, LedgerEntry
 from ess.domain.vacation.report import ReportRow
+from ess.domain.vacation.rules import ExpiryWarning
 
 
 @runtime_checkable
@@ -201,6 +202,14 @@ class VacationRepository(Protocol):
     async def update_request(self, request: LeaveRequest) -> None:
         """Store a new status and decision; the days stop counting as booked once the request is inactive."""
         ...
+
+    async def warnings(self, employee_id: EmployeeId, leave_year: int) -> list[ExpiryWarning]:
+        """The expiry warnings recorded as sent for a leave year (evidence of the duty to warn)."""
+        ...
+
+    async def add_warning(
+        self, employee_id: EmployeeId, leave_year: int, warning: ExpiryWarning, *, channel: str, recipient: str
+    ) -> None: ...
 
     async def pending_requests(self, *, manager_personnel_number: str | None) -> list[tuple[LeaveRequest, Employee]]:
         """Requests waiting for a decision (pending or cancellation requested) of a manager's direct reports

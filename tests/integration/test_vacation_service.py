@@ -21,14 +21,18 @@ from ess.domain.auth.model import Principal
 from ess.domain.errors import Conflict, NotFound, PermissionDenied, PolicyViolation
 from ess.domain.hr.model import Role
 from ess.domain.hr.service import ImportEmployees, import_employees
+from ess.domain.ports import Notice
 from ess.domain.vacation.model import RequestStatus
 from ess.domain.vacation.service import (
     RequestLeave,
     VacationPolicy,
     balance,
+    close_year,
     decide,
+    expire_due,
     pending_for_decision,
     request_leave,
+    send_expiry_warnings,
     withdraw,
 )
 from tests.fakes import FixedClock
@@ -179,3 +183,56 @@ async def test_the_ledger_is_append_only(world: World, database_url: str) -> Non
         with pytest.raises(DBAPIError, match="append-only"):
             async with world.engine.begin() as connection:
                 await connection.execute(text(statement))
+
+
+async def test_close_year_carries_over_with_and_without_a_warning(world: World) -> None:
+    anna = await world.principal("anna.schmidt")
+    markus = await world.principal("markus.weber")
+    tobias = await world.principal("tobias.huber")
+    for who in (anna, markus, tobias):
+        await balance(who, date(2026, 11, 22), uow=world.uow(), clock=world.clock)  # grants 2026
+    mails = RecordingNotifier()
+    # Everyone in Germany with days left is warned (tobias works in Wien: Austrian law, no such duty here).
+    sent = await send_expiry_warnings(2026, uow=world.uow(), clock=world.clock, notifier=mails)
+    assert sent >= 2
+    assert all(not n.to[0].startswith("tobias") for n in mails.notices)
+    anna_mail = next(n for n in mails.notices if n.to == ("anna.schmidt@example-ess.test",))
+    assert anna_mail.params["days"] == "30"
+    assert anna_mail.params["deadline"] == "31.03.2027"
+
+    first = await close_year(2026, uow=world.uow(), clock=world.clock)
+    assert first >= 3
+    assert await close_year(2026, uow=world.uow(), clock=world.clock) == 0  # idempotent
+
+    anna_2027 = await balance(anna, date(2027, 1, 15), uow=world.uow(), clock=world.clock)
+    assert anna_2027.carried_over == 30
+    assert anna_2027.carry_over_expires_on == date(2027, 3, 31)
+    assert anna_2027.carry_over_lapsing == 30
+    assert anna_2027.remaining == 60
+    tobias_2027 = await balance(tobias, date(2027, 1, 15), uow=world.uow(), clock=world.clock)
+    assert tobias_2027.carry_over_expires_on == date(2028, 12, 31)  # AT: UrlG §4(5), two years
+
+    lapsed = await expire_due(date(2027, 4, 1), uow=world.uow(), clock=world.clock)
+    assert lapsed >= 30
+    after = await balance(anna, date(2027, 4, 1), uow=world.uow(), clock=world.clock)
+    assert (after.expired, after.remaining) == (30, 30)
+    assert await expire_due(date(2027, 4, 1), uow=world.uow(), clock=world.clock) == 0  # idempotent
+
+
+async def test_without_a_recorded_warning_german_leave_does_not_lapse(world: World) -> None:
+    anna = await world.principal("anna.schmidt")
+    await balance(anna, date(2026, 11, 22), uow=world.uow(), clock=world.clock)
+    await close_year(2026, uow=world.uow(), clock=world.clock)
+    carried = await balance(anna, date(2027, 1, 15), uow=world.uow(), clock=world.clock)
+    assert carried.carried_over == 30
+    assert carried.carry_over_expires_on is None  # EuGH C-684/16: no warning, no lapse
+    await expire_due(date(2027, 4, 1), uow=world.uow(), clock=world.clock)
+    assert (await balance(anna, date(2027, 4, 1), uow=world.uow(), clock=world.clock)).remaining == 60
+
+
+class RecordingNotifier:
+    def __init__(self) -> None:
+        self.notices: list[Notice] = []
+
+    async def notify(self, notice: Notice) -> None:
+        self.notices.append(notice)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlalchemy import ColumnElement, select, update
@@ -10,7 +11,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ess.adapters.sql.repositories import SqlEmployeeRepository
-from ess.adapters.sql.tables import EmployeeRow, LeaveBucketRow, LeaveLedgerRow, LeaveRequestDayRow, LeaveRequestRow
+from ess.adapters.sql.tables import (
+    EmployeeRow,
+    ExpiryWarningRow,
+    LeaveBucketRow,
+    LeaveLedgerRow,
+    LeaveRequestDayRow,
+    LeaveRequestRow,
+)
 from ess.domain.errors import Conflict
 from ess.domain.hr.model import Employee
 from ess.domain.types import EmployeeId
@@ -24,6 +32,7 @@ from ess.domain.vacation.model import (
     LedgerEntry,
     RequestStatus,
 )
+from ess.domain.vacation.rules import ExpiryWarning
 
 
 class SqlVacationRepository:
@@ -179,6 +188,31 @@ class SqlVacationRepository:
             .where(LeaveRequestDayRow.request_id == request.id)
             .values(active=request.status in ACTIVE_STATUSES)
         )
+
+    async def warnings(self, employee_id: EmployeeId, leave_year: int) -> list[ExpiryWarning]:
+        rows = await self._session.scalars(
+            select(ExpiryWarningRow)
+            .where(ExpiryWarningRow.employee_id == employee_id, ExpiryWarningRow.leave_year == leave_year)
+            .order_by(ExpiryWarningRow.id)
+        )
+        return [ExpiryWarning(r.sent_on, Decimal(r.days_stated), r.deadline_stated) for r in rows]
+
+    async def add_warning(
+        self, employee_id: EmployeeId, leave_year: int, warning: ExpiryWarning, *, channel: str, recipient: str
+    ) -> None:
+        self._session.add(
+            ExpiryWarningRow(
+                employee_id=employee_id,
+                leave_year=leave_year,
+                sent_on=warning.sent_on,
+                days_stated=warning.days_stated,
+                deadline_stated=warning.deadline_stated,
+                channel=channel,
+                recipient=recipient,
+                created_at=datetime.now(UTC),
+            )
+        )
+        await self._session.flush()
 
     async def pending_requests(self, *, manager_personnel_number: str | None) -> list[tuple[LeaveRequest, Employee]]:
         waiting = (RequestStatus.PENDING.value, RequestStatus.CANCELLATION_REQUESTED.value)

@@ -555,3 +555,159 @@ async def grant_year(
         if progress is not None:
             progress(done, len(employed))
     return granted
+
+
+def _carry_over_expiry(country: str, leave_year: int, warnings: list[rules.ExpiryWarning]) -> date | None:
+    """Until when days left over from `leave_year` can still be taken, by the law of the work location."""
+    if country == "AT":
+        return rules.at_limitation_date(leave_year)
+    if country == "CH":
+        return rules.ch_limitation_date(leave_year)
+    # BUrlG §7(3) with the duty to warn: without a warning in time the days do not lapse (None).
+    return rules.de_expiry_date(leave_year, warnings=warnings, transfer=True)
+
+
+async def close_year(
+    year: int, *, uow: UnitOfWork, clock: Clock, progress: Callable[[int, int], None] | None = None
+) -> int:
+    """Carry what is left of `year` into `year`+1 (a carry-over bucket with its legal expiry). Idempotent: a bucket
+    that was already carried over is skipped. Returns the number of employees with days carried over now."""
+    async with uow:
+        employees = list(
+            (await uow.employees.by_personnel_numbers(sorted(await uow.employees.all_personnel_numbers()))).values()
+        )
+    carried = 0
+    for done, employee in enumerate(employees, start=1):
+        assert employee.id is not None
+        async with uow:
+            await uow.vacation.lock_employee(employee.id)
+            buckets = await uow.vacation.buckets(employee.id)
+            entries = await uow.vacation.entries(employee.id)
+            open_buckets = [
+                b
+                for b in buckets
+                if b.leave_year == year
+                and not any(e.bucket_id == b.id and e.entry_type is EntryType.CARRY_OUT for e in entries)
+                and bucket_remaining(b, entries) > 0
+                and (b.expires_on is None or b.expires_on > date(year, 12, 31))
+            ]
+            if open_buckets:
+                total = sum((bucket_remaining(b, entries) for b in open_buckets), ZERO)
+                warnings = await uow.vacation.warnings(employee.id, year)
+                expires_on = _carry_over_expiry(employee.location.country, year, warnings)
+                target = await uow.vacation.add_bucket(
+                    Bucket(employee.id, BucketKind.CARRYOVER, year + 1, date(year + 1, 1, 1), expires_on)
+                )
+                assert target.id is not None
+                moves: list[LedgerEntry] = []
+                for bucket in open_buckets:
+                    assert bucket.id is not None
+                    moves.append(
+                        LedgerEntry(
+                            bucket_id=bucket.id,
+                            employee_id=employee.id,
+                            effective_date=date(year + 1, 1, 1),
+                            amount=-bucket_remaining(bucket, entries),
+                            entry_type=EntryType.CARRY_OUT,
+                            created_by="close-year",
+                            created_at=clock.now(),
+                            reason=f"carried into {year + 1}",
+                        )
+                    )
+                moves.append(
+                    LedgerEntry(
+                        bucket_id=target.id,
+                        employee_id=employee.id,
+                        effective_date=date(year + 1, 1, 1),
+                        amount=total,
+                        entry_type=EntryType.CARRY_IN,
+                        created_by="close-year",
+                        created_at=clock.now(),
+                        reason=f"left over from {year}"
+                        + (f", may be taken until {expires_on.isoformat()}" if expires_on else ", does not lapse"),
+                    )
+                )
+                await uow.vacation.add_entries(moves)
+                carried += 1
+            await uow.commit()
+        if progress is not None:
+            progress(done, len(employees))
+    return carried
+
+
+async def expire_due(today: date, *, uow: UnitOfWork, clock: Clock) -> Decimal:
+    """Book the lapse of carried-over days whose deadline has passed (idempotent). Returns the days that lapsed."""
+    async with uow:
+        numbers = sorted(await uow.employees.all_personnel_numbers())
+        employees = list((await uow.employees.by_personnel_numbers(numbers)).values())
+    lapsed = ZERO
+    for employee in employees:
+        assert employee.id is not None
+        async with uow:
+            await uow.vacation.lock_employee(employee.id)
+            entries = await uow.vacation.entries(employee.id)
+            expiring = [
+                b
+                for b in await uow.vacation.buckets(employee.id)
+                if b.expires_on is not None and b.expires_on < today and bucket_remaining(b, entries) > 0
+            ]
+            booked = []
+            for bucket in expiring:
+                assert bucket.id is not None and bucket.expires_on is not None
+                left = bucket_remaining(bucket, entries)
+                lapsed += left
+                booked.append(
+                    LedgerEntry(
+                        bucket_id=bucket.id,
+                        employee_id=employee.id,
+                        effective_date=date.fromordinal(bucket.expires_on.toordinal() + 1),
+                        amount=-left,
+                        entry_type=EntryType.EXPIRE,
+                        created_by="expire",
+                        created_at=clock.now(),
+                        reason=f"not taken by {bucket.expires_on.isoformat()}",
+                    )
+                )
+            await uow.vacation.add_entries(booked)
+            await uow.commit()
+    return lapsed
+
+
+async def send_expiry_warnings(year: int, *, uow: UnitOfWork, clock: Clock, notifier: Notifier) -> int:
+    """The employer's duty to warn (EuGH C-684/16, BAG 9 AZR 541/15): tell everyone in DE with days of `year` left
+    how many and until when, and record the warning as evidence. Returns the number of warnings sent."""
+    deadline = date(year + 1, 3, 31)  # §7(3) BUrlG: carried-over leave must be taken by 31 March
+    today = clock.today()
+    async with uow:
+        employees = list(
+            (await uow.employees.by_personnel_numbers(sorted(await uow.employees.all_personnel_numbers()))).values()
+        )
+    sent = 0
+    for employee in employees:
+        if employee.location.country != "DE" or employee.id is None or not employee.is_employed_on(today):
+            continue
+        async with uow:
+            buckets = await uow.vacation.buckets(employee.id)
+            entries = await uow.vacation.entries(employee.id)
+            requests = await uow.vacation.requests(employee.id)
+            left = compute_balance(date(year, 12, 31), buckets=buckets, entries=entries, pending=requests).remaining
+            if left <= 0:
+                continue
+            warning = rules.ExpiryWarning(sent_on=today, days_stated=left, deadline_stated=deadline)
+            await uow.vacation.add_warning(employee.id, year, warning, channel="email", recipient=employee.work_email)
+            await uow.commit()
+        await notifier.notify(
+            Notice(
+                kind="leave_expiry_warning",
+                to=(employee.work_email,),
+                params={
+                    "employee": employee.display_name,
+                    "days": _days(left),
+                    "year": str(year),
+                    "deadline": _date(deadline),
+                    "path": "/vacation",
+                },
+            )
+        )
+        sent += 1
+    return sent
