@@ -27,12 +27,13 @@ from ess import __version__
 from ess.bootstrap import Container, build_container
 from ess.routes.api.auth import AuthApiController
 from ess.routes.api.me import MeApiController
-from ess.routes.api.vacation import LeaveDecisionsApiController, VacationApiController
+from ess.routes.api.vacation import HrVacationApiController, LeaveDecisionsApiController, VacationApiController
 from ess.routes.deps import Services
 from ess.routes.errors import EXCEPTION_HANDLERS
 from ess.routes.health import HealthController
 from ess.routes.middleware import API_PREFIX, IdentityMiddleware, security_headers_hook
 from ess.routes.pages.auth import AuthPagesController
+from ess.routes.pages.calendar import CalendarFeedController, TeamCalendarController
 from ess.routes.pages.home import HomePagesController
 from ess.routes.pages.password import PasswordPagesController
 from ess.routes.pages.reports import ReportPagesController
@@ -113,8 +114,11 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
             VacationPagesController,
             TeamPagesController,
             ReportPagesController,
+            CalendarFeedController,
+            TeamCalendarController,
             VacationApiController,
             LeaveDecisionsApiController,
+            HrVacationApiController,
             create_static_files_router(path="/static", directories=[PACKAGE_DIR / "static"], include_in_schema=False),
         ],
         middleware=[

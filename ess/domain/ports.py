@@ -211,6 +211,14 @@ class VacationRepository(Protocol):
         self, employee_id: EmployeeId, leave_year: int, warning: ExpiryWarning, *, channel: str, recipient: str
     ) -> None: ...
 
+    async def add_feed_token(self, employee_id: EmployeeId, token_hash: str, at: datetime) -> None:
+        """A new private calendar feed; any earlier feed of the employee is revoked."""
+        ...
+
+    async def revoke_feed_tokens(self, employee_id: EmployeeId, at: datetime) -> None: ...
+
+    async def feed_owner(self, token_hash: str) -> EmployeeId | None: ...
+
     async def pending_requests(self, *, manager_personnel_number: str | None) -> list[tuple[LeaveRequest, Employee]]:
         """Requests waiting for a decision (pending or cancellation requested) of a manager's direct reports
         (None: of everybody), oldest first."""

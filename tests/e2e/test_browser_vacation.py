@@ -71,7 +71,7 @@ def test_vacation_pages_have_no_axe_violations(
 ) -> None:
     use_language(context, live_server, lang)
     log_in(page, "markus.weber")
-    for path in ("/vacation", "/vacation/team", "/vacation?as_of=2027-03-31"):
+    for path in ("/vacation", "/vacation/team", "/vacation?as_of=2027-03-31", "/vacation/calendar"):
         page.goto(path)
         assert_no_axe_violations(page)
 
@@ -82,4 +82,12 @@ def test_the_hr_report_has_no_axe_violations(page: Page, context: BrowserContext
     log_in(page, "hanna.berger")
     page.goto("/hr/vacation-report")
     expect(page.locator("table.requests")).to_contain_text("Anna Schmidt")
+    assert_no_axe_violations(page)
+
+
+def test_the_calendar_link_page_has_no_axe_violations(page: Page) -> None:
+    log_in(page, "anna.schmidt")
+    page.goto("/vacation")
+    page.get_by_role("button", name="Kalenderlink erstellen").click()
+    expect(page.locator("#feed-url")).to_have_value(re.compile(r"/calendar/ess_[A-Za-z0-9_-]+\.ics$"))
     assert_no_axe_violations(page)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from litestar import Litestar
 from litestar.testing import TestClient
@@ -148,7 +150,7 @@ def test_hr_sees_every_balance_as_a_page_and_as_csv(client: TestClient[Litestar]
     log_in(client, "anna.schmidt", PASSWORD)
     assert client.get("/hr/vacation-report").status_code == 403
     client.post("/logout", data={"_csrf_token": csrf_token(client, "/")})
-    asyncio.run(make_hr(settings, "hanna.berger"))
+    asyncio.run(make_account(settings, "hanna.berger"))
     log_in(client, "hanna.berger", PASSWORD)
     page = client.get("/hr/vacation-report?as_of=2026-06-30")
     assert page.status_code == 200
@@ -160,10 +162,58 @@ def test_hr_sees_every_balance_as_a_page_and_as_csv(client: TestClient[Litestar]
     assert any(line.startswith("P10011;Anna Schmidt;") and line.endswith(";30.00") for line in lines)
 
 
-async def make_hr(settings: Settings, login: str) -> None:
+async def make_account(settings: Settings, login: str) -> None:
     container = build_container(settings)
     try:
         assert container.local_directory is not None
         await container.local_directory.provision(login, password=PASSWORD)
     finally:
         await container.close()
+
+
+def test_the_private_calendar_feed_and_its_revocation(client: TestClient[Litestar]) -> None:
+    anna = token(client, "anna.schmidt")
+    client.post("/api/v1/me/leave-requests", json={"start": "2027-04-06", "end": "2027-04-09"}, headers=anna)
+    log_in(client, "anna.schmidt", PASSWORD)
+    page = client.post("/vacation/feed", data={"_csrf_token": csrf_token(client, "/vacation")})
+    url = re.search(r'id="feed-url" type="text" readonly value="([^"]+)"', page.text)
+    assert url is not None
+    path = url.group(1).removeprefix("http://127.0.0.1:8000")
+    feed = client.get(path)
+    assert feed.status_code == 200
+    assert feed.headers["content-type"].startswith("text/calendar")
+    assert "DTSTART;VALUE=DATE:20270406" in feed.text
+    assert "DTEND;VALUE=DATE:20270410" in feed.text
+    assert client.get(path.replace(".ics", "x.ics")).status_code == 404
+    client.post("/vacation/feed/revoke", data={"_csrf_token": csrf_token(client, "/vacation")})
+    assert client.get(path).status_code == 404
+
+
+def test_colleagues_see_only_absent_and_the_manager_sees_details(
+    client: TestClient[Litestar], settings: Settings
+) -> None:
+    anna = token(client, "anna.schmidt")
+    today = datetime.now(ZoneInfo("Europe/Berlin")).date()  # the app's clock
+    start = today + timedelta(days=(7 - today.weekday()) % 7 or 7)  # next Monday: inside the four weeks shown
+    client.post("/api/v1/me/leave-requests", json={"start": start.isoformat(), "end": start.isoformat()}, headers=anna)
+    asyncio.run(make_account(settings, "lukas.wagner"))  # a colleague of anna (same manager)
+    log_in(client, "lukas.wagner", PASSWORD)
+    pending_only = client.get("/vacation/calendar").text
+    assert "Anna Schmidt" in pending_only
+    assert "●" not in pending_only  # a pending request is nobody else's business yet
+    client.post("/logout", data={"_csrf_token": csrf_token(client, "/")})
+    log_in(client, "markus.weber", PASSWORD)
+    manager_view = client.get("/vacation/calendar").text
+    assert "offen" in manager_view  # the manager sees the status
+
+
+def test_hr_adjusts_an_entitlement_with_a_reason(client: TestClient[Litestar], settings: Settings) -> None:
+    asyncio.run(make_account(settings, "hanna.berger"))
+    hr = token(client, "hanna.berger")
+    body = {"personnel_number": "P10011", "year": 2026, "days": "-3", "reason": "Urlaubsbescheinigung Vorarbeitgeber"}
+    adjusted = client.post("/api/v1/hr/leave-adjustments", json=body, headers=hr)
+    assert adjusted.status_code == 201, adjusted.text
+    assert adjusted.json()["entitlement"] == "27.00"
+    assert client.post("/api/v1/hr/leave-adjustments", json={**body, "reason": " "}, headers=hr).status_code == 422
+    anna = token(client, "anna.schmidt")
+    assert client.post("/api/v1/hr/leave-adjustments", json=body, headers=anna).status_code == 403

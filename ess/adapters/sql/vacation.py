@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ess.adapters.sql.repositories import SqlEmployeeRepository
 from ess.adapters.sql.tables import (
+    CalendarTokenRow,
     EmployeeRow,
     ExpiryWarningRow,
     LeaveBucketRow,
@@ -213,6 +214,26 @@ class SqlVacationRepository:
             )
         )
         await self._session.flush()
+
+    async def add_feed_token(self, employee_id: EmployeeId, token_hash: str, at: datetime) -> None:
+        await self.revoke_feed_tokens(employee_id, at)
+        self._session.add(CalendarTokenRow(employee_id=employee_id, token_hash=token_hash, created_at=at))
+        await self._session.flush()
+
+    async def revoke_feed_tokens(self, employee_id: EmployeeId, at: datetime) -> None:
+        await self._session.execute(
+            update(CalendarTokenRow)
+            .where(CalendarTokenRow.employee_id == employee_id, CalendarTokenRow.revoked_at.is_(None))
+            .values(revoked_at=at)
+        )
+
+    async def feed_owner(self, token_hash: str) -> EmployeeId | None:
+        owner = await self._session.scalar(
+            select(CalendarTokenRow.employee_id).where(
+                CalendarTokenRow.token_hash == token_hash, CalendarTokenRow.revoked_at.is_(None)
+            )
+        )
+        return EmployeeId(owner) if owner is not None else None
 
     async def pending_requests(self, *, manager_personnel_number: str | None) -> list[tuple[LeaveRequest, Employee]]:
         waiting = (RequestStatus.PENDING.value, RequestStatus.CANCELLATION_REQUESTED.value)

@@ -26,6 +26,10 @@ class Principal:
     def has(self, role: Role) -> bool:
         return role in self.roles
 
+    def has_role(self, name: str) -> bool:
+        """For templates, which speak in role names."""
+        return any(role.value == name for role in self.roles)
+
 
 @dataclass(frozen=True, slots=True)
 class SessionRecord:

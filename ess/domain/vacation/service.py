@@ -9,7 +9,7 @@ from datetime import date
 from decimal import Decimal
 
 from ess.domain.audit import AuditEvent, Outcome
-from ess.domain.auth.model import Principal
+from ess.domain.auth.model import Principal, hash_token, new_secret_token
 from ess.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied, PolicyViolation
 from ess.domain.hr.model import Employee, Role
 from ess.domain.hr.service import load_own_employee
@@ -711,3 +711,124 @@ async def send_expiry_warnings(year: int, *, uow: UnitOfWork, clock: Clock, noti
         )
         sent += 1
     return sent
+
+
+async def adjust(
+    personnel_number: str, year: int, days: Decimal, reason: str, *, principal: Principal, uow: UnitOfWork, clock: Clock
+) -> Balance:
+    """HR corrects an entitlement (e.g. a leave certificate from the previous employer, BUrlG §6): a signed entry
+    with reason and author in the year's special bucket, never an edit of earlier entries."""
+    if not principal.has(Role.HR):
+        raise PermissionDenied("Only HR can adjust leave entitlements.")
+    if not reason.strip():
+        raise InvalidInput("Give a reason for the adjustment.", fields={"reason": "required"})
+    if days == 0 or days % Decimal("0.5") != 0 or abs(days) > 100:
+        raise InvalidInput("Adjust by whole or half days.", fields={"days": "whole or half days, not 0"})
+    async with uow:
+        employee = (await uow.employees.by_personnel_numbers([personnel_number])).get(personnel_number)
+        if employee is None or employee.id is None:
+            raise NotFound("No such employee.")
+        await uow.vacation.lock_employee(employee.id)
+        buckets = await _ensure_grants(employee, year, uow.vacation, clock)
+        special = next((b for b in buckets if b.leave_year == year and b.kind is BucketKind.SPECIAL), None)
+        if special is None:
+            special = await uow.vacation.add_bucket(
+                Bucket(employee.id, BucketKind.SPECIAL, year, max(date(year, 1, 1), employee.hire_date))
+            )
+        assert special.id is not None
+        await uow.vacation.add_entries(
+            [
+                LedgerEntry(
+                    bucket_id=special.id,
+                    employee_id=employee.id,
+                    effective_date=special.valid_from,
+                    amount=days,
+                    entry_type=EntryType.ADJUST,
+                    created_by=principal.login,
+                    created_at=clock.now(),
+                    reason=reason.strip()[:MAX_NOTE],
+                )
+            ]
+        )
+        await uow.audit.add(
+            AuditEvent(
+                occurred_at=clock.now(),
+                actor=principal.login,
+                action="leave.adjusted",
+                outcome=Outcome.SUCCESS,
+                target=employee.login,
+                details={"year": year, "days": str(days)},
+            )
+        )
+        await uow.commit()
+        entries = await uow.vacation.entries(employee.id)
+        requests = await uow.vacation.requests(employee.id)
+        buckets = await uow.vacation.buckets(employee.id)
+    return compute_balance(date(year, 12, 31), buckets=buckets, entries=entries, pending=requests)
+
+
+async def create_feed(principal: Principal, *, uow: UnitOfWork, clock: Clock) -> str:
+    """A private iCal feed of the caller's leave: the token is shown once and stored as a hash."""
+    token = new_secret_token()
+    async with uow:
+        employee = await _employee_of(principal, uow)
+        assert employee.id is not None
+        await uow.vacation.add_feed_token(employee.id, hash_token(token), clock.now())
+        await uow.commit()
+    return token
+
+
+async def revoke_feed(principal: Principal, *, uow: UnitOfWork, clock: Clock) -> None:
+    async with uow:
+        employee = await _employee_of(principal, uow)
+        assert employee.id is not None
+        await uow.vacation.revoke_feed_tokens(employee.id, clock.now())
+        await uow.commit()
+
+
+async def feed(token: str, *, uow: UnitOfWork) -> tuple[Employee, list[LeaveRequest]]:
+    """The owner of a feed token and their approved and pending leave; NotFound for unknown or revoked tokens."""
+    async with uow:
+        owner = await uow.vacation.feed_owner(hash_token(token))
+        employee = await uow.employees.get(owner) if owner is not None else None
+        if employee is None or employee.id is None:
+            raise NotFound("No such calendar.")
+        requests = [r for r in await uow.vacation.requests(employee.id) if r.status in _ACTIVE]
+    return employee, requests
+
+
+@dataclass(frozen=True, slots=True)
+class TeamMember:
+    name: str
+    absences: list[tuple[date, Decimal, RequestStatus | None]]  # status only shown to the manager
+
+
+async def team_calendar(principal: Principal, start: date, days: int, *, uow: UnitOfWork) -> list[TeamMember]:
+    """Who is away when. The manager sees their reports with the status of each request; everyone else sees their
+    colleagues (same manager) only as "absent" on approved days, nothing more (data minimisation)."""
+    end = date.fromordinal(start.toordinal() + days - 1)
+    async with uow:
+        me = await _employee_of(principal, uow)
+        everyone = await uow.employees.by_personnel_numbers(sorted(await uow.employees.all_personnel_numbers()))
+        if principal.has(Role.MANAGER):
+            members = [e for e in everyone.values() if e.manager_personnel_number == me.personnel_number]
+            details = True
+        else:
+            members = [
+                e
+                for e in everyone.values()
+                if me.manager_personnel_number and e.manager_personnel_number == me.manager_personnel_number
+            ]
+            details = False
+        result: list[TeamMember] = []
+        for member in sorted(members, key=lambda e: (e.last_name, e.first_name)):
+            assert member.id is not None
+            absences = [
+                (d.day, d.fraction, r.status if details else None)
+                for r in await uow.vacation.requests(member.id)
+                if r.status in _ACTIVE and (details or r.status is not RequestStatus.PENDING)
+                for d in r.days
+                if start <= d.day <= end
+            ]
+            result.append(TeamMember(member.display_name, absences))
+    return result

@@ -16,7 +16,7 @@ from ess.domain.hr.model import Employee
 from ess.domain.vacation import service
 from ess.domain.vacation.model import Balance, LeaveRequest
 from ess.routes.deps import Services
-from ess.routes.guards import current_principal, requires_login, requires_manager_or_hr
+from ess.routes.guards import current_principal, requires_hr, requires_login, requires_manager_or_hr
 
 
 class BalanceOut(msgspec.Struct):
@@ -224,3 +224,33 @@ class LeaveDecisionsApiController(Controller):
     ) -> LeaveRequestOut:
         """Reject a request (or a cancellation: the leave stays approved)."""
         return await self._decide(request, services, request_id, data, approve=False)
+
+
+class AdjustmentIn(msgspec.Struct, forbid_unknown_fields=True):
+    personnel_number: Annotated[str, msgspec.Meta(max_length=32)]
+    year: Annotated[int, msgspec.Meta(ge=2000, le=2100)]
+    days: Decimal
+    reason: Annotated[str, msgspec.Meta(max_length=500)]
+
+
+class HrVacationApiController(Controller):
+    path = "/api/v1/hr"
+    tags = ["vacation"]
+    guards = [requires_hr]
+
+    @post("/leave-adjustments", operation_id="adjustLeave", status_code=HTTP_201_CREATED)
+    async def adjust(
+        self, request: Request[Any, Any, Any], services: NamedDependency[Services], data: JSONBody[AdjustmentIn]
+    ) -> BalanceOut:
+        """Correct an employee's entitlement by whole or half days, with a reason; returns the year's balance."""
+        return balance_out(
+            await service.adjust(
+                data.personnel_number,
+                data.year,
+                data.days,
+                data.reason,
+                principal=current_principal(request),
+                uow=services.new_uow(),
+                clock=services.clock,
+            )
+        )
