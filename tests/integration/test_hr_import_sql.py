@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -16,7 +16,7 @@ from ess.adapters.sql.tables import AuditEventRow, EmployeeRow
 from ess.adapters.sql.unit_of_work import SqlUnitOfWork
 from ess.domain.hr.importing import SourceRecord
 from ess.domain.hr.model import Role
-from ess.domain.hr.service import ImportEmployees, ImportRejected, ImportResult, import_employees
+from ess.domain.hr.service import ImportEmployees, ImportRejected, ImportResult, import_employees, same_record
 from tests.factories import row
 from tests.fakes import FixedClock
 
@@ -157,4 +157,44 @@ async def test_the_repository_round_trips_every_field(db: Db) -> None:
     async with db.uow() as uow:
         stored = await uow.employees.by_personnel_numbers([e.personnel_number for e in parsed])
     for employee in parsed:
-        assert replace(stored[employee.personnel_number], id=None) == employee
+        assert same_record(stored[employee.personnel_number], employee)
+        assert stored[employee.personnel_number].pattern_history == ((employee.hire_date, employee.work_pattern),)
+
+
+async def test_a_changed_pattern_starts_a_new_period(db: Db) -> None:
+    await db.run_import([row(personnel_number="P1", login="a.one", hire_date="2020-01-01", days_per_week="5")])
+    result = await db.run_import(
+        [
+            row(
+                personnel_number="P1",
+                login="a.one",
+                hire_date="2020-01-01",
+                days_per_week="3",
+                work_pattern_valid_from="2026-07-01",
+            )
+        ]
+    )
+    assert result.updated == 1
+    async with db.uow() as uow:
+        employee = await uow.employees.by_login("a.one")
+    assert employee is not None
+    assert [(since, str(p)) for since, p in employee.pattern_history] == [
+        (date(2020, 1, 1), "1|1|1|1|1|0|0"),
+        (date(2026, 7, 1), "1|1|1|0|0|0|0"),
+    ]
+    again = await db.run_import(
+        [
+            row(
+                personnel_number="P1",
+                login="a.one",
+                hire_date="2020-01-01",
+                days_per_week="3",
+                work_pattern_valid_from="2026-07-01",
+            )
+        ]
+    )
+    assert again.unchanged == 1
+    with pytest.raises(ImportRejected, match="error"):
+        await db.run_import(
+            [row(personnel_number="P1", login="a.one", days_per_week="4", work_pattern_valid_from="2026-07-15")]
+        )

@@ -58,6 +58,7 @@ class World:
             password_policy=PasswordPolicy(),
             calendar=HolidaysCalendar(),
             vacation_policy=VacationPolicy(),
+            leave_report=UnusedLeaveReport(),
             notifier=MailNotifier(
                 FileMailer(tmp_mail_folder(), from_address="ess@example.test"),
                 locale="de",
@@ -238,3 +239,8 @@ def test_a_new_login_in_the_same_browser_ends_the_previous_session(client: TestC
     assert first != second
     client.cookies.set("ess_session", first, domain="127.0.0.1")
     assert client.get("/", follow_redirects=False).status_code == 303
+
+
+class UnusedLeaveReport:
+    async def rows(self, as_of: object) -> list[object]:
+        raise AssertionError("the routes under test do not use the report")

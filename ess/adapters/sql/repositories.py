@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from dataclasses import replace
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import delete, exists, func, literal, select, update
@@ -16,6 +17,7 @@ from ess.adapters.sql.tables import (
     EmployeeRow,
     OrgUnitRow,
     RoleAssignmentRow,
+    WorkPatternRow,
 )
 from ess.domain.audit import AuditEvent, Outcome
 from ess.domain.auth.model import ApiToken
@@ -54,7 +56,21 @@ class SqlEmployeeRepository:
         )
         for employee_id, role in role_rows:
             roles.setdefault(employee_id, set()).add(Role(role))
-        return [_to_employee(row, boss, org, frozenset(roles.get(row.id, ()))) for row, boss, org in rows]
+        history: dict[int, list[tuple[date, WorkPattern]]] = {}
+        pattern_rows = await self._session.execute(
+            select(WorkPatternRow.employee_id, WorkPatternRow.valid_from, WorkPatternRow.pattern)
+            .where(WorkPatternRow.employee_id.in_(ids))
+            .order_by(WorkPatternRow.valid_from)
+        )
+        for employee_id, valid_from, pattern in pattern_rows:
+            history.setdefault(employee_id, []).append((valid_from, WorkPattern.parse(pattern)))
+        return [
+            replace(
+                _to_employee(row, boss, org, frozenset(roles.get(row.id, ()))),
+                pattern_history=tuple(history.get(row.id, ())),
+            )
+            for row, boss, org in rows
+        ]
 
     async def get(self, employee_id: EmployeeId) -> Employee | None:
         found = await self._load(EmployeeRow.id == employee_id)
@@ -145,12 +161,34 @@ class SqlEmployeeRepository:
             rows[employee.personnel_number].manager_id = manager_ids[boss] if boss else None
 
         ids = [row.id for row in rows.values()]
+        await self._save_patterns(employees, rows)
         await self._session.execute(delete(RoleAssignmentRow).where(RoleAssignmentRow.employee_id.in_(ids)))
         self._session.add_all(
             RoleAssignmentRow(employee_id=rows[e.personnel_number].id, role=role.value)
             for e in employees
             for role in sorted(e.roles)
         )
+        await self._session.flush()
+
+    async def _save_patterns(self, employees: Sequence[Employee], rows: dict[str, EmployeeRow]) -> None:
+        """Keep the pattern history: a changed pattern starts a new period (from the given date, else today)."""
+        ids = [row.id for row in rows.values()]
+        latest: dict[int, WorkPatternRow] = {}
+        for pattern_row in await self._session.scalars(
+            select(WorkPatternRow).where(WorkPatternRow.employee_id.in_(ids)).order_by(WorkPatternRow.valid_from)
+        ):
+            latest[pattern_row.employee_id] = pattern_row
+        for employee in employees:
+            row = rows[employee.personnel_number]
+            text = str(employee.work_pattern)
+            last = latest.get(row.id)
+            if last is not None and last.pattern == text:
+                continue
+            since = employee.work_pattern_since or (employee.hire_date if last is None else self._now.date())
+            if last is not None and last.valid_from >= since:
+                last.pattern, last.valid_from = text, since  # a correction of the newest period
+            else:
+                self._session.add(WorkPatternRow(employee_id=row.id, valid_from=since, pattern=text))
         await self._session.flush()
 
     async def _save_org_units(self, units: Sequence[OrgUnit]) -> dict[str, int]:

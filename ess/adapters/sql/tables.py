@@ -256,3 +256,15 @@ class CalendarTokenRow(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(AwareDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+
+
+class WorkPatternRow(Base):
+    """The history of an employee's weekly pattern: leave is earned and counted by the pattern of each period."""
+
+    __tablename__ = "work_patterns"
+    __table_args__ = (UniqueConstraint("employee_id", "valid_from", name="uq_work_patterns_employee_valid_from"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id", ondelete="CASCADE"), index=True)
+    valid_from: Mapped[date] = mapped_column(Date)
+    pattern: Mapped[str] = mapped_column(String(32))

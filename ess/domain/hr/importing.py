@@ -43,6 +43,7 @@ COLUMNS: Final = (
     "subdivision",
     "days_per_week",
     "work_pattern",
+    "work_pattern_valid_from",
     "annual_leave_days",
     "manager_personnel_number",
     "org_unit",
@@ -237,6 +238,10 @@ def _parse_one(record: SourceRecord, is_known_region: RegionCheck) -> tuple[Empl
         row.error("postal_code", f"'{address.postal_code}' is not a postal code of {address.country or country}")
 
     pattern = _work_pattern(row)
+    pattern_since = row.day("work_pattern_valid_from")
+    if pattern_since is not None and pattern_since.day != 1:
+        # Entitlements are earned per full month (BAG 9 AZR 406/17): a pattern changes on the first of a month.
+        row.error("work_pattern_valid_from", "must be the first day of a month")
     leave_days = _leave_days(row)
 
     org_code = row.text("org_unit")
@@ -275,6 +280,7 @@ def _parse_one(record: SourceRecord, is_known_region: RegionCheck) -> tuple[Empl
         org_unit=OrgUnit(code=org_code, name=org_name or org_code) if org_code else None,
         cost_center=row.text("cost_center"),
         roles=frozenset(roles),
+        work_pattern_since=pattern_since,
     )
     return employee, []
 

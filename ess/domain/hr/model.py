@@ -118,6 +118,10 @@ class Employee:
     org_unit: OrgUnit | None = None
     cost_center: str = ""
     roles: frozenset[Role] = frozenset()
+    # From when `work_pattern` applies (None: from hire, or from today for a change); with the earlier patterns
+    # in `pattern_history` (valid_from, pattern), oldest first.
+    work_pattern_since: date | None = None
+    pattern_history: tuple[tuple[date, WorkPattern], ...] = ()
 
     @property
     def display_name(self) -> str:
@@ -126,6 +130,30 @@ class Employee:
     @property
     def legal_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
+
+    def pattern_on(self, day: date) -> WorkPattern:
+        """The work pattern in force on a day (before the history starts: the earliest known one)."""
+        history = sorted(self.pattern_history, key=lambda item: item[0])
+        if not history:
+            return self.work_pattern
+        current = history[0][1]
+        for valid_from, pattern in history:
+            if valid_from > day:
+                break
+            current = pattern
+        return current
+
+    def pattern_periods(self, first: date, last: date) -> list[tuple[date, date, WorkPattern]]:
+        """The patterns in force between two days, as (start, end, pattern) periods."""
+        changes = sorted(self.pattern_history, key=lambda item: item[0]) or [(self.hire_date, self.work_pattern)]
+        periods: list[tuple[date, date, WorkPattern]] = []
+        for index, (valid_from, pattern) in enumerate(changes):
+            until = changes[index + 1][0] if index + 1 < len(changes) else None
+            start = max(valid_from, first) if index else first
+            end = min(last, date.fromordinal(until.toordinal() - 1)) if until else last
+            if start <= end:
+                periods.append((start, end, pattern))
+        return periods
 
     def is_employed_on(self, day: date) -> bool:
         return self.hire_date <= day and (self.exit_date is None or day <= self.exit_date)

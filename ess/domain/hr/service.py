@@ -66,9 +66,7 @@ async def import_employees(
 
         existing = await uow.employees.by_personnel_numbers([e.personnel_number for e in employees])
         created = sum(1 for e in employees if e.personnel_number not in existing)
-        unchanged = sum(
-            1 for e in employees if (before := existing.get(e.personnel_number)) and replace(before, id=None) == e
-        )
+        unchanged = sum(1 for e in employees if (before := existing.get(e.personnel_number)) and same_record(before, e))
         await uow.employees.save_all(employees, progress=progress)
         result = ImportResult(created=created, updated=len(employees) - created - unchanged, unchanged=unchanged)
         await uow.audit.add(
@@ -102,6 +100,13 @@ def _import_event(cmd: ImportEmployees, clock: Clock, outcome: Outcome, **counts
         outcome=outcome,
         target=cmd.source_name,
         details={**counts, **({"requested_by": cmd.requested_by} if cmd.requested_by else {})},
+    )
+
+
+def same_record(stored: Employee, imported: Employee) -> bool:
+    """Whether an import row changes nothing (the stored pattern history is not part of the row)."""
+    return replace(stored, id=None, pattern_history=(), work_pattern_since=None) == replace(
+        imported, work_pattern_since=None
     )
 
 

@@ -49,11 +49,27 @@ class RequestLeave:
     substitute: str = ""
 
 
+FULL_TIME_DAYS = Decimal(5)
+# §3 BUrlG: 24 Werktage = 20 days on a 5-day week; the statutory part of a year counted by periods.
+DE_STATUTORY_FULL_TIME = Decimal(20)
+
+
 def year_entitlement(employee: Employee, year: int) -> rules.Entitlement:
-    """The statutory and contractual days of a leave year, by the law of the work location."""
-    days_per_week = employee.work_pattern.days_per_week
-    contract = employee.annual_leave_days
+    """The statutory and contractual days of a leave year, by the law of the work location.
+
+    `annual_leave_days` is the contract's figure for a 5-day week; part-time patterns get their share without rounding
+    (BAG: DE-02). A pattern change during the year is counted per period (EuGH C-415/12, BAG 9 AZR 406/17).
+    """
+    year_periods = employee.pattern_periods(date(year, 1, 1), date(year, 12, 31))
+    pattern = year_periods[-1][2] if year_periods else employee.work_pattern
+    days_per_week = pattern.days_per_week
+    contract = rules.convert_part_time(employee.annual_leave_days, days_per_week, FULL_TIME_DAYS)
     country = employee.location.country
+    if country == "DE" and len({p.days_per_week for _, _, p in year_periods}) > 1:
+        periods = [(start, end, p.days_per_week) for start, end, p in year_periods]
+        total = rules.entitlement_by_periods(periods, year=year, contract_days_full_time=employee.annual_leave_days)
+        statutory = rules.entitlement_by_periods(periods, year=year, contract_days_full_time=DE_STATUTORY_FULL_TIME)
+        return rules.Entitlement(statutory=min(statutory, total), contractual_extra=max(total - statutory, ZERO))
     if country == "CH":
         total = rules.ch_annual_entitlement(
             year,
@@ -182,7 +198,7 @@ async def request_leave(
         days = leave_days(
             cmd.start,
             cmd.end,
-            pattern_on=lambda _day: employee.work_pattern,
+            pattern_on=employee.pattern_on,
             days_off=days_off_between(calendar, employee.location, cmd.start, cmd.end),
             start_half=cmd.start_half,
             end_half=cmd.end_half,
@@ -503,7 +519,7 @@ async def year_calendar(
                 leave=fraction,
                 status=status,
                 holiday=off.name if off else "",
-                working=employee.work_pattern.days[day.weekday()] > 0,
+                working=employee.pattern_on(day).days[day.weekday()] > 0,
             )
         )
         day = date.fromordinal(day.toordinal() + 1)
