@@ -58,6 +58,16 @@ STATUS_LABELS: dict[str, str] = {
     "cancellation_requested": N_("cancellation requested"),
     "cancelled": N_("cancelled"),
 }
+ENTRY_LABELS: dict[str, str] = {
+    "grant": N_("annual entitlement"),
+    "pro_rata_grant": N_("entitlement for part of the year"),
+    "carry_in": N_("carried over"),
+    "carry_out": N_("carried into the next year"),
+    "expire": N_("lapsed"),
+    "take": N_("leave taken"),
+    "reverse": N_("cancelled leave"),
+    "adjust": N_("correction by HR"),
+}
 MONTH_NAMES: tuple[str, ...] = (
     N_("January"), N_("February"), N_("March"), N_("April"), N_("May"), N_("June"),
     N_("July"), N_("August"), N_("September"), N_("October"), N_("November"), N_("December"),
@@ -105,6 +115,7 @@ def page_context(request: Request[Any, Any, Any], **extra: Any) -> dict[str, Any
         "zip_days": zip_days,
         "role_labels": ROLE_LABELS,
         "status_labels": STATUS_LABELS,
+        "entry_labels": ENTRY_LABELS,
         "month_names": MONTH_NAMES,
         "weekday_names": WEEKDAY_NAMES,
         **extra,

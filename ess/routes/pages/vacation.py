@@ -25,6 +25,7 @@ class LeaveForm(msgspec.Struct):
     start_half: str = ""
     end_half: str = ""
     note: str = ""
+    substitute: str = ""
 
 
 class DecisionForm(msgspec.Struct):
@@ -91,6 +92,7 @@ class VacationPagesController(Controller):
                     start_half=bool(data.start_half),
                     end_half=bool(data.end_half),
                     note=data.note,
+                    substitute=data.substitute,
                 ),
                 uow=services.new_uow(),
                 calendar=services.calendar,
