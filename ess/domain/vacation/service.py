@@ -54,6 +54,12 @@ FULL_TIME_DAYS = Decimal(5)
 DE_STATUTORY_FULL_TIME = Decimal(20)
 
 
+def _with_minimum(entitlement_for: Callable[[Decimal], Decimal], contract: Decimal) -> rules.Entitlement:
+    """Split a CH/AT entitlement into the statutory minimum (what a contract of 0 days gets) and the extra."""
+    total, minimum = entitlement_for(contract), entitlement_for(ZERO)
+    return rules.Entitlement(statutory=min(minimum, total), contractual_extra=max(total - minimum, ZERO))
+
+
 def year_entitlement(employee: Employee, year: int) -> rules.Entitlement:
     """The statutory and contractual days of a leave year, by the law of the work location.
 
@@ -71,39 +77,28 @@ def year_entitlement(employee: Employee, year: int) -> rules.Entitlement:
         statutory = rules.entitlement_by_periods(periods, year=year, contract_days_full_time=DE_STATUTORY_FULL_TIME)
         return rules.Entitlement(statutory=min(statutory, total), contractual_extra=max(total - statutory, ZERO))
     if country == "CH":
-        total = rules.ch_annual_entitlement(
-            year,
-            hire_date=employee.hire_date,
-            exit_date=employee.exit_date,
-            birth_date=employee.birth_date,
-            days_per_week=days_per_week,
-            contract_days=contract,
+        return _with_minimum(
+            lambda days: rules.ch_annual_entitlement(
+                year,
+                hire_date=employee.hire_date,
+                exit_date=employee.exit_date,
+                birth_date=employee.birth_date,
+                days_per_week=days_per_week,
+                contract_days=days,
+            ),
+            contract,
         )
-        minimum = rules.ch_annual_entitlement(
-            year,
-            hire_date=employee.hire_date,
-            exit_date=employee.exit_date,
-            birth_date=employee.birth_date,
-            days_per_week=days_per_week,
-            contract_days=ZERO,
-        )
-        return rules.Entitlement(statutory=min(minimum, total), contractual_extra=max(total - minimum, ZERO))
     if country == "AT":
-        total = rules.at_annual_entitlement(
-            year,
-            hire_date=employee.hire_date,
-            exit_date=employee.exit_date,
-            days_per_week=days_per_week,
-            contract_days=contract,
+        return _with_minimum(
+            lambda days: rules.at_annual_entitlement(
+                year,
+                hire_date=employee.hire_date,
+                exit_date=employee.exit_date,
+                days_per_week=days_per_week,
+                contract_days=days,
+            ),
+            contract,
         )
-        minimum = rules.at_annual_entitlement(
-            year,
-            hire_date=employee.hire_date,
-            exit_date=employee.exit_date,
-            days_per_week=days_per_week,
-            contract_days=ZERO,
-        )
-        return rules.Entitlement(statutory=min(minimum, total), contractual_extra=max(total - minimum, ZERO))
     return rules.de_annual_entitlement(
         year,
         hire_date=employee.hire_date,
