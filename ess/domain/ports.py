@@ -12,8 +12,9 @@ from typing import Protocol, Self, runtime_checkable
 from ess.domain.audit import AuditEvent
 from ess.domain.auth.model import ApiToken, SessionRecord
 from ess.domain.errors import PolicyViolation
-from ess.domain.hr.model import Employee
+from ess.domain.hr.model import Employee, WorkLocation
 from ess.domain.types import EmployeeId
+from ess.domain.vacation.calendar import DayOff
 from ess.domain.vacation.model import Bucket, LeaveRequest, LedgerEntry
 from ess.domain.vacation.report import ReportRow
 from ess.domain.vacation.rules import ExpiryWarning
@@ -310,6 +311,14 @@ class Notice:
 class Notifier(Protocol):
     async def notify(self, notice: Notice) -> None:
         """Tell people about a change that is already saved; best effort, never undoes the change."""
+        ...
+
+
+class HolidayCalendar(Protocol):
+    """The days off at a place of work: public holidays plus company days off and configured half days."""
+
+    def days_off(self, location: WorkLocation, year: int) -> Mapping[date, DayOff]:
+        """Every day off in `year` at `location`, weekends included. Raises InvalidInput for an unknown location."""
         ...
 
 

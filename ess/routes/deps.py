@@ -7,8 +7,17 @@ from dataclasses import dataclass
 
 from ess.domain.auth.service import AuthPolicy
 from ess.domain.passwords.model import PasswordPolicy
-from ess.domain.ports import AttemptCounter, Clock, Directory, LeaveReport, Notifier, Regions, SessionStore, UnitOfWork
-from ess.domain.vacation.calendar import HolidayCalendar
+from ess.domain.ports import (
+    AttemptCounter,
+    Clock,
+    Directory,
+    HolidayCalendar,
+    LeaveReport,
+    Notifier,
+    Regions,
+    SessionStore,
+    UnitOfWork,
+)
 from ess.domain.vacation.service import VacationPolicy
 from ess.settings import Settings
 

@@ -6,10 +6,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Final, Protocol
+from typing import TYPE_CHECKING, Final
 
 from ess.domain.errors import InvalidInput
 from ess.domain.hr.model import WorkLocation, WorkPattern
+
+if TYPE_CHECKING:  # the port lives in ess.domain.ports, which imports this module
+    from ess.domain.ports import HolidayCalendar
 
 HALF_DAY: Final = Decimal("0.5")
 WHOLE_DAY: Final = Decimal(1)
@@ -28,14 +31,6 @@ class DayOff:
     def __post_init__(self) -> None:
         if not Decimal(0) < self.fraction <= WHOLE_DAY:
             raise InvalidInput("A day off is a fraction of a day above 0 and at most 1.")
-
-
-class HolidayCalendar(Protocol):
-    """The days off at a place of work: public holidays plus company days off and configured half days."""
-
-    def days_off(self, location: WorkLocation, year: int) -> Mapping[date, DayOff]:
-        """Every day off in `year` at `location`, weekends included. Raises InvalidInput for an unknown location."""
-        ...
 
 
 @dataclass(frozen=True, slots=True)

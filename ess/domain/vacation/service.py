@@ -13,9 +13,9 @@ from ess.domain.auth.model import Principal, hash_token, new_secret_token
 from ess.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied, PolicyViolation
 from ess.domain.hr.model import Employee, Role
 from ess.domain.hr.service import load_own_employee
-from ess.domain.ports import Clock, Notice, Notifier, UnitOfWork, VacationRepository
+from ess.domain.ports import Clock, HolidayCalendar, Notice, Notifier, UnitOfWork, VacationRepository
 from ess.domain.vacation import rules
-from ess.domain.vacation.calendar import HolidayCalendar, count, days_off_between, leave_days
+from ess.domain.vacation.calendar import count, days_off_between, leave_days
 from ess.domain.vacation.model import (
     ZERO,
     Balance,
