@@ -1,0 +1,110 @@
+"""Checking personal data the way banks and phone networks do: phonenumbers for phones, schwifty for IBAN and BIC."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Final
+
+import phonenumbers
+from schwifty import BIC, IBAN
+from schwifty.exceptions import SchwiftyException
+
+from ess.domain.errors import InvalidInput
+
+POSTAL_CODES: Final = {"DE": re.compile(r"\d{5}"), "CH": re.compile(r"\d{4}"), "AT": re.compile(r"\d{4}")}
+# One @, something on both sides, a dot in the domain, no spaces: what a mail server will accept in practice.
+EMAIL: Final = re.compile(r"[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+")
+
+
+class Problem(StrEnum):
+    """Why a value was refused; the edge turns these into messages in the user's language."""
+
+    PHONE_INVALID = "phone_invalid"
+    IBAN_CHECKSUM = "iban_checksum"
+    IBAN_LENGTH = "iban_length"
+    IBAN_COUNTRY = "iban_country"
+    IBAN_INVALID = "iban_invalid"
+    BIC_INVALID = "bic_invalid"
+    BIC_MISMATCH = "bic_mismatch"
+    POSTAL_CODE = "postal_code"
+    EMAIL = "email"
+
+
+class FieldRejected(InvalidInput):
+    code = "field_rejected"
+
+    def __init__(self, field: str, problem: Problem) -> None:
+        super().__init__(f"{field}: {problem.value}", fields={field: problem.value})
+        self.field = field
+        self.problem = problem
+
+
+def phone_e164(raw: str, *, field: str, default_region: str = "DE") -> str:
+    """A phone number as E.164 (+498912345678). National forms are read for `default_region`."""
+    try:
+        number = phonenumbers.parse(raw, default_region)
+    except phonenumbers.NumberParseException as exc:
+        raise FieldRejected(field, Problem.PHONE_INVALID) from exc
+    if not phonenumbers.is_valid_number(number):
+        raise FieldRejected(field, Problem.PHONE_INVALID)
+    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+
+
+def phone_display(e164: str, *, region: str = "DE") -> str:
+    """National form for numbers of `region` (089 12345678), international form otherwise (+41 44 123 45 67)."""
+    number = phonenumbers.parse(e164, None)
+    same_country = phonenumbers.region_code_for_number(number) == region
+    style = phonenumbers.PhoneNumberFormat.NATIONAL if same_country else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    return str(phonenumbers.format_number(number, style))
+
+
+@dataclass(frozen=True, slots=True)
+class BankAccount:
+    iban: str  # compact, upper case
+    bic: str  # empty when neither given nor derivable
+    holder: str
+
+
+def bank_account(iban_raw: str, bic_raw: str, holder: str) -> BankAccount:
+    """Check the IBAN (checksum, length for its country) and the BIC: derived from the bank code where the registry
+    knows it, otherwise as given; a given BIC must belong to the IBAN's country."""
+    try:
+        iban = IBAN(iban_raw)
+    except SchwiftyException as exc:
+        name = type(exc).__name__
+        problem = {
+            "InvalidChecksumDigits": Problem.IBAN_CHECKSUM,
+            "InvalidLength": Problem.IBAN_LENGTH,
+            "InvalidCountryCode": Problem.IBAN_COUNTRY,
+        }.get(name, Problem.IBAN_INVALID)
+        raise FieldRejected("iban", problem) from exc
+    given = bic_raw.strip().replace(" ", "").upper()
+    derived = iban.bic
+    if given:
+        try:
+            bic = BIC(given)
+        except SchwiftyException as exc:
+            raise FieldRejected("bic", Problem.BIC_INVALID) from exc
+        if bic.country_code != iban.country_code:
+            raise FieldRejected("bic", Problem.BIC_MISMATCH)
+        chosen = str(bic.compact)
+    else:
+        chosen = str(derived.compact) if derived is not None else ""
+    return BankAccount(iban=str(iban.compact), bic=chosen, holder=holder.strip())
+
+
+def postal_code(code: str, country: str) -> str:
+    value = code.strip()
+    rule = POSTAL_CODES.get(country.upper())
+    if rule is not None and not rule.fullmatch(value):
+        raise FieldRejected("postal_code", Problem.POSTAL_CODE)
+    return value
+
+
+def email(raw: str, *, field: str = "email") -> str:
+    value = raw.strip()
+    if not EMAIL.fullmatch(value) or len(value) > 254:
+        raise FieldRejected(field, Problem.EMAIL)
+    return value
