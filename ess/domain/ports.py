@@ -15,7 +15,7 @@ from ess.domain.errors import PolicyViolation
 from ess.domain.hr.model import Employee, WorkLocation
 from ess.domain.types import EmployeeId
 from ess.domain.vacation.calendar import DayOff
-from ess.domain.vacation.model import Bucket, LeaveRequest, LedgerEntry
+from ess.domain.vacation.model import Bucket, LeaveRequest, LedgerEntry, RequestStatus
 from ess.domain.vacation.report import ReportRow
 from ess.domain.vacation.rules import ExpiryWarning
 
@@ -200,8 +200,9 @@ class VacationRepository(Protocol):
         """Store a request and its days. Raises Conflict when one of the days is already booked."""
         ...
 
-    async def update_request(self, request: LeaveRequest) -> None:
-        """Store a new status and decision; the days stop counting as booked once the request is inactive."""
+    async def update_request(self, request: LeaveRequest, *, expected: RequestStatus) -> None:
+        """Store a new status and decision if the stored status is still `expected` (else Conflict); the days stop
+        counting as booked once the request is inactive."""
         ...
 
     async def warnings(self, employee_id: EmployeeId, leave_year: int) -> list[ExpiryWarning]:

@@ -152,19 +152,21 @@ class DirectoryConnector:
             raise ServiceUnavailable("The directory refused the service account.")
         return connection
 
-    def with_service(self, operation: Callable[[Connection], T]) -> T:
-        """Run `operation` on a pooled service-account connection. A connection that broke (server restarted) is
-        dropped and the operation tried once more on a new one."""
+    def with_service(self, operation: Callable[[Connection], T], *, idempotent: bool = True) -> T:
+        """Run `operation` on a pooled service-account connection. When a connection broke (server restarted), the
+        whole pool is dropped, and an idempotent operation is tried once more on a fresh connection. Writes are not
+        repeated: their first attempt may have reached the server even though the answer was lost."""
         for attempt in (1, 2):
             with self._lock:
-                connection = self._idle.pop() if self._idle else None
+                connection = self._idle.pop() if self._idle and attempt == 1 else None
             if connection is None:
                 connection = self._bound_service_connection()
             try:
                 result = operation(connection)
             except CONNECTION_ERRORS as exc:
                 _close(connection)
-                if attempt == 2:
+                self.close()  # the other pooled connections went down with the same server
+                if attempt == 2 or not idempotent:
                     raise ServiceUnavailable("The directory is not reachable.") from exc
                 continue
             except BaseException:

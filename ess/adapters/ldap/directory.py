@@ -195,8 +195,8 @@ class LdapDirectory:
             checks.append(Check(f"right to write {attribute} ({field})", ok=ok))
         return checks
 
-    async def _service(self, operation: Callable[[Connection], T]) -> T:
-        return await asyncio.to_thread(self._connector.with_service, operation)
+    async def _service(self, operation: Callable[[Connection], T], *, idempotent: bool = True) -> T:
+        return await asyncio.to_thread(self._connector.with_service, operation, idempotent=idempotent)
 
     # --- Lookup ------------------------------------------------------------------------------------------------
 
@@ -261,6 +261,10 @@ class LdapDirectory:
             return self._outcome(connection.result, bound)
 
     def _outcome(self, result: dict[str, Any], bound: bool) -> AuthOutcome:
+        if not bound and result.get("result") != INVALID_CREDENTIALS:
+            # busy, unavailable, confidentialityRequired, other...: the server's trouble, not a wrong password.
+            logger.warning("The directory answered a bind with LDAP result %s", result.get("result"))
+            raise ServiceUnavailable("The directory cannot check passwords right now.")
         if self.is_ad:
             if bound:
                 return AuthOutcome.OK
@@ -303,7 +307,7 @@ class LdapDirectory:
         if outcome in (AuthOutcome.PASSWORD_EXPIRED, AuthOutcome.MUST_CHANGE):
             # The directory confirmed the current password but will not let the user bind with it. The change is
             # then made by the service account, still with the old password on AD (which checks it once more).
-            result = self._connector.with_service(lambda c: self._expired_change(c, dn, current, new))
+            result = self._connector.with_service(lambda c: self._expired_change(c, dn, current, new), idempotent=False)
             self._check_password_result(result)
             return
         raise AuthenticationFailed("The current password is not correct.")
@@ -364,7 +368,7 @@ class LdapDirectory:
                 self._clear_must_change(connection, dn)
             return result
 
-        self._check_password_result(await self._service(run))
+        self._check_password_result(await self._service(run, idempotent=False))
 
     def _clear_must_change(self, connection: Connection, dn: str) -> None:
         connection.modify(dn, {"pwdReset": [(MODIFY_REPLACE, [])]})
@@ -510,7 +514,7 @@ class LdapDirectory:
             connection.modify(dn, changes)
             return int(connection.result.get("result", -1))
 
-        code = await self._service(run)
+        code = await self._service(run, idempotent=False)
         if code == INSUFFICIENT_ACCESS:
             logger.error("The service account may not write %s", ", ".join(sorted(changes)))
         if code not in (SUCCESS, NO_SUCH_ATTRIBUTE):

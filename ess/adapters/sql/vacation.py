@@ -172,11 +172,11 @@ class SqlVacationRepository:
         assert stored is not None
         return stored
 
-    async def update_request(self, request: LeaveRequest) -> None:
+    async def update_request(self, request: LeaveRequest, *, expected: RequestStatus) -> None:
         assert request.id is not None
-        await self._session.execute(
+        result = await self._session.execute(
             update(LeaveRequestRow)
-            .where(LeaveRequestRow.id == request.id)
+            .where(LeaveRequestRow.id == request.id, LeaveRequestRow.status == expected.value)
             .values(
                 status=request.status.value,
                 decided_by=request.decided_by,
@@ -184,6 +184,8 @@ class SqlVacationRepository:
                 decision_comment=request.decision_comment,
             )
         )
+        if not getattr(result, "rowcount", 0):
+            raise Conflict("The request was changed in the meantime.")
         await self._session.execute(
             update(LeaveRequestDayRow)
             .where(LeaveRequestDayRow.request_id == request.id)

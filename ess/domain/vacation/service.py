@@ -111,6 +111,8 @@ def year_entitlement(employee: Employee, year: int) -> rules.Entitlement:
 async def _ensure_grants(employee: Employee, year: int, repo: VacationRepository, clock: Clock) -> list[Bucket]:
     """The year's statutory and contractual buckets, granted once (idempotent) on first use."""
     assert employee.id is not None
+    # Two first views of a balance at the same moment must not both grant the year.
+    await repo.lock_employee(employee.id)
     buckets = await repo.buckets(employee.id)
     if any(b.leave_year == year and b.kind is not BucketKind.CARRYOVER for b in buckets):
         return buckets
@@ -146,11 +148,22 @@ async def _employee_of(principal: Principal, uow: UnitOfWork) -> Employee:
     return await load_own_employee(principal, uow.employees)
 
 
+def _check_year(employee: Employee, year: int, clock: Clock) -> None:
+    """Leave years ESS books: from the year of hire to the next calendar year (later ones would be granted on
+    today's contract data, which HR may still change)."""
+    last = min(clock.today().year + 1, employee.exit_date.year if employee.exit_date else 9999)
+    if not employee.hire_date.year <= year <= last:
+        raise InvalidInput(
+            f"Leave can be shown and requested for {employee.hire_date.year} to {last}.", fields={"as_of": "year"}
+        )
+
+
 async def balance(principal: Principal, as_of: date, *, uow: UnitOfWork, clock: Clock) -> Balance:
     """The caller's balance on a date; past dates show history, future dates the projection."""
     async with uow:
         employee = await _employee_of(principal, uow)
         assert employee.id is not None
+        _check_year(employee, as_of.year, clock)
         buckets = await _ensure_grants(employee, as_of.year, uow.vacation, clock)
         await uow.commit()
         entries = await uow.vacation.entries(employee.id)
@@ -210,6 +223,7 @@ async def request_leave(
         for day in days:
             per_year[day.day.year] += day.fraction
         for year, wanted in sorted(per_year.items()):
+            _check_year(employee, year, clock)
             buckets = await _ensure_grants(employee, year, uow.vacation, clock)
             entries = await uow.vacation.entries(employee.id)
             available = compute_balance(date(year, 1, 1), buckets=buckets, entries=entries, pending=requests).remaining
@@ -304,7 +318,7 @@ async def decide(
             decided_at=now,
             decision_comment=comment.strip()[:MAX_NOTE],
         )
-        await uow.vacation.update_request(decided)
+        await uow.vacation.update_request(decided, expected=RequestStatus.PENDING)
         await uow.audit.add(
             _event(
                 clock,
@@ -378,13 +392,15 @@ async def withdraw(request_id: int, *, principal: Principal, uow: UnitOfWork, cl
     """The employee takes back a request nobody has decided yet."""
     async with uow:
         employee = await _employee_of(principal, uow)
+        assert employee.id is not None
+        await uow.vacation.lock_employee(employee.id)  # against a manager deciding at the same moment
         request = await uow.vacation.request(request_id)
         if request is None or request.employee_id != employee.id:
             raise NotFound("No such request.")  # someone else's request does not exist for the caller
         if request.status is not RequestStatus.PENDING:
             raise Conflict("Only a pending request can be withdrawn.")
         withdrawn = replace(request, status=RequestStatus.WITHDRAWN, decided_by=principal.login, decided_at=clock.now())
-        await uow.vacation.update_request(withdrawn)
+        await uow.vacation.update_request(withdrawn, expected=RequestStatus.PENDING)
         await uow.audit.add(_event(clock, principal, "leave.withdrawn", withdrawn, {}))
         await uow.commit()
     return withdrawn
@@ -394,6 +410,8 @@ async def request_cancellation(request_id: int, *, principal: Principal, uow: Un
     """Ask to cancel approved leave that has not started yet; the manager decides (the days stay booked until then)."""
     async with uow:
         employee = await _employee_of(principal, uow)
+        assert employee.id is not None
+        await uow.vacation.lock_employee(employee.id)
         request = await uow.vacation.request(request_id)
         if request is None or request.employee_id != employee.id:
             raise NotFound("No such request.")
@@ -402,7 +420,7 @@ async def request_cancellation(request_id: int, *, principal: Principal, uow: Un
         if request.start <= clock.today():
             raise Conflict("Leave that has started can only be changed by HR.")
         asked = replace(request, status=RequestStatus.CANCELLATION_REQUESTED)
-        await uow.vacation.update_request(asked)
+        await uow.vacation.update_request(asked, expected=RequestStatus.APPROVED)
         await uow.audit.add(_event(clock, principal, "leave.cancellation_requested", asked, {}))
         await uow.commit()
     return asked
@@ -419,7 +437,8 @@ async def decide_cancellation(
             raise NotFound("No such request.")
         await _authorize_decision(principal, requester, uow)
         await uow.vacation.lock_employee(request.employee_id)
-        if request.status is not RequestStatus.CANCELLATION_REQUESTED:
+        request = await uow.vacation.request(request_id)  # re-read under the lock
+        if request is None or request.status is not RequestStatus.CANCELLATION_REQUESTED:
             raise Conflict("No cancellation is waiting for a decision.")
         now = clock.now()
         if approve:
@@ -444,7 +463,7 @@ async def decide_cancellation(
             decided_at=now,
             decision_comment=comment.strip()[:MAX_NOTE],
         )
-        await uow.vacation.update_request(decided)
+        await uow.vacation.update_request(decided, expected=RequestStatus.CANCELLATION_REQUESTED)
         action = "leave.cancelled" if approve else "leave.cancellation_rejected"
         await uow.audit.add(_event(clock, principal, action, decided, {"employee": requester.login}))
         await uow.commit()
@@ -739,6 +758,8 @@ async def adjust(
         employee = (await uow.employees.by_personnel_numbers([personnel_number])).get(personnel_number)
         if employee is None or employee.id is None:
             raise NotFound("No such employee.")
+        if employee.login == principal.login:
+            raise PermissionDenied("Nobody adjusts their own leave; ask a colleague in HR.")
         await uow.vacation.lock_employee(employee.id)
         buckets = await _ensure_grants(employee, year, uow.vacation, clock)
         special = next((b for b in buckets if b.leave_year == year and b.kind is BucketKind.SPECIAL), None)
@@ -797,13 +818,13 @@ async def revoke_feed(principal: Principal, *, uow: UnitOfWork, clock: Clock) ->
         await uow.commit()
 
 
-async def feed(token: str, *, uow: UnitOfWork) -> tuple[Employee, list[LeaveRequest]]:
+async def feed(token: str, *, uow: UnitOfWork, clock: Clock) -> tuple[Employee, list[LeaveRequest]]:
     """The owner of a feed token and their approved and pending leave; NotFound for unknown or revoked tokens."""
     async with uow:
         owner = await uow.vacation.feed_owner(hash_token(token))
         employee = await uow.employees.get(owner) if owner is not None else None
-        if employee is None or employee.id is None:
-            raise NotFound("No such calendar.")
+        if employee is None or employee.id is None or (employee.exit_date and employee.exit_date < clock.today()):
+            raise NotFound("No such calendar.")  # a revoked link, or someone who has left
         requests = [r for r in await uow.vacation.requests(employee.id) if r.status in _ACTIVE]
     return employee, requests
 

@@ -30,7 +30,9 @@ class CalendarFeedController(Controller):
     ) -> Response[bytes]:
         """The caller's leave as an iCalendar feed."""
         _ = gettext_for(request)
-        employee, requests = await service.feed(token.removesuffix(".ics"), uow=services.new_uow())
+        employee, requests = await service.feed(
+            token.removesuffix(".ics"), uow=services.new_uow(), clock=services.clock
+        )
         calendar = Calendar()
         calendar.add("prodid", "-//ESS//Employee Self-Service//DE")
         calendar.add("version", "2.0")
