@@ -27,7 +27,7 @@ from ess.domain.hr.service import (
     record_unreadable_import,
 )
 from ess.domain.passwords.service import PasswordRejected, set_password_by_operator
-from ess.domain.vacation.service import close_year, expire_due, grant_year, send_expiry_warnings
+from ess.domain.vacation.service import CloseYearResult, close_year, expire_due, grant_year, send_expiry_warnings
 from ess.settings import Settings, SettingsError, load_settings
 
 PROJECT_DIR: Final = Path(__file__).resolve().parent.parent
@@ -271,7 +271,7 @@ def vacation_grant(ctx: click.Context, year: int) -> None:
 def vacation_close_year(ctx: click.Context, year: int) -> None:
     """Carry what is left of YEAR into the next year, with its legal expiry (safe to run again)."""
 
-    async def run(container: Container) -> int:
+    async def run(container: Container) -> CloseYearResult:
         services = container.services
         if not sys.stderr.isatty():
             return await close_year(year, uow=services.new_uow(), clock=services.clock)
@@ -284,8 +284,14 @@ def vacation_close_year(ctx: click.Context, year: int) -> None:
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
             )
 
-    carried = _run(run, _settings(ctx))
-    click.echo(f"Year {year} closed: days carried over for {carried} employees.")
+    result = _run(run, _settings(ctx))
+    click.echo(f"Year {year} closed: days carried over for {result.carried} employees.")
+    if result.waiting:
+        err.print(
+            f"[yellow]Not closed for {len(result.waiting)} employees with undecided requests in {year}: "
+            f"{', '.join(result.waiting)}. Decide them and run the command again.[/yellow]",
+            highlight=False,
+        )
 
 
 @vacation.command("send-warnings")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -26,6 +26,7 @@ from ess.domain.vacation.model import RequestStatus
 from ess.domain.vacation.service import (
     RequestLeave,
     VacationPolicy,
+    adjust,
     balance,
     close_year,
     decide,
@@ -201,8 +202,9 @@ async def test_close_year_carries_over_with_and_without_a_warning(world: World) 
     assert anna_mail.params["deadline"] == "31.03.2027"
 
     first = await close_year(2026, uow=world.uow(), clock=world.clock)
-    assert first >= 3
-    assert await close_year(2026, uow=world.uow(), clock=world.clock) == 0  # idempotent
+    assert first.carried >= 3
+    assert first.waiting == []
+    assert (await close_year(2026, uow=world.uow(), clock=world.clock)).carried == 0  # idempotent
 
     anna_2027 = await balance(anna, date(2027, 1, 15), uow=world.uow(), clock=world.clock)
     assert anna_2027.carried_over == 30
@@ -236,3 +238,45 @@ class RecordingNotifier:
 
     async def notify(self, notice: Notice) -> None:
         self.notices.append(notice)
+
+
+async def test_close_year_moves_the_net_balance_and_keeps_old_deadlines(world: World) -> None:
+    hanna = await world.principal("hanna.berger", Role.HR)
+    tobias = await world.principal("tobias.huber")
+    anna = await world.principal("anna.schmidt")
+    await balance(anna, date(2026, 11, 22), uow=world.uow(), clock=world.clock)
+    await adjust(
+        "P10011", 2026, Decimal(-2), "Urlaubsbescheinigung", principal=hanna, uow=world.uow(), clock=world.clock
+    )
+    await balance(tobias, date(2026, 11, 22), uow=world.uow(), clock=world.clock)
+    await close_year(2026, uow=world.uow(), clock=world.clock)
+    assert (await balance(anna, date(2027, 1, 2), uow=world.uow(), clock=world.clock)).carried_over == 28
+    world.clock.advance(timedelta(days=365))  # late 2027: 2028 may be booked now
+    await close_year(2027, uow=world.uow(), clock=world.clock)
+    later = await balance(tobias, date(2028, 1, 2), uow=world.uow(), clock=world.clock)
+    # The 2026 days keep their own Austrian deadline (UrlG §4(5)): end of 2028, not of 2029.
+    assert later.carry_over_expires_on == date(2028, 12, 31)
+
+
+async def test_carry_over_that_will_have_lapsed_cannot_pay_for_summer(world: World) -> None:
+    anna = await world.principal("anna.schmidt")
+    await balance(anna, date(2026, 11, 22), uow=world.uow(), clock=world.clock)
+    await send_expiry_warnings(2026, uow=world.uow(), clock=world.clock, notifier=RecordingNotifier())
+    await close_year(2026, uow=world.uow(), clock=world.clock)  # 30 days, usable until 31.3.2027
+    with pytest.raises(PolicyViolation):
+        await world.request(anna, date(2027, 6, 1), date(2027, 7, 30))  # 43 working days, 30 of 2027 usable
+    accepted = await world.request(anna, date(2027, 2, 1), date(2027, 3, 12))  # 30 days, paid by the carry-over
+    assert accepted.total == 30  # type: ignore[attr-defined]
+
+
+async def test_a_closed_year_takes_no_more_requests_and_undecided_ones_block_closing(world: World) -> None:
+    anna = await world.principal("anna.schmidt")
+    markus = await world.principal("markus.weber")
+    waiting = await world.request(anna, date(2026, 12, 28), date(2026, 12, 30))
+    blocked = await close_year(2026, uow=world.uow(), clock=world.clock)
+    assert "P10011" in blocked.waiting
+    await decide(waiting.id, approve=True, comment="", principal=markus, uow=world.uow(), clock=world.clock)  # type: ignore[attr-defined]
+    assert "P10011" not in (await close_year(2026, uow=world.uow(), clock=world.clock)).waiting
+    with pytest.raises(PolicyViolation, match="closed"):
+        await world.request(anna, date(2026, 12, 31), date(2026, 12, 31))
+    assert (await balance(anna, date(2027, 1, 2), uow=world.uow(), clock=world.clock)).carried_over == 27

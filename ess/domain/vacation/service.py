@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
@@ -14,8 +13,9 @@ from ess.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from ess.domain.hr.model import Employee, Role
 from ess.domain.hr.service import load_own_employee
 from ess.domain.ports import Clock, HolidayCalendar, Notice, Notifier, UnitOfWork, VacationRepository
+from ess.domain.types import EmployeeId
 from ess.domain.vacation import rules
-from ess.domain.vacation.calendar import count, days_off_between, leave_days
+from ess.domain.vacation.calendar import LeaveDay, count, days_off_between, leave_days
 from ess.domain.vacation.model import (
     ZERO,
     Balance,
@@ -186,6 +186,32 @@ def _days(value: Decimal) -> str:
     return format(value.normalize(), "f")
 
 
+_KIND_ORDER = {BucketKind.CARRYOVER: 0, BucketKind.STATUTORY: 1, BucketKind.CONTRACTUAL: 2, BucketKind.SPECIAL: 3}
+
+
+def shortfall(buckets: Sequence[Bucket], entries: Sequence[LedgerEntry], days: Sequence[LeaveDay]) -> Decimal:
+    """How many of `days` no bucket could pay for, taking each day (in date order) from the buckets usable on it,
+    soonest-expiring first: days carried over until 31 March cannot pay for July."""
+    left = {b.id: bucket_remaining(b, entries) for b in buckets if b.id is not None}
+    missing = ZERO
+    for day in sorted(days, key=lambda d: d.day):
+        need = day.fraction
+        usable = sorted(
+            (b for b in buckets if b.id is not None and b.leave_year == day.day.year and b.usable_on(day.day)),
+            key=lambda b: (b.expires_on or date.max, _KIND_ORDER[b.kind]),
+        )
+        for bucket in usable:
+            key = bucket.id
+            assert key is not None
+            take = min(need, max(left[key], ZERO))
+            left[key] -= take
+            need -= take
+            if need == 0:
+                break
+        missing += need
+    return missing
+
+
 async def request_leave(
     cmd: RequestLeave,
     *,
@@ -219,19 +245,29 @@ async def request_leave(
         booked = {d.day for r in requests if r.status in _ACTIVE for d in r.days}
         if clash := sorted(d.day for d in days if d.day in booked):
             raise Conflict("You already have leave on some of these days.", fields={"start": clash[0].isoformat()})
-        per_year: dict[int, Decimal] = defaultdict(lambda: ZERO)
-        for day in days:
-            per_year[day.day.year] += day.fraction
-        for year, wanted in sorted(per_year.items()):
+        buckets: list[Bucket] = []
+        for year in sorted({d.day.year for d in days}):
             _check_year(employee, year, clock)
             buckets = await _ensure_grants(employee, year, uow.vacation, clock)
-            entries = await uow.vacation.entries(employee.id)
-            available = compute_balance(date(year, 1, 1), buckets=buckets, entries=entries, pending=requests).remaining
-            if wanted > available + policy.allow_overdraft_days:
-                raise PolicyViolation(
-                    f"Not enough leave left in {year}: {available} days available, {wanted} requested.",
-                    fields={"end": f"{available} days available in {year}"},
-                )
+        entries = await uow.vacation.entries(employee.id)
+        closed_years = {
+            b.leave_year
+            for b in buckets
+            for e in entries
+            if e.bucket_id == b.id and e.entry_type is EntryType.CARRY_OUT
+        }
+        if closed := sorted({d.day.year for d in days} & closed_years):
+            raise PolicyViolation(
+                f"The leave year {closed[0]} is closed; please ask HR.", fields={"start": "year closed"}
+            )
+        waiting = [d for r in requests if r.status is RequestStatus.PENDING for d in r.days]
+        short = shortfall(buckets, entries, [*waiting, *days])
+        if short > policy.allow_overdraft_days:
+            wanted = count(days)
+            raise PolicyViolation(
+                f"Not enough leave for these dates: {wanted - short} of {wanted} days are covered.",
+                fields={"end": f"{short} days more than available"},
+            )
         request = await uow.vacation.add_request(
             LeaveRequest(
                 employee_id=employee.id,
@@ -597,72 +633,124 @@ def _carry_over_expiry(country: str, leave_year: int, warnings: list[rules.Expir
     return rules.de_expiry_date(leave_year, warnings=warnings, transfer=True)
 
 
+@dataclass(frozen=True, slots=True)
+class CloseYearResult:
+    carried: int  # employees whose days moved on now
+    waiting: list[str]  # personnel numbers skipped: requests of that year still wait for a decision
+
+
 async def close_year(
     year: int, *, uow: UnitOfWork, clock: Clock, progress: Callable[[int, int], None] | None = None
-) -> int:
-    """Carry what is left of `year` into `year`+1 (a carry-over bucket with its legal expiry). Idempotent: a bucket
-    that was already carried over is skipped. Returns the number of employees with days carried over now."""
+) -> CloseYearResult:
+    """Move what is left of `year` into `year`+1. Days carried over before keep their own deadline; the year's own
+    days get the legal one (DE: 31 March only if warned in time, AT 2 years, CH 5 years). Negative balances move
+    on as well. Idempotent; employees with undecided requests in `year` are skipped and named."""
+    year_end = date(year, 12, 31)
     async with uow:
         employees = list(
             (await uow.employees.by_personnel_numbers(sorted(await uow.employees.all_personnel_numbers()))).values()
         )
-    carried = 0
+    carried, waiting = 0, []
     for done, employee in enumerate(employees, start=1):
         assert employee.id is not None
         async with uow:
             await uow.vacation.lock_employee(employee.id)
-            buckets = await uow.vacation.buckets(employee.id)
-            entries = await uow.vacation.entries(employee.id)
-            open_buckets = [
-                b
-                for b in buckets
-                if b.leave_year == year
-                and not any(e.bucket_id == b.id and e.entry_type is EntryType.CARRY_OUT for e in entries)
-                and bucket_remaining(b, entries) > 0
-                and (b.expires_on is None or b.expires_on > date(year, 12, 31))
+            undecided = [
+                r
+                for r in await uow.vacation.requests(employee.id)
+                if r.status in (RequestStatus.PENDING, RequestStatus.CANCELLATION_REQUESTED)
+                and any(d.day.year == year for d in r.days)
             ]
-            if open_buckets:
-                total = sum((bucket_remaining(b, entries) for b in open_buckets), ZERO)
-                warnings = await uow.vacation.warnings(employee.id, year)
-                expires_on = _carry_over_expiry(employee.location.country, year, warnings)
-                target = await uow.vacation.add_bucket(
-                    Bucket(employee.id, BucketKind.CARRYOVER, year + 1, date(year + 1, 1, 1), expires_on)
-                )
-                assert target.id is not None
-                moves: list[LedgerEntry] = []
-                for bucket in open_buckets:
-                    assert bucket.id is not None
-                    moves.append(
-                        LedgerEntry(
-                            bucket_id=bucket.id,
-                            employee_id=employee.id,
-                            effective_date=date(year + 1, 1, 1),
-                            amount=-bucket_remaining(bucket, entries),
-                            entry_type=EntryType.CARRY_OUT,
-                            created_by="close-year",
-                            created_at=clock.now(),
-                            reason=f"carried into {year + 1}",
-                        )
-                    )
-                moves.append(
-                    LedgerEntry(
-                        bucket_id=target.id,
-                        employee_id=employee.id,
-                        effective_date=date(year + 1, 1, 1),
-                        amount=total,
-                        entry_type=EntryType.CARRY_IN,
-                        created_by="close-year",
-                        created_at=clock.now(),
-                        reason=f"left over from {year}"
-                        + (f", may be taken until {expires_on.isoformat()}" if expires_on else ", does not lapse"),
-                    )
-                )
-                await uow.vacation.add_entries(moves)
+            if undecided:
+                waiting.append(employee.personnel_number)
+            elif await _carry_over(employee, year, year_end, uow, clock):
                 carried += 1
             await uow.commit()
         if progress is not None:
             progress(done, len(employees))
-    return carried
+    return CloseYearResult(carried=carried, waiting=waiting)
+
+
+async def _carry_over(employee: Employee, year: int, year_end: date, uow: UnitOfWork, clock: Clock) -> bool:
+    assert employee.id is not None
+    buckets = await uow.vacation.buckets(employee.id)
+    entries = await uow.vacation.entries(employee.id)
+    closed = {e.bucket_id for e in entries if e.entry_type is EntryType.CARRY_OUT}
+    sources = [
+        b
+        for b in buckets
+        if b.leave_year == year
+        and b.id not in closed
+        and bucket_remaining(b, entries) != 0
+        and (b.expires_on is None or b.expires_on > year_end)  # lapsed days are the expiry job's business
+    ]
+    if not sources:
+        return False
+    warnings = await uow.vacation.warnings(employee.id, year)
+    legal = _carry_over_expiry(employee.location.country, year, warnings)
+    groups: dict[date | None, list[Bucket]] = {}
+    for bucket in sources:
+        keeps_deadline = bucket.kind is BucketKind.CARRYOVER and bucket.expires_on is not None
+        groups.setdefault(bucket.expires_on if keeps_deadline else legal, []).append(bucket)
+    moves: list[LedgerEntry] = []
+    for expires_on, group in groups.items():
+        total = sum((bucket_remaining(b, entries) for b in group), ZERO)
+        target = await uow.vacation.add_bucket(
+            Bucket(employee.id, BucketKind.CARRYOVER, year + 1, date(year + 1, 1, 1), expires_on)
+        )
+        assert target.id is not None
+        for bucket in group:
+            assert bucket.id is not None
+            moves.append(
+                _entry(
+                    bucket.id,
+                    employee.id,
+                    date(year + 1, 1, 1),
+                    -bucket_remaining(bucket, entries),
+                    EntryType.CARRY_OUT,
+                    author="close-year",
+                    clock=clock,
+                    reason=f"carried into {year + 1}",
+                )
+            )
+        until = f"may be taken until {expires_on.isoformat()}" if expires_on else "does not lapse"
+        moves.append(
+            _entry(
+                target.id,
+                employee.id,
+                date(year + 1, 1, 1),
+                total,
+                EntryType.CARRY_IN,
+                author="close-year",
+                clock=clock,
+                reason=f"left over from {year}, {until}",
+            )
+        )
+    await uow.vacation.add_entries(moves)
+    return True
+
+
+def _entry(
+    bucket_id: int,
+    employee_id: EmployeeId,
+    day: date,
+    amount: Decimal,
+    entry_type: EntryType,
+    *,
+    author: str,
+    clock: Clock,
+    reason: str,
+) -> LedgerEntry:
+    return LedgerEntry(
+        bucket_id=bucket_id,
+        employee_id=employee_id,
+        effective_date=day,
+        amount=amount,
+        entry_type=entry_type,
+        created_by=author,
+        created_at=clock.now(),
+        reason=reason,
+    )
 
 
 async def expire_due(today: date, *, uow: UnitOfWork, clock: Clock) -> Decimal:
