@@ -62,3 +62,22 @@ def test_the_pattern_in_force_on_a_day() -> None:
         (date(2026, 1, 1), date(2026, 6, 30), FIVE),
         (date(2026, 7, 1), date(2026, 12, 31), THREE),
     ]
+
+
+def test_a_pattern_change_in_the_year_of_entry_counts_only_months_employed() -> None:
+    # Hired 1 September on 5 days, 3 days from 1 November: Sep-Oct 30 x 2/12 = 5, Nov-Dec 30 x 3/5 x 2/12 = 3.
+    joiner = employee(
+        hire_date=date(2026, 9, 1),
+        annual_leave_days=Decimal(30),
+        work_pattern=THREE,
+        pattern_history=((date(2026, 9, 1), FIVE), (date(2026, 11, 1), THREE)),
+    )
+    assert year_entitlement(joiner, 2026).total == Decimal(8)
+    vienna = employee(
+        hire_date=date(2015, 1, 1),
+        annual_leave_days=Decimal(25),
+        work_pattern=THREE,
+        location=WorkLocation("AT", "9"),
+        pattern_history=((date(2015, 1, 1), FIVE), (date(2026, 7, 1), THREE)),
+    )
+    assert year_entitlement(vienna, 2026).total == Decimal(20)  # EuGH C-486/08: 12.5 earned at 5 days + 7.5 at 3

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, exists, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,6 +31,8 @@ from ess.domain.hr.model import (
     WorkPattern,
 )
 from ess.domain.types import EmployeeId
+
+COMPANY_ZONE = ZoneInfo("Europe/Berlin")
 
 
 class SqlEmployeeRepository:
@@ -184,11 +187,15 @@ class SqlEmployeeRepository:
             last = latest.get(row.id)
             if last is not None and last.pattern == text:
                 continue
-            since = employee.work_pattern_since or (employee.hire_date if last is None else self._now.date())
-            if last is not None and last.valid_from >= since:
-                last.pattern, last.valid_from = text, since  # a correction of the newest period
-            else:
-                self._session.add(WorkPatternRow(employee_id=row.id, valid_from=since, pattern=text))
+            # Without a date a change applies from the first of the current month (company time): entitlements
+            # are earned by full months, so a period must not start in the middle of one.
+            month_start = self._now.astimezone(COMPANY_ZONE).date().replace(day=1)
+            since = employee.work_pattern_since or (employee.hire_date if last is None else month_start)
+            # Periods starting on or after `since` are replaced: the new pattern applies from then on.
+            await self._session.execute(
+                delete(WorkPatternRow).where(WorkPatternRow.employee_id == row.id, WorkPatternRow.valid_from >= since)
+            )
+            self._session.add(WorkPatternRow(employee_id=row.id, valid_from=since, pattern=text))
         await self._session.flush()
 
     async def _save_org_units(self, units: Sequence[OrgUnit]) -> dict[str, int]:

@@ -144,7 +144,10 @@ class Employee:
         return current
 
     def pattern_periods(self, first: date, last: date) -> list[tuple[date, date, WorkPattern]]:
-        """The patterns in force between two days, as (start, end, pattern) periods."""
+        """The patterns in force between two days while employed, as (start, end, pattern) periods."""
+        first = max(first, self.hire_date)
+        if self.exit_date is not None:
+            last = min(last, self.exit_date)
         changes = sorted(self.pattern_history, key=lambda item: item[0]) or [(self.hire_date, self.work_pattern)]
         periods: list[tuple[date, date, WorkPattern]] = []
         for index, (valid_from, pattern) in enumerate(changes):

@@ -52,6 +52,8 @@ class RequestLeave:
 FULL_TIME_DAYS = Decimal(5)
 # §3 BUrlG: 24 Werktage = 20 days on a 5-day week; the statutory part of a year counted by periods.
 DE_STATUTORY_FULL_TIME = Decimal(20)
+# The statutory minimum on a 5-day week: CH 4 weeks (OR 329a), AT 30 Werktage (UrlG §2).
+STATUTORY_FULL_TIME = {"DE": DE_STATUTORY_FULL_TIME, "CH": Decimal(20), "AT": Decimal(25)}
 
 
 def _with_minimum(entitlement_for: Callable[[Decimal], Decimal], contract: Decimal) -> rules.Entitlement:
@@ -71,11 +73,15 @@ def year_entitlement(employee: Employee, year: int) -> rules.Entitlement:
     days_per_week = pattern.days_per_week
     contract = rules.convert_part_time(employee.annual_leave_days, days_per_week, FULL_TIME_DAYS)
     country = employee.location.country
-    if country == "DE" and len({p.days_per_week for _, _, p in year_periods}) > 1:
+    if len({p.days_per_week for _, _, p in year_periods}) > 1:
+        # Each period earns at its own pattern, by full months (EuGH C-486/08 for AT, C-415/12 / BAG for DE);
+        # within a year of entry or exit the months outside employment earn nothing.
         periods = [(start, end, p.days_per_week) for start, end, p in year_periods]
+        full_time_minimum = STATUTORY_FULL_TIME.get(country, DE_STATUTORY_FULL_TIME)
         total = rules.entitlement_by_periods(periods, year=year, contract_days_full_time=employee.annual_leave_days)
-        statutory = rules.entitlement_by_periods(periods, year=year, contract_days_full_time=DE_STATUTORY_FULL_TIME)
-        return rules.Entitlement(statutory=min(statutory, total), contractual_extra=max(total - statutory, ZERO))
+        statutory = rules.entitlement_by_periods(periods, year=year, contract_days_full_time=full_time_minimum)
+        total = max(total, statutory)
+        return rules.Entitlement(statutory=statutory, contractual_extra=total - statutory)
     if country == "CH":
         return _with_minimum(
             lambda days: rules.ch_annual_entitlement(
