@@ -198,3 +198,12 @@ async def test_a_changed_pattern_starts_a_new_period(db: Db) -> None:
         await db.run_import(
             [row(personnel_number="P1", login="a.one", days_per_week="4", work_pattern_valid_from="2026-07-15")]
         )
+
+
+async def test_a_pattern_change_without_a_date_starts_on_the_first_of_this_month(db: Db) -> None:
+    await db.run_import([row(personnel_number="P1", login="a.one", hire_date="2020-01-01", days_per_week="5")])
+    await db.run_import([row(personnel_number="P1", login="a.one", hire_date="2020-01-01", days_per_week="4")])
+    async with db.uow() as uow:
+        employee = await uow.employees.by_login("a.one")
+    assert employee is not None
+    assert [since for since, _ in employee.pattern_history] == [date(2020, 1, 1), date(2026, 11, 1)]  # clock: 22.11.

@@ -6,7 +6,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, exists, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,8 +30,6 @@ from ess.domain.hr.model import (
     WorkPattern,
 )
 from ess.domain.types import EmployeeId
-
-COMPANY_ZONE = ZoneInfo("Europe/Berlin")
 
 
 class SqlEmployeeRepository:
@@ -187,10 +184,7 @@ class SqlEmployeeRepository:
             last = latest.get(row.id)
             if last is not None and last.pattern == text:
                 continue
-            # Without a date a change applies from the first of the current month (company time): entitlements
-            # are earned by full months, so a period must not start in the middle of one.
-            month_start = self._now.astimezone(COMPANY_ZONE).date().replace(day=1)
-            since = employee.work_pattern_since or (employee.hire_date if last is None else month_start)
+            since = employee.work_pattern_since or employee.hire_date
             # Periods starting on or after `since` are replaced: the new pattern applies from then on.
             await self._session.execute(
                 delete(WorkPatternRow).where(WorkPatternRow.employee_id == row.id, WorkPatternRow.valid_from >= since)

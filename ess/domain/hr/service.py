@@ -65,6 +65,17 @@ async def import_employees(
             raise ImportRejected(sorted(errors, key=lambda e: (e.position, e.field)))
 
         existing = await uow.employees.by_personnel_numbers([e.personnel_number for e in employees])
+        # A changed pattern without a date applies from the first of this month: leave is earned by full months,
+        # so a period must not start in the middle of one (BAG 9 AZR 406/17).
+        month_start = clock.today().replace(day=1)
+        employees = [
+            replace(e, work_pattern_since=month_start)
+            if (before := existing.get(e.personnel_number))
+            and before.work_pattern != e.work_pattern
+            and e.work_pattern_since is None
+            else e
+            for e in employees
+        ]
         created = sum(1 for e in employees if e.personnel_number not in existing)
         unchanged = sum(1 for e in employees if (before := existing.get(e.personnel_number)) and same_record(before, e))
         await uow.employees.save_all(employees, progress=progress)
