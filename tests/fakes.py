@@ -153,9 +153,6 @@ class FakeEmployees:
             e.manager_personnel_number == me.personnel_number for e in self._data.employees.values()
         )
 
-    async def count(self) -> int:
-        return len(self._data.employees)
-
 
 class FakeAudit:
     def __init__(self, data: _Data) -> None:

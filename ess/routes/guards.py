@@ -33,9 +33,6 @@ def _requires(role: Role) -> Any:
 
 
 requires_hr = _requires(Role.HR)
-requires_helpdesk = _requires(Role.HELPDESK)
-requires_admin = _requires(Role.ADMIN)
-requires_manager = _requires(Role.MANAGER)
 
 
 def requires_manager_or_hr(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:

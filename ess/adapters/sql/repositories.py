@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, exists, func, literal, select, update
+from sqlalchemy import delete, exists, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -100,9 +100,6 @@ class SqlEmployeeRepository:
 
     async def all_personnel_numbers(self) -> set[str]:
         return set((await self._session.scalars(select(EmployeeRow.personnel_number))).all())
-
-    async def count(self) -> int:
-        return int(await self._session.scalar(select(func.count()).select_from(EmployeeRow)) or 0)
 
     async def has_reports(self, employee_id: EmployeeId) -> bool:
         return bool(await self._session.scalar(select(exists().where(EmployeeRow.manager_id == employee_id))))
