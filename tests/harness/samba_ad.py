@@ -58,6 +58,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import fcntl
 import os
 import shutil
 import socket
@@ -548,7 +549,27 @@ def _check(conn: Connection, ok: object, what: str) -> None:
 
 @contextlib.contextmanager
 def running_samba_ad() -> Iterator[SambaADServer]:
-    """Start a fresh copy of the provisioned test domain; stop it and remove the copy on exit."""
+    """Start a fresh copy of the provisioned test domain; stop it and remove the copy on exit.
+
+    Samba's ports are fixed, so two test runs on one machine (two work trees, say) queue on a lock file
+    instead of failing on the ports.
+    """
+    with _exclusive_samba_lock():
+        yield from _run_samba_ad()
+
+
+@contextlib.contextmanager
+def _exclusive_samba_lock() -> Iterator[None]:
+    lock_path = Path(tempfile.gettempdir()) / "ess-samba-ad.lock"
+    with lock_path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _run_samba_ad() -> Iterator[SambaADServer]:
     _require_free_ports()
     template = _template()
     root = Path(tempfile.mkdtemp(prefix="ess-samba-"))
