@@ -27,6 +27,11 @@ from ess import __version__
 from ess.bootstrap import Container, build_container
 from ess.routes.api.auth import AuthApiController
 from ess.routes.api.me import MeApiController
+from ess.routes.api.profile import (
+    EmployeeProfileApiController,
+    HrChangeRequestApiController,
+    ProfileApiController,
+)
 from ess.routes.api.vacation import HrVacationApiController, LeaveDecisionsApiController, VacationApiController
 from ess.routes.deps import Services
 from ess.routes.errors import EXCEPTION_HANDLERS
@@ -36,6 +41,7 @@ from ess.routes.pages.auth import AuthPagesController
 from ess.routes.pages.calendar import CalendarFeedController, TeamCalendarController
 from ess.routes.pages.home import HomePagesController
 from ess.routes.pages.password import PasswordPagesController
+from ess.routes.pages.profile import HrChangeRequestPagesController, ProfilePagesController
 from ess.routes.pages.reports import ReportPagesController
 from ess.routes.pages.vacation import TeamPagesController, VacationPagesController
 from ess.settings import Settings, load_settings
@@ -119,6 +125,11 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
             VacationApiController,
             LeaveDecisionsApiController,
             HrVacationApiController,
+            ProfilePagesController,
+            HrChangeRequestPagesController,
+            ProfileApiController,
+            HrChangeRequestApiController,
+            EmployeeProfileApiController,
             create_static_files_router(path="/static", directories=[PACKAGE_DIR / "static"], include_in_schema=False),
         ],
         middleware=[

@@ -28,9 +28,11 @@ from ess.domain.auth.service import AuthPolicy
 from ess.domain.hr.model import Role
 from ess.domain.passwords.model import PasswordPolicy
 from ess.domain.ports import Clock, Directory, UnitOfWork
+from ess.domain.profile.model import ProfilePolicies
+from ess.domain.profile.service import ProfileDeps
 from ess.domain.vacation.service import VacationPolicy
 from ess.routes.deps import Services
-from ess.settings import Settings
+from ess.settings import Settings, SettingsError
 
 
 @dataclass
@@ -127,6 +129,13 @@ def build_directory(settings: Settings, session_factory: async_sessionmaker[Asyn
     )
 
 
+def profile_policies(settings: Settings) -> ProfilePolicies:
+    try:
+        return ProfilePolicies.from_config(settings.profile.policies)
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from exc
+
+
 def build_container(settings: Settings, *, clock: Clock | None = None) -> Container:
     clock = clock or SystemClock()
     engine = create_engine(settings.database.url, echo=settings.database.echo)
@@ -137,6 +146,12 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
     def new_uow() -> UnitOfWork:
         return SqlUnitOfWork(session_factory, clock)
 
+    notifier = MailNotifier(
+        build_mailer(settings.mail),
+        locale=settings.i18n.default_locale,
+        company=settings.company.name,
+        base_url=settings.server.base_url,
+    )
     services = Services(
         settings=settings,
         clock=clock,
@@ -150,11 +165,14 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         calendar=build_calendar(settings),
         vacation_policy=VacationPolicy(allow_overdraft_days=Decimal(str(settings.vacation.allow_overdraft_days))),
         leave_report=SqlLeaveReport(session_factory),
-        notifier=MailNotifier(
-            build_mailer(settings.mail),
-            locale=settings.i18n.default_locale,
-            company=settings.company.name,
-            base_url=settings.server.base_url,
+        notifier=notifier,
+        profile=ProfileDeps(
+            new_uow=new_uow,
+            clock=clock,
+            directory=directory,
+            notifier=notifier,
+            policies=profile_policies(settings),
+            hr_recipients=tuple(settings.profile.hr_notify_to),
         ),
     )
     return Container(

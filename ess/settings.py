@@ -183,6 +183,14 @@ class VacationSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True)
     allow_overdraft_days: float = 0.0
 
 
+class ProfileSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    # Field -> read_only | self_service | notify_hr | approval. Fields not named keep their defaults: contact data
+    # self_service, address notify_hr, bank_account and legal_name approval (see docs/profile.md).
+    policies: dict[str, str] = msgspec.field(default_factory=dict)
+    # Who hears of notify-HR changes and new change requests; empty: everyone with the HR role.
+    hr_notify_to: list[str] = msgspec.field(default_factory=list)
+
+
 class CompanySettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     name: str = "Beispiel GmbH"
     hr_contact: ContactSettings = msgspec.field(
@@ -208,6 +216,7 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     company: CompanySettings = msgspec.field(default_factory=CompanySettings)
     mail: MailSettings = msgspec.field(default_factory=MailSettings)
     vacation: VacationSettings = msgspec.field(default_factory=VacationSettings)
+    profile: ProfileSettings = msgspec.field(default_factory=ProfileSettings)
     i18n: I18nSettings = msgspec.field(default_factory=I18nSettings)
 
     @property

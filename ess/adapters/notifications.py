@@ -53,3 +53,7 @@ class MailNotifier:
             await self._mailer.send(self.render(notice))
         except ServiceUnavailable:
             logger.warning("Could not send the %s notification; the change itself is saved", notice.kind)
+
+    async def notify_first(self, notice: Notice) -> None:
+        # Sent before a change is made: if it cannot go out, the caller makes no change (ServiceUnavailable).
+        await self._mailer.send(self.render(notice))

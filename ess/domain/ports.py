@@ -13,6 +13,15 @@ from ess.domain.audit import AuditEvent
 from ess.domain.auth.model import ApiToken, SessionRecord
 from ess.domain.errors import PolicyViolation
 from ess.domain.hr.model import Employee, WorkLocation
+from ess.domain.profile.model import (
+    ChangeRequest,
+    EmergencyContact,
+    FieldValue,
+    HistoryEntry,
+    ProfileField,
+    StoredBankAccount,
+)
+from ess.domain.profile.model import RequestStatus as ChangeRequestStatus
 from ess.domain.types import EmployeeId
 from ess.domain.vacation.calendar import DayOff
 from ess.domain.vacation.model import Bucket, LeaveRequest, LedgerEntry, RequestStatus
@@ -225,6 +234,48 @@ class VacationRepository(Protocol):
         ...
 
 
+class ProfileRepository(Protocol):
+    """Personal data beside the HR record, change requests and the change history."""
+
+    async def lock(self, employee_id: EmployeeId) -> None:
+        """Hold the employee's row until the transaction ends (concurrent changes queue)."""
+        ...
+
+    async def bank_account(self, employee_id: EmployeeId) -> StoredBankAccount | None: ...
+
+    async def emergency_contacts(self, employee_id: EmployeeId) -> list[EmergencyContact]: ...
+
+    async def apply(self, employee_id: EmployeeId, profile_field: ProfileField, value: FieldValue) -> None:
+        """Store a field's new value in the HR record."""
+        ...
+
+    async def add_request(self, request: ChangeRequest) -> ChangeRequest: ...
+
+    async def request(self, request_id: int) -> ChangeRequest | None: ...
+
+    async def requests_for(self, employee_id: EmployeeId) -> list[ChangeRequest]:
+        """Newest first."""
+        ...
+
+    async def open_requests(self, *, status: ChangeRequestStatus) -> list[ChangeRequest]:
+        """Oldest first."""
+        ...
+
+    async def update_request(self, request: ChangeRequest, *, expected: ChangeRequestStatus) -> None:
+        """Store a decision; raises Conflict when the stored status is no longer `expected`."""
+        ...
+
+    async def add_history(self, entry: HistoryEntry) -> None: ...
+
+    async def history(self, employee_id: EmployeeId, limit: int = 200) -> list[HistoryEntry]:
+        """Newest first."""
+        ...
+
+    async def hr_emails(self) -> list[str]:
+        """Work e-mail addresses of everyone with the HR role."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Leaving the block without commit() rolls everything back."""
 
@@ -232,6 +283,7 @@ class UnitOfWork(Protocol):
     audit: AuditLog
     tokens: ApiTokenRepository
     vacation: VacationRepository
+    profiles: ProfileRepository
 
     async def __aenter__(self) -> Self: ...
 
@@ -310,6 +362,10 @@ class Notice:
 class Notifier(Protocol):
     async def notify(self, notice: Notice) -> None:
         """Tell people about a change that is already saved; best effort, never undoes the change."""
+        ...
+
+    async def notify_first(self, notice: Notice) -> None:
+        """A notice that must go out before a change is made: raises ServiceUnavailable when it cannot be sent."""
         ...
 
 

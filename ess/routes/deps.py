@@ -18,6 +18,7 @@ from ess.domain.ports import (
     SessionStore,
     UnitOfWork,
 )
+from ess.domain.profile.service import ProfileDeps
 from ess.domain.vacation.service import VacationPolicy
 from ess.settings import Settings
 
@@ -37,3 +38,4 @@ class Services:
     vacation_policy: VacationPolicy
     notifier: Notifier
     leave_report: LeaveReport
+    profile: ProfileDeps

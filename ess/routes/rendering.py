@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, Final
+from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.numbers import format_decimal
@@ -11,6 +13,9 @@ from litestar import Request
 from ess.domain.auth.model import Principal
 from ess.i18n import translations
 from ess.routes.deps import Services
+
+# Times are shown as the company's offices see them (see ess.adapters.clock).
+COMPANY_ZONE: Final = ZoneInfo("Europe/Berlin")
 
 
 def services_of(request: Request[Any, Any, Any]) -> Services:
@@ -101,9 +106,13 @@ def page_context(request: Request[Any, Any, Any], **extra: Any) -> dict[str, Any
     def country_name(code: str) -> str:
         return str(Locale.parse(lang).territories.get(code.upper(), code))
 
+    def local_time(moment: datetime) -> str:
+        return moment.astimezone(COMPANY_ZONE).strftime("%d.%m.%Y %H:%M")
+
     return {
         "_": _,
         "number": number,
+        "local_time": local_time,
         "country_name": country_name,
         "gettext": _,
         "ngettext": catalog.ngettext,

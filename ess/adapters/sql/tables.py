@@ -268,3 +268,63 @@ class WorkPatternRow(Base):
     employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id", ondelete="CASCADE"), index=True)
     valid_from: Mapped[date] = mapped_column(Date)
     pattern: Mapped[str] = mapped_column(String(32))
+
+
+class BankAccountRow(Base):
+    """The salary account, kept apart from the HR record (the HR import never touches it)."""
+
+    __tablename__ = "bank_accounts"
+
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id", ondelete="CASCADE"), primary_key=True)
+    iban: Mapped[str] = mapped_column(String(34))
+    bic: Mapped[str] = mapped_column(String(11), default="")
+    holder: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(AwareDateTime())
+
+
+class EmergencyContactRow(Base):
+    __tablename__ = "emergency_contacts"
+    __table_args__ = (UniqueConstraint("employee_id", "position", name="uq_emergency_contacts_employee_position"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    relation: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str] = mapped_column(String(32))
+
+
+class ProfileChangeRequestRow(Base):
+    __tablename__ = "profile_change_requests"
+    __table_args__ = (Index("ix_profile_change_requests_status_created_at", "status", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id", ondelete="CASCADE"), index=True)
+    field: Mapped[str] = mapped_column(String(32))
+    old_value: Mapped[dict[str, Any]] = mapped_column(JSON)
+    new_value: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16))
+    effective_from: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime())
+    created_by: Mapped[str] = mapped_column(String(256))
+    decided_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    decided_by: Mapped[str] = mapped_column(String(256), default="")
+    comment: Mapped[str] = mapped_column(Text, default="")
+    applied_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+
+
+class ProfileHistoryRow(Base):
+    """Append-only: the migration adds triggers that refuse UPDATE and DELETE."""
+
+    __tablename__ = "profile_history"
+    __table_args__ = (Index("ix_profile_history_employee_id_changed_at", "employee_id", "changed_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id"))
+    field: Mapped[str] = mapped_column(String(32))
+    old_value: Mapped[dict[str, Any]] = mapped_column(JSON)
+    new_value: Mapped[dict[str, Any]] = mapped_column(JSON)
+    changed_at: Mapped[datetime] = mapped_column(AwareDateTime())
+    changed_by: Mapped[str] = mapped_column(String(256))
+    via: Mapped[str] = mapped_column(String(16))
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("profile_change_requests.id"))

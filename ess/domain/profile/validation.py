@@ -30,6 +30,15 @@ class Problem(StrEnum):
     BIC_MISMATCH = "bic_mismatch"
     POSTAL_CODE = "postal_code"
     EMAIL = "email"
+    REQUIRED = "required"
+    TOO_LONG = "too_long"
+    COUNTRY = "country"
+    TOO_MANY = "too_many"
+    READ_ONLY = "read_only"
+    REQUEST_OPEN = "request_open"
+    EFFECTIVE_DATE = "effective_date"
+    REAUTH_MISSING = "reauth_missing"
+    REAUTH_WRONG = "reauth_wrong"
 
 
 class FieldRejected(InvalidInput):
@@ -54,7 +63,10 @@ def phone_e164(raw: str, *, field: str, default_region: str = "DE") -> str:
 
 def phone_display(e164: str, *, region: str = "DE") -> str:
     """National form for numbers of `region` (089 12345678), international form otherwise (+41 44 123 45 67)."""
-    number = phonenumbers.parse(e164, None)
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164  # stored before numbers were checked: shown as it is
     same_country = phonenumbers.region_code_for_number(number) == region
     style = phonenumbers.PhoneNumberFormat.NATIONAL if same_country else phonenumbers.PhoneNumberFormat.INTERNATIONAL
     return str(phonenumbers.format_number(number, style))
