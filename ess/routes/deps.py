@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ess.domain.auth.service import AuthPolicy
+from ess.domain.outbox.service import DirectorySync
 from ess.domain.passwords.model import PasswordPolicy
 from ess.domain.ports import (
     AttemptCounter,
@@ -37,3 +38,4 @@ class Services:
     vacation_policy: VacationPolicy
     notifier: Notifier
     leave_report: LeaveReport
+    directory_sync: DirectorySync
