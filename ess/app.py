@@ -49,6 +49,8 @@ from ess.settings import Settings, load_settings
 PACKAGE_DIR: Final = Path(__file__).resolve().parent
 # Expired sessions and login counters are removed this often (one file each in the file store).
 SWEEP_INTERVAL_SECONDS: Final = 600
+# How long shutdown waits for the directory outbox worker to finish the entry it is applying.
+OUTBOX_STOP_SECONDS: Final = 15
 
 
 def _template_engine() -> JinjaTemplateEngine:
@@ -61,6 +63,14 @@ def _template_engine() -> JinjaTemplateEngine:
         auto_reload=False,
     )
     return JinjaTemplateEngine.from_environment(environment)
+
+
+async def stop_outbox_worker(worker: asyncio.Task[None], stop: asyncio.Event) -> None:
+    """Let the directory outbox worker finish the entry in hand; an entry cut off is claimed again later."""
+    stop.set()
+    # On timeout wait_for cancels it: its claims run out and another worker takes the entries over.
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(worker, timeout=OUTBOX_STOP_SECONDS)
 
 
 def create_app(settings: Settings | None = None, *, container: Container | None = None) -> Litestar:
@@ -77,12 +87,15 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
                 await asyncio.sleep(SWEEP_INTERVAL_SECONDS)
 
         sweeper = asyncio.create_task(sweep_forever())
+        stop_outbox = asyncio.Event()
+        outbox_worker = asyncio.create_task(services.directory_sync.run_forever(stop_outbox))
         try:
             yield
         finally:
             sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sweeper
+            await stop_outbox_worker(outbox_worker, stop_outbox)
             await container.close()
 
     csrf = CSRFConfig(

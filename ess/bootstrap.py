@@ -26,6 +26,8 @@ from ess.adapters.sql.unit_of_work import SqlUnitOfWork
 from ess.adapters.stores import StoreAttemptCounter, StoreSessions
 from ess.domain.auth.service import AuthPolicy
 from ess.domain.hr.model import Role
+from ess.domain.outbox.model import RetryPolicy
+from ess.domain.outbox.service import DirectorySync
 from ess.domain.passwords.model import PasswordPolicy
 from ess.domain.ports import Clock, Directory, UnitOfWork
 from ess.domain.profile.model import ProfilePolicies
@@ -91,6 +93,18 @@ def build_calendar(settings: Settings) -> HolidaysCalendar:
     return HolidaysCalendar(half_days=half_days, company_days_off=days_off, categories_by_location=vacation.categories)
 
 
+def retry_policy(settings: Settings) -> RetryPolicy:
+    outbox = settings.outbox
+    return RetryPolicy(
+        poll_seconds=outbox.poll_seconds,
+        backoff_base_seconds=outbox.backoff_base_seconds,
+        backoff_max_seconds=outbox.backoff_max_seconds,
+        max_attempts=outbox.max_attempts,
+        batch_size=outbox.batch_size,
+        claim_seconds=outbox.claim_seconds,
+    )
+
+
 def build_directory(settings: Settings, session_factory: async_sessionmaker[AsyncSession], clock: Clock) -> Directory:
     if settings.directory.kind == "local":
         local = settings.directory.local
@@ -152,6 +166,14 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         company=settings.company.name,
         base_url=settings.server.base_url,
     )
+    directory_sync = DirectorySync(
+        new_uow=new_uow,
+        directory=directory,
+        clock=clock,
+        policy=retry_policy(settings),
+        notifier=notifier,
+        hr_recipients=(settings.company.hr_contact.email,),
+    )
     services = Services(
         settings=settings,
         clock=clock,
@@ -173,7 +195,9 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
             notifier=notifier,
             policies=profile_policies(settings),
             hr_recipients=tuple(settings.profile.hr_notify_to),
+            directory_changed=directory_sync.kick,
         ),
+        directory_sync=directory_sync,
     )
     return Container(
         services=services,

@@ -7,6 +7,7 @@ import getpass
 import secrets
 import sys
 from collections.abc import Callable, Coroutine
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final, TypeVar
@@ -26,6 +27,8 @@ from ess.domain.hr.service import (
     import_employees,
     record_unreadable_import,
 )
+from ess.domain.outbox.model import DirectoryChange, OutboxStatus
+from ess.domain.outbox.service import DeliveryReport
 from ess.domain.passwords.service import PasswordRejected, set_password_by_operator
 from ess.domain.vacation.service import CloseYearResult, close_year, expire_due, grant_year, send_expiry_warnings
 from ess.settings import Settings, SettingsError, load_settings
@@ -387,6 +390,83 @@ def directory_check(ctx: click.Context, sample_login: str | None) -> None:
         mark = {True: "[green]ok  [/green]", False: "[red]FAIL[/red]", None: "[yellow]?   [/yellow]"}[check.ok]
         out.print(f"{mark} {check.name}" + (f" - {check.detail}" if check.detail else ""), highlight=False)
     if any(check.ok is False for check in checks):
+        sys.exit(1)
+
+
+@main.group()
+def outbox() -> None:
+    """Changes waiting to be written to the directory (the write-back outbox)."""
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S") if moment is not None else "-"
+
+
+@outbox.command("list")
+@click.option(
+    "--status",
+    "statuses",
+    multiple=True,
+    type=click.Choice([status.value for status in OutboxStatus]),
+    help="Only entries with this status (repeatable). Default: everything not applied.",
+)
+@click.option("--limit", default=100, show_default=True, help="At most this many entries, newest first.")
+@click.pass_context
+def outbox_list(ctx: click.Context, statuses: tuple[str, ...], limit: int) -> None:
+    """Show outbox entries: what is waiting, what conflicts, what failed (times in UTC)."""
+    wanted = [OutboxStatus(status) for status in statuses] or [
+        OutboxStatus.PENDING,
+        OutboxStatus.CONFLICT,
+        OutboxStatus.FAILED,
+    ]
+
+    async def run(container: Container) -> list[DirectoryChange]:
+        async with container.services.new_uow() as uow:
+            return await uow.outbox.listing(wanted, limit)
+
+    changes = _run(run, _settings(ctx))
+    if not changes:
+        click.echo("No entries.")
+        return
+    click.echo("ID\tSTATUS\tLOGIN\tFIELDS\tCREATED\tATTEMPTS\tNEXT ATTEMPT\tDETAIL")
+    for change in changes:
+        detail = change.last_error
+        if change.conflicts:
+            found = "; ".join(f"{name}={value!r}" for name, value in sorted(change.conflicts.items()))
+            detail = f"directory holds {found}"
+        click.echo(
+            f"{change.id}\t{change.status.value}\t{change.login}\t{','.join(change.fields)}\t"
+            f"{_when(change.created_at)}\t{change.attempts}\t{_when(change.next_attempt_at)}\t{detail}"
+        )
+
+
+@outbox.command("retry")
+@click.argument("change_id", type=int, required=False)
+@click.option("--all", "retry_all", is_flag=True, help="Every failed entry.")
+@click.option("--force", is_flag=True, help="Overwrite the directory's values (one conflicting entry, after checking).")
+@click.pass_context
+def outbox_retry(ctx: click.Context, change_id: int | None, retry_all: bool, force: bool) -> None:
+    """Make entry CHANGE_ID (or with --all every failed entry) due now and try to apply it at once."""
+    if (change_id is None) == (not retry_all):
+        raise click.UsageError("Give either an entry ID or --all.")
+    if force and change_id is None:
+        raise click.UsageError("--force needs one entry ID: a person decides each conflict.")
+
+    async def run(container: Container) -> tuple[int, DeliveryReport]:
+        sync = container.services.directory_sync
+        count = await sync.retry(change_id, force=force, actor=_operator())
+        return count, await sync.deliver_due()
+
+    try:
+        count, report = _run(run, _settings(ctx))
+    except DomainError as exc:
+        err.print(f"[red]{exc.message}[/red]", highlight=False)
+        sys.exit(1)
+    click.echo(
+        f"{count} entries due again. Applied now: {len(report.applied)}, conflicts: {len(report.conflicts)}, "
+        f"still waiting: {len(report.deferred)}, failed: {len(report.failed)}."
+    )
+    if report.conflicts or report.failed:
         sys.exit(1)
 
 

@@ -206,6 +206,20 @@ class I18nSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     locales: list[str] = msgspec.field(default_factory=lambda: ["de", "en"])
 
 
+class OutboxSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """The directory write-back outbox: how often it is polled and how it backs off while the directory is away."""
+
+    poll_seconds: float = 30.0
+    # Wait after the n-th failed attempt: backoff_base_seconds * 2**(n-1), at most backoff_max_seconds.
+    backoff_base_seconds: float = 10.0
+    backoff_max_seconds: float = 900.0
+    # Give an entry up (status failed) after this many attempts while the directory is unreachable; 0 = never.
+    max_attempts: int = 0
+    batch_size: int = 50
+    # A worker owns the entries it took this long; longer than any directory timeout.
+    claim_seconds: float = 300.0
+
+
 class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     mode: Literal["demo", "production", "test"] = "production"
     server: ServerSettings = msgspec.field(default_factory=ServerSettings)
@@ -218,6 +232,7 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     vacation: VacationSettings = msgspec.field(default_factory=VacationSettings)
     profile: ProfileSettings = msgspec.field(default_factory=ProfileSettings)
     i18n: I18nSettings = msgspec.field(default_factory=I18nSettings)
+    outbox: OutboxSettings = msgspec.field(default_factory=OutboxSettings)
 
     @property
     def secret_key(self) -> Secret:
@@ -312,6 +327,11 @@ def _is_placeholder(value: str) -> bool:
 def check_settings(settings: Settings) -> None:
     """Refuse configurations that are unsafe outside the demo: placeholder secrets, unknown roles."""
     problems = [*_secret_problems(settings), *_directory_problems(settings)]
+    outbox = settings.outbox
+    if min(outbox.poll_seconds, outbox.backoff_base_seconds, outbox.claim_seconds) <= 0 or outbox.batch_size < 1:
+        problems.append("outbox: poll_seconds, backoff_base_seconds, claim_seconds and batch_size must be positive")
+    if outbox.backoff_max_seconds < outbox.backoff_base_seconds or outbox.max_attempts < 0:
+        problems.append("outbox: backoff_max_seconds must be >= backoff_base_seconds and max_attempts >= 0")
     if settings.i18n.default_locale not in settings.i18n.locales:
         problems.append("i18n.default_locale must be one of i18n.locales")
     if problems:

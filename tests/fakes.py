@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from types import TracebackType
@@ -12,6 +12,7 @@ from ess.domain.audit import AuditEvent
 from ess.domain.auth.model import ApiToken, SessionRecord
 from ess.domain.errors import AuthenticationFailed, NotFound, ServiceUnavailable
 from ess.domain.hr.model import Employee
+from ess.domain.outbox.model import OPEN_STATUSES, DirectoryChange, OutboxStatus
 from ess.domain.ports import AccountStatus, AuthOutcome, DirectoryAccount
 from ess.domain.types import EmployeeId
 
@@ -45,6 +46,9 @@ class FakeDirectory:
         self.accounts: dict[str, FakeAccount] = {}
         self.available = True
         self.authenticate_calls: list[str] = []
+        self.attributes: dict[str, dict[str, str]] = {}  # login -> HR field -> value
+        self.kept_fields = frozenset({"work_phone", "mobile_phone", "display_name", "street", "postal_code", "city"})
+        self.writes: list[tuple[str, dict[str, str]]] = []
 
     def add(self, login: str, password: str, *, email: str = "", groups: frozenset[str] = frozenset()) -> None:
         self.accounts[login] = FakeAccount(password=password, email=email, groups=groups)
@@ -109,12 +113,82 @@ class FakeDirectory:
     async def ping(self) -> None:
         self._check()
 
+    async def read_attributes(self, login: str, fields: Sequence[str]) -> dict[str, str]:
+        self._check()
+        if login not in self.accounts:
+            raise NotFound("No such account.")
+        stored = self.attributes.get(login, {})
+        return {name: stored.get(name, "") for name in fields if name in self.kept_fields}
+
+    async def write_attributes(self, login: str, values: Mapping[str, str]) -> None:
+        self._check()
+        if login not in self.accounts:
+            raise NotFound("No such account.")
+        kept = {name: value for name, value in values.items() if name in self.kept_fields}
+        self.writes.append((login, kept))
+        self.attributes.setdefault(login, {}).update(kept)
+
 
 @dataclass
 class _Data:
     employees: dict[str, Employee] = field(default_factory=dict)  # by personnel number
     audit: list[AuditEvent] = field(default_factory=list)
     tokens: dict[str, ApiToken] = field(default_factory=dict)
+    outbox: dict[int, DirectoryChange] = field(default_factory=dict)
+    claims: dict[int, datetime] = field(default_factory=dict)
+
+
+class FakeOutbox:
+    def __init__(self, data: _Data) -> None:
+        self._data = data
+
+    async def add(self, change: DirectoryChange) -> DirectoryChange:
+        stored = replace(change, id=max(self._data.outbox, default=0) + 1)
+        self._data.outbox[stored.id or 0] = stored
+        return stored
+
+    async def get(self, change_id: int) -> DirectoryChange | None:
+        return self._data.outbox.get(change_id)
+
+    def _claimed(self, change_id: int, now: datetime) -> bool:
+        until = self._data.claims.get(change_id)
+        return until is not None and until > now
+
+    async def due(self, now: datetime, limit: int) -> list[DirectoryChange]:
+        pending = sorted((c for c in self._data.outbox.values() if c.status is OutboxStatus.PENDING), key=_key)
+        first_per_login: dict[str, DirectoryChange] = {}
+        for change in pending:
+            first_per_login.setdefault(change.login, change)
+        found = [
+            c
+            for c in first_per_login.values()
+            if c.next_attempt_at is not None and c.next_attempt_at <= now and not self._claimed(_key(c), now)
+        ]
+        return sorted(found, key=_key)[:limit]
+
+    async def claim(self, change_id: int, *, now: datetime, until: datetime) -> bool:
+        change = self._data.outbox.get(change_id)
+        if change is None or change.status is not OutboxStatus.PENDING or self._claimed(change_id, now):
+            return False
+        self._data.claims[change_id] = until
+        return True
+
+    async def for_employee(self, employee_id: EmployeeId, *, open_only: bool) -> list[DirectoryChange]:
+        found = [c for c in self._data.outbox.values() if c.employee_id == employee_id]
+        return sorted((c for c in found if not open_only or c.status in OPEN_STATUSES), key=_key)
+
+    async def listing(self, statuses: Sequence[OutboxStatus] | None, limit: int) -> list[DirectoryChange]:
+        found = [c for c in self._data.outbox.values() if statuses is None or c.status in statuses]
+        return sorted(found, key=_key, reverse=True)[:limit]
+
+    async def update(self, change: DirectoryChange) -> None:
+        self._data.outbox[_key(change)] = change
+        self._data.claims.pop(_key(change), None)
+
+
+def _key(change: DirectoryChange) -> int:
+    assert change.id is not None
+    return change.id
 
 
 class FakeEmployees:
@@ -202,10 +276,13 @@ class FakeUnitOfWork:
             employees=dict(self.committed.employees),
             audit=list(self.committed.audit),
             tokens=dict(self.committed.tokens),
+            outbox=dict(self.committed.outbox),
+            claims=dict(self.committed.claims),
         )
         self.employees = FakeEmployees(self._work)
         self.audit = FakeAudit(self._work)
         self.tokens = FakeTokens(self._work)
+        self.outbox = FakeOutbox(self._work)
         return self
 
     async def __aexit__(
@@ -217,6 +294,8 @@ class FakeUnitOfWork:
         self.committed.employees = dict(self._work.employees)
         self.committed.audit = list(self._work.audit)
         self.committed.tokens = dict(self._work.tokens)
+        self.committed.outbox = dict(self._work.outbox)
+        self.committed.claims = dict(self._work.claims)
         self.commits += 1
 
     async def rollback(self) -> None:

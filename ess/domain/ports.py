@@ -13,6 +13,7 @@ from ess.domain.audit import AuditEvent
 from ess.domain.auth.model import ApiToken, SessionRecord
 from ess.domain.errors import PolicyViolation
 from ess.domain.hr.model import Employee, WorkLocation
+from ess.domain.outbox.model import DirectoryChange, OutboxStatus
 from ess.domain.profile.model import (
     ChangeRequest,
     EmergencyContact,
@@ -273,6 +274,37 @@ class ProfileRepository(Protocol):
 
     async def hr_emails(self) -> list[str]:
         """Work e-mail addresses of everyone with the HR role."""
+
+
+class OutboxRepository(Protocol):
+    """Directory changes waiting to be applied (the outbox), written in the same transaction as the HR change."""
+
+    async def add(self, change: DirectoryChange) -> DirectoryChange:
+        """Store a new entry; returns it with its id."""
+        ...
+
+    async def get(self, change_id: int) -> DirectoryChange | None: ...
+
+    async def due(self, now: datetime, limit: int) -> list[DirectoryChange]:
+        """Pending entries with next_attempt_at <= now that no live claim holds, oldest first; per login only the
+        oldest pending entry (a later change must not overtake an earlier one)."""
+        ...
+
+    async def claim(self, change_id: int, *, now: datetime, until: datetime) -> bool:
+        """Take a pending entry for delivery until `until`, unless another worker holds a live claim on it.
+        Atomic: of two workers claiming at once, exactly one gets True."""
+        ...
+
+    async def for_employee(self, employee_id: EmployeeId, *, open_only: bool) -> list[DirectoryChange]:
+        """An employee's entries, oldest first; open_only: those not applied yet."""
+        ...
+
+    async def listing(self, statuses: Sequence[OutboxStatus] | None, limit: int) -> list[DirectoryChange]:
+        """Entries with one of the statuses (None: all), newest first."""
+        ...
+
+    async def update(self, change: DirectoryChange) -> None:
+        """Store the entry's new state and release any claim on it."""
         ...
 
 
@@ -284,6 +316,7 @@ class UnitOfWork(Protocol):
     tokens: ApiTokenRepository
     vacation: VacationRepository
     profiles: ProfileRepository
+    outbox: OutboxRepository
 
     async def __aenter__(self) -> Self: ...
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ess.domain.auth.service import AuthPolicy
+from ess.domain.outbox.service import DirectorySync
 from ess.domain.passwords.model import PasswordPolicy
 from ess.domain.ports import (
     AttemptCounter,
@@ -39,3 +40,4 @@ class Services:
     notifier: Notifier
     leave_report: LeaveReport
     profile: ProfileDeps
+    directory_sync: DirectorySync

@@ -23,6 +23,8 @@ from ess.adapters.stores import StoreAttemptCounter, StoreSessions
 from ess.app import create_app
 from ess.bootstrap import Container, auth_policy
 from ess.domain.hr.model import Role
+from ess.domain.outbox.model import RetryPolicy
+from ess.domain.outbox.service import DirectorySync
 from ess.domain.passwords.model import PasswordPolicy
 from ess.domain.vacation.service import VacationPolicy
 from ess.routes.deps import Services
@@ -64,6 +66,12 @@ class World:
                 locale="de",
                 company="Test",
                 base_url="http://127.0.0.1:8000",
+            ),
+            directory_sync=DirectorySync(
+                new_uow=lambda: FakeUnitOfWork(self.uow.committed),
+                directory=self.directory,
+                clock=self.clock,
+                policy=RetryPolicy(),
             ),
         )
         asyncio.run(self._hire())

@@ -328,3 +328,31 @@ class ProfileHistoryRow(Base):
     changed_by: Mapped[str] = mapped_column(String(256))
     via: Mapped[str] = mapped_column(String(16))
     request_id: Mapped[int | None] = mapped_column(ForeignKey("profile_change_requests.id"))
+
+
+class DirectoryOutboxRow(Base):
+    """Directory changes committed with the HR change and applied afterwards (the transactional outbox)."""
+
+    __tablename__ = "directory_outbox"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'applied', 'conflict', 'failed')", name="known_status"),
+        Index("ix_directory_outbox_status_next_attempt_at", "status", "next_attempt_at"),
+        Index("ix_directory_outbox_login_id", "login", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id", ondelete="RESTRICT"), index=True)
+    login: Mapped[str] = mapped_column(String(64))
+    values: Mapped[dict[str, str]] = mapped_column(JSON)
+    expected: Mapped[dict[str, str]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    last_attempt_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    applied_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    conflicts: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    forced_by: Mapped[str] = mapped_column(String(200), default="")
+    # A worker owns the entry until then (set by claim, cleared by update); a crashed worker's claim just runs out.
+    claimed_until: Mapped[datetime | None] = mapped_column(AwareDateTime())

@@ -9,6 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from ess.adapters.sql.outbox import SqlOutboxRepository
 from ess.adapters.sql.profiles import SqlProfileRepository
 from ess.adapters.sql.repositories import SqlApiTokenRepository, SqlAuditLog, SqlEmployeeRepository
 from ess.adapters.sql.vacation import SqlVacationRepository
@@ -18,6 +19,7 @@ from ess.domain.ports import (
     AuditLog,
     Clock,
     EmployeeRepository,
+    OutboxRepository,
     ProfileRepository,
     VacationRepository,
 )
@@ -31,6 +33,7 @@ class SqlUnitOfWork:
     tokens: ApiTokenRepository
     vacation: VacationRepository
     profiles: ProfileRepository
+    outbox: OutboxRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession], clock: Clock) -> None:
         self._factory = session_factory
@@ -47,6 +50,7 @@ class SqlUnitOfWork:
         self.tokens = SqlApiTokenRepository(self._session)
         self.vacation = SqlVacationRepository(self._session, employees)
         self.profiles = SqlProfileRepository(self._session, self._clock.now())
+        self.outbox = SqlOutboxRepository(self._session)
         return self
 
     async def __aexit__(

@@ -17,7 +17,7 @@ from ess.domain.auth.model import Principal
 from ess.domain.errors import Conflict, NotFound, PermissionDenied
 from ess.domain.hr.model import Employee, Role
 from ess.domain.hr.service import load_own_employee
-from ess.domain.outbox.service import record_directory_change
+from ess.domain.outbox.service import pending_fields, record_directory_change
 from ess.domain.ports import AuthOutcome, Clock, Directory, Notice, Notifier, UnitOfWork
 from ess.domain.profile.model import (
     ChangeRequest,
@@ -124,9 +124,7 @@ async def _view(uow: UnitOfWork, employee: Employee, deps: ProfileDeps) -> Profi
             employee.manager_personnel_number
         )
     requests = await uow.profiles.requests_for(employee.id)
-    pending: set[str] = set()
-    for change in await uow.outbox.for_employee(employee.id, open_only=True):
-        pending.update(change.values)
+    pending = await pending_fields(uow, employee.id)
     return ProfileView(profile, manager, deps.policies, requests, frozenset(pending))
 
 
