@@ -102,6 +102,7 @@ class Decision:
 def decide(change: DirectoryChange, current: Mapping[str, str]) -> Decision:
     """Compare the directory's values with the entry. Fields the directory does not keep (unmapped) are skipped.
 
+    A field empty in the directory is written (a new account, or one never synchronised): that loses nothing.
     A forced entry writes every kept field: a person looked at the conflict and decided.
     """
     to_write: dict[str, str] = {}
@@ -113,7 +114,8 @@ def decide(change: DirectoryChange, current: Mapping[str, str]) -> Decision:
         found = current[name]
         if same_value(name, found, new):
             already.append(name)
-        elif change.forced_by or same_value(name, found, change.expected.get(name, "")):
+        elif change.forced_by or not found.strip() or same_value(name, found, change.expected.get(name, "")):
+            # An empty directory value is written over: nothing anybody set would be lost.
             to_write[name] = new
         else:
             conflicts[name] = found
