@@ -30,6 +30,7 @@ from ess.domain.hr.service import (
 from ess.domain.outbox.model import DirectoryChange, OutboxStatus
 from ess.domain.outbox.service import DeliveryReport
 from ess.domain.passwords.service import PasswordRejected, set_password_by_operator
+from ess.domain.profile.service import ApplyDueResult, apply_due
 from ess.domain.vacation.service import CloseYearResult, close_year, expire_due, grant_year, send_expiry_warnings
 from ess.settings import Settings, SettingsError, load_settings
 
@@ -468,6 +469,29 @@ def outbox_retry(ctx: click.Context, change_id: int | None, retry_all: bool, for
     )
     if report.conflicts or report.failed:
         sys.exit(1)
+
+
+@main.group()
+def profile() -> None:
+    """Employees' personal data."""
+
+
+@profile.command("apply-due")
+@click.pass_context
+def profile_apply_due(ctx: click.Context) -> None:
+    """Apply approved personal-data changes whose effective date has come (run daily, e.g. at 00:05)."""
+
+    async def run(container: Container) -> tuple[ApplyDueResult, DeliveryReport]:
+        services = container.services
+        result = await apply_due(services.profile, actor=f"cli:{_operator()}")
+        # Directory fields go out now if the directory answers; otherwise the server's outbox worker retries.
+        return result, await services.directory_sync.deliver_due()
+
+    result, report = _run(run, _settings(ctx))
+    click.echo(
+        f"Changes applied: {result.applied}; not applied because the data changed meanwhile: {result.stale}. "
+        f"Directory updates applied: {len(report.applied)}, waiting: {len(report.deferred)}."
+    )
 
 
 if __name__ == "__main__":
