@@ -262,7 +262,7 @@ class HrChangeRequestApiController(Controller):
         request: Request[Any, Any, Any],
         services: NamedDependency[Services],
         request_id: FromPath[int],
-        data: JSONBody[DecisionIn] | None = None,
+        data: JSONBody[DecisionIn | None] = None,
     ) -> ChangeRequestOut:
         """Approve: the change applies now, or on its effective date."""
         decided = await service.decide_request(
