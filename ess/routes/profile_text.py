@@ -90,7 +90,7 @@ def field_errors(fields: Mapping[str, str], gettext: Any) -> dict[str, list[str]
     return errors
 
 
-def display_parts(value: FieldValue, *, region: str) -> list[tuple[str, str]]:
+def display_parts(value: FieldValue, *, region: str, gettext: Any) -> list[tuple[str, str]]:
     """A value as (part label, text) pairs for people: phones in national form, IBAN in groups of four."""
     shown: list[tuple[str, str]] = []
     contacts = contacts_from_value(value)
@@ -104,7 +104,7 @@ def display_parts(value: FieldValue, *, region: str) -> list[tuple[str, str]]:
             text = phone_text(raw, region)
         elif part == "iban":
             text = " ".join(raw[i : i + 4] for i in range(0, len(raw), 4))
-        shown.append((PART_LABELS.get(part, part), text))
+        shown.append((gettext(PART_LABELS[part]) if part in PART_LABELS else part, text))
     return shown
 
 

@@ -54,12 +54,13 @@ class DecisionForm(msgspec.Struct):
 
 
 def _text_helpers(request: Request[Any, Any, Any], region: str) -> dict[str, Any]:
+    gettext = gettext_for(request)
     return {
         "field_labels": FIELD_LABELS,
         "part_labels": PART_LABELS,
         "policy_labels": POLICY_LABELS,
         "request_status_labels": STATUS_LABELS,
-        "show": lambda value: display_parts(value, region=region),
+        "show": lambda value: display_parts(value, region=region, gettext=gettext),
         "phone": lambda value: phone_text(value, region),
         "sections": SECTIONS,
         "FieldPolicy": FieldPolicy,
