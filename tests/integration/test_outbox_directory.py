@@ -17,6 +17,8 @@ from litestar.testing import TestClient
 from ess.adapters.clock import SystemClock
 from ess.adapters.ldap.connections import ConnectionSettings, DirectoryConnector
 from ess.adapters.ldap.directory import LdapDirectory
+from ess.adapters.mail import SmtpMailer
+from ess.adapters.notifications import MailNotifier
 from ess.adapters.sql.database import create_engine, create_session_factory
 from ess.adapters.sql.unit_of_work import SqlUnitOfWork
 from ess.app import create_app
@@ -30,6 +32,8 @@ from tests.conftest import make_settings
 from tests.factories import employee
 from tests.harness.directory import DirectoryEndpoint, DirectoryServer
 from tests.harness.slapd import running_slapd
+from tests.harness.smtp import running_smtp_sink
+from tests.integration.test_mail import smtp_settings, text_of
 
 PASSWORD = "Startpasswort 2026"
 _numbers = itertools.count(1)
@@ -191,9 +195,23 @@ async def test_a_value_changed_in_the_directory_is_reported_and_left_untouched(
         {"mobile_phone": "+491701111111", "city": "München"},
         {"mobile_phone": "+491702222222", "city": "Köln"},
     )
-    sync = DirectorySync(new_uow=world.new_uow, directory=world.directory, clock=world.clock, policy=RetryPolicy())
-    report = await sync.deliver_due()
+    with running_smtp_sink() as sink:
+        notifier = MailNotifier(SmtpMailer(smtp_settings(sink)), locale="de", company="Test", base_url="http://x")
+        sync = DirectorySync(
+            new_uow=world.new_uow,
+            directory=world.directory,
+            clock=world.clock,
+            policy=RetryPolicy(),
+            notifier=notifier,
+            hr_recipients=["hr@example-ess.test"],
+        )
+        report = await sync.deliver_due()
+        [mail] = await asyncio.to_thread(sink.wait_for, 1)
     assert report.conflicts == [change_id]
+    assert mail["To"] == "hr@example-ess.test"
+    assert mail["Subject"] == f"Verzeichnisänderung {change_id} für {login} wurde nicht übernommen"
+    assert f"ess outbox retry {change_id} --force" in text_of(mail)
+    assert "+49 170 9999999" not in text_of(mail)  # field names only: the values stay in ESS
     conflict = await world.entry(change_id)
     assert conflict.status is OutboxStatus.CONFLICT
     assert conflict.conflicts == {"mobile_phone": "+49 170 9999999"}
