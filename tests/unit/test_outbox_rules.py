@@ -265,3 +265,17 @@ def test_outbox_settings_load_from_file_and_environment_and_refuse_nonsense() ->
         load_settings(production, environ={**secret, "ESS_OUTBOX__POLL_SECONDS": "0"})
     with pytest.raises(SettingsError, match="outbox"):
         load_settings(production, environ={**secret, "ESS_OUTBOX__BACKOFF_MAX_SECONDS": "1"})
+
+
+async def test_an_old_conflict_cannot_be_forced_over_a_later_change_of_the_same_field() -> None:
+    world = World()
+    world.directory.attributes["anna.schmidt"]["mobile_phone"] = "+491709"
+    first = await world.queue({"mobile_phone": "+491701"}, {"mobile_phone": "+491702"})
+    assert (await world.sync.deliver_due()).conflicts == [first]
+    later = await world.queue({"mobile_phone": "+491702"}, {"mobile_phone": "+491703"})
+    assert (await world.sync.deliver_due()).conflicts == [later]
+    with pytest.raises(Conflict, match=f"entry {later} changes the same fields later"):
+        await world.sync.retry(first, force=True, actor="cli:hr")
+    await world.sync.retry(later, force=True, actor="cli:hr")
+    assert (await world.sync.deliver_due()).applied == [later]
+    assert world.directory.attributes["anna.schmidt"]["mobile_phone"] == "+491703"
