@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
+from ess.bootstrap import retry_policy
 from ess.domain.errors import Conflict, InvalidInput, NotFound
 from ess.domain.outbox.model import DirectoryChange, OutboxStatus, RetryPolicy, changed_fields, decide, same_value
 from ess.domain.outbox.service import DirectorySync, pending_fields, record_directory_change
 from ess.domain.types import EmployeeId
+from ess.settings import SettingsError, load_settings
 from tests.fakes import FakeDirectory, FakeUnitOfWork, FixedClock, _Data
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
@@ -247,3 +250,32 @@ async def test_the_worker_applies_after_a_kick_and_stops_when_asked() -> None:
     assert world.entry(change_id).status is OutboxStatus.APPLIED
     stop.set()
     await asyncio.wait_for(worker, timeout=10)
+
+
+def test_outbox_settings_load_from_file_and_environment_and_refuse_nonsense() -> None:
+    production = Path(__file__).resolve().parents[2] / "config" / "production.example.toml"
+    secret = {
+        "ESS_SECRET_KEY": "k3Jx9-very-random-and-long-enough-secret-value-42",
+        "ESS_DATABASE_URL": "postgresql+asyncpg://ess:s3cret@db/ess",
+    }
+    settings = load_settings(production, environ={**secret, "ESS_OUTBOX__BACKOFF_BASE_SECONDS": "2.5"})
+    assert (settings.outbox.poll_seconds, settings.outbox.backoff_base_seconds) == (30, 2.5)
+    assert retry_policy(settings).backoff(3) == timedelta(seconds=10)
+    with pytest.raises(SettingsError, match="outbox"):
+        load_settings(production, environ={**secret, "ESS_OUTBOX__POLL_SECONDS": "0"})
+    with pytest.raises(SettingsError, match="outbox"):
+        load_settings(production, environ={**secret, "ESS_OUTBOX__BACKOFF_MAX_SECONDS": "1"})
+
+
+async def test_an_old_conflict_cannot_be_forced_over_a_later_change_of_the_same_field() -> None:
+    world = World()
+    world.directory.attributes["anna.schmidt"]["mobile_phone"] = "+491709"
+    first = await world.queue({"mobile_phone": "+491701"}, {"mobile_phone": "+491702"})
+    assert (await world.sync.deliver_due()).conflicts == [first]
+    later = await world.queue({"mobile_phone": "+491702"}, {"mobile_phone": "+491703"})
+    assert (await world.sync.deliver_due()).conflicts == [later]
+    with pytest.raises(Conflict, match=f"entry {later} changes the same fields later"):
+        await world.sync.retry(first, force=True, actor="cli:hr")
+    await world.sync.retry(later, force=True, actor="cli:hr")
+    assert (await world.sync.deliver_due()).applied == [later]
+    assert world.directory.attributes["anna.schmidt"]["mobile_phone"] == "+491703"

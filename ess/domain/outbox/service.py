@@ -238,6 +238,9 @@ class DirectorySync:
                     raise NotFound(f"No outbox entry {change_id}.")
                 if change.status is OutboxStatus.APPLIED:
                     raise Conflict(f"Outbox entry {change_id} is already applied.")
+                if force and (later := await _later_change_of_the_same_fields(uow, change)) is not None:
+                    # Overwriting with this entry's values would undo the newer change in the directory.
+                    raise Conflict(f"Outbox entry {later.id} changes the same fields later; decide that one instead.")
                 targets = [change]
             for target in targets:
                 again = replace(
@@ -280,6 +283,15 @@ class DirectorySync:
             for waiter in waiters:
                 with contextlib.suppress(asyncio.CancelledError):
                     await waiter
+
+
+async def _later_change_of_the_same_fields(uow: UnitOfWork, change: DirectoryChange) -> DirectoryChange | None:
+    later = [
+        other
+        for other in await uow.outbox.for_employee(change.employee_id, open_only=False)
+        if other.login == change.login and _id(other) > _id(change) and set(other.values) & set(change.values)
+    ]
+    return later[0] if later else None
 
 
 def _id(change: DirectoryChange) -> int:
