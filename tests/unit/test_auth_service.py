@@ -267,3 +267,19 @@ async def test_sessions_follow_role_changes_and_end_for_disabled_accounts(world:
     assert await world.holder(token) is None
     world.clock.advance(timedelta(seconds=61))
     assert await world.resume(sid) is None
+
+
+async def test_a_directory_outage_keeps_tokens_working_with_hr_roles_only(world: World) -> None:
+    await world.hire(personnel_number="P3", login="root", work_email="root@example.test")
+    root = await world.log_in("root", PASSWORD)
+    assert Role.ADMIN in root.roles
+    token, _ = await issue_api_token(root, uow=world.uow, clock=world.clock, policy=world.policy, client="x")
+
+    world.directory.available = False
+    during = await world.holder(token)
+    assert during is not None  # nobody is logged out by an outage ...
+    assert Role.ADMIN not in during.roles and Role.EMPLOYEE in during.roles  # ... nor keeps group roles meanwhile
+
+    world.directory.available = True
+    after = await world.holder(token)
+    assert after is not None and Role.ADMIN in after.roles

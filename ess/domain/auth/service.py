@@ -120,9 +120,16 @@ async def log_in(
 
 
 async def resolve_principal(
-    login: str, *, directory: Directory, uow: UnitOfWork, clock: Clock, policy: AuthPolicy
+    login: str,
+    *,
+    directory: Directory,
+    uow: UnitOfWork,
+    clock: Clock,
+    policy: AuthPolicy,
+    with_groups: bool = True,
 ) -> Principal | None:
-    """The roles of an account as of now: HR data and directory groups. None when it has no business in ESS."""
+    """The roles of an account as of now: HR data and directory groups (unless `with_groups` is False). None when
+    it has no business in ESS."""
     async with uow:
         employee = await uow.employees.by_login(login)
         has_reports = employee is not None and employee.id is not None and await uow.employees.has_reports(employee.id)
@@ -134,7 +141,7 @@ async def resolve_principal(
                 roles.add(Role.MANAGER)
         roles |= employee.roles
     group_roles = policy.group_roles or {}
-    if group_roles:
+    if group_roles and with_groups:
         roles |= {group_roles[g] for g in await directory.groups(login) if g in group_roles}
     if not roles:
         return None
@@ -149,13 +156,20 @@ async def resolve_principal(
 async def _still_allowed(
     login: str, *, directory: Directory, uow: UnitOfWork, clock: Clock, policy: AuthPolicy
 ) -> Principal | None:
-    """Re-read roles and refuse disabled or deleted accounts: a session or token is only as good as the account."""
+    """Re-read roles and refuse disabled or deleted accounts: a session or token is only as good as the account.
+
+    While the directory cannot answer, a live session or token goes on with the roles HR data gives (roles from
+    directory groups are withheld until it answers again): an outage must not log everybody out, nor grant more."""
     try:
         if (await directory.account_status(login)).disabled:
             return None
+        return await resolve_principal(login, directory=directory, uow=uow, clock=clock, policy=policy)
     except NotFound:
         return None
-    return await resolve_principal(login, directory=directory, uow=uow, clock=clock, policy=policy)
+    except ServiceUnavailable:
+        return await resolve_principal(
+            login, directory=directory, uow=uow, clock=clock, policy=policy, with_groups=False
+        )
 
 
 async def open_session(principal: Principal, *, sessions: SessionStore, clock: Clock, policy: AuthPolicy) -> str:
