@@ -269,8 +269,8 @@ class DirectorySync:
             except Exception:  # the database may be away too: log, and try again at the next poll
                 logger.exception("The directory outbox could not be processed")
                 report = DeliveryReport()
-            if report.handled >= self.policy.batch_size:
-                continue  # more may be waiting
+            if report.handled >= self.policy.batch_size or report.applied:
+                continue  # more may be waiting, e.g. the next change of a login whose earlier one just landed
             await self._sleep(stop)
 
     async def _sleep(self, stop: asyncio.Event) -> None:

@@ -161,14 +161,8 @@ async def change_profile(cmd: ChangeProfile, deps: ProfileDeps) -> ChangeResult:
     All inputs are checked first; one wrong input means nothing is written. A value equal to the stored one is not a
     change. A bank account change needs the current password and first tells the private address (if that mail
     cannot be sent, nothing changes)."""
-    now = deps.clock.now()
-    today = deps.clock.today()
-    fields = submitted_fields(cmd.inputs)
-    if not fields:
-        raise ProfileRejected({"form": Problem.REQUIRED})
-    if cmd.effective_from is not None and not today <= cmd.effective_from <= today + MAX_EFFECTIVE_AHEAD:
-        raise ProfileRejected({"effective_from": Problem.EFFECTIVE_DATE})
-
+    now, today = deps.clock.now(), deps.clock.today()
+    fields = _fields_and_date(cmd, today)
     async with deps.new_uow() as uow:
         employee = await load_own_employee(cmd.principal, uow.employees)
         profile = await _load_profile(uow, employee)
@@ -184,16 +178,10 @@ async def change_profile(cmd: ChangeProfile, deps: ProfileDeps) -> ChangeResult:
         return result
 
     if changed.keys() & REAUTH_FIELDS:
-        await _confirm_password(cmd, employee, deps)
-        await deps.notifier.notify_first(
-            Notice(
-                kind="profile_bank_notice",
-                to=(employee.private_email or employee.work_email,),
-                params={"employee": employee.display_name, "path": "/profile"},
-            )
-        )
+        await _confirm_and_warn(cmd, employee, deps)
 
     hr_notices: list[ProfileField] = []
+    batch = _DirectoryBatch()
     async with deps.new_uow() as uow:
         await uow.profiles.lock(employee.id)
         # Re-read under the lock: a change that landed meanwhile decides what "old" is.
@@ -235,15 +223,27 @@ async def change_profile(cmd: ChangeProfile, deps: ProfileDeps) -> ChangeResult:
                     hr_notices.append(profile_field)
             else:
                 via = ChangeVia.NOTIFY_HR if policy is FieldPolicy.NOTIFY_HR else ChangeVia.SELF_SERVICE
-                profile = await _apply(uow, profile, profile_field, value, actor=cmd.principal.login, via=via, now=now)
+                profile = await _apply(
+                    uow, profile, profile_field, value, actor=cmd.principal.login, via=via, now=now, batch=batch
+                )
                 result.applied.append(profile_field)
                 if policy is FieldPolicy.NOTIFY_HR:
                     hr_notices.append(profile_field)
+        await batch.record(uow, fresh, now=now, actor=cmd.principal.login)
         await uow.commit()
 
     deps.directory_changed()
     await _tell_after_change(fresh, result, hr_notices, deps)
     return result
+
+
+def _fields_and_date(cmd: ChangeProfile, today: date) -> set[ProfileField]:
+    fields = submitted_fields(cmd.inputs)
+    if not fields:
+        raise ProfileRejected({"form": Problem.REQUIRED})
+    if cmd.effective_from is not None and not today <= cmd.effective_from <= today + MAX_EFFECTIVE_AHEAD:
+        raise ProfileRejected({"effective_from": Problem.EFFECTIVE_DATE})
+    return fields
 
 
 def _check(
@@ -271,6 +271,19 @@ def _check(
     return values, problems
 
 
+async def _confirm_and_warn(cmd: ChangeProfile, employee: Employee, deps: ProfileDeps) -> None:
+    """The current password again, then a notice to the private address (the work one if none is on record) before
+    anything changes: a hijacked session cannot divert the salary silently."""
+    await _confirm_password(cmd, employee, deps)
+    await deps.notifier.notify_first(
+        Notice(
+            kind="profile_bank_notice",
+            to=(employee.private_email or employee.work_email,),
+            params={"employee": employee.display_name, "path": "/profile"},
+        )
+    )
+
+
 async def _confirm_password(cmd: ChangeProfile, employee: Employee, deps: ProfileDeps) -> None:
     if not cmd.current_password:
         raise ProfileRejected({"current_password": Problem.REAUTH_MISSING})
@@ -291,6 +304,26 @@ async def _confirm_password(cmd: ChangeProfile, employee: Employee, deps: Profil
         raise ProfileRejected({"current_password": Problem.REAUTH_WRONG})
 
 
+@dataclass(slots=True)
+class _DirectoryBatch:
+    """The directory fields one transaction changes: one outbox entry, so they land together and in order."""
+
+    old: dict[str, str] = field(default_factory=dict)
+    new: dict[str, str] = field(default_factory=dict)
+
+    def add(self, old: Mapping[str, str], new: Mapping[str, str]) -> None:
+        for name, value in old.items():
+            self.old.setdefault(name, value)  # the value before the first change in this transaction
+        self.new.update(new)
+
+    async def record(self, uow: UnitOfWork, employee: Employee, *, now: datetime, actor: str) -> None:
+        assert employee.id is not None
+        if self.new:
+            await record_directory_change(
+                uow, employee_id=employee.id, login=employee.login, old=self.old, new=self.new, now=now, actor=actor
+            )
+
+
 async def _apply(
     uow: UnitOfWork,
     profile: Profile,
@@ -300,9 +333,11 @@ async def _apply(
     actor: str,
     via: ChangeVia,
     now: datetime,
+    batch: _DirectoryBatch,
     request_id: int | None = None,
 ) -> Profile:
-    """Store a field's new value with its history entry, audit event and directory write-back (one transaction)."""
+    """Store a field's new value with its history entry and audit event; its directory fields join `batch`, which
+    the caller records in the outbox in the same transaction."""
     employee = profile.employee
     assert employee.id is not None
     old = profile.value(profile_field)
@@ -323,19 +358,9 @@ async def _apply(
             **{f"new.{k}": v for k, v in mask(value).items()},
         },
     )
-    new_dir = directory_values(profile_field, value, employee)
-    if new_dir:
-        await record_directory_change(
-            uow,
-            employee_id=employee.id,
-            login=employee.login,
-            old=directory_values(profile_field, old, employee),
-            new=new_dir,
-            now=now,
-            actor=actor,
-        )
     refreshed = await uow.employees.get(employee.id)
     assert refreshed is not None
+    batch.add(directory_values(profile_field, old, employee), directory_values(profile_field, value, refreshed))
     return await _load_profile(uow, refreshed)
 
 
@@ -515,6 +540,7 @@ async def decide_request(
             client=client,
         )
         if status is RequestStatus.APPLIED:
+            batch = _DirectoryBatch()
             await _apply(
                 uow,
                 profile,
@@ -523,8 +549,10 @@ async def decide_request(
                 actor=principal.login,
                 via=ChangeVia.APPROVAL,
                 now=now,
+                batch=batch,
                 request_id=request_id,
             )
+            await batch.record(uow, employee, now=now, actor=principal.login)
         await uow.commit()
     deps.directory_changed()
     await deps.notifier.notify(
@@ -591,9 +619,19 @@ async def apply_due(deps: ProfileDeps, *, actor: str = "system:profile-apply-due
                     replace(current, status=RequestStatus.APPLIED, applied_at=now), expected=RequestStatus.APPROVED
                 )
                 via = ChangeVia.APPROVAL if current.decided_by else ChangeVia.SCHEDULED
+                batch = _DirectoryBatch()
                 await _apply(
-                    uow, profile, current.field, current.new, actor=actor, via=via, now=now, request_id=current.id
+                    uow,
+                    profile,
+                    current.field,
+                    current.new,
+                    actor=actor,
+                    via=via,
+                    now=now,
+                    batch=batch,
+                    request_id=current.id,
                 )
+                await batch.record(uow, employee, now=now, actor=actor)
                 applied += 1
             await uow.commit()
         params = {"employee": employee.display_name, "fields": current.field.value, "path": "/profile"}
