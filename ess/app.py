@@ -27,6 +27,7 @@ from ess import __version__
 from ess.bootstrap import Container, build_container
 from ess.routes.api.auth import AuthApiController
 from ess.routes.api.me import MeApiController
+from ess.routes.api.passwords import MyPasswordApiController, PasswordPolicyApiController
 from ess.routes.api.vacation import HrVacationApiController, LeaveDecisionsApiController, VacationApiController
 from ess.routes.deps import Services
 from ess.routes.errors import EXCEPTION_HANDLERS
@@ -34,6 +35,7 @@ from ess.routes.health import HealthController
 from ess.routes.middleware import API_PREFIX, IdentityMiddleware, security_headers_hook
 from ess.routes.pages.auth import AuthPagesController
 from ess.routes.pages.calendar import CalendarFeedController, TeamCalendarController
+from ess.routes.pages.expired_password import ExpiredPasswordPagesController
 from ess.routes.pages.home import HomePagesController
 from ess.routes.pages.password import PasswordPagesController
 from ess.routes.pages.reports import ReportPagesController
@@ -111,6 +113,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
             AuthPagesController,
             HomePagesController,
             PasswordPagesController,
+            ExpiredPasswordPagesController,
             VacationPagesController,
             TeamPagesController,
             ReportPagesController,
@@ -119,6 +122,8 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
             VacationApiController,
             LeaveDecisionsApiController,
             HrVacationApiController,
+            MyPasswordApiController,
+            PasswordPolicyApiController,
             create_static_files_router(path="/static", directories=[PACKAGE_DIR / "static"], include_in_schema=False),
         ],
         middleware=[

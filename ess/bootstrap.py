@@ -12,6 +12,7 @@ from litestar.stores.file import FileStore
 from litestar.stores.memory import MemoryStore
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from ess.adapters.blocklist import ShippedBlocklist
 from ess.adapters.clock import SystemClock
 from ess.adapters.holidays_calendar import HolidaysCalendar
 from ess.adapters.ldap.connections import ConnectionSettings, DirectoryConnector
@@ -19,6 +20,7 @@ from ess.adapters.ldap.directory import LdapDirectory
 from ess.adapters.local_directory import HashingCost, LocalDirectory
 from ess.adapters.mail import build_mailer
 from ess.adapters.notifications import MailNotifier
+from ess.adapters.pwned_passwords import PwnedPasswordsRange
 from ess.adapters.regions import HolidaysRegions
 from ess.adapters.sql.database import create_engine, create_session_factory
 from ess.adapters.sql.reports import SqlLeaveReport
@@ -27,7 +29,7 @@ from ess.adapters.stores import StoreAttemptCounter, StoreSessions
 from ess.domain.auth.service import AuthPolicy
 from ess.domain.hr.model import Role
 from ess.domain.passwords.model import PasswordPolicy
-from ess.domain.ports import Clock, Directory, UnitOfWork
+from ess.domain.ports import BreachedPasswords, Clock, Directory, UnitOfWork
 from ess.domain.vacation.service import VacationPolicy
 from ess.routes.deps import Services
 from ess.settings import Settings
@@ -80,6 +82,23 @@ def auth_policy(settings: Settings) -> AuthPolicy:
         token_lifetime=timedelta(hours=security.api_token_hours),
         group_roles={group: Role(role) for group, role in settings.directory.group_roles.items()},
     )
+
+
+def password_policy(settings: Settings) -> PasswordPolicy:
+    passwords = settings.passwords
+    return PasswordPolicy(
+        min_length=passwords.min_length,
+        max_length=passwords.max_length,
+        blocklist=ShippedBlocklist() if passwords.blocklist else None,
+        organisation_words=(settings.company.name, *passwords.organisation_words),
+    )
+
+
+def breached_passwords(settings: Settings) -> BreachedPasswords | None:
+    passwords = settings.passwords
+    if not passwords.hibp_enabled:
+        return None
+    return PwnedPasswordsRange(passwords.hibp_url, timeout_seconds=passwords.hibp_timeout_seconds)
 
 
 def build_calendar(settings: Settings) -> HolidaysCalendar:
@@ -146,10 +165,11 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         attempts=StoreAttemptCounter(attempt_store),
         regions=HolidaysRegions(),
         auth_policy=auth_policy(settings),
-        password_policy=PasswordPolicy(min_length=settings.security.password_min_length),
+        password_policy=password_policy(settings),
         calendar=build_calendar(settings),
         vacation_policy=VacationPolicy(allow_overdraft_days=Decimal(str(settings.vacation.allow_overdraft_days))),
         leave_report=SqlLeaveReport(session_factory),
+        breached_passwords=breached_passwords(settings),
         notifier=MailNotifier(
             build_mailer(settings.mail),
             locale=settings.i18n.default_locale,

@@ -26,6 +26,7 @@ from ess.domain.hr.service import (
     import_employees,
     record_unreadable_import,
 )
+from ess.domain.passwords.reminders import ReminderRun, send_password_reminders
 from ess.domain.passwords.service import PasswordRejected, set_password_by_operator
 from ess.domain.vacation.service import CloseYearResult, close_year, expire_due, grant_year, send_expiry_warnings
 from ess.settings import Settings, SettingsError, load_settings
@@ -387,6 +388,35 @@ def directory_check(ctx: click.Context, sample_login: str | None) -> None:
         mark = {True: "[green]ok  [/green]", False: "[red]FAIL[/red]", None: "[yellow]?   [/yellow]"}[check.ok]
         out.print(f"{mark} {check.name}" + (f" - {check.detail}" if check.detail else ""), highlight=False)
     if any(check.ok is False for check in checks):
+        sys.exit(1)
+
+
+@main.group()
+def password() -> None:
+    """Password jobs."""
+
+
+@password.command("remind")
+@click.pass_context
+def password_remind(ctx: click.Context) -> None:
+    """E-mail everyone whose directory password expires soon ([passwords] remind_offsets_days, each offset once).
+    Prints one summary line; exits 1 when the directory could not answer for some accounts (run it again later)."""
+    settings = _settings(ctx)
+
+    async def run(container: Container) -> ReminderRun:
+        services = container.services
+        return await send_password_reminders(
+            offsets=settings.passwords.remind_offsets_days,
+            directory=services.directory,
+            uow=services.new_uow(),
+            clock=services.clock,
+            notifier=services.notifier,
+            actor=_operator(),
+        )
+
+    result = _run(run, settings)
+    click.echo(result.summary)
+    if result.failed:
         sys.exit(1)
 
 

@@ -9,6 +9,7 @@ from ess.domain.auth.service import AuthPolicy
 from ess.domain.passwords.model import PasswordPolicy
 from ess.domain.ports import (
     AttemptCounter,
+    BreachedPasswords,
     Clock,
     Directory,
     HolidayCalendar,
@@ -37,3 +38,5 @@ class Services:
     vacation_policy: VacationPolicy
     notifier: Notifier
     leave_report: LeaveReport
+    # Have I Been Pwned when [passwords] hibp_enabled, else None.
+    breached_passwords: BreachedPasswords | None = None

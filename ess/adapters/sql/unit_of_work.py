@@ -9,10 +9,18 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from ess.adapters.sql.password_reminders import SqlPasswordReminderRepository
 from ess.adapters.sql.repositories import SqlApiTokenRepository, SqlAuditLog, SqlEmployeeRepository
 from ess.adapters.sql.vacation import SqlVacationRepository
 from ess.domain.errors import ServiceUnavailable
-from ess.domain.ports import ApiTokenRepository, AuditLog, Clock, EmployeeRepository, VacationRepository
+from ess.domain.ports import (
+    ApiTokenRepository,
+    AuditLog,
+    Clock,
+    EmployeeRepository,
+    PasswordReminderRepository,
+    VacationRepository,
+)
 
 
 class SqlUnitOfWork:
@@ -22,6 +30,7 @@ class SqlUnitOfWork:
     audit: AuditLog
     tokens: ApiTokenRepository
     vacation: VacationRepository
+    password_reminders: PasswordReminderRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession], clock: Clock) -> None:
         self._factory = session_factory
@@ -37,6 +46,7 @@ class SqlUnitOfWork:
         self.audit = SqlAuditLog(self._session)
         self.tokens = SqlApiTokenRepository(self._session)
         self.vacation = SqlVacationRepository(self._session, employees)
+        self.password_reminders = SqlPasswordReminderRepository(self._session)
         return self
 
     async def __aexit__(
