@@ -264,3 +264,22 @@ def test_an_expired_openldap_password_is_changed_from_the_login_page(
             assert conn.modify(dn, {"pwdPolicySubentry": [(ldap3.MODIFY_REPLACE, [POLICY_DN])]}), conn.result
         assert log_in(client, login, NEW_PASSWORD) == 303
         assert log_in(client, login, PASSWORD) == 401
+
+
+def test_one_normalisation_for_set_and_bind_and_no_truncation(client: TestClient[Litestar], account: Account) -> None:
+    """NFC before the directory on change and on login: a password set with a decomposed "é" (e + U+0301) logs in
+    typed with the composed "é" (U+00E9) and the other way round; and the whole password counts (PW-03, PW-72)."""
+    decomposed = "Cafe\u0301 au lait im Grünen, bitte 2026"
+    composed = "Café au lait im Grünen, bitte 2026"
+    token = token_for(client, account.login, PASSWORD)
+    assert token is not None
+    assert change(client, token, PASSWORD, decomposed).status_code == 204
+    assert token_for(client, account.login, composed) is not None
+    assert token_for(client, account.login, decomposed) is not None
+
+    long_password = ("Ein langer Satz über den Schwarzwald und den Bodensee! " * 2)[:100]
+    token = token_for(client, account.login, composed)
+    assert token is not None
+    assert change(client, token, decomposed, long_password).status_code == 204
+    assert token_for(client, account.login, long_password[:99]) is None
+    assert token_for(client, account.login, long_password) is not None
