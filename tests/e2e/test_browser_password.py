@@ -128,6 +128,12 @@ def test_the_change_page_with_javascript_meter_and_show_toggle(pw_context: Brows
     page.get_by_role("button", name="Anmelden").click()
     page.wait_for_url(lambda url: urlsplit(url).path != "/login")
     page.goto("/password")
+    # Password managers and paste are welcome (ASVS 2.1.11): the right autocomplete hints, no paste blocking.
+    expect(page.locator("#current_password")).to_have_attribute("autocomplete", "current-password")
+    expect(page.locator("#new_password")).to_have_attribute("autocomplete", "new-password")
+    expect(page.locator("#new_password_repeat")).to_have_attribute("autocomplete", "new-password")
+    assert page.locator("[onpaste]").count() == 0
+    expect(page.locator("#current_password")).to_have_attribute("type", "password")
     page.locator("#new_password").fill("lila wolken ziehen langsam ueber den see")
     expect(page.locator(".strength .strength-text")).to_have_text(re.compile(r"^(gut|sehr gut|mittel)$"))
     page.get_by_label("Passwörter anzeigen").check()

@@ -7,6 +7,7 @@ import unicodedata
 import pytest
 
 from ess.adapters.blocklist import ShippedBlocklist
+from ess.bootstrap import breached_passwords, password_policy
 from ess.domain.audit import Outcome
 from ess.domain.auth.model import Principal
 from ess.domain.auth.service import AuthPolicy
@@ -22,6 +23,8 @@ from ess.domain.passwords.service import (
     check_new_password,
 )
 from ess.domain.ports import AuthOutcome
+from ess.settings import SettingsError
+from tests.conftest import make_settings
 from tests.factories import employee
 from tests.fakes import FakeAttemptCounter, FakeDirectory, FakeSessions, FakeUnitOfWork, FixedClock
 
@@ -283,3 +286,30 @@ async def test_the_policy_applies_on_the_expired_step_and_nothing_changes(expire
         PasswordProblem.MISMATCH,
     ]
     assert expired.directory.accounts["erika.mustermann"].password == CURRENT
+
+
+@pytest.mark.parametrize(
+    ("env", "complaint"),
+    [
+        ({"ESS_PASSWORDS__MIN_LENGTH": "7"}, "passwords.min_length must be at least 8"),
+        ({"ESS_PASSWORDS__MAX_LENGTH": "63"}, "passwords.max_length must be at least 64"),
+        ({"ESS_PASSWORDS__REMIND_OFFSETS_DAYS": "[14, 0]"}, "remind_offsets_days"),
+    ],
+)
+def test_settings_refuse_a_weaker_policy_than_nist_allows(env: dict[str, str], complaint: str) -> None:
+    with pytest.raises(SettingsError, match=complaint):
+        make_settings("sqlite+aiosqlite:///unused.db", **env)
+
+
+def test_the_policy_is_built_from_the_passwords_section() -> None:
+    settings = make_settings(
+        "sqlite+aiosqlite:///unused.db",
+        ESS_PASSWORDS__MIN_LENGTH="15",
+        ESS_PASSWORDS__BLOCKLIST="false",
+        ESS_PASSWORDS__ORGANISATION_WORDS='["Zeiterfassung"]',
+    )
+    policy = password_policy(settings)
+    assert (policy.min_length, policy.blocklist) == (15, None)
+    assert policy.problems("meine zeiterfassung ist toll") == [PasswordProblem.CONTAINS_CONTEXT]
+    assert policy.problems("die beispiel gmbh ist toll") == [PasswordProblem.CONTAINS_CONTEXT]
+    assert breached_passwords(settings) is None
