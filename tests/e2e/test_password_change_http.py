@@ -283,3 +283,29 @@ def test_one_normalisation_for_set_and_bind_and_no_truncation(client: TestClient
     assert change(client, token, decomposed, long_password).status_code == 204
     assert token_for(client, account.login, long_password[:99]) is None
     assert token_for(client, account.login, long_password) is not None
+
+
+def test_the_directorys_own_refusal_is_explained(client: TestClient[Litestar], account: Account) -> None:
+    """Back to the previous password: ESS's policy has no history, the directory's has (slapd pwdInHistory=3,
+    Samba history 3). OpenLDAP names the rule through the ppolicy control; AD only says "policy"."""
+    if account.kind == "local":
+        pytest.skip("the embedded directory keeps no password history")
+    token = token_for(client, account.login, PASSWORD)
+    assert token is not None
+    assert change(client, token, PASSWORD, NEW_PASSWORD).status_code == 204
+    token = token_for(client, account.login, NEW_PASSWORD)
+    assert token is not None
+    refused = client.post(
+        "/api/v1/me/password",
+        json={"current_password": NEW_PASSWORD, "new_password": PASSWORD},
+        headers={"Authorization": f"Bearer {token}", "Accept-Language": "de"},
+    )
+    assert refused.status_code == 422
+    [error] = refused.json()["errors"]
+    if account.kind == "openldap":
+        assert error["code"] == "directory_in_history"
+        assert "schon einmal verwendet" in error["message"]
+    else:
+        assert error["code"] == "directory_policy"
+        assert "zu kurz, einem früheren Passwort zu ähnlich" in error["message"]
+    assert token_for(client, account.login, NEW_PASSWORD) is not None  # nothing changed
