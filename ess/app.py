@@ -27,6 +27,7 @@ from ess import __version__
 from ess.bootstrap import Container, build_container
 from ess.routes.api.auth import AuthApiController
 from ess.routes.api.me import MeApiController
+from ess.routes.api.passwords import MyPasswordApiController, PasswordPolicyApiController
 from ess.routes.api.profile import (
     EmployeeProfileApiController,
     HrChangeRequestApiController,
@@ -39,6 +40,7 @@ from ess.routes.health import HealthController
 from ess.routes.middleware import API_PREFIX, IdentityMiddleware, security_headers_hook
 from ess.routes.pages.auth import AuthPagesController
 from ess.routes.pages.calendar import CalendarFeedController, TeamCalendarController
+from ess.routes.pages.expired_password import ExpiredPasswordPagesController
 from ess.routes.pages.home import HomePagesController
 from ess.routes.pages.password import PasswordPagesController
 from ess.routes.pages.profile import HrChangeRequestPagesController, ProfilePagesController
@@ -130,6 +132,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
             AuthPagesController,
             HomePagesController,
             PasswordPagesController,
+            ExpiredPasswordPagesController,
             VacationPagesController,
             TeamPagesController,
             ReportPagesController,
@@ -143,6 +146,8 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
             ProfileApiController,
             HrChangeRequestApiController,
             EmployeeProfileApiController,
+            MyPasswordApiController,
+            PasswordPolicyApiController,
             create_static_files_router(path="/static", directories=[PACKAGE_DIR / "static"], include_in_schema=False),
         ],
         middleware=[

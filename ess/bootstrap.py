@@ -12,6 +12,7 @@ from litestar.stores.file import FileStore
 from litestar.stores.memory import MemoryStore
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from ess.adapters.blocklist import ShippedBlocklist
 from ess.adapters.clock import SystemClock
 from ess.adapters.holidays_calendar import HolidaysCalendar
 from ess.adapters.ldap.connections import ConnectionSettings, DirectoryConnector
@@ -19,6 +20,7 @@ from ess.adapters.ldap.directory import LdapDirectory
 from ess.adapters.local_directory import HashingCost, LocalDirectory
 from ess.adapters.mail import build_mailer
 from ess.adapters.notifications import MailNotifier
+from ess.adapters.pwned_passwords import PwnedPasswordsRange
 from ess.adapters.regions import HolidaysRegions
 from ess.adapters.sql.database import create_engine, create_session_factory
 from ess.adapters.sql.reports import SqlLeaveReport
@@ -29,7 +31,7 @@ from ess.domain.hr.model import Role
 from ess.domain.outbox.model import RetryPolicy
 from ess.domain.outbox.service import DirectorySync
 from ess.domain.passwords.model import PasswordPolicy
-from ess.domain.ports import Clock, Directory, UnitOfWork
+from ess.domain.ports import BreachedPasswords, Clock, Directory, UnitOfWork
 from ess.domain.profile.model import ProfilePolicies
 from ess.domain.profile.service import ProfileDeps
 from ess.domain.vacation.service import VacationPolicy
@@ -84,6 +86,23 @@ def auth_policy(settings: Settings) -> AuthPolicy:
         token_lifetime=timedelta(hours=security.api_token_hours),
         group_roles={group: Role(role) for group, role in settings.directory.group_roles.items()},
     )
+
+
+def password_policy(settings: Settings) -> PasswordPolicy:
+    passwords = settings.passwords
+    return PasswordPolicy(
+        min_length=passwords.min_length,
+        max_length=passwords.max_length,
+        blocklist=ShippedBlocklist() if passwords.blocklist else None,
+        organisation_words=(settings.company.name, *passwords.organisation_words),
+    )
+
+
+def breached_passwords(settings: Settings) -> BreachedPasswords | None:
+    passwords = settings.passwords
+    if not passwords.hibp_enabled:
+        return None
+    return PwnedPasswordsRange(passwords.hibp_url, timeout_seconds=passwords.hibp_timeout_seconds)
 
 
 def build_calendar(settings: Settings) -> HolidaysCalendar:
@@ -183,7 +202,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         attempts=StoreAttemptCounter(attempt_store),
         regions=HolidaysRegions(),
         auth_policy=auth_policy(settings),
-        password_policy=PasswordPolicy(min_length=settings.security.password_min_length),
+        password_policy=password_policy(settings),
         calendar=build_calendar(settings),
         vacation_policy=VacationPolicy(allow_overdraft_days=Decimal(str(settings.vacation.allow_overdraft_days))),
         leave_report=SqlLeaveReport(session_factory),
@@ -197,6 +216,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
             hr_recipients=tuple(settings.profile.hr_notify_to),
             directory_changed=directory_sync.kick,
         ),
+        breached_passwords=breached_passwords(settings),
         directory_sync=directory_sync,
     )
     return Container(

@@ -29,6 +29,7 @@ from ess.domain.hr.service import (
 )
 from ess.domain.outbox.model import DirectoryChange, OutboxStatus
 from ess.domain.outbox.service import DeliveryReport
+from ess.domain.passwords.reminders import ReminderRun, send_password_reminders
 from ess.domain.passwords.service import PasswordRejected, set_password_by_operator
 from ess.domain.profile.service import ApplyDueResult, apply_due
 from ess.domain.vacation.service import CloseYearResult, close_year, expire_due, grant_year, send_expiry_warnings
@@ -492,6 +493,35 @@ def profile_apply_due(ctx: click.Context) -> None:
         f"Changes applied: {result.applied}; not applied because the data changed meanwhile: {result.stale}. "
         f"Directory updates applied: {len(report.applied)}, waiting: {len(report.deferred)}."
     )
+
+
+@main.group()
+def password() -> None:
+    """Password jobs."""
+
+
+@password.command("remind")
+@click.pass_context
+def password_remind(ctx: click.Context) -> None:
+    """E-mail everyone whose directory password expires soon ([passwords] remind_offsets_days, each offset once).
+    Prints one summary line; exits 1 when the directory could not answer for some accounts (run it again later)."""
+    settings = _settings(ctx)
+
+    async def run(container: Container) -> ReminderRun:
+        services = container.services
+        return await send_password_reminders(
+            offsets=settings.passwords.remind_offsets_days,
+            directory=services.directory,
+            uow=services.new_uow(),
+            clock=services.clock,
+            notifier=services.notifier,
+            actor=_operator(),
+        )
+
+    result = _run(run, settings)
+    click.echo(result.summary)
+    if result.failed:
+        sys.exit(1)
 
 
 if __name__ == "__main__":

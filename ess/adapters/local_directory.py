@@ -183,6 +183,7 @@ class LocalDirectory:
         row.password_hash = await self._hash(new)
         row.password_changed_at = now
         row.must_change = False
+        row.password_expires_at = None  # the embedded directory has no maximum age: a new password does not expire
         row.failed_attempts = 0
         row.locked_until = None
         await session.commit()

@@ -141,6 +141,15 @@ class Directory(Protocol):
         ...
 
 
+class BreachedPasswords(Protocol):
+    """A breach corpus asked without giving the password away (Have I Been Pwned's k-anonymity range API)."""
+
+    async def times_seen(self, password: str) -> int:
+        """How often the password appears in known breaches (0: never). Raises ServiceUnavailable when the service
+        cannot answer in time; callers go on without the check then."""
+        ...
+
+
 # --- Storage ---------------------------------------------------------------------------------------------------
 
 
@@ -308,6 +317,16 @@ class OutboxRepository(Protocol):
         ...
 
 
+class PasswordReminderRepository(Protocol):
+    async def sent_offsets(self, login: str, expires_at: datetime) -> set[int]:
+        """The offsets (days before expiry) already reminded for this account's password expiring at `expires_at`."""
+        ...
+
+    async def add(
+        self, login: str, expires_at: datetime, offset_days: int, *, recipient: str, sent_at: datetime
+    ) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Leaving the block without commit() rolls everything back."""
 
@@ -317,6 +336,7 @@ class UnitOfWork(Protocol):
     vacation: VacationRepository
     profiles: ProfileRepository
     outbox: OutboxRepository
+    password_reminders: PasswordReminderRepository
 
     async def __aenter__(self) -> Self: ...
 

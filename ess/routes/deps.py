@@ -10,6 +10,7 @@ from ess.domain.outbox.service import DirectorySync
 from ess.domain.passwords.model import PasswordPolicy
 from ess.domain.ports import (
     AttemptCounter,
+    BreachedPasswords,
     Clock,
     Directory,
     HolidayCalendar,
@@ -41,3 +42,5 @@ class Services:
     leave_report: LeaveReport
     profile: ProfileDeps
     directory_sync: DirectorySync
+    # Have I Been Pwned when [passwords] hibp_enabled, else None.
+    breached_passwords: BreachedPasswords | None = None

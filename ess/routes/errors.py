@@ -40,8 +40,9 @@ from ess.domain.errors import (
 )
 from ess.domain.passwords.model import PasswordProblem
 from ess.domain.passwords.service import PasswordRejected
+from ess.domain.ports import DirectoryPasswordRejected, DirectoryRejection
 from ess.routes.middleware import API_PREFIX
-from ess.routes.rendering import N_, page_context
+from ess.routes.rendering import N_, gettext_for, page_context, services_of
 
 logger = logging.getLogger("ess.errors")
 
@@ -100,19 +101,64 @@ PASSWORD_PROBLEMS: Final = {
     ),
     PasswordProblem.SAME_AS_CURRENT: ("new_password", N_("The new password must differ from the current one.")),
     PasswordProblem.MISMATCH: ("new_password_repeat", N_("The two new passwords are not the same.")),
+    PasswordProblem.BLOCKLISTED: (
+        "new_password",
+        N_(
+            "The new password is a common password or word (perhaps with digits or symbols around it) "
+            "and would be guessed quickly."
+        ),
+    ),
+    PasswordProblem.REPETITIVE: (
+        "new_password",
+        N_("The new password repeats characters or follows a sequence (such as 1234 or qwertz)."),
+    ),
+    PasswordProblem.BREACHED: (
+        "new_password",
+        N_("The new password appears in published data breaches and is tried first by attackers."),
+    ),
+}
+# The directory's own password policy, in plain words (OpenLDAP ppolicy error codes; AD says only "policy").
+DIRECTORY_REJECTIONS: Final = {
+    DirectoryRejection.TOO_SHORT: N_("The directory requires a longer password."),
+    DirectoryRejection.TOO_LONG: N_("The directory does not accept a password this long."),
+    DirectoryRejection.IN_HISTORY: N_(
+        "You have used this password before. The directory requires a password you have not used recently."
+    ),
+    DirectoryRejection.TOO_YOUNG: N_(
+        "Your password was changed only recently. The directory allows the next change only after a waiting period."
+    ),
+    DirectoryRejection.INSUFFICIENT_QUALITY: N_(
+        "The directory's quality check refused the new password. Choose a longer or less predictable one."
+    ),
+    DirectoryRejection.NOT_ALLOWED: N_(
+        "The directory does not allow you to change this password yourself. Please contact the IT service desk."
+    ),
+    DirectoryRejection.POLICY: N_(
+        "The directory refused the new password. It may be too short, too similar to a previous password, "
+        "or changed too recently; some directories also require several kinds of characters."
+    ),
 }
 
 
-def form_errors(exc: DomainError, gettext: Any, **params: object) -> tuple[int, dict[str, list[str]]]:
-    """The status and the per-field messages with which a page re-renders its form after a domain error."""
+def password_errors(exc: DomainError, gettext: Any, **params: object) -> dict[str, list[str]] | None:
+    """Per-field messages for a refused new password (our policy or the directory's), None for other errors."""
     errors: dict[str, list[str]] = {}
     if isinstance(exc, PasswordRejected):
         for problem_ in exc.problems:
             field, message = PASSWORD_PROBLEMS[problem_]
             errors.setdefault(field, []).append(gettext(message) % params)
-    else:
+        return errors
+    if isinstance(exc, DirectoryPasswordRejected):
+        return {"new_password": [gettext(DIRECTORY_REJECTIONS[exc.reason])]}
+    return None
+
+
+def form_errors(exc: DomainError, gettext: Any, **params: object) -> tuple[int, dict[str, list[str]]]:
+    """The status and the per-field messages with which a page re-renders its form after a domain error."""
+    errors = password_errors(exc, gettext, **params)
+    if errors is None:
         field, message = FORM_MESSAGES.get(exc.code, ("form", N_("The request could not be completed.")))
-        errors[field] = [gettext(message)]
+        errors = {field: [gettext(message)]}
     return status_for(exc), errors
 
 
@@ -145,8 +191,31 @@ def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> R
     headers = {"Retry-After": str(exc.retry_after_seconds)} if isinstance(exc, Throttled) else None
     if _is_api(request):
         extra = {"errors": [{"field": k, "message": v} for k, v in exc.fields.items()]} if exc.fields else None
+        if isinstance(exc, PasswordRejected | DirectoryPasswordRejected):
+            extra = {"errors": _password_error_list(request, exc)}
         return problem(status, exc.message, code=exc.code, extra=extra, headers=headers)
     return _error_page(request, status, headers=headers)
+
+
+def _password_error_list(
+    request: Request[Any, Any, Any], exc: PasswordRejected | DirectoryPasswordRejected
+) -> list[dict[str, str]]:
+    """One entry per broken rule, with a stable code and the message in the caller's language."""
+    policy = services_of(request).password_policy
+    gettext = gettext_for(request)
+    params = {"min": policy.min_length, "max": policy.max_length}
+    if isinstance(exc, DirectoryPasswordRejected):
+        return [
+            {
+                "field": "new_password",
+                "code": f"directory_{exc.reason.value}",
+                "message": gettext(DIRECTORY_REJECTIONS[exc.reason]),
+            }
+        ]
+    return [
+        {"field": PASSWORD_PROBLEMS[p][0], "code": p.value, "message": gettext(PASSWORD_PROBLEMS[p][1]) % params}
+        for p in exc.problems
+    ]
 
 
 def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:

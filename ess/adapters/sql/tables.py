@@ -356,3 +356,19 @@ class DirectoryOutboxRow(Base):
     forced_by: Mapped[str] = mapped_column(String(200), default="")
     # A worker owns the entry until then (set by claim, cleared by update); a crashed worker's claim just runs out.
     claimed_until: Mapped[datetime | None] = mapped_column(AwareDateTime())
+
+
+class PasswordReminderRow(Base):
+    """A password-expiry reminder that went out: one per account, password (its expiry instant) and offset."""
+
+    __tablename__ = "password_reminders"
+    __table_args__ = (
+        UniqueConstraint("login", "expires_at", "offset_days", name="uq_password_reminders_login_expires_offset"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    login: Mapped[str] = mapped_column(String(256), index=True)
+    expires_at: Mapped[datetime] = mapped_column(AwareDateTime())
+    offset_days: Mapped[int] = mapped_column(Integer)
+    recipient: Mapped[str] = mapped_column(String(254))
+    sent_at: Mapped[datetime] = mapped_column(AwareDateTime())

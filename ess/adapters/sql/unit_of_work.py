@@ -10,6 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ess.adapters.sql.outbox import SqlOutboxRepository
+from ess.adapters.sql.password_reminders import SqlPasswordReminderRepository
 from ess.adapters.sql.profiles import SqlProfileRepository
 from ess.adapters.sql.repositories import SqlApiTokenRepository, SqlAuditLog, SqlEmployeeRepository
 from ess.adapters.sql.vacation import SqlVacationRepository
@@ -20,6 +21,7 @@ from ess.domain.ports import (
     Clock,
     EmployeeRepository,
     OutboxRepository,
+    PasswordReminderRepository,
     ProfileRepository,
     VacationRepository,
 )
@@ -34,6 +36,7 @@ class SqlUnitOfWork:
     vacation: VacationRepository
     profiles: ProfileRepository
     outbox: OutboxRepository
+    password_reminders: PasswordReminderRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession], clock: Clock) -> None:
         self._factory = session_factory
@@ -51,6 +54,7 @@ class SqlUnitOfWork:
         self.vacation = SqlVacationRepository(self._session, employees)
         self.profiles = SqlProfileRepository(self._session, self._clock.now())
         self.outbox = SqlOutboxRepository(self._session)
+        self.password_reminders = SqlPasswordReminderRepository(self._session)
         return self
 
     async def __aexit__(

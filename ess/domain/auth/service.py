@@ -19,6 +19,7 @@ from ess.domain.auth.model import (
 )
 from ess.domain.errors import AuthenticationFailed, DomainError, NotFound, ServiceUnavailable, Throttled
 from ess.domain.hr.model import Role
+from ess.domain.passwords.model import normalise_password
 from ess.domain.ports import AttemptCounter, AuthOutcome, Clock, Directory, SessionStore, UnitOfWork
 
 MAX_LOGIN_LENGTH: Final = 256
@@ -93,7 +94,8 @@ async def log_in(
         outcome = AuthOutcome.INVALID_CREDENTIALS  # never ask the directory with an empty password
     else:
         try:
-            outcome = await directory.authenticate(login, cmd.password)
+            # The same normalisation as when the password was set (NFC), so a composed and a decomposed "é" match.
+            outcome = await directory.authenticate(login, normalise_password(cmd.password))
         except ServiceUnavailable:
             await attempts.release(account_key)
             await attempts.release(client_key)

@@ -11,12 +11,13 @@ from litestar.di import NamedDependency
 from litestar.params import URLEncodedBody
 from litestar.response import Redirect, Template
 
-from ess.domain.auth.service import LogIn, log_in, log_out, open_session
+from ess.domain.auth.service import LogIn, PasswordChangeRequired, log_in, log_out, open_session
 from ess.domain.errors import DomainError
 from ess.i18n import LANGUAGE_COOKIE
 from ess.routes.deps import Services
 from ess.routes.errors import form_errors
 from ess.routes.middleware import SESSION_COOKIE, session_cookie
+from ess.routes.pages.expired_password import expired_password_form
 from ess.routes.rendering import client_of, gettext_for, page_context, principal_of
 
 
@@ -54,6 +55,7 @@ class AuthPagesController(Controller):
                 next=safe_next(request.query_params.get("next", "/")),
                 username="",
                 logged_out="logged_out" in request.query_params,
+                password_changed="password_changed" in request.query_params,
             ),
         )
 
@@ -71,6 +73,9 @@ class AuthPagesController(Controller):
                 clock=services.clock,
                 policy=services.auth_policy,
             )
+        except PasswordChangeRequired:
+            # The password was right but has expired or must change: offer the change right here (no session yet).
+            return expired_password_form(request, username=data.username[:256], next_=safe_next(data.next))
         except DomainError as exc:
             status, errors = form_errors(exc, gettext_for(request))
             context = page_context(

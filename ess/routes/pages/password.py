@@ -56,6 +56,7 @@ class PasswordPagesController(Controller):
                 sessions=services.sessions,
                 clock=services.clock,
                 policy=policy,
+                breached=services.breached_passwords,
             )
         except DomainError as exc:
             status, errors = form_errors(exc, gettext_for(request), min=policy.min_length, max=policy.max_length)
