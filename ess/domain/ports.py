@@ -13,6 +13,7 @@ from ess.domain.audit import AuditEvent
 from ess.domain.auth.model import ApiToken, SessionRecord
 from ess.domain.errors import PolicyViolation
 from ess.domain.hr.model import Employee, WorkLocation
+from ess.domain.recovery.ports import RecoveryRepository
 from ess.domain.types import EmployeeId
 from ess.domain.vacation.calendar import DayOff
 from ess.domain.vacation.model import Bucket, LeaveRequest, LedgerEntry, RequestStatus
@@ -232,6 +233,7 @@ class UnitOfWork(Protocol):
     audit: AuditLog
     tokens: ApiTokenRepository
     vacation: VacationRepository
+    recovery: RecoveryRepository
 
     async def __aenter__(self) -> Self: ...
 

@@ -18,6 +18,7 @@ from ess.domain.ports import (
     SessionStore,
     UnitOfWork,
 )
+from ess.domain.recovery.service import RecoveryKit
 from ess.domain.vacation.service import VacationPolicy
 from ess.settings import Settings
 
@@ -37,3 +38,5 @@ class Services:
     vacation_policy: VacationPolicy
     notifier: Notifier
     leave_report: LeaveReport
+    # Forgotten password, unlock, enrolment and helpdesk (None only in tests that do not need them).
+    recovery: RecoveryKit | None = None

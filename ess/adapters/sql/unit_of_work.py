@@ -9,10 +9,12 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from ess.adapters.sql.recovery import SqlRecoveryRepository
 from ess.adapters.sql.repositories import SqlApiTokenRepository, SqlAuditLog, SqlEmployeeRepository
 from ess.adapters.sql.vacation import SqlVacationRepository
 from ess.domain.errors import ServiceUnavailable
 from ess.domain.ports import ApiTokenRepository, AuditLog, Clock, EmployeeRepository, VacationRepository
+from ess.domain.recovery.ports import RecoveryRepository
 
 
 class SqlUnitOfWork:
@@ -22,6 +24,7 @@ class SqlUnitOfWork:
     audit: AuditLog
     tokens: ApiTokenRepository
     vacation: VacationRepository
+    recovery: RecoveryRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession], clock: Clock) -> None:
         self._factory = session_factory
@@ -37,6 +40,7 @@ class SqlUnitOfWork:
         self.audit = SqlAuditLog(self._session)
         self.tokens = SqlApiTokenRepository(self._session)
         self.vacation = SqlVacationRepository(self._session, employees)
+        self.recovery = SqlRecoveryRepository(self._session)
         return self
 
     async def __aexit__(
