@@ -10,6 +10,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,7 +115,9 @@ def ess_server(extra_env: dict[str, str], *, demo: bool, hire: tuple[str, str] |
         if demo:
             _run_cli(["demo", "seed"], env, workdir)
         if hire is not None:
-            asyncio.run(_hire(env["ESS_DATABASE_URL"], *hire))
+            # Playwright's sync API owns this thread's event loop: seed from another thread.
+            with ThreadPoolExecutor(1) as pool:
+                pool.submit(asyncio.run, _hire(env["ESS_DATABASE_URL"], *hire)).result()
         log_path = workdir / "server.log"
         with log_path.open("wb") as log:
             process = subprocess.Popen(_ess("serve"), env=env, cwd=workdir, stdout=log, stderr=subprocess.STDOUT)

@@ -4,6 +4,7 @@ directory and a real SMTP server (aiosmtpd sink)."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import statistics
 import time
@@ -14,8 +15,10 @@ import pyotp
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
+from sqlalchemy import text
 
 from ess.adapters.recovery import MemorySmsGateway
+from ess.adapters.sql.database import create_engine
 from ess.app import create_app
 from ess.bootstrap import build_container
 from ess.domain.audit import AuditEvent
@@ -518,5 +521,71 @@ def test_no_password_token_or_code_appears_in_logs_audit_or_errors(
         assert value not in log_text, "a secret reached the log"
         assert value not in audit_text, "a secret reached the audit log"
     for value in (canary_old, canary_new, secret, code, fresh, token):
-        for text in bodies:
-            assert value not in text, "a secret came back in an error answer"
+        for answer in bodies:
+            assert value not in answer, "a secret came back in an error answer"
+
+
+def test_only_a_hash_of_the_link_and_a_sealed_totp_seed_are_stored(
+    client: TestClient[Litestar], sink: SmtpSink, settings: Settings, app: Litestar
+) -> None:
+    assert log_in(client, "anna.schmidt", PASSWORD).status_code == 303
+    _, page = _post_security(client, "/security/totp", password=PASSWORD)
+    secret = page.split('id="totp-secret">')[1].split("<")[0]
+    forgot(client, "anna.schmidt")
+    _, token = reset_link(client, sink)
+
+    async def dump() -> str:
+        engine = create_engine(settings.database.url)
+        try:
+            async with engine.connect() as connection:
+                rows = [
+                    *(await connection.execute(text("SELECT * FROM recovery_tokens"))).all(),
+                    *(await connection.execute(text("SELECT * FROM recovery_profiles"))).all(),
+                ]
+        finally:
+            await engine.dispose()
+        return "\n".join(repr(tuple(row)) for row in rows)
+
+    stored = asyncio.run(dump())
+    assert hashlib.sha256(token.encode()).hexdigest() in stored
+    assert token not in stored
+    assert secret not in stored  # the TOTP seed is sealed (Fernet), never plain
+    assert "gAAAAA" in stored  # the Fernet token of the pending seed
+
+
+def test_a_link_for_one_account_is_bound_to_it_and_helpdesk_needs_a_verified_address(
+    client: TestClient[Litestar], sink: SmtpSink, settings: Settings
+) -> None:
+    async def forget_private_email() -> None:
+        container = build_container(settings)
+        try:
+            async with container.services.new_uow() as uow:
+                await uow.recovery.set_private_email("markus.weber", "weber.markus@example.org", None)
+                await uow.commit()
+        finally:
+            await container.close()
+
+    asyncio.run(forget_private_email())
+    helpdesk = {"Authorization": f"Bearer {api_token(client, 'lukas.wagner', PASSWORD)}"}
+    refused = client.post("/api/v1/helpdesk/accounts/markus.weber/reset-link", headers=helpdesk)
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "no_recovery_address"
+    # An unverified private address gets nothing, and the answer does not tell.
+    assert forgot(client, "markus.weber") == forgot(client, "nobody.here")
+    forgot(client, "anna.schmidt")
+    reset_link(client, sink)
+    assert not [m for m in sink.messages if "weber.markus@example.org" in str(m["To"])]
+
+
+def test_the_reset_flow_on_sqlite_and_postgresql(database_url: str, sink: SmtpSink) -> None:
+    settings = recovery_settings(database_url, sink)
+    with TestClient(app=create_app(settings), base_url="http://127.0.0.1:8000") as client:
+        forgot(client, "anna.schmidt")
+        _, first = reset_link(client, sink, 1)
+        forgot(client, "anna.schmidt")
+        _, token = reset_link(client, sink, 2)
+        body = {"token": token, "new_password": NEW_PASSWORD, "new_password_repeat": NEW_PASSWORD}
+        assert client.post("/api/v1/password/reset", json={**body, "token": first}).status_code == 422
+        assert client.post("/api/v1/password/reset", json=body).status_code == 204
+        assert client.post("/api/v1/password/reset", json=body).status_code == 422
+        assert log_in(client, "anna.schmidt", NEW_PASSWORD).status_code == 303
