@@ -162,9 +162,7 @@ def test_reset_through_a_link_from_the_configured_base_url_once(
         assert step in actions, step
 
 
-def test_a_new_link_invalidates_the_earlier_one_and_links_expire(
-    client: TestClient[Litestar], sink: SmtpSink, app: Litestar
-) -> None:
+def test_a_new_link_invalidates_the_earlier_one(client: TestClient[Litestar], sink: SmtpSink, app: Litestar) -> None:
     forgot(client, "anna.schmidt")
     _, first = reset_link(client, sink, 1)
     forgot(client, ANNA_WORK)  # the work e-mail works as well as the login
@@ -589,3 +587,36 @@ def test_the_reset_flow_on_sqlite_and_postgresql(database_url: str, sink: SmtpSi
         assert client.post("/api/v1/password/reset", json=body).status_code == 204
         assert client.post("/api/v1/password/reset", json=body).status_code == 422
         assert log_in(client, "anna.schmidt", NEW_PASSWORD).status_code == 303
+
+
+def test_wrong_passwords_and_codes_never_lock_the_directory_account(sqlite_url: str, sink: SmtpSink) -> None:
+    # A directory that locks after 4 failures: the enrolment page lets only 3 wrong passwords through to it.
+    settings = recovery_settings(sqlite_url, sink, ESS_DIRECTORY__LOCAL__LOCKOUT_THRESHOLD="4")
+    app = create_app(settings)
+    with TestClient(app=app, base_url="http://127.0.0.1:8000") as client:
+        assert log_in(client, "anna.schmidt", PASSWORD).status_code == 303
+        statuses = [_post_security(client, "/security/totp", password=f"falsch {i}")[0] for i in range(8)]
+        assert statuses == [401, 401, 401, 429, 429, 429, 429, 429]
+        client.post("/logout", data={"_csrf_token": csrf_token(client, "/security")})
+        # Wrong link tokens never reach the directory at all.
+        for i in range(5):
+            assert client.get(f"/password/reset/geraten{i}").status_code == 422
+        assert log_in(client, "anna.schmidt", PASSWORD).status_code == 303  # not locked
+
+
+def test_sms_codes_expire_after_10_minutes(sqlite_url: str, sink: SmtpSink) -> None:
+    settings = recovery_settings(sqlite_url, sink, ESS_RECOVERY__SMS_GATEWAY="memory")
+    clock = FixedClock(datetime.now(UTC))
+    app = create_app(settings, container=build_container(settings, clock=clock))
+    services = services_of(app)
+    assert services.recovery is not None
+    gateway = services.recovery.sms
+    assert isinstance(gateway, MemorySmsGateway)
+    with TestClient(app=app, base_url="http://127.0.0.1:8000") as client:
+        assert log_in(client, "anna.schmidt", PASSWORD).status_code == 303
+        _post_security(client, "/security/mobile", password=PASSWORD, mobile="+491701234567")
+        clock.advance(timedelta(minutes=10))
+        assert _post_security(client, "/security/mobile/confirm", code=gateway.sent[-1][1].split()[-1])[0] == 401
+        _post_security(client, "/security/mobile", password=PASSWORD, mobile="+491701234567")
+        clock.advance(timedelta(minutes=9, seconds=59))
+        assert _post_security(client, "/security/mobile/confirm", code=gateway.sent[-1][1].split()[-1])[0] == 200
