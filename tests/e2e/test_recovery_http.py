@@ -620,3 +620,20 @@ def test_sms_codes_expire_after_10_minutes(sqlite_url: str, sink: SmtpSink) -> N
         _post_security(client, "/security/mobile", password=PASSWORD, mobile="+491701234567")
         clock.advance(timedelta(minutes=9, seconds=59))
         assert _post_security(client, "/security/mobile/confirm", code=gateway.sent[-1][1].split()[-1])[0] == 200
+
+
+def test_changing_the_password_invalidates_outstanding_links(client: TestClient[Litestar], sink: SmtpSink) -> None:
+    forgot(client, "anna.schmidt")
+    _, token = reset_link(client, sink)
+    assert log_in(client, "anna.schmidt", PASSWORD).status_code == 303
+    changed = client.post(
+        "/password",
+        data={
+            "_csrf_token": csrf_token(client, "/password"),
+            "current_password": PASSWORD,
+            "new_password": NEW_PASSWORD,
+            "new_password_repeat": NEW_PASSWORD,
+        },
+    )
+    assert changed.status_code == 200
+    assert client.get(f"/password/reset/{token}").status_code == 422
