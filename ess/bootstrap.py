@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -174,7 +175,9 @@ def build_recovery(
     clock: Clock,
     notifier: Notifier,
     jobs: BackgroundJobs,
+    password_policy: PasswordPolicy,
 ) -> RecoveryKit:
+    """The recovery use cases' ports; `password_policy` is the one every other password path uses."""
     secret = settings.secret_key.reveal()
     return RecoveryKit(
         directory=directory,
@@ -188,8 +191,9 @@ def build_recovery(
         authenticator=PyotpAuthenticator(),
         box=FernetSecretBox(secret),
         policy=recovery_policy(settings),
-        password_policy=PasswordPolicy(min_length=settings.security.password_min_length),
-        code_key=secret,
+        password_policy=password_policy,
+        # Its own key for the HMAC of SMS codes, derived from the application secret.
+        code_key=hashlib.sha256(b"ess recovery codes\0" + secret.encode("utf-8")).hexdigest(),
     )
 
 
@@ -226,6 +230,9 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         vacation_policy=VacationPolicy(allow_overdraft_days=Decimal(str(settings.vacation.allow_overdraft_days))),
         leave_report=SqlLeaveReport(session_factory),
         notifier=notifier,
+    )
+    services = replace(
+        services,
         recovery=build_recovery(
             settings,
             directory=directory,
@@ -235,6 +242,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
             clock=clock,
             notifier=notifier,
             jobs=jobs,
+            password_policy=services.password_policy,
         ),
     )
     return Container(
