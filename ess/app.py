@@ -33,10 +33,12 @@ from ess.routes.api.profile import (
     HrChangeRequestApiController,
     ProfileApiController,
 )
+from ess.routes.api.recovery import HelpdeskApiController, RecoveryApiController
 from ess.routes.api.vacation import HrVacationApiController, LeaveDecisionsApiController, VacationApiController
 from ess.routes.deps import Services
 from ess.routes.errors import EXCEPTION_HANDLERS
 from ess.routes.health import HealthController
+from ess.routes.log_redaction import install_log_redaction
 from ess.routes.middleware import API_PREFIX, IdentityMiddleware, security_headers_hook
 from ess.routes.pages.auth import AuthPagesController
 from ess.routes.pages.calendar import CalendarFeedController, TeamCalendarController
@@ -44,6 +46,7 @@ from ess.routes.pages.expired_password import ExpiredPasswordPagesController
 from ess.routes.pages.home import HomePagesController
 from ess.routes.pages.password import PasswordPagesController
 from ess.routes.pages.profile import HrChangeRequestPagesController, ProfilePagesController
+from ess.routes.pages.recovery import HelpdeskPagesController, RecoveryPagesController, SecurityPagesController
 from ess.routes.pages.reports import ReportPagesController
 from ess.routes.pages.vacation import TeamPagesController, VacationPagesController
 from ess.settings import Settings, load_settings
@@ -120,6 +123,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         security=[{"bearer": []}],
     )
     logging.getLogger("ess").setLevel(logging.INFO)
+    install_log_redaction()
 
     def provide_services() -> Services:
         return services
@@ -148,6 +152,11 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
             EmployeeProfileApiController,
             MyPasswordApiController,
             PasswordPolicyApiController,
+            RecoveryApiController,
+            HelpdeskApiController,
+            RecoveryPagesController,
+            SecurityPagesController,
+            HelpdeskPagesController,
             create_static_files_router(path="/static", directories=[PACKAGE_DIR / "static"], include_in_schema=False),
         ],
         middleware=[

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -21,6 +23,13 @@ from ess.adapters.local_directory import HashingCost, LocalDirectory
 from ess.adapters.mail import build_mailer
 from ess.adapters.notifications import MailNotifier
 from ess.adapters.pwned_passwords import PwnedPasswordsRange
+from ess.adapters.recovery import (
+    BackgroundJobs,
+    DisabledSmsGateway,
+    FernetSecretBox,
+    MemorySmsGateway,
+    PyotpAuthenticator,
+)
 from ess.adapters.regions import HolidaysRegions
 from ess.adapters.sql.database import create_engine, create_session_factory
 from ess.adapters.sql.reports import SqlLeaveReport
@@ -31,9 +40,12 @@ from ess.domain.hr.model import Role
 from ess.domain.outbox.model import RetryPolicy
 from ess.domain.outbox.service import DirectorySync
 from ess.domain.passwords.model import PasswordPolicy
-from ess.domain.ports import BreachedPasswords, Clock, Directory, UnitOfWork
+from ess.domain.ports import BreachedPasswords, Clock, Directory, Notifier, SessionStore, UnitOfWork
 from ess.domain.profile.model import ProfilePolicies
 from ess.domain.profile.service import ProfileDeps
+from ess.domain.recovery.model import RecoveryPolicy
+from ess.domain.recovery.ports import SmsGateway
+from ess.domain.recovery.service import RecoveryKit
 from ess.domain.vacation.service import VacationPolicy
 from ess.routes.deps import Services
 from ess.settings import Settings, SettingsError
@@ -48,6 +60,7 @@ class Container:
     stores: list[Store] = field(default_factory=list)
     local_directory: LocalDirectory | None = None
     ldap_directory: LdapDirectory | None = None
+    jobs: BackgroundJobs | None = None
 
     async def sweep(self) -> None:
         """Drop expired sessions and counters; a file store keeps them on disk until asked."""
@@ -57,6 +70,8 @@ class Container:
                 await delete_expired()
 
     async def close(self) -> None:
+        if self.jobs is not None:
+            await self.jobs.drain()  # recovery mails already promised go out before the loop ends
         if self.ldap_directory is not None:
             self.ldap_directory.close()
         if self.engine is not None:
@@ -169,6 +184,63 @@ def profile_policies(settings: Settings) -> ProfilePolicies:
         raise SettingsError(str(exc)) from exc
 
 
+def recovery_policy(settings: Settings) -> RecoveryPolicy:
+    recovery = settings.recovery
+    return RecoveryPolicy(
+        token_lifetime=timedelta(minutes=recovery.token_minutes),
+        mails_per_account=recovery.mails_per_account_per_hour,
+        requests_per_client=recovery.requests_per_client_per_hour,
+        requests_global=recovery.requests_per_hour,
+        failures_per_client=recovery.failures_per_client,
+        failures_per_account=recovery.failures_per_account,
+        code_attempts_per_token=recovery.code_attempts_per_link,
+        sms_enabled=recovery.sms_enabled,
+        sms_code_lifetime=timedelta(minutes=recovery.sms_code_minutes),
+        totp_issuer=recovery.totp_issuer or settings.company.name,
+    )
+
+
+def build_sms_gateway(settings: Settings) -> SmsGateway:
+    """Plug a real gateway in here: any object with `async send(number, text)` that raises ServiceUnavailable."""
+    if settings.recovery.sms_gateway == "memory":
+        return MemorySmsGateway()
+    return DisabledSmsGateway()
+
+
+def build_recovery(
+    settings: Settings,
+    *,
+    directory: Directory,
+    new_uow: Callable[[], UnitOfWork],
+    sessions: SessionStore,
+    attempts: StoreAttemptCounter,
+    clock: Clock,
+    notifier: Notifier,
+    jobs: BackgroundJobs,
+    password_policy: PasswordPolicy,
+    breached: BreachedPasswords | None = None,
+) -> RecoveryKit:
+    """The recovery use cases' ports; `password_policy` is the one every other password path uses."""
+    secret = settings.secret_key.reveal()
+    return RecoveryKit(
+        directory=directory,
+        new_uow=new_uow,
+        sessions=sessions,
+        attempts=attempts,
+        clock=clock,
+        notifier=notifier,
+        jobs=jobs,
+        sms=build_sms_gateway(settings),
+        authenticator=PyotpAuthenticator(),
+        box=FernetSecretBox(secret),
+        policy=recovery_policy(settings),
+        password_policy=password_policy,
+        # Its own key for the HMAC of SMS codes, derived from the application secret.
+        code_key=hashlib.sha256(b"ess recovery codes\0" + secret.encode("utf-8")).hexdigest(),
+        breached=breached,
+    )
+
+
 def build_container(settings: Settings, *, clock: Clock | None = None) -> Container:
     clock = clock or SystemClock()
     engine = create_engine(settings.database.url, echo=settings.database.echo)
@@ -179,6 +251,8 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
     def new_uow() -> UnitOfWork:
         return SqlUnitOfWork(session_factory, clock)
 
+    sessions = StoreSessions(session_store, max_session_seconds=settings.security.session_absolute_hours * 3600)
+    attempts = StoreAttemptCounter(attempt_store)
     notifier = MailNotifier(
         build_mailer(settings.mail),
         locale=settings.i18n.default_locale,
@@ -193,13 +267,14 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         notifier=notifier,
         hr_recipients=(settings.company.hr_contact.email,),
     )
+    jobs = BackgroundJobs()
     services = Services(
         settings=settings,
         clock=clock,
         directory=directory,
         new_uow=new_uow,
-        sessions=StoreSessions(session_store, max_session_seconds=settings.security.session_absolute_hours * 3600),
-        attempts=StoreAttemptCounter(attempt_store),
+        sessions=sessions,
+        attempts=attempts,
         regions=HolidaysRegions(),
         auth_policy=auth_policy(settings),
         password_policy=password_policy(settings),
@@ -219,10 +294,26 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         breached_passwords=breached_passwords(settings),
         directory_sync=directory_sync,
     )
+    services = replace(
+        services,
+        recovery=build_recovery(
+            settings,
+            directory=directory,
+            new_uow=new_uow,
+            sessions=sessions,
+            attempts=attempts,
+            clock=clock,
+            notifier=notifier,
+            jobs=jobs,
+            password_policy=services.password_policy,
+            breached=services.breached_passwords,
+        ),
+    )
     return Container(
         services=services,
         engine=engine,
         stores=[session_store, attempt_store],
         local_directory=directory if isinstance(directory, LocalDirectory) else None,
         ldap_directory=directory if isinstance(directory, LdapDirectory) else None,
+        jobs=jobs,
     )

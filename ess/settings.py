@@ -238,6 +238,29 @@ class PasswordSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True)
     remind_offsets_days: list[int] = msgspec.field(default_factory=lambda: [14, 7, 3, 1])
 
 
+class RecoverySettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Forgotten password, unlock and recovery channels. Links are built from server.base_url."""
+
+    token_minutes: int = 15
+    # Silently, at most this many links or codes per account and hour (no mail or SMS bombing).
+    mails_per_account_per_hour: int = 3
+    requests_per_client_per_hour: int = 30
+    requests_per_hour: int = 1000
+    # Wrong links, codes or passwords per 15 minutes; per account it stays below the directory's lockout.
+    failures_per_client: int = 20
+    failures_per_account: int = 3
+    code_attempts_per_link: int = 5
+    # Text messages: "none" (default) or "memory" (tests and trials); a real gateway plugs in as an SmsGateway.
+    sms_gateway: Literal["none", "memory"] = "none"
+    sms_code_minutes: int = 10
+    # Shown in authenticator apps; empty: the company name.
+    totp_issuer: str = ""
+
+    @property
+    def sms_enabled(self) -> bool:
+        return self.sms_gateway != "none"
+
+
 class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     mode: Literal["demo", "production", "test"] = "production"
     server: ServerSettings = msgspec.field(default_factory=ServerSettings)
@@ -252,6 +275,7 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     i18n: I18nSettings = msgspec.field(default_factory=I18nSettings)
     outbox: OutboxSettings = msgspec.field(default_factory=OutboxSettings)
     passwords: PasswordSettings = msgspec.field(default_factory=PasswordSettings)
+    recovery: RecoverySettings = msgspec.field(default_factory=RecoverySettings)
 
     @property
     def secret_key(self) -> Secret:

@@ -14,6 +14,7 @@ from ess.domain.errors import AuthenticationFailed, NotFound, ServiceUnavailable
 from ess.domain.hr.model import Employee
 from ess.domain.outbox.model import OPEN_STATUSES, DirectoryChange, OutboxStatus
 from ess.domain.ports import AccountStatus, AuthOutcome, DirectoryAccount
+from ess.domain.recovery.model import Purpose, RecoveryContact, RecoveryProfile, RecoveryToken
 from ess.domain.types import EmployeeId
 
 
@@ -262,12 +263,56 @@ class FakeTokens:
         return len(hits)
 
 
+class FakeRecovery:
+    """Recovery links and profiles in memory (not transactional: the unit tests that use it only revoke)."""
+
+    def __init__(self) -> None:
+        self.tokens: dict[str, RecoveryToken] = {}
+        self.profiles: dict[str, RecoveryProfile] = {}
+
+    async def add_token(self, token: RecoveryToken) -> None:
+        await self.revoke_tokens(token.login, token.created_at, (token.purpose,))
+        self.tokens[token.token_hash] = token
+
+    async def token(self, token_hash: str) -> RecoveryToken | None:
+        return self.tokens.get(token_hash)
+
+    async def claim_token(self, token_hash: str, at: datetime) -> bool:
+        token = self.tokens.get(token_hash)
+        if token is None or not token.is_usable_at(at):
+            return False
+        self.tokens[token_hash] = replace(token, used_at=at)
+        return True
+
+    async def update_token(self, token: RecoveryToken) -> None:
+        self.tokens[token.token_hash] = token
+
+    async def revoke_tokens(self, login: str, at: datetime, purposes: tuple[Purpose, ...]) -> int:
+        hits = [t for t in self.tokens.values() if t.login == login and t.used_at is None and t.purpose in purposes]
+        for t in hits:
+            self.tokens[t.token_hash] = replace(t, used_at=at)
+        return len(hits)
+
+    async def profile(self, login: str) -> RecoveryProfile:
+        return self.profiles.get(login, RecoveryProfile(login=login))
+
+    async def save_profile(self, profile: RecoveryProfile) -> None:
+        self.profiles[profile.login] = profile
+
+    async def contact(self, login: str) -> RecoveryContact | None:
+        return None
+
+    async def set_private_email(self, login: str, address: str, verified_at: datetime | None) -> None:
+        return None
+
+
 class FakeUnitOfWork:
     """Works on a copy of the shared state; commit() publishes the copy, leaving without commit drops it."""
 
     def __init__(self, committed: _Data | None = None) -> None:
         self.committed = committed or _Data()
         self.commits = 0
+        self.recovery = FakeRecovery()
 
     async def __aenter__(self) -> Self:
         if hasattr(self, "_work"):

@@ -23,6 +23,7 @@ from ess.domain.profile.model import (
     StoredBankAccount,
 )
 from ess.domain.profile.model import RequestStatus as ChangeRequestStatus
+from ess.domain.recovery.ports import RecoveryRepository
 from ess.domain.types import EmployeeId
 from ess.domain.vacation.calendar import DayOff
 from ess.domain.vacation.model import Bucket, LeaveRequest, LedgerEntry, RequestStatus
@@ -337,6 +338,7 @@ class UnitOfWork(Protocol):
     profiles: ProfileRepository
     outbox: OutboxRepository
     password_reminders: PasswordReminderRepository
+    recovery: RecoveryRepository
 
     async def __aenter__(self) -> Self: ...
 

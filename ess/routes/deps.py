@@ -21,6 +21,7 @@ from ess.domain.ports import (
     UnitOfWork,
 )
 from ess.domain.profile.service import ProfileDeps
+from ess.domain.recovery.service import RecoveryKit
 from ess.domain.vacation.service import VacationPolicy
 from ess.settings import Settings
 
@@ -44,3 +45,5 @@ class Services:
     directory_sync: DirectorySync
     # Have I Been Pwned when [passwords] hibp_enabled, else None.
     breached_passwords: BreachedPasswords | None = None
+    # Forgotten password, unlock, enrolment and helpdesk (None only in tests that do not need them).
+    recovery: RecoveryKit | None = None

@@ -18,6 +18,7 @@ from ess.routes.deps import Services
 
 SESSION_COOKIE: Final = "ess_session"
 API_PREFIX: Final = "/api/"
+NO_REFERRER_PATHS: Final = ("/password/reset/", "/password/unlock/", "/security/confirm-email/")
 
 # No inline script or style anywhere: the CSP forbids them, and the templates are written for that.
 CONTENT_SECURITY_POLICY: Final = "; ".join(
@@ -45,7 +46,8 @@ def security_headers_hook(*, hsts: bool) -> Callable[[Message, Scope], Awaitable
         headers = MutableScopeHeaders.from_message(message)
         headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
         headers["X-Content-Type-Options"] = "nosniff"
-        headers["Referrer-Policy"] = "same-origin"
+        # Pages behind one-time links carry the token in their address: it must not leak in a Referer.
+        headers["Referrer-Policy"] = "no-referrer" if scope["path"].startswith(NO_REFERRER_PATHS) else "same-origin"
         headers["X-Frame-Options"] = "DENY"
         headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), payment=()"
         headers["Cross-Origin-Opener-Policy"] = "same-origin"

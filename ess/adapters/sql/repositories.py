@@ -232,6 +232,9 @@ def _copy_into(row: EmployeeRow, e: Employee, org_ids: dict[str, int], now: date
         "org_unit_id": org_ids[e.org_unit.code] if e.org_unit else None,
         "cost_center": e.cost_center,
     }
+    if getattr(row, "private_email", None) != e.private_email:
+        # HR is a trusted source: an imported private e-mail counts as verified for recovery links.
+        row.private_email_verified_at = now if e.private_email else None
     changed = any(getattr(row, key, None) != value for key, value in values.items())
     for key, value in values.items():
         setattr(row, key, value)

@@ -82,6 +82,8 @@ class EmployeeRow(Base):
     birth_date: Mapped[date | None] = mapped_column(Date)
     work_email: Mapped[str] = mapped_column(String(254))
     private_email: Mapped[str] = mapped_column(String(254), default="")
+    # Only a verified private e-mail receives recovery links (HR imports count as verified).
+    private_email_verified_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
     work_phone: Mapped[str] = mapped_column(String(32), default="")
     mobile_phone: Mapped[str] = mapped_column(String(32), default="")
     private_phone: Mapped[str] = mapped_column(String(32), default="")
@@ -372,3 +374,37 @@ class PasswordReminderRow(Base):
     offset_days: Mapped[int] = mapped_column(Integer)
     recipient: Mapped[str] = mapped_column(String(254))
     sent_at: Mapped[datetime] = mapped_column(AwareDateTime())
+
+
+class RecoveryTokenRow(Base):
+    """One-time links (reset, unlock, e-mail confirmation): only the SHA-256 of the token is stored."""
+
+    __tablename__ = "recovery_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    login: Mapped[str] = mapped_column(String(256), index=True)
+    purpose: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime())
+    expires_at: Mapped[datetime] = mapped_column(AwareDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    detail: Mapped[str] = mapped_column(String(254), default="")
+    failed_codes: Mapped[int] = mapped_column(Integer, default=0)
+    sms_code_hash: Mapped[str] = mapped_column(String(64), default="")
+    sms_sent_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+
+
+class RecoveryProfileRow(Base):
+    """Recovery channels of an account: mobile number and TOTP (seeds sealed with the application's key)."""
+
+    __tablename__ = "recovery_profiles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    login: Mapped[str] = mapped_column(String(256), unique=True)
+    mobile: Mapped[str] = mapped_column(String(32), default="")
+    mobile_verified_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    mobile_code_hash: Mapped[str] = mapped_column(String(64), default="")
+    mobile_code_sent_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    totp_secret: Mapped[str] = mapped_column(Text, default="")
+    totp_pending: Mapped[str] = mapped_column(Text, default="")
+    totp_last_step: Mapped[int] = mapped_column(Integer, default=0)

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from ess.adapters.sql.outbox import SqlOutboxRepository
 from ess.adapters.sql.password_reminders import SqlPasswordReminderRepository
 from ess.adapters.sql.profiles import SqlProfileRepository
+from ess.adapters.sql.recovery import SqlRecoveryRepository
 from ess.adapters.sql.repositories import SqlApiTokenRepository, SqlAuditLog, SqlEmployeeRepository
 from ess.adapters.sql.vacation import SqlVacationRepository
 from ess.domain.errors import ServiceUnavailable
@@ -25,6 +26,7 @@ from ess.domain.ports import (
     ProfileRepository,
     VacationRepository,
 )
+from ess.domain.recovery.ports import RecoveryRepository
 
 
 class SqlUnitOfWork:
@@ -37,6 +39,7 @@ class SqlUnitOfWork:
     profiles: ProfileRepository
     outbox: OutboxRepository
     password_reminders: PasswordReminderRepository
+    recovery: RecoveryRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession], clock: Clock) -> None:
         self._factory = session_factory
@@ -55,6 +58,7 @@ class SqlUnitOfWork:
         self.profiles = SqlProfileRepository(self._session, self._clock.now())
         self.outbox = SqlOutboxRepository(self._session)
         self.password_reminders = SqlPasswordReminderRepository(self._session)
+        self.recovery = SqlRecoveryRepository(self._session)
         return self
 
     async def __aexit__(

@@ -21,6 +21,7 @@ from ess.domain.errors import AuthenticationFailed, DomainError, NotFound, Servi
 from ess.domain.hr.model import Role
 from ess.domain.passwords.model import normalise_password
 from ess.domain.ports import AttemptCounter, AuthOutcome, Clock, Directory, SessionStore, UnitOfWork
+from ess.domain.recovery.model import Purpose
 
 MAX_LOGIN_LENGTH: Final = 256
 MAX_PASSWORD_LENGTH: Final = 1024
@@ -222,6 +223,8 @@ async def revoke_access(login: str, *, sessions: SessionStore, uow: UnitOfWork, 
     await sessions.revoke_all(login, before=now)
     async with uow:
         revoked = await uow.tokens.revoke_all_for(login, now)
+        # Outstanding reset and unlock links die with the old password too (SSP 2.1.3 #5).
+        links = await uow.recovery.revoke_tokens(login, now, (Purpose.RESET, Purpose.UNLOCK))
         await uow.audit.add(
             AuditEvent(
                 occurred_at=now,
@@ -229,7 +232,7 @@ async def revoke_access(login: str, *, sessions: SessionStore, uow: UnitOfWork, 
                 action="auth.access_revoked",
                 outcome=Outcome.SUCCESS,
                 target=login,
-                details={"revoked": revoked},
+                details={"revoked": revoked, **({"recovery_links_revoked": links} if links else {})},
             )
         )
         await uow.commit()

@@ -1,0 +1,1 @@
+"""Recovery: forgotten password, unlock, recovery channels (e-mail, SMS, TOTP) and the helpdesk."""

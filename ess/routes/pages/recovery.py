@@ -1,0 +1,461 @@
+"""Pages of recovery: forgotten password, reset and unlock links, the security page (enrolment), the helpdesk."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import msgspec
+import segno
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, URLEncodedBody
+from litestar.response import Template
+
+from ess.domain.errors import DomainError
+from ess.domain.passwords.service import PasswordRejected
+from ess.domain.recovery.model import Purpose
+from ess.domain.recovery.service import (
+    RecoveryKit,
+    RequestLink,
+    ResetPassword,
+    TotpSetup,
+    UnlockAccount,
+    change_recovery_email,
+    confirm_recovery_email,
+    confirm_recovery_mobile,
+    confirm_totp,
+    helpdesk_lookup,
+    helpdesk_send_reset_link,
+    helpdesk_unlock,
+    inspect_link,
+    overview,
+    pending_totp,
+    remove_totp,
+    request_link,
+    reset_password,
+    send_link_sms,
+    set_recovery_mobile,
+    start_totp,
+    unlock_account,
+)
+from ess.routes.deps import Services
+from ess.routes.errors import form_errors, status_for
+from ess.routes.guards import current_principal, requires_login
+from ess.routes.rendering import N_, client_of, gettext_for, page_context
+
+# Messages for the recovery errors, by code, and the field they belong to.
+RECOVERY_MESSAGES: Final = {
+    "recovery_link_invalid": ("form", N_("This link is not valid (any more). Please ask for a new one.")),
+    "second_factor_failed": ("code", N_("The code is not correct.")),
+    "wrong_current_password": ("password", N_("The password is not correct.")),
+    "throttled": ("form", N_("Too many attempts. Please wait a few minutes and try again.")),
+    "no_recovery_address": ("form", N_("The account has no verified recovery e-mail address.")),
+    "not_found": ("form", N_("No account with this login name was found.")),
+    "permission_denied": ("form", N_("Only the IT helpdesk may do this.")),
+    "invalid_input": ("form", N_("The request could not be completed.")),
+}
+FIELD_MESSAGES: Final = {
+    "private_email": N_("Please enter a valid e-mail address."),
+    "mobile": N_("Please enter a valid mobile number, e.g. +49 151 23456789."),
+}
+
+
+def kit_of(services: Services) -> RecoveryKit:
+    if services.recovery is None:
+        raise RuntimeError("recovery is not configured")
+    return services.recovery
+
+
+def errors_for(
+    request: Request[Any, Any, Any], exc: DomainError, services: Services
+) -> tuple[int, dict[str, list[str]]]:
+    gettext = gettext_for(request)
+    policy = services.password_policy
+    if isinstance(exc, PasswordRejected):
+        return form_errors(exc, gettext, min=policy.min_length, max=policy.max_length)
+    if exc.code == "field_rejected":
+        return status_for(exc), {
+            f: [gettext(FIELD_MESSAGES.get(f, N_("Please check this value.")))] for f in exc.fields
+        }
+    if exc.code in RECOVERY_MESSAGES:
+        field, message = RECOVERY_MESSAGES[exc.code]
+        return status_for(exc), {field: [gettext(message)]}
+    return form_errors(exc, gettext)
+
+
+def qr_data_uri(uri: str) -> str:
+    """The otpauth:// URI as an SVG QR code inline: no external service ever sees the secret."""
+    return str(segno.make(uri, error="m").svg_data_uri(scale=5, dark="#000000", light="#ffffff"))
+
+
+class ForgotForm(msgspec.Struct):
+    login: str = ""
+    purpose: str = "reset"
+
+
+class ResetForm(msgspec.Struct):
+    new_password: str = ""
+    new_password_repeat: str = ""
+    totp_code: str = ""
+    sms_code: str = ""
+
+
+class CodeForm(msgspec.Struct):
+    totp_code: str = ""
+    sms_code: str = ""
+    code: str = ""
+
+
+class PasswordOnlyForm(msgspec.Struct):
+    password: str = ""
+
+
+class EmailForm(msgspec.Struct):
+    password: str = ""
+    private_email: str = ""
+
+
+class MobileForm(msgspec.Struct):
+    password: str = ""
+    mobile: str = ""
+
+
+class HelpdeskForm(msgspec.Struct):
+    login: str = ""
+
+
+class RecoveryPagesController(Controller):
+    """Anonymous pages: ask for a link, use a link."""
+
+    path = "/"
+    include_in_schema = False
+
+    @get("/password/forgot", operation_id="forgotPasswordPage")
+    async def forgot_form(self, request: Request[Any, Any, Any]) -> Template:
+        """Ask for a reset or unlock link."""
+        purpose = "unlock" if request.query_params.get("purpose") == "unlock" else "reset"
+        return Template(
+            template_name="recovery_forgot.html", context=page_context(request, errors={}, login="", purpose=purpose)
+        )
+
+    @post("/password/forgot", operation_id="forgotPasswordSubmit", status_code=200)
+    async def forgot(
+        self, request: Request[Any, Any, Any], services: NamedDependency[Services], data: URLEncodedBody[ForgotForm]
+    ) -> Template:
+        """Send the link in the background; the same page follows for every login."""
+        purpose = Purpose.UNLOCK if data.purpose == "unlock" else Purpose.RESET
+        try:
+            await request_link(
+                RequestLink(identifier=data.login, purpose=purpose, client=client_of(request)), kit=kit_of(services)
+            )
+        except DomainError as exc:
+            status, errors = errors_for(request, exc, services)
+            context = page_context(request, errors=errors, login=data.login[:256], purpose=purpose.value)
+            return Template(template_name="recovery_forgot.html", context=context, status_code=status)
+        return Template(template_name="recovery_sent.html", context=page_context(request, purpose=purpose.value))
+
+    async def _link_page(
+        self, request: Request[Any, Any, Any], services: Services, token: str, purpose: Purpose, **extra: Any
+    ) -> Template:
+        template = "recovery_reset.html" if purpose is Purpose.RESET else "recovery_unlock.html"
+        try:
+            info = await inspect_link(token, purpose, client=client_of(request), kit=kit_of(services))
+        except DomainError as exc:
+            status, errors = errors_for(request, exc, services)
+            return Template(
+                template_name="recovery_invalid.html", context=page_context(request, errors=errors), status_code=status
+            )
+        extra.setdefault("errors", {})
+        extra.setdefault("status_code", 200)
+        status_code = extra.pop("status_code")
+        context = page_context(request, info=info, token=token, min_length=services.password_policy.min_length, **extra)
+        return Template(template_name=template, context=context, status_code=status_code)
+
+    @get("/password/reset/{token:str}", operation_id="resetPasswordPage")
+    async def reset_form(
+        self, request: Request[Any, Any, Any], services: NamedDependency[Services], token: FromPath[str]
+    ) -> Template:
+        """The form behind a reset link."""
+        return await self._link_page(request, services, token, Purpose.RESET)
+
+    @post("/password/reset/{token:str}", operation_id="resetPasswordSubmit", status_code=200)
+    async def reset(
+        self,
+        request: Request[Any, Any, Any],
+        services: NamedDependency[Services],
+        token: FromPath[str],
+        data: URLEncodedBody[ResetForm],
+    ) -> Template:
+        """Set the new password; no automatic login follows."""
+        try:
+            await reset_password(
+                ResetPassword(
+                    token=token,
+                    new=data.new_password,
+                    repeat=data.new_password_repeat,
+                    client=client_of(request),
+                    totp_code=data.totp_code,
+                    sms_code=data.sms_code,
+                ),
+                kit=kit_of(services),
+            )
+        except DomainError as exc:
+            status, errors = errors_for(request, exc, services)
+            return await self._link_page(request, services, token, Purpose.RESET, errors=errors, status_code=status)
+        return Template(template_name="recovery_done.html", context=page_context(request, done="reset"))
+
+    @post("/password/reset/{token:str}/sms", operation_id="resetPasswordSms", status_code=200)
+    async def reset_sms(
+        self, request: Request[Any, Any, Any], services: NamedDependency[Services], token: FromPath[str]
+    ) -> Template:
+        """Text the second-factor code."""
+        try:
+            await send_link_sms(token, Purpose.RESET, client=client_of(request), kit=kit_of(services))
+        except DomainError as exc:
+            status, errors = errors_for(request, exc, services)
+            return await self._link_page(request, services, token, Purpose.RESET, errors=errors, status_code=status)
+        return await self._link_page(request, services, token, Purpose.RESET)
+
+    @get("/password/unlock/{token:str}", operation_id="unlockAccountPage")
+    async def unlock_form(
+        self, request: Request[Any, Any, Any], services: NamedDependency[Services], token: FromPath[str]
+    ) -> Template:
+        """The confirmation behind an unlock link."""
+        return await self._link_page(request, services, token, Purpose.UNLOCK)
+
+    @post("/password/unlock/{token:str}", operation_id="unlockAccountSubmit", status_code=200)
+    async def unlock(
+        self,
+        request: Request[Any, Any, Any],
+        services: NamedDependency[Services],
+        token: FromPath[str],
+        data: URLEncodedBody[CodeForm],
+    ) -> Template:
+        """Unlock the account."""
+        try:
+            await unlock_account(
+                UnlockAccount(token=token, client=client_of(request), totp_code=data.totp_code, sms_code=data.sms_code),
+                kit=kit_of(services),
+            )
+        except DomainError as exc:
+            status, errors = errors_for(request, exc, services)
+            return await self._link_page(request, services, token, Purpose.UNLOCK, errors=errors, status_code=status)
+        return Template(template_name="recovery_done.html", context=page_context(request, done="unlock"))
+
+    @get("/security/confirm-email/{token:str}", operation_id="confirmRecoveryEmailPage")
+    async def confirm_email_form(self, request: Request[Any, Any, Any], token: FromPath[str]) -> Template:
+        """A button, not a GET with an effect: mail scanners open links too."""
+        return Template(
+            template_name="recovery_confirm_email.html", context=page_context(request, token=token, errors={})
+        )
+
+    @post("/security/confirm-email/{token:str}", operation_id="confirmRecoveryEmail", status_code=200)
+    async def confirm_email(
+        self, request: Request[Any, Any, Any], services: NamedDependency[Services], token: FromPath[str]
+    ) -> Template:
+        """Confirm the new recovery address."""
+        try:
+            await confirm_recovery_email(token, client=client_of(request), kit=kit_of(services))
+        except DomainError as exc:
+            status, errors = errors_for(request, exc, services)
+            return Template(
+                template_name="recovery_invalid.html", context=page_context(request, errors=errors), status_code=status
+            )
+        return Template(template_name="recovery_done.html", context=page_context(request, done="email"))
+
+
+class SecurityPagesController(Controller):
+    """Sicherheit / Wiederherstellung: the owner's recovery e-mail, mobile and authenticator app."""
+
+    path = "/security"
+    include_in_schema = False
+    guards = [requires_login]
+
+    async def _page(
+        self, request: Request[Any, Any, Any], services: Services, *, status_code: int = 200, **extra: Any
+    ) -> Template:
+        kit = kit_of(services)
+        principal = current_principal(request)
+        setup: TotpSetup | None = extra.pop("setup", None) or await pending_totp(principal, kit=kit)
+        extra.setdefault("errors", {})
+        extra.setdefault("section", "")
+        extra.setdefault("message", "")
+        context = page_context(
+            request,
+            recovery=await overview(principal, kit=kit),
+            setup=setup,
+            qr=qr_data_uri(setup.uri) if setup else "",
+            **extra,
+        )
+        return Template(template_name="security.html", context=context, status_code=status_code)
+
+    async def _run(
+        self, request: Request[Any, Any, Any], services: Services, section: str, action: Any, message: str
+    ) -> Template:
+        try:
+            setup = await action()
+        except DomainError as exc:
+            status, errors = errors_for(request, exc, services)
+            return await self._page(request, services, status_code=status, errors=errors, section=section)
+        return await self._page(
+            request, services, section=section, message=message, setup=setup if isinstance(setup, TotpSetup) else None
+        )
+
+    @get("", operation_id="securityPage")
+    async def page(self, request: Request[Any, Any, Any], services: NamedDependency[Services]) -> Template:
+        """Recovery channels."""
+        return await self._page(request, services)
+
+    @post("/email", operation_id="changeRecoveryEmail", status_code=200)
+    async def email(
+        self, request: Request[Any, Any, Any], services: NamedDependency[Services], data: URLEncodedBody[EmailForm]
+    ) -> Template:
+        """Register or change the recovery e-mail (confirmed by a link to it)."""
+        principal, kit = current_principal(request), kit_of(services)
+        return await self._run(
+            request,
+            services,
+            "email",
+            lambda: change_recovery_email(
+                principal, data.password, data.private_email, client=client_of(request), kit=kit
+            ),
+            N_("We have sent a confirmation link to the new address. It counts once you have opened it."),
+        )
+
+    @post("/mobile", operation_id="changeRecoveryMobile", status_code=200)
+    async def mobile(
+        self, request: Request[Any, Any, Any], services: NamedDependency[Services], data: URLEncodedBody[MobileForm]
+    ) -> Template:
+        """Register, change or remove the recovery mobile number."""
+        principal, kit = current_principal(request), kit_of(services)
+        return await self._run(
+            request,
+            services,
+            "mobile",
+            lambda: set_recovery_mobile(principal, data.password, data.mobile, client=client_of(request), kit=kit),
+            N_("The mobile number has been saved."),
+        )
+
+    @post("/mobile/confirm", operation_id="confirmRecoveryMobile", status_code=200)
+    async def mobile_confirm(
+        self, request: Request[Any, Any, Any], services: NamedDependency[Services], data: URLEncodedBody[CodeForm]
+    ) -> Template:
+        """Confirm the mobile number with the texted code."""
+        principal, kit = current_principal(request), kit_of(services)
+        return await self._run(
+            request,
+            services,
+            "mobile",
+            lambda: confirm_recovery_mobile(principal, data.code, client=client_of(request), kit=kit),
+            N_("The mobile number is confirmed."),
+        )
+
+    @post("/totp", operation_id="startTotp", status_code=200)
+    async def totp_start(
+        self,
+        request: Request[Any, Any, Any],
+        services: NamedDependency[Services],
+        data: URLEncodedBody[PasswordOnlyForm],
+    ) -> Template:
+        """Create a new authenticator secret and show it as a QR code."""
+        principal, kit = current_principal(request), kit_of(services)
+        return await self._run(
+            request,
+            services,
+            "totp",
+            lambda: start_totp(principal, data.password, client=client_of(request), kit=kit),
+            "",
+        )
+
+    @post("/totp/confirm", operation_id="confirmTotp", status_code=200)
+    async def totp_confirm(
+        self, request: Request[Any, Any, Any], services: NamedDependency[Services], data: URLEncodedBody[CodeForm]
+    ) -> Template:
+        """Activate the authenticator app with its first code."""
+        principal, kit = current_principal(request), kit_of(services)
+        return await self._run(
+            request,
+            services,
+            "totp",
+            lambda: confirm_totp(principal, data.code, client=client_of(request), kit=kit),
+            N_("The authenticator app is set up."),
+        )
+
+    @post("/totp/remove", operation_id="removeTotp", status_code=200)
+    async def totp_remove(
+        self,
+        request: Request[Any, Any, Any],
+        services: NamedDependency[Services],
+        data: URLEncodedBody[PasswordOnlyForm],
+    ) -> Template:
+        """Remove the authenticator app."""
+        principal, kit = current_principal(request), kit_of(services)
+        return await self._run(
+            request,
+            services,
+            "totp",
+            lambda: remove_totp(principal, data.password, client=client_of(request), kit=kit),
+            N_("The authenticator app was removed."),
+        )
+
+
+class HelpdeskPagesController(Controller):
+    """The IT helpdesk: account state, unlock, send a reset link. The role is checked in the service."""
+
+    path = "/helpdesk"
+    include_in_schema = False
+    guards = [requires_login]
+
+    async def _page(
+        self, request: Request[Any, Any, Any], services: Services, login: str, *, status_code: int = 200, **extra: Any
+    ) -> Template:
+        view = None
+        extra.setdefault("errors", {})
+        extra.setdefault("message", "")
+        if login and not extra["errors"]:
+            try:
+                view = await helpdesk_lookup(
+                    current_principal(request), login, client=client_of(request), kit=kit_of(services)
+                )
+            except DomainError as exc:
+                status_code, extra["errors"] = errors_for(request, exc, services)
+        context = page_context(request, login=login[:256], view=view, **extra)
+        return Template(template_name="helpdesk.html", context=context, status_code=status_code)
+
+    @get("", operation_id="helpdeskPage")
+    async def page(self, request: Request[Any, Any, Any], services: NamedDependency[Services]) -> Template:
+        """Look up an account."""
+        return await self._page(request, services, request.query_params.get("login", "").strip())
+
+    @post("/unlock", operation_id="helpdeskUnlockPage", status_code=200)
+    async def unlock(
+        self, request: Request[Any, Any, Any], services: NamedDependency[Services], data: URLEncodedBody[HelpdeskForm]
+    ) -> Template:
+        """Unlock the account."""
+        try:
+            await helpdesk_unlock(
+                current_principal(request), data.login, client=client_of(request), kit=kit_of(services)
+            )
+        except DomainError as exc:
+            status, errors = errors_for(request, exc, services)
+            return await self._page(request, services, data.login, status_code=status, errors=errors)
+        return await self._page(request, services, data.login, message=N_("The account has been unlocked."))
+
+    @post("/reset-link", operation_id="helpdeskResetLinkPage", status_code=200)
+    async def reset_link(
+        self, request: Request[Any, Any, Any], services: NamedDependency[Services], data: URLEncodedBody[HelpdeskForm]
+    ) -> Template:
+        """Send the owner a reset link."""
+        try:
+            await helpdesk_send_reset_link(
+                current_principal(request), data.login, client=client_of(request), kit=kit_of(services)
+            )
+        except DomainError as exc:
+            status, errors = errors_for(request, exc, services)
+            return await self._page(request, services, data.login, status_code=status, errors=errors)
+        return await self._page(
+            request,
+            services,
+            data.login,
+            message=N_("A reset link has been sent to the owner's verified recovery e-mail address."),
+        )
