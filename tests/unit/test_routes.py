@@ -26,6 +26,8 @@ from ess.domain.hr.model import Role
 from ess.domain.outbox.model import RetryPolicy
 from ess.domain.outbox.service import DirectorySync
 from ess.domain.passwords.model import PasswordPolicy
+from ess.domain.profile.model import ProfilePolicies
+from ess.domain.profile.service import ProfileDeps
 from ess.domain.vacation.service import VacationPolicy
 from ess.routes.deps import Services
 from tests.conftest import make_settings
@@ -72,6 +74,18 @@ class World:
                 directory=self.directory,
                 clock=self.clock,
                 policy=RetryPolicy(),
+            ),
+            profile=ProfileDeps(
+                new_uow=lambda: FakeUnitOfWork(self.uow.committed),  # type: ignore[arg-type,return-value]
+                clock=self.clock,
+                directory=self.directory,
+                notifier=MailNotifier(
+                    FileMailer(tmp_mail_folder(), from_address="ess@example.test"),
+                    locale="de",
+                    company="Test",
+                    base_url="http://127.0.0.1:8000",
+                ),
+                policies=ProfilePolicies(),
             ),
         )
         asyncio.run(self._hire())

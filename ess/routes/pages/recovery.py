@@ -59,6 +59,9 @@ FIELD_MESSAGES: Final = {
     "mobile": N_("Please enter a valid mobile number, e.g. +49 151 23456789."),
 }
 
+# What a field says when no more precise message exists.
+CHECK_VALUE: Final = N_("Please check this value.")
+
 
 def kit_of(services: Services) -> RecoveryKit:
     if services.recovery is None:
@@ -74,9 +77,7 @@ def errors_for(
     if isinstance(exc, PasswordRejected):
         return form_errors(exc, gettext, min=policy.min_length, max=policy.max_length)
     if exc.code == "field_rejected":
-        return status_for(exc), {
-            f: [gettext(FIELD_MESSAGES.get(f, N_("Please check this value.")))] for f in exc.fields
-        }
+        return status_for(exc), {f: [gettext(FIELD_MESSAGES.get(f, CHECK_VALUE))] for f in exc.fields}
     if exc.code in RECOVERY_MESSAGES:
         field, message = RECOVERY_MESSAGES[exc.code]
         return status_for(exc), {field: [gettext(message)]}
