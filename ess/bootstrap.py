@@ -290,6 +290,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
             policies=profile_policies(settings),
             hr_recipients=tuple(settings.profile.hr_notify_to),
             directory_changed=directory_sync.kick,
+            attempts=attempts,
         ),
         breached_passwords=breached_passwords(settings),
         directory_sync=directory_sync,

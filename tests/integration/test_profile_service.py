@@ -15,9 +15,10 @@ from sqlalchemy import text
 from ess.adapters.hr_files import read_hr_file
 from ess.bootstrap import Container, build_container
 from ess.domain.auth.model import Principal
-from ess.domain.errors import Conflict, NotFound, PermissionDenied, ServiceUnavailable
+from ess.domain.errors import Conflict, NotFound, PermissionDenied, ServiceUnavailable, Throttled
 from ess.domain.hr.model import Role
 from ess.domain.hr.service import ImportEmployees, import_employees
+from ess.domain.ports import AuthOutcome
 from ess.domain.profile import service
 from ess.domain.profile.model import ProfileField, RequestStatus
 from ess.domain.profile.service import ChangeProfile, ProfileView, WorkContact
@@ -380,3 +381,15 @@ async def test_a_read_only_field_cannot_be_changed(database_url: str, sink: Smtp
         )
     finally:
         await container.close()
+
+
+async def test_password_guessing_on_the_bank_form_is_throttled_before_the_directory_locks(world: World) -> None:
+    anna = await world.principal("anna.schmidt")
+    for _ in range(5):
+        with pytest.raises(ProfileRejected):
+            await world.change(anna, iban=GOOD_IBAN, holder="Anna Schmidt", current_password="guess")
+    with pytest.raises(Throttled):
+        await world.change(anna, iban=GOOD_IBAN, holder="Anna Schmidt", current_password=DEMO_PASSWORD)
+    # The directory saw five wrong passwords, fewer than its own lockout needs: anna can still log in.
+    directory = world.container.services.directory
+    assert await directory.authenticate("anna.schmidt", DEMO_PASSWORD) == AuthOutcome.OK

@@ -14,11 +14,12 @@ from typing import Final
 
 from ess.domain.audit import AuditEvent, Outcome
 from ess.domain.auth.model import Principal
-from ess.domain.errors import Conflict, NotFound, PermissionDenied
+from ess.domain.errors import Conflict, NotFound, PermissionDenied, Throttled
 from ess.domain.hr.model import Employee, Role
 from ess.domain.hr.service import load_own_employee
 from ess.domain.outbox.service import pending_fields, record_directory_change
-from ess.domain.ports import AuthOutcome, Clock, Directory, Notice, Notifier, UnitOfWork
+from ess.domain.passwords.model import normalise_password
+from ess.domain.ports import AttemptCounter, AuthOutcome, Clock, Directory, Notice, Notifier, UnitOfWork
 from ess.domain.profile.model import (
     ChangeRequest,
     ChangeVia,
@@ -39,6 +40,8 @@ from ess.domain.profile.validation import Problem
 MAX_EFFECTIVE_AHEAD: Final = timedelta(days=366)
 # Fields whose change needs the current password again and a notice to the private address first.
 REAUTH_FIELDS: Final = frozenset({ProfileField.BANK_ACCOUNT})
+REAUTH_FAILURES: Final = 5
+REAUTH_WINDOW_SECONDS: Final = 15 * 60
 # The comment on a scheduled change that was not applied because the data changed before its date.
 STALE: Final = "The data changed before the effective date; please submit the change again."
 
@@ -56,6 +59,9 @@ class ProfileDeps:
     directory_changed: Callable[[], None] = lambda: None
     # Where notify-HR notices and new requests go; empty: everyone with the HR role.
     hr_recipients: tuple[str, ...] = ()
+    # Limits password confirmations (bank account) per account, before the directory is asked: a hijacked session
+    # can neither guess the password nor lock the account through the directory's own lockout.
+    attempts: AttemptCounter | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,7 +293,14 @@ async def _confirm_and_warn(cmd: ChangeProfile, employee: Employee, deps: Profil
 async def _confirm_password(cmd: ChangeProfile, employee: Employee, deps: ProfileDeps) -> None:
     if not cmd.current_password:
         raise ProfileRejected({"current_password": Problem.REAUTH_MISSING})
-    outcome = await deps.directory.authenticate(cmd.principal.login, cmd.current_password)
+    key = f"profile-reauth:{cmd.principal.login}"
+    if deps.attempts is not None and await deps.attempts.hit(key, REAUTH_WINDOW_SECONDS) > REAUTH_FAILURES:
+        raise Throttled(
+            "Too many wrong passwords. Please wait a few minutes.", retry_after_seconds=REAUTH_WINDOW_SECONDS
+        )
+    outcome = await deps.directory.authenticate(cmd.principal.login, normalise_password(cmd.current_password))
+    if outcome is AuthOutcome.OK and deps.attempts is not None:
+        await deps.attempts.clear(key)
     if outcome is not AuthOutcome.OK:
         async with deps.new_uow() as uow:
             await _audit(
