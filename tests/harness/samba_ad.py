@@ -558,14 +558,28 @@ def running_samba_ad() -> Iterator[SambaADServer]:
         yield from _run_samba_ad()
 
 
+# How many DCs this process runs now: the lock file is taken by the first only. A second start in the same process
+# (the harness test that expects the ports check to refuse it) must not wait for the process's own lock.
+_HELD_HERE = [0]
+
+
 @contextlib.contextmanager
 def _exclusive_samba_lock() -> Iterator[None]:
-    lock_path = Path(tempfile.gettempdir()) / "ess-samba-ad.lock"
-    with lock_path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+    if _HELD_HERE[0]:
+        _HELD_HERE[0] += 1
         try:
             yield
         finally:
+            _HELD_HERE[0] -= 1
+        return
+    lock_path = Path(tempfile.gettempdir()) / "ess-samba-ad.lock"
+    with lock_path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        _HELD_HERE[0] = 1
+        try:
+            yield
+        finally:
+            _HELD_HERE[0] = 0
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
