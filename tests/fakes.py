@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from ess.domain.audit import AuditEvent
 from ess.domain.auth.model import ApiToken, SessionRecord
@@ -306,6 +306,13 @@ class FakeRecovery:
         return None
 
 
+class FakeProfiles:
+    """No personal-data history: what the HR import asks of profiles in unit tests."""
+
+    async def latest_changes(self, employee_ids: Sequence[EmployeeId]) -> dict[tuple[EmployeeId, Any], Any]:
+        return {}
+
+
 class FakeUnitOfWork:
     """Works on a copy of the shared state; commit() publishes the copy, leaving without commit drops it."""
 
@@ -313,6 +320,7 @@ class FakeUnitOfWork:
         self.committed = committed or _Data()
         self.commits = 0
         self.recovery = FakeRecovery()
+        self.profiles = FakeProfiles()
 
     async def __aenter__(self) -> Self:
         if hasattr(self, "_work"):

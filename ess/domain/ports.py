@@ -282,6 +282,12 @@ class ProfileRepository(Protocol):
         """Newest first."""
         ...
 
+    async def latest_changes(
+        self, employee_ids: Sequence[EmployeeId]
+    ) -> dict[tuple[EmployeeId, ProfileField], HistoryEntry]:
+        """The newest history entry per employee and field."""
+        ...
+
     async def hr_emails(self) -> list[str]:
         """Work e-mail addresses of everyone with the HR role."""
 

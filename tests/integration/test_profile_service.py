@@ -16,6 +16,7 @@ from ess.adapters.hr_files import read_hr_file
 from ess.bootstrap import Container, build_container
 from ess.domain.auth.model import Principal
 from ess.domain.errors import Conflict, NotFound, PermissionDenied, ServiceUnavailable, Throttled
+from ess.domain.hr.importing import SourceRecord
 from ess.domain.hr.model import Role
 from ess.domain.hr.service import ImportEmployees, import_employees
 from ess.domain.ports import AuthOutcome
@@ -393,3 +394,33 @@ async def test_password_guessing_on_the_bank_form_is_throttled_before_the_direct
     # The directory saw five wrong passwords, fewer than its own lockout needs: anna can still log in.
     directory = world.container.services.directory
     assert await directory.authenticate("anna.schmidt", DEMO_PASSWORD) == AuthOutcome.OK
+
+
+async def reimport(world: World, **changes: str) -> None:
+    """The nightly HR import of the demo company, with anna's row changed as given."""
+    records = [
+        SourceRecord(r.position, {**r.values, **changes}) if r.values.get("login") == "anna.schmidt" else r
+        for r in read_hr_file(DEMO_COMPANY)
+    ]
+    await import_employees(
+        ImportEmployees(records=records, source_name="company.csv", actor="hr-sync"),
+        uow=world.container.services.new_uow(),
+        clock=world.clock,
+        regions=world.container.services.regions,
+    )
+
+
+async def test_the_hr_import_keeps_a_change_made_in_ess_until_hr_sends_a_new_value(world: World) -> None:
+    anna = await world.principal("anna.schmidt")
+    await world.change(
+        anna, mobile_phone="0151 23456789", street="Leopoldstraße 12", postal_code="80802", city="München"
+    )
+    await reimport(world)  # the HR system still has the old values: ESS keeps the employee's
+    employee = (await service.my_profile(anna, world.deps)).profile.employee
+    assert employee.mobile_phone == "+4915123456789"
+    assert employee.address.street == "Leopoldstraße 12"
+
+    await reimport(world, mobile_phone="+491601111111")  # HR changed it upstream: HR wins
+    employee = (await service.my_profile(anna, world.deps)).profile.employee
+    assert employee.mobile_phone == "+491601111111"
+    assert employee.address.street == "Leopoldstraße 12"

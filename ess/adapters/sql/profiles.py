@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -179,20 +180,22 @@ class SqlProfileRepository:
             .order_by(ProfileHistoryRow.id.desc())
             .limit(limit)
         )
-        return [
-            HistoryEntry(
-                employee_id=EmployeeId(r.employee_id),
-                field=ProfileField(r.field),
-                old={str(k): str(v) for k, v in r.old_value.items()},
-                new={str(k): str(v) for k, v in r.new_value.items()},
-                changed_at=r.changed_at,
-                changed_by=r.changed_by,
-                via=ChangeVia(r.via),
-                request_id=r.request_id,
-                id=r.id,
+        return [_history(r) for r in rows]
+
+    async def latest_changes(
+        self, employee_ids: Sequence[EmployeeId]
+    ) -> dict[tuple[EmployeeId, ProfileField], HistoryEntry]:
+        latest: dict[tuple[EmployeeId, ProfileField], HistoryEntry] = {}
+        for start in range(0, len(employee_ids), 500):  # keep IN lists within every database's parameter limit
+            rows = await self._session.scalars(
+                select(ProfileHistoryRow)
+                .where(ProfileHistoryRow.employee_id.in_(employee_ids[start : start + 500]))
+                .order_by(ProfileHistoryRow.id)
             )
-            for r in rows
-        ]
+            for row in rows:
+                entry = _history(row)
+                latest[(entry.employee_id, entry.field)] = entry
+        return latest
 
     async def hr_emails(self) -> list[str]:
         rows = await self._session.scalars(
@@ -202,6 +205,20 @@ class SqlProfileRepository:
             .order_by(EmployeeRow.id)
         )
         return [email for email in rows if email]
+
+
+def _history(r: ProfileHistoryRow) -> HistoryEntry:
+    return HistoryEntry(
+        employee_id=EmployeeId(r.employee_id),
+        field=ProfileField(r.field),
+        old={str(k): str(v) for k, v in r.old_value.items()},
+        new={str(k): str(v) for k, v in r.new_value.items()},
+        changed_at=r.changed_at,
+        changed_by=r.changed_by,
+        via=ChangeVia(r.via),
+        request_id=r.request_id,
+        id=r.id,
+    )
 
 
 def _request(row: ProfileChangeRequestRow) -> ChangeRequest:

@@ -11,6 +11,7 @@ from ess.domain.errors import InvalidInput, NotFound
 from ess.domain.hr.importing import RowError, SourceRecord, check_managers, parse_records
 from ess.domain.hr.model import Employee
 from ess.domain.ports import Clock, EmployeeRepository, Regions, UnitOfWork
+from ess.domain.profile.imports import keep_changes_made_in_ess
 
 Progress = Callable[[int], None]
 
@@ -76,12 +77,23 @@ async def import_employees(
             else e
             for e in employees
         ]
+        # A value the employee changed in ESS stays while the HR system still sends the one from before it.
+        known_ids = [before.id for before in existing.values() if before.id is not None]
+        employees, kept = keep_changes_made_in_ess(employees, existing, await uow.profiles.latest_changes(known_ids))
         created = sum(1 for e in employees if e.personnel_number not in existing)
         unchanged = sum(1 for e in employees if (before := existing.get(e.personnel_number)) and same_record(before, e))
         await uow.employees.save_all(employees, progress=progress)
         result = ImportResult(created=created, updated=len(employees) - created - unchanged, unchanged=unchanged)
         await uow.audit.add(
-            _import_event(cmd, clock, Outcome.SUCCESS, created=created, updated=result.updated, unchanged=unchanged)
+            _import_event(
+                cmd,
+                clock,
+                Outcome.SUCCESS,
+                created=created,
+                updated=result.updated,
+                unchanged=unchanged,
+                kept_from_ess=kept,
+            )
         )
         await uow.commit()
     return result
