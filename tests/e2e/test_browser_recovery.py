@@ -152,13 +152,13 @@ def reset_in_browser(page: Page, live: Live, login: str, private_email: str, *, 
         assert_no_axe_violations(page)
     page.locator("#new_password").fill("zu kurz")
     page.locator("#new_password_repeat").fill("zu kurz")
-    page.get_by_role("button", name="Neues Passwort setzen").click()
+    page.get_by_role("button", name="Neues Passwort speichern").click()
     expect(page.locator(".error-summary")).to_be_visible()
     if axe:
         assert_no_axe_violations(page)  # the form with its error messages
     page.locator("#new_password").fill(NEW_PASSWORD)
     page.locator("#new_password_repeat").fill(NEW_PASSWORD)
-    page.get_by_role("button", name="Neues Passwort setzen").click()
+    page.get_by_role("button", name="Neues Passwort speichern").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Passwort geändert")
     if axe:
         assert_no_axe_violations(page)
