@@ -241,6 +241,9 @@ async def test_a_rejection_needs_a_comment_and_a_decided_request_cannot_be_decid
         hanna, request.id, approve=False, comment="Bitte Heiratsurkunde schicken", deps=world.deps
     )
     assert rejected.status is RequestStatus.REJECTED
+    decided = next(m for m in world.mails(3) if "nicht genehmigt" in m["Subject"])
+    assert decided["To"] == "anna.schmidt@example-ess.test"
+    assert "Bitte Heiratsurkunde schicken" in body(decided)
     with pytest.raises(Conflict):
         await service.decide_request(hanna, request.id, approve=True, comment="", deps=world.deps)
     assert (await service.my_profile(anna, world.deps)).profile.employee.last_name == "Schmidt"

@@ -8,6 +8,7 @@ from dataclasses import replace
 from typing import Final
 
 from ess.domain.hr.model import Employee, PostalAddress
+from ess.domain.outbox.model import same_value
 from ess.domain.profile.model import FieldValue, HistoryEntry, Profile, ProfileField
 from ess.domain.types import EmployeeId
 
@@ -21,19 +22,11 @@ IMPORTED_FIELDS: Final = (
     ProfileField.ADDRESS,
     ProfileField.LEGAL_NAME,
 )
-_SEPARATORS: Final = str.maketrans("", "", " -/().\u00a0")
 
 
 def _same(left: FieldValue, right: FieldValue) -> bool:
     """Equal as HR systems write them: phones with or without separators, texts with any blanks."""
-
-    def canonical(value: FieldValue) -> dict[str, str]:
-        return {
-            k: v.translate(_SEPARATORS) if k.endswith("phone") else " ".join(v.split()).casefold()
-            for k, v in value.items()
-        }
-
-    return canonical(left) == canonical(right)
+    return left.keys() == right.keys() and all(same_value(part, left[part], right[part]) for part in left)
 
 
 def _with_value(employee: Employee, profile_field: ProfileField, value: FieldValue) -> Employee:

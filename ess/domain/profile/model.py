@@ -165,6 +165,17 @@ def mask(value: Mapping[str, str]) -> FieldValue:
     return masked
 
 
+# The directory fields (see Directory.write_attributes) each profile field sets; directory_values gives their values.
+DIRECTORY_FIELDS: Final[Mapping[ProfileField, frozenset[str]]] = {
+    ProfileField.WORK_PHONE: frozenset({"work_phone"}),
+    ProfileField.MOBILE_PHONE: frozenset({"mobile_phone"}),
+    ProfileField.PRIVATE_PHONE: frozenset({"private_phone"}),
+    ProfileField.ADDRESS: frozenset({"street", "postal_code", "city"}),
+    ProfileField.PREFERRED_NAME: frozenset({"display_name"}),
+    ProfileField.LEGAL_NAME: frozenset({"display_name"}),
+}
+
+
 def directory_values(profile_field: ProfileField, value: Mapping[str, str], employee: Employee) -> dict[str, str]:
     """The HR fields a directory may hold (see Directory.write_attributes) that this field's value sets."""
     match profile_field:

@@ -21,6 +21,7 @@ from ess.domain.outbox.service import pending_fields, record_directory_change
 from ess.domain.passwords.model import normalise_password
 from ess.domain.ports import AttemptCounter, AuthOutcome, Clock, Directory, Notice, Notifier, UnitOfWork
 from ess.domain.profile.model import (
+    DIRECTORY_FIELDS,
     ChangeRequest,
     ChangeVia,
     FieldPolicy,
@@ -74,6 +75,10 @@ class ProfileView:
     requests: list[ChangeRequest]
     # Fields changed in HR whose directory write-back has not landed yet ("pending synchronisation").
     pending_sync: frozenset[str]
+
+    def is_pending(self, profile_field: ProfileField) -> bool:
+        """Changed in HR, not yet in the directory."""
+        return bool(DIRECTORY_FIELDS.get(profile_field, frozenset()) & self.pending_sync)
 
     def open_request(self, profile_field: ProfileField) -> ChangeRequest | None:
         return next((r for r in self.requests if r.field is profile_field and r.status.is_open), None)

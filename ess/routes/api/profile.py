@@ -12,7 +12,7 @@ from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK
 
 from ess.domain.profile import service
-from ess.domain.profile.model import FIELD_PARTS, ChangeRequest, HistoryEntry, ProfileField, mask
+from ess.domain.profile.model import ChangeRequest, HistoryEntry, ProfileField, mask
 from ess.domain.profile.service import ChangeProfile, ProfileView, WorkContact
 from ess.routes.deps import Services
 from ess.routes.guards import current_principal, requires_hr, requires_login
@@ -135,17 +135,12 @@ def profile_out(view: ProfileView) -> ProfileOut:
     employee = view.profile.employee
     fields: dict[str, FieldOut] = {}
     for profile_field in ProfileField:
-        parts = set(FIELD_PARTS[profile_field]) | (
-            {"display_name"} if profile_field is ProfileField.LEGAL_NAME else set()
-        )
-        if profile_field is ProfileField.PREFERRED_NAME:
-            parts.add("display_name")
         open_request = view.open_request(profile_field)
         fields[profile_field.value] = FieldOut(
             group=GROUPS[profile_field],
             policy=view.policies.of(profile_field).value,
             value=view.profile.value(profile_field),
-            pending_synchronisation=bool(parts & view.pending_sync),
+            pending_synchronisation=view.is_pending(profile_field),
             open_request=request_out(open_request, masked=False) if open_request else None,
         )
     manager = view.manager
