@@ -3,7 +3,7 @@
     .venv/bin/python bench/outbox_delivery.py [--entries 500] [--backlog 20000]
 
 Builds a fresh, migrated SQLite file and a private slapd (tests/harness, needs slapd installed), queues one change per
-account and delivers them with DirectorySync; then times the due query on a table with a large applied backlog.
+account and delivers them (outbox deliver_due); then times the due query on a table with a large applied backlog.
 The script prints figures, it asserts nothing.
 """
 
@@ -31,8 +31,10 @@ from ess.adapters.ldap.directory import LdapDirectory  # noqa: E402
 from ess.adapters.sql.database import create_engine, create_session_factory  # noqa: E402
 from ess.adapters.sql.tables import DirectoryOutboxRow, EmployeeRow  # noqa: E402
 from ess.adapters.sql.unit_of_work import SqlUnitOfWork  # noqa: E402
+from ess.domain.outbox.delivery import deliver_due  # noqa: E402
 from ess.domain.outbox.model import RetryPolicy  # noqa: E402
-from ess.domain.outbox.service import DirectorySync, record_directory_change  # noqa: E402
+from ess.domain.outbox.ports import OutboxDeps  # noqa: E402
+from ess.domain.outbox.queue import record_directory_change  # noqa: E402
 from ess.domain.types import EmployeeId  # noqa: E402
 from tests.harness.slapd import running_slapd  # noqa: E402
 
@@ -116,10 +118,12 @@ async def main(url: str, entries: int, backlog: int) -> None:
                 await unit.commit()
         queued = time.perf_counter() - started
         print(f"queue (one transaction each):  {entries} entries in {queued:.2f} s = {queued / entries * 1000:.2f} ms")
-        sync = DirectorySync(new_uow=uow, directory=directory, clock=clock, policy=RetryPolicy(batch_size=100))
+        deps = OutboxDeps(
+            new_uow=uow, directory=directory, clock=clock, policy=RetryPolicy(batch_size=100), wake=asyncio.Event()
+        )
         started = time.perf_counter()
         applied = 0
-        while report := await sync.deliver_due():
+        while report := await deliver_due(deps=deps):
             if not report.handled:
                 break
             applied += len(report.applied)

@@ -5,15 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Final
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
-from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi.config import OpenAPIConfig
@@ -25,30 +24,12 @@ from litestar.template.config import TemplateConfig
 
 from ess import __version__
 from ess.bootstrap import Container, build_container
-from ess.routes.api.auth import AuthApiController
-from ess.routes.api.me import MeApiController
-from ess.routes.api.passwords import MyPasswordApiController, PasswordPolicyApiController
-from ess.routes.api.profile import (
-    EmployeeProfileApiController,
-    HrChangeRequestApiController,
-    ProfileApiController,
-)
-from ess.routes.api.recovery import HelpdeskApiController, RecoveryApiController
-from ess.routes.api.vacation import HrVacationApiController, LeaveDecisionsApiController, VacationApiController
-from ess.routes.deps import Services
-from ess.routes.errors import EXCEPTION_HANDLERS
-from ess.routes.health import HealthController
+from ess.domain.outbox.delivery import run_worker
+from ess.routes.errors import exception_handlers
+from ess.routes.health import ReadinessChecks
 from ess.routes.log_redaction import install_log_redaction
 from ess.routes.middleware import API_PREFIX, IdentityMiddleware, security_headers_hook
-from ess.routes.pages.auth import AuthPagesController
-from ess.routes.pages.calendar import CalendarFeedController, TeamCalendarController
-from ess.routes.pages.expired_password import ExpiredPasswordPagesController
-from ess.routes.pages.home import HomePagesController
-from ess.routes.pages.password import PasswordPagesController
-from ess.routes.pages.profile import HrChangeRequestPagesController, ProfilePagesController
-from ess.routes.pages.recovery import HelpdeskPagesController, RecoveryPagesController, SecurityPagesController
-from ess.routes.pages.reports import ReportPagesController
-from ess.routes.pages.vacation import TeamPagesController, VacationPagesController
+from ess.routes.registry import ROUTE_HANDLERS
 from ess.settings import Settings, load_settings
 
 PACKAGE_DIR: Final = Path(__file__).resolve().parent
@@ -78,12 +59,30 @@ async def stop_outbox_worker(worker: asyncio.Task[None], stop: asyncio.Event) ->
         await asyncio.wait_for(worker, timeout=OUTBOX_STOP_SECONDS)
 
 
-def create_app(settings: Settings | None = None, *, container: Container | None = None) -> Litestar:
-    """Build the ASGI app. Settings are loaded here once and passed down; nothing is built at import time."""
-    settings = settings or load_settings()
-    container = container or build_container(settings)
-    services = container.services
+def _constant(value: object) -> Provide:
+    def provide() -> object:
+        return value
 
+    return Provide(provide, use_cache=True, sync_to_thread=False)
+
+
+def providers(container: Container) -> dict[str, Provide]:
+    """One dependency per area, by name: a handler asks for `vacation: NamedDependency[VacationDeps]` and gets what
+    the vacation use cases need, nothing else."""
+    return {
+        "auth": _constant(container.auth),
+        "passwords": _constant(container.passwords),
+        "vacation": _constant(container.vacation),
+        "profile": _constant(container.profile),
+        "recovery": _constant(container.recovery),
+        "settings": _constant(container.settings),
+        "readiness": _constant(
+            ReadinessChecks(database=lambda: container.new_uow().ping(), directory=container.directory.ping)
+        ),
+    }
+
+
+def _lifespan(container: Container) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         async def sweep_forever() -> None:
@@ -93,7 +92,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
 
         sweeper = asyncio.create_task(sweep_forever())
         stop_outbox = asyncio.Event()
-        outbox_worker = asyncio.create_task(services.directory_sync.run_forever(stop_outbox))
+        outbox_worker = asyncio.create_task(run_worker(stop_outbox, deps=container.outbox))
         try:
             yield
         finally:
@@ -103,7 +102,11 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
             await stop_outbox_worker(outbox_worker, stop_outbox)
             await container.close()
 
-    csrf = CSRFConfig(
+    return lifespan
+
+
+def _csrf(settings: Settings) -> CSRFConfig:
+    return CSRFConfig(
         secret=settings.secret_key.reveal(),
         cookie_name="ess_csrf",
         cookie_secure=settings.server.served_over_tls,
@@ -112,7 +115,10 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         # The API authenticates by bearer token only (never by cookie), so cross-site requests cannot ride on it.
         exclude=[f"^{API_PREFIX}", "^/health/"],
     )
-    openapi = OpenAPIConfig(
+
+
+def _openapi() -> OpenAPIConfig:
+    return OpenAPIConfig(
         title="ESS - Employee Self-Service API",
         version=__version__,
         path="/schema",
@@ -122,53 +128,32 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         ),
         security=[{"bearer": []}],
     )
+
+
+def create_app(settings: Settings | None = None, *, container: Container | None = None) -> Litestar:
+    """Build the ASGI app. Settings are loaded here once and passed down; nothing is built at import time."""
+    settings = settings or load_settings()
+    container = container or build_container(settings)
     logging.getLogger("ess").setLevel(logging.INFO)
     install_log_redaction()
-
-    def provide_services() -> Services:
-        return services
-
-    return Litestar(
+    templates = _template_engine()
+    # What every page shows the same way: template globals, not a lookup per request.
+    templates.engine.globals.update(company=settings.company, locales=settings.i18n.locales)
+    app = Litestar(
         route_handlers=[
-            HealthController,
-            AuthApiController,
-            MeApiController,
-            AuthPagesController,
-            HomePagesController,
-            PasswordPagesController,
-            ExpiredPasswordPagesController,
-            VacationPagesController,
-            TeamPagesController,
-            ReportPagesController,
-            CalendarFeedController,
-            TeamCalendarController,
-            VacationApiController,
-            LeaveDecisionsApiController,
-            HrVacationApiController,
-            ProfilePagesController,
-            HrChangeRequestPagesController,
-            ProfileApiController,
-            HrChangeRequestApiController,
-            EmployeeProfileApiController,
-            MyPasswordApiController,
-            PasswordPolicyApiController,
-            RecoveryApiController,
-            HelpdeskApiController,
-            RecoveryPagesController,
-            SecurityPagesController,
-            HelpdeskPagesController,
+            *ROUTE_HANDLERS,
             create_static_files_router(path="/static", directories=[PACKAGE_DIR / "static"], include_in_schema=False),
         ],
-        middleware=[
-            DefineMiddleware(IdentityMiddleware, services=services),
-        ],
+        middleware=[DefineMiddleware(IdentityMiddleware, auth=container.auth, settings=settings)],
         before_send=[security_headers_hook(hsts=settings.server.served_over_tls)],
-        dependencies={"services": Provide(provide_services, use_cache=True, sync_to_thread=False)},
-        csrf_config=csrf,
-        template_config=TemplateConfig(instance=_template_engine()),
-        openapi_config=openapi,
-        exception_handlers=EXCEPTION_HANDLERS,
-        lifespan=[lifespan],
-        state=State({"services": services}),
+        dependencies=providers(container),
+        csrf_config=_csrf(settings),
+        template_config=TemplateConfig(instance=templates),
+        openapi_config=_openapi(),
+        exception_handlers=exception_handlers(container.passwords.policy),
+        lifespan=[_lifespan(container)],
         debug=False,
     )
+    # Mails built by the domain's notices link to pages by route name, through this app's routing table.
+    container.links.bind(app)
+    return app

@@ -1,13 +1,16 @@
-"""The composition root: builds every adapter from the settings and hands them to the edge as `Services`."""
+"""The composition root: builds every adapter from the settings and wires each area's dependencies (`AuthDeps`,
+`VacationDeps`, ...) once; the edge hands each handler only its area's."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Protocol
 
 from litestar.stores.base import Store
 from litestar.stores.file import FileStore
@@ -20,7 +23,7 @@ from ess.adapters.holidays_calendar import HolidaysCalendar
 from ess.adapters.ldap.connections import ConnectionSettings, DirectoryConnector
 from ess.adapters.ldap.directory import LdapDirectory
 from ess.adapters.local_directory import HashingCost, LocalDirectory
-from ess.adapters.mail import build_mailer
+from ess.adapters.mail import Mailer, build_mailer
 from ess.adapters.notifications import MailNotifier
 from ess.adapters.pwned_passwords import PwnedPasswordsRange
 from ess.adapters.recovery import (
@@ -35,27 +38,55 @@ from ess.adapters.sql.database import create_engine, create_session_factory
 from ess.adapters.sql.reports import SqlLeaveReport
 from ess.adapters.sql.unit_of_work import SqlUnitOfWork
 from ess.adapters.stores import StoreAttemptCounter, StoreSessions
-from ess.domain.auth.service import AuthPolicy
+from ess.domain.auth.model import AuthPolicy
+from ess.domain.auth.ports import AttemptCounter, AuthDeps, SessionStore
+from ess.domain.directory.ports import Directory
 from ess.domain.hr.model import Role
+from ess.domain.hr_import.ports import HrImportDeps, HrImportUnitOfWork, Regions
 from ess.domain.outbox.model import RetryPolicy
-from ess.domain.outbox.service import DirectorySync
+from ess.domain.outbox.ports import OutboxDeps, OutboxUnitOfWork
 from ess.domain.passwords.model import PasswordPolicy
-from ess.domain.ports import BreachedPasswords, Clock, Directory, Notifier, SessionStore, UnitOfWork
+from ess.domain.passwords.ports import BreachedPasswords, PasswordDeps, PasswordsUnitOfWork
 from ess.domain.profile.model import ProfilePolicies
-from ess.domain.profile.service import ProfileDeps
+from ess.domain.profile.ports import ProfileDeps, ProfileUnitOfWork
 from ess.domain.recovery.model import RecoveryPolicy
-from ess.domain.recovery.ports import SmsGateway
-from ess.domain.recovery.service import RecoveryKit
-from ess.domain.vacation.service import VacationPolicy
-from ess.routes.deps import Services
+from ess.domain.recovery.ports import Jobs, RecoveryDeps, RecoveryUnitOfWork, SmsGateway
+from ess.domain.shared import Clock
+from ess.domain.vacation.model import VacationPolicy
+from ess.domain.vacation.ports import HolidayCalendar, LeaveReport, VacationDeps, VacationUnitOfWork
+from ess.routes.links import PageLinks
 from ess.settings import Settings, SettingsError
+
+
+class AppUnitOfWork(
+    RecoveryUnitOfWork,
+    PasswordsUnitOfWork,
+    VacationUnitOfWork,
+    ProfileUnitOfWork,
+    OutboxUnitOfWork,
+    HrImportUnitOfWork,
+    Protocol,
+):
+    """Every area's unit of work at once: what the one SQL adapter (and the tests' fake) provides."""
 
 
 @dataclass
 class Container:
-    """Everything built from the settings, plus what must be swept now and then and closed at shutdown."""
+    """Everything built from the settings: each area's dependencies, the shared adapters they are made of (for the
+    CLI and tests), and what must be swept now and then and closed at shutdown."""
 
-    services: Services
+    settings: Settings
+    clock: Clock
+    new_uow: Callable[[], AppUnitOfWork]
+    directory: Directory
+    links: PageLinks
+    auth: AuthDeps
+    passwords: PasswordDeps
+    vacation: VacationDeps
+    profile: ProfileDeps
+    recovery: RecoveryDeps
+    outbox: OutboxDeps
+    hr_import: HrImportDeps
     engine: AsyncEngine | None = None
     stores: list[Store] = field(default_factory=list)
     local_directory: LocalDirectory | None = None
@@ -207,29 +238,99 @@ def build_sms_gateway(settings: Settings) -> SmsGateway:
     return DisabledSmsGateway()
 
 
-def build_recovery(
-    settings: Settings,
-    *,
-    directory: Directory,
-    new_uow: Callable[[], UnitOfWork],
-    sessions: SessionStore,
-    attempts: StoreAttemptCounter,
-    clock: Clock,
-    notifier: Notifier,
-    jobs: BackgroundJobs,
-    password_policy: PasswordPolicy,
-    breached: BreachedPasswords | None = None,
-) -> RecoveryKit:
-    """The recovery use cases' ports; `password_policy` is the one every other password path uses."""
-    secret = settings.secret_key.reveal()
-    return RecoveryKit(
-        directory=directory,
+@dataclass(frozen=True)
+class Adapters:
+    """The outside systems every area is wired from: the real ones (`build_container`) or fakes (tests)."""
+
+    clock: Clock
+    new_uow: Callable[[], AppUnitOfWork]
+    directory: Directory
+    sessions: SessionStore
+    attempts: AttemptCounter
+    mailer: Mailer
+    calendar: HolidayCalendar
+    report: LeaveReport
+    regions: Regions
+    jobs: Jobs
+    breached: BreachedPasswords | None = None
+
+
+def wire(settings: Settings, adapters: Adapters) -> Container:
+    """Each area's dependencies from the settings and the adapters, built once."""
+    clock, new_uow, directory = adapters.clock, adapters.new_uow, adapters.directory
+    links = PageLinks()
+    notifier = MailNotifier(
+        adapters.mailer,
+        locale=settings.i18n.default_locale,
+        company=settings.company.name,
+        base_url=settings.server.base_url,
+        links=links,
+    )
+    outbox = OutboxDeps(
         new_uow=new_uow,
-        sessions=sessions,
-        attempts=attempts,
+        directory=directory,
+        clock=clock,
+        policy=retry_policy(settings),
+        wake=asyncio.Event(),
+        notifier=notifier,
+        hr_recipients=(settings.company.hr_contact.email,),
+    )
+    passwords = PasswordDeps(
+        new_uow=new_uow,
+        directory=directory,
+        sessions=adapters.sessions,
+        attempts=adapters.attempts,
         clock=clock,
         notifier=notifier,
-        jobs=jobs,
+        auth_policy=auth_policy(settings),
+        policy=password_policy(settings),
+        breached=adapters.breached,
+    )
+    return Container(
+        settings=settings,
+        clock=clock,
+        new_uow=new_uow,
+        directory=directory,
+        links=links,
+        auth=AuthDeps(new_uow, directory, adapters.sessions, adapters.attempts, clock, auth_policy(settings)),
+        passwords=passwords,
+        vacation=VacationDeps(
+            new_uow=new_uow,
+            clock=clock,
+            calendar=adapters.calendar,
+            notifier=notifier,
+            report=adapters.report,
+            policy=VacationPolicy(allow_overdraft_days=Decimal(str(settings.vacation.allow_overdraft_days))),
+        ),
+        profile=ProfileDeps(
+            new_uow=new_uow,
+            clock=clock,
+            directory=directory,
+            notifier=notifier,
+            policies=profile_policies(settings),
+            directory_changed=outbox.wake.set,
+            hr_recipients=tuple(settings.profile.hr_notify_to),
+            attempts=adapters.attempts,
+        ),
+        recovery=recovery_deps(settings, adapters, notifier=notifier, password_policy=passwords.policy),
+        outbox=outbox,
+        hr_import=HrImportDeps(new_uow=new_uow, clock=clock, regions=adapters.regions),
+    )
+
+
+def recovery_deps(
+    settings: Settings, adapters: Adapters, *, notifier: MailNotifier, password_policy: PasswordPolicy
+) -> RecoveryDeps:
+    """The recovery use cases' ports; `password_policy` is the one every other password path uses."""
+    secret = settings.secret_key.reveal()
+    return RecoveryDeps(
+        directory=adapters.directory,
+        new_uow=adapters.new_uow,
+        sessions=adapters.sessions,
+        attempts=adapters.attempts,
+        clock=adapters.clock,
+        notifier=notifier,
+        jobs=adapters.jobs,
         sms=build_sms_gateway(settings),
         authenticator=PyotpAuthenticator(),
         box=FernetSecretBox(secret),
@@ -237,84 +338,41 @@ def build_recovery(
         password_policy=password_policy,
         # Its own key for the HMAC of SMS codes, derived from the application secret.
         code_key=hashlib.sha256(b"ess recovery codes\0" + secret.encode("utf-8")).hexdigest(),
-        breached=breached,
+        breached=adapters.breached,
     )
 
 
 def build_container(settings: Settings, *, clock: Clock | None = None) -> Container:
+    """The real adapters from the settings, wired."""
     clock = clock or SystemClock()
     engine = create_engine(settings.database.url, echo=settings.database.echo)
     session_factory = create_session_factory(engine)
     session_store, attempt_store = build_stores(settings)
     directory = build_directory(settings, session_factory, clock)
 
-    def new_uow() -> UnitOfWork:
+    def new_uow() -> AppUnitOfWork:
         return SqlUnitOfWork(session_factory, clock)
 
-    sessions = StoreSessions(session_store, max_session_seconds=settings.security.session_absolute_hours * 3600)
-    attempts = StoreAttemptCounter(attempt_store)
-    notifier = MailNotifier(
-        build_mailer(settings.mail),
-        locale=settings.i18n.default_locale,
-        company=settings.company.name,
-        base_url=settings.server.base_url,
-    )
-    directory_sync = DirectorySync(
-        new_uow=new_uow,
-        directory=directory,
-        clock=clock,
-        policy=retry_policy(settings),
-        notifier=notifier,
-        hr_recipients=(settings.company.hr_contact.email,),
-    )
     jobs = BackgroundJobs()
-    services = Services(
-        settings=settings,
-        clock=clock,
-        directory=directory,
-        new_uow=new_uow,
-        sessions=sessions,
-        attempts=attempts,
-        regions=HolidaysRegions(),
-        auth_policy=auth_policy(settings),
-        password_policy=password_policy(settings),
-        calendar=build_calendar(settings),
-        vacation_policy=VacationPolicy(allow_overdraft_days=Decimal(str(settings.vacation.allow_overdraft_days))),
-        leave_report=SqlLeaveReport(session_factory),
-        notifier=notifier,
-        profile=ProfileDeps(
-            new_uow=new_uow,
+    container = wire(
+        settings,
+        Adapters(
             clock=clock,
-            directory=directory,
-            notifier=notifier,
-            policies=profile_policies(settings),
-            hr_recipients=tuple(settings.profile.hr_notify_to),
-            directory_changed=directory_sync.kick,
-            attempts=attempts,
-        ),
-        breached_passwords=breached_passwords(settings),
-        directory_sync=directory_sync,
-    )
-    services = replace(
-        services,
-        recovery=build_recovery(
-            settings,
-            directory=directory,
             new_uow=new_uow,
-            sessions=sessions,
-            attempts=attempts,
-            clock=clock,
-            notifier=notifier,
+            directory=directory,
+            sessions=StoreSessions(session_store, max_session_seconds=settings.security.session_absolute_hours * 3600),
+            attempts=StoreAttemptCounter(attempt_store),
+            mailer=build_mailer(settings.mail),
+            calendar=build_calendar(settings),
+            report=SqlLeaveReport(session_factory),
+            regions=HolidaysRegions(),
             jobs=jobs,
-            password_policy=services.password_policy,
-            breached=services.breached_passwords,
+            breached=breached_passwords(settings),
         ),
     )
-    return Container(
-        services=services,
-        engine=engine,
-        stores=[session_store, attempt_store],
-        local_directory=directory if isinstance(directory, LocalDirectory) else None,
-        ldap_directory=directory if isinstance(directory, LdapDirectory) else None,
-        jobs=jobs,
-    )
+    container.engine = engine
+    container.stores = [session_store, attempt_store]
+    container.local_directory = directory if isinstance(directory, LocalDirectory) else None
+    container.ldap_directory = directory if isinstance(directory, LdapDirectory) else None
+    container.jobs = jobs
+    return container

@@ -20,19 +20,21 @@ from ess.adapters.hr_files import read_hr_file
 from ess.adapters.ldap.directory import Check, diagnose
 from ess.bootstrap import Container, build_container
 from ess.domain.errors import DomainError, InvalidInput
-from ess.domain.hr.service import (
+from ess.domain.hr_import.importing import (
     ImportEmployees,
     ImportRejected,
     ImportResult,
     import_employees,
     record_unreadable_import,
 )
+from ess.domain.outbox.delivery import DeliveryReport, deliver_due
 from ess.domain.outbox.model import DirectoryChange, OutboxStatus
-from ess.domain.outbox.service import DeliveryReport
+from ess.domain.outbox.retry import retry
+from ess.domain.passwords.change import set_password_by_operator
+from ess.domain.passwords.checks import PasswordRejected
 from ess.domain.passwords.reminders import ReminderRun, send_password_reminders
-from ess.domain.passwords.service import PasswordRejected, set_password_by_operator
-from ess.domain.profile.service import ApplyDueResult, apply_due
-from ess.domain.vacation.service import CloseYearResult, close_year, expire_due, grant_year, send_expiry_warnings
+from ess.domain.profile.scheduled import ApplyDueResult, apply_due
+from ess.domain.vacation.year_end import CloseYearResult, close_year, expire_due, grant_year, send_expiry_warnings
 from ess.settings import Settings, SettingsError, load_settings
 
 PROJECT_DIR: Final = Path(__file__).resolve().parent.parent
@@ -167,29 +169,21 @@ def _import_file(settings: Settings, file: Path, actor: str, *, requested_by: st
         reason = exc.message
 
         async def audit(container: Container) -> None:
-            services = container.services
-            await record_unreadable_import(file.name, actor, reason, uow=services.new_uow(), clock=services.clock)
+            await record_unreadable_import(file.name, actor, reason, deps=container.hr_import)
 
         _run(audit, settings)
         raise
 
     async def run(container: Container) -> ImportResult:
-        services = container.services
         command = ImportEmployees(records=records, source_name=file.name, actor=actor, requested_by=requested_by)
         if not sys.stderr.isatty():
-            return await import_employees(
-                command, uow=services.new_uow(), clock=services.clock, regions=services.regions
-            )
+            return await import_employees(command, deps=container.hr_import)
         with Progress(
             TextColumn("Importing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=True
         ) as progress:
             task = progress.add_task("import", total=len(records))
             return await import_employees(
-                command,
-                uow=services.new_uow(),
-                clock=services.clock,
-                regions=services.regions,
-                progress=lambda done: progress.update(task, completed=done),
+                command, deps=container.hr_import, progress=lambda done: progress.update(task, completed=done)
             )
 
     return _run(run, settings)
@@ -215,7 +209,7 @@ def demo_seed(ctx: click.Context) -> None:
         if directory is None:
             raise click.ClickException("The demo accounts live in the local directory; directory.kind is not 'local'.")
         created = 0
-        async with container.services.new_uow() as uow:
+        async with container.new_uow() as uow:
             employees = await uow.employees.by_personnel_numbers(sorted(await uow.employees.all_personnel_numbers()))
         existing = await directory.logins()
         for employee in employees.values():
@@ -235,8 +229,7 @@ def demo_seed(ctx: click.Context) -> None:
     created = _run(provision, settings)
 
     async def grant(container: Container) -> int:
-        services = container.services
-        return await grant_year(services.clock.today().year, uow=services.new_uow(), clock=services.clock)
+        return await grant_year(container.clock.today().year, deps=container.vacation)
 
     _run(grant, settings)
     click.echo(f"Demo company ready: {result.total} employees, {created} new accounts (password {DEMO_PASSWORD}).")
@@ -254,15 +247,13 @@ def vacation_grant(ctx: click.Context, year: int) -> None:
     """Book YEAR's leave entitlement for everybody employed in it (safe to run again)."""
 
     async def run(container: Container) -> int:
-        services = container.services
         if not sys.stderr.isatty():
-            return await grant_year(year, uow=services.new_uow(), clock=services.clock)
+            return await grant_year(year, deps=container.vacation)
         with Progress(TextColumn("Granting"), BarColumn(), MofNCompleteColumn(), console=err, transient=True) as bar:
             task = bar.add_task("grant", total=None)
             return await grant_year(
                 year,
-                uow=services.new_uow(),
-                clock=services.clock,
+                deps=container.vacation,
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
             )
 
@@ -277,15 +268,13 @@ def vacation_close_year(ctx: click.Context, year: int) -> None:
     """Carry what is left of YEAR into the next year, with its legal expiry (safe to run again)."""
 
     async def run(container: Container) -> CloseYearResult:
-        services = container.services
         if not sys.stderr.isatty():
-            return await close_year(year, uow=services.new_uow(), clock=services.clock)
+            return await close_year(year, deps=container.vacation)
         with Progress(TextColumn("Closing"), BarColumn(), MofNCompleteColumn(), console=err, transient=True) as bar:
             task = bar.add_task("close", total=None)
             return await close_year(
                 year,
-                uow=services.new_uow(),
-                clock=services.clock,
+                deps=container.vacation,
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
             )
 
@@ -306,10 +295,7 @@ def vacation_send_warnings(ctx: click.Context, year: int) -> None:
     """Warn everyone in Germany with leave of YEAR left that it lapses (and record the warning as evidence)."""
 
     async def run(container: Container) -> int:
-        services = container.services
-        return await send_expiry_warnings(
-            year, uow=services.new_uow(), clock=services.clock, notifier=services.notifier
-        )
+        return await send_expiry_warnings(year, deps=container.vacation)
 
     click.echo(f"Expiry warnings sent: {_run(run, _settings(ctx))}.")
 
@@ -320,8 +306,7 @@ def vacation_expire(ctx: click.Context) -> None:
     """Book the lapse of carried-over days whose deadline has passed (safe to run daily)."""
 
     async def run(container: Container) -> Decimal:
-        services = container.services
-        return await expire_due(services.clock.today(), uow=services.new_uow(), clock=services.clock)
+        return await expire_due(container.clock.today(), deps=container.vacation)
 
     click.echo(f"Days lapsed: {_run(run, _settings(ctx))}.")
 
@@ -340,12 +325,12 @@ def directory_set_password(ctx: click.Context, login: str, email: str, password:
     """Create a local account or set its password (local directory only). The password policy applies."""
 
     async def run(container: Container) -> bool:
-        local, services = container.local_directory, container.services
+        local = container.local_directory
         if local is None:
             raise click.ClickException("directory.kind is not 'local'.")
         created = False
         if login not in await local.logins():
-            async with services.new_uow() as uow:
+            async with container.new_uow() as uow:
                 employee = await uow.employees.by_login(login)
             # Created with an unusable random password; the real one is set below through the policy.
             created = await local.provision(
@@ -354,16 +339,7 @@ def directory_set_password(ctx: click.Context, login: str, email: str, password:
                 email=email or (employee.work_email if employee else ""),
                 display_name=employee.display_name if employee else login,
             )
-        await set_password_by_operator(
-            login,
-            password,
-            operator=_operator(),
-            directory=services.directory,
-            uow=services.new_uow(),
-            sessions=services.sessions,
-            clock=services.clock,
-            policy=services.password_policy,
-        )
+        await set_password_by_operator(login, password, operator=_operator(), deps=container.passwords)
         return created
 
     try:
@@ -423,7 +399,7 @@ def outbox_list(ctx: click.Context, statuses: tuple[str, ...], limit: int) -> No
     ]
 
     async def run(container: Container) -> list[DirectoryChange]:
-        async with container.services.new_uow() as uow:
+        async with container.new_uow() as uow:
             return await uow.outbox.listing(wanted, limit)
 
     changes = _run(run, _settings(ctx))
@@ -455,9 +431,8 @@ def outbox_retry(ctx: click.Context, change_id: int | None, retry_all: bool, for
         raise click.UsageError("--force needs one entry ID: a person decides each conflict.")
 
     async def run(container: Container) -> tuple[int, DeliveryReport]:
-        sync = container.services.directory_sync
-        count = await sync.retry(change_id, force=force, actor=_operator())
-        return count, await sync.deliver_due()
+        count = await retry(change_id, deps=container.outbox, force=force, actor=_operator())
+        return count, await deliver_due(deps=container.outbox)
 
     try:
         count, report = _run(run, _settings(ctx))
@@ -483,10 +458,9 @@ def profile_apply_due(ctx: click.Context) -> None:
     """Apply approved personal-data changes whose effective date has come (run daily, e.g. at 00:05)."""
 
     async def run(container: Container) -> tuple[ApplyDueResult, DeliveryReport]:
-        services = container.services
-        result = await apply_due(services.profile, actor=f"cli:{_operator()}")
+        result = await apply_due(deps=container.profile, actor=_operator())
         # Directory fields go out now if the directory answers; otherwise the server's outbox worker retries.
-        return result, await services.directory_sync.deliver_due()
+        return result, await deliver_due(deps=container.outbox)
 
     result, report = _run(run, _settings(ctx))
     click.echo(
@@ -508,14 +482,8 @@ def password_remind(ctx: click.Context) -> None:
     settings = _settings(ctx)
 
     async def run(container: Container) -> ReminderRun:
-        services = container.services
         return await send_password_reminders(
-            offsets=settings.passwords.remind_offsets_days,
-            directory=services.directory,
-            uow=services.new_uow(),
-            clock=services.clock,
-            notifier=services.notifier,
-            actor=_operator(),
+            offsets=settings.passwords.remind_offsets_days, deps=container.passwords, actor=_operator()
         )
 
     result = _run(run, settings)

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from ess.domain.hr.importing import SourceRecord
+from ess.domain.directory.ports import Directory
 from ess.domain.hr.model import Employee, WorkLocation, WorkPattern
+from ess.domain.hr_import.format import SourceRecord
+from ess.domain.outbox.model import RetryPolicy
+from ess.domain.outbox.ports import OutboxDeps
+from ess.domain.shared import Clock, Notifier
 
 VALID_ROW: dict[str, str] = {
     "personnel_number": "P90001",
@@ -54,3 +60,24 @@ def employee(**changes: Any) -> Employee:
 
 def known_regions(country: str, subdivision: str) -> bool:
     return (country, subdivision) in {("DE", "BY"), ("DE", "BE"), ("CH", "ZH"), ("AT", "9")}
+
+
+def outbox_deps(
+    new_uow: Callable[[], Any],
+    directory: Directory,
+    clock: Clock,
+    policy: RetryPolicy | None = None,
+    *,
+    notifier: Notifier | None = None,
+    hr_recipients: Sequence[str] = (),
+) -> OutboxDeps:
+    """The write-back's dependencies over the given unit of work, directory and clock."""
+    return OutboxDeps(
+        new_uow=new_uow,
+        directory=directory,
+        clock=clock,
+        policy=policy or RetryPolicy(),
+        wake=asyncio.Event(),
+        notifier=notifier,
+        hr_recipients=tuple(hr_recipients),
+    )

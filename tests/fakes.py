@@ -9,12 +9,13 @@ from types import TracebackType
 from typing import Any, Self
 
 from ess.domain.audit import AuditEvent
-from ess.domain.auth.model import ApiToken, SessionRecord
+from ess.domain.auth.model import ApiToken, Purpose, SessionRecord
+from ess.domain.directory.model import AccountStatus, AuthOutcome, DirectoryAccount
 from ess.domain.errors import AuthenticationFailed, NotFound, ServiceUnavailable
 from ess.domain.hr.model import Employee
 from ess.domain.outbox.model import OPEN_STATUSES, DirectoryChange, OutboxStatus
-from ess.domain.ports import AccountStatus, AuthOutcome, DirectoryAccount
-from ess.domain.recovery.model import Purpose, RecoveryContact, RecoveryProfile, RecoveryToken
+from ess.domain.recovery.model import RecoveryContact, RecoveryProfile, RecoveryToken
+from ess.domain.shared import Notice
 from ess.domain.types import EmployeeId
 
 
@@ -411,3 +412,19 @@ class FakeSessions:
 
     async def delete(self, session_id: str) -> None:
         self.records.pop(session_id, None)
+
+
+class FakeNotifier:
+    """Keeps every notice it is given; `failing` makes notify_first refuse like an unreachable mail server."""
+
+    def __init__(self) -> None:
+        self.notices: list[Notice] = []
+        self.failing = False
+
+    async def notify(self, notice: Notice) -> None:
+        self.notices.append(notice)
+
+    async def notify_first(self, notice: Notice) -> None:
+        if self.failing:
+            raise ServiceUnavailable("The mail server is not reachable.")
+        self.notices.append(notice)

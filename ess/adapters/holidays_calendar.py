@@ -26,7 +26,7 @@ from holidays.constants import HALF_DAY, PUBLIC
 
 from ess.domain.errors import InvalidInput
 from ess.domain.hr.model import WorkLocation
-from ess.domain.vacation.calendar import DayOff
+from ess.domain.vacation.model import DayOff
 
 # Only the statutory days by default; CH adds the library's half days (populated for Stadt Zürich).
 DEFAULT_CATEGORIES: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from ess.domain.errors import InvalidInput
-from ess.domain.hr.importing import SourceRecord
+from ess.domain.hr_import.format import SourceRecord
 
 
 def read_hr_file(path: Path) -> list[SourceRecord]:

@@ -14,8 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ess.adapters.sql.tables import LocalAccountRow
 from ess.domain.auth.model import is_plausible_login
+from ess.domain.directory.model import AccountStatus, AuthOutcome, DirectoryAccount
 from ess.domain.errors import AuthenticationFailed, NotFound, ServiceUnavailable
-from ess.domain.ports import AccountStatus, AuthOutcome, Clock, DirectoryAccount
+from ess.domain.shared import Clock
 
 
 @dataclass(frozen=True, slots=True)

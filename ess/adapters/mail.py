@@ -8,17 +8,36 @@ import email.utils
 import logging
 import os
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 import aiosmtplib
 
 from ess.domain.errors import ServiceUnavailable
-from ess.domain.ports import Mailer, OutgoingMail
 from ess.settings import MailSettings
 
 logger = logging.getLogger("ess.mail")
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingMail:
+    to: tuple[str, ...]
+    subject: str
+    text: str
+    # Never a secret in a mail: links carry single-use tokens at most, never passwords.
+
+
+@runtime_checkable
+class Mailer(Protocol):
+    """How the notifier delivers a rendered mail: SMTP, or a folder of .eml files in the demo."""
+
+    async def send(self, mail: OutgoingMail) -> None:
+        """Deliver or raise ServiceUnavailable; the caller decides whether to retry."""
+        ...
+
 
 _FILE_MODE = 0o600  # mails carry reset links: only the service account may read them
 _FOLDER_MODE = 0o700

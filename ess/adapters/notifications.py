@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from ess.adapters.mail import Mailer, OutgoingMail
 from ess.domain.errors import ServiceUnavailable
-from ess.domain.ports import Mailer, Notice, OutgoingMail
+from ess.domain.shared import Link, Notice
 from ess.i18n import translations
 
 logger = logging.getLogger("ess.mail")
@@ -19,11 +21,21 @@ TEMPLATES: Final = Path(__file__).resolve().parent.parent / "templates" / "mail"
 class MailNotifier:
     """Implements the Notifier port. A template's first line is "Subject: ...", the rest is the body."""
 
-    def __init__(self, mailer: Mailer, *, locale: str, company: str, base_url: str) -> None:
+    def __init__(
+        self,
+        mailer: Mailer,
+        *,
+        locale: str,
+        company: str,
+        base_url: str,
+        links: Callable[[Link], str] | None = None,
+    ) -> None:
+        """`links` turns a notice's link into a path (the edge builds it by route name); the configured `base_url`
+        goes in front: links are built from the configured address, never from a request's Host header."""
         self._mailer = mailer
         self._company = company
-        # Links are built from the configured address, never from a request's Host header.
         self._base_url = base_url.rstrip("/")
+        self._links = links
         catalog = translations(locale)
         self._env = Environment(
             loader=FileSystemLoader(TEMPLATES),
@@ -40,12 +52,19 @@ class MailNotifier:
 
     def render(self, notice: Notice) -> OutgoingMail:
         params = dict(notice.params)
-        params["url"] = self._base_url + params.pop("path", "/")
+        params["url"] = self._base_url + self._path(notice.link)
         text = self._env.get_template(f"{notice.kind}.txt").render(company=self._company, **params)
         first, _, body = text.partition("\n")
         if not first.startswith("Subject: "):
             raise ValueError(f"mail template {notice.kind}.txt must start with 'Subject: '")
         return OutgoingMail(to=notice.to, subject=first.removeprefix("Subject: ").strip(), text=body.lstrip("\n"))
+
+    def _path(self, link: Link | None) -> str:
+        if link is None:
+            return "/"
+        if self._links is None:
+            raise RuntimeError(f"no link builder to turn {link.page!r} into a URL")
+        return self._links(link)
 
     async def notify(self, notice: Notice) -> None:
         # Notifications follow a change that is already saved: a mail server outage must not undo it.

@@ -26,7 +26,8 @@ from litestar.status_codes import (
     HTTP_503_SERVICE_UNAVAILABLE,
 )
 
-from ess.domain.auth.service import PasswordChangeRequired
+from ess.domain.auth.login import PasswordChangeRequired
+from ess.domain.directory.model import DirectoryPasswordRejected, DirectoryRejection
 from ess.domain.errors import (
     AuthenticationFailed,
     Conflict,
@@ -38,11 +39,10 @@ from ess.domain.errors import (
     ServiceUnavailable,
     Throttled,
 )
-from ess.domain.passwords.model import PasswordProblem
-from ess.domain.passwords.service import PasswordRejected
-from ess.domain.ports import DirectoryPasswordRejected, DirectoryRejection
+from ess.domain.passwords.checks import PasswordRejected
+from ess.domain.passwords.model import PasswordPolicy, PasswordProblem
 from ess.routes.middleware import API_PREFIX
-from ess.routes.rendering import N_, gettext_for, page_context, services_of
+from ess.routes.rendering import N_, gettext_for, page_context
 
 logger = logging.getLogger("ess.errors")
 
@@ -186,22 +186,23 @@ def _is_api(request: Request[Any, Any, Any]) -> bool:
     return request.url.path.startswith(API_PREFIX) or request.url.path.startswith("/health/")
 
 
-def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+def domain_error_handler(
+    request: Request[Any, Any, Any], exc: DomainError, password_policy: PasswordPolicy
+) -> Response[Any]:
     status = status_for(exc)
     headers = {"Retry-After": str(exc.retry_after_seconds)} if isinstance(exc, Throttled) else None
     if _is_api(request):
         extra = {"errors": [{"field": k, "message": v} for k, v in exc.fields.items()]} if exc.fields else None
         if isinstance(exc, PasswordRejected | DirectoryPasswordRejected):
-            extra = {"errors": _password_error_list(request, exc)}
+            extra = {"errors": _password_error_list(request, exc, password_policy)}
         return problem(status, exc.message, code=exc.code, extra=extra, headers=headers)
     return _error_page(request, status, headers=headers)
 
 
 def _password_error_list(
-    request: Request[Any, Any, Any], exc: PasswordRejected | DirectoryPasswordRejected
+    request: Request[Any, Any, Any], exc: PasswordRejected | DirectoryPasswordRejected, policy: PasswordPolicy
 ) -> list[dict[str, str]]:
     """One entry per broken rule, with a stable code and the message in the caller's language."""
-    policy = services_of(request).password_policy
     gettext = gettext_for(request)
     params = {"min": policy.min_length, "max": policy.max_length}
     if isinstance(exc, DirectoryPasswordRejected):
@@ -256,9 +257,15 @@ def _error_page(request: Request[Any, Any, Any], status: int, headers: dict[str,
     )
 
 
-EXCEPTION_HANDLERS: Final[dict[type[Exception] | int, Any]] = {
-    DomainError: domain_error_handler,
-    HTTPException: http_error_handler,
-    PermissionDeniedException: http_error_handler,
-    Exception: internal_error_handler,
-}
+def exception_handlers(password_policy: PasswordPolicy) -> dict[type[Exception] | int, Any]:
+    """The app's exception handlers; refused passwords are explained with the app's own policy figures."""
+
+    def on_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+        return domain_error_handler(request, exc, password_policy)
+
+    return {
+        DomainError: on_domain_error,
+        HTTPException: http_error_handler,
+        PermissionDeniedException: http_error_handler,
+        Exception: internal_error_handler,
+    }

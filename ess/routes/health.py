@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 import msgspec
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Response, get
 from litestar.di import NamedDependency
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 
 from ess.domain.errors import ServiceUnavailable
-from ess.routes.deps import Services
+
+
+@dataclass(frozen=True, slots=True)
+class ReadinessChecks:
+    """What readiness asks: each check raises ServiceUnavailable when its system cannot answer."""
+
+    database: Callable[[], Awaitable[None]]
+    directory: Callable[[], Awaitable[None]]
 
 
 class HealthOut(msgspec.Struct):
@@ -28,10 +36,10 @@ class HealthController(Controller):
         return HealthOut(status="ok")
 
     @get("/ready", operation_id="healthReady", security=[])
-    async def ready(self, request: Request[Any, Any, Any], services: NamedDependency[Services]) -> Response[HealthOut]:
+    async def ready(self, readiness: NamedDependency[ReadinessChecks]) -> Response[HealthOut]:
         """The database and the directory answer."""
         checks: dict[str, str] = {}
-        for name, probe in (("database", services.new_uow().ping), ("directory", services.directory.ping)):
+        for name, probe in (("database", readiness.database), ("directory", readiness.directory)):
             try:
                 await probe()
                 checks[name] = "ok"

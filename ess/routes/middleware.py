@@ -11,10 +11,12 @@ from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from ess.domain.auth.model import Principal
-from ess.domain.auth.service import principal_for_token, resume_session
+from ess.domain.auth.ports import AuthDeps
+from ess.domain.auth.sessions import resume_session
+from ess.domain.auth.tokens import principal_for_token
 from ess.domain.errors import ServiceUnavailable
 from ess.i18n import LANGUAGE_COOKIE, negotiate
-from ess.routes.deps import Services
+from ess.settings import Settings
 
 SESSION_COOKIE: Final = "ess_session"
 API_PREFIX: Final = "/api/"
@@ -106,16 +108,16 @@ class IdentityMiddleware:
     authorize an API call, so the API needs no CSRF protection.
     """
 
-    def __init__(self, app: ASGIApp, *, services: Services) -> None:
+    def __init__(self, app: ASGIApp, *, auth: AuthDeps, settings: Settings) -> None:
         self.app = app
-        self.services = services
+        self.auth = auth
+        self.settings = settings
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
             await self.app(scope, receive, send)
             return
-        services = self.services
-        settings = services.settings
+        settings = self.settings
         cookies = _cookies(scope)
         state: dict[str, Any] = scope.setdefault("state", {})
         state["client"] = client_address(scope, settings.server.trusted_proxies)
@@ -132,24 +134,11 @@ class IdentityMiddleware:
                 authorization = _header(scope, b"authorization") or ""
                 scheme, _, token = authorization.partition(" ")
                 if scheme.lower() == "bearer" and token.strip():
-                    principal = await principal_for_token(
-                        token.strip(),
-                        uow=services.new_uow(),
-                        directory=services.directory,
-                        clock=services.clock,
-                        policy=services.auth_policy,
-                    )
+                    principal = await principal_for_token(token.strip(), deps=self.auth)
                     if principal is not None:
                         auth = {"kind": "token", "token": token.strip()}
             elif session_id := cookies.get(SESSION_COOKIE):
-                principal = await resume_session(
-                    session_id,
-                    sessions=services.sessions,
-                    directory=services.directory,
-                    uow=services.new_uow(),
-                    clock=services.clock,
-                    policy=services.auth_policy,
-                )
+                principal = await resume_session(session_id, deps=self.auth)
                 if principal is not None:
                     auth = {"kind": "session", "session_id": session_id}
         except ServiceUnavailable:

@@ -1,4 +1,7 @@
-"""Template context shared by every page: translations, the caller, the company's contacts."""
+"""Template context shared by every page (translations, the caller, number and date formats) and URLs by route name.
+
+What is the same on every page of an app (the company, the offered languages) is a template global set by `create_app`.
+"""
 
 from __future__ import annotations
 
@@ -12,16 +15,9 @@ from litestar import Request
 
 from ess.domain.auth.model import Principal
 from ess.i18n import translations
-from ess.routes.deps import Services
 
 # Times are shown as the company's offices see them (see ess.adapters.clock).
 COMPANY_ZONE: Final = ZoneInfo("Europe/Berlin")
-
-
-def services_of(request: Request[Any, Any, Any]) -> Services:
-    services = request.app.state["services"]
-    assert isinstance(services, Services)
-    return services
 
 
 def locale_of(request: Request[Any, Any, Any]) -> str:
@@ -90,8 +86,12 @@ def zip_days(values: Any) -> list[tuple[tuple[str, str], Any]]:
     return list(zip(WEEKDAY_NAMES, values, strict=True))
 
 
+def url_to(request: Request[Any, Any, Any], route_name: str, **path_params: Any) -> str:
+    """The path of a page by its route name (the same names templates use with `url_for`)."""
+    return request.app.route_reverse(route_name, **path_params)
+
+
 def page_context(request: Request[Any, Any, Any], **extra: Any) -> dict[str, Any]:
-    services = services_of(request)
     catalog = translations(locale_of(request))
 
     def _(message: str, **params: Any) -> str:
@@ -117,9 +117,7 @@ def page_context(request: Request[Any, Any, Any], **extra: Any) -> dict[str, Any
         "gettext": _,
         "ngettext": catalog.ngettext,
         "lang": locale_of(request),
-        "locales": services.settings.i18n.locales,
         "principal": principal_of(request),
-        "company": services.settings.company,
         "current_path": request.url.path,
         "zip_days": zip_days,
         "role_labels": ROLE_LABELS,

@@ -22,7 +22,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_
 from ess.adapters.hr_files import read_hr_file
 from ess.app import create_app
 from ess.bootstrap import build_container
-from ess.domain.hr.service import ImportEmployees, import_employees
+from ess.domain.hr_import.importing import ImportEmployees, import_employees
 from ess.settings import Settings
 from tests.conftest import make_settings
 from tests.harness.ports import free_port
@@ -202,12 +202,9 @@ async def seed(settings: Settings) -> None:
     """The demo company, and accounts for anna.schmidt, markus.weber and admin."""
     container = build_container(settings)
     try:
-        services = container.services
         await import_employees(
             ImportEmployees(records=read_hr_file(DEMO_COMPANY), source_name="company.csv", actor="test"),
-            uow=services.new_uow(),
-            clock=services.clock,
-            regions=services.regions,
+            deps=container.hr_import,
         )
         assert container.local_directory is not None
         for login, groups in (("anna.schmidt", []), ("markus.weber", []), ("admin", ["ess-admins"])):

@@ -80,7 +80,7 @@ async def _hire(database_url: str, login: str, private_email: str) -> None:
     """The employee as HR imports them: the private e-mail from HR counts as verified."""
     container = build_container(make_settings(database_url))
     try:
-        async with container.services.new_uow() as uow:
+        async with container.new_uow() as uow:
             await uow.employees.save_all(
                 [
                     employee(

@@ -244,7 +244,7 @@ def test_logins_and_logouts_are_audited_without_secrets(client: TestClient[Lites
     async def events() -> list[tuple[str, str, str, str]]:
         container = build_container(settings)
         try:
-            async with container.services.new_uow() as uow:
+            async with container.new_uow() as uow:
                 recent = await uow.audit.recent(actor="anna.schmidt")
             return [(e.action, e.outcome.value, e.client_address, str(e.details)) for e in reversed(recent)]
         finally:

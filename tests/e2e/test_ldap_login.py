@@ -47,7 +47,7 @@ def ldap_settings(database_url: str, server: DirectoryServer) -> Settings:
 async def _hire(settings: Settings, login: str) -> None:
     container = build_container(settings)
     try:
-        async with container.services.new_uow() as uow:
+        async with container.new_uow() as uow:
             await uow.employees.save_all(
                 [employee(personnel_number=f"P{next(_numbers)}", login=login, first_name="Lena", last_name="Ldap")]
             )

@@ -13,7 +13,7 @@ from litestar.testing import TestClient
 from ess.adapters.hr_files import read_hr_file
 from ess.app import create_app
 from ess.bootstrap import build_container
-from ess.domain.hr.service import ImportEmployees, import_employees
+from ess.domain.hr_import.importing import ImportEmployees, import_employees
 from ess.settings import Settings
 from tests.e2e.conftest import DEMO_COMPANY
 from tests.harness.directory import DirectoryServer
@@ -34,12 +34,9 @@ def own_slapd() -> Iterator[DirectoryServer]:
 async def import_demo_company(settings: Settings) -> None:
     container = build_container(settings)
     try:
-        services = container.services
         await import_employees(
             ImportEmployees(records=read_hr_file(DEMO_COMPANY), source_name="company.csv", actor="test"),
-            uow=services.new_uow(),
-            clock=services.clock,
-            regions=services.regions,
+            deps=container.hr_import,
         )
     finally:
         await container.close()

@@ -22,7 +22,7 @@ from ess.adapters.sql.database import create_engine
 from ess.app import create_app
 from ess.bootstrap import build_container
 from ess.domain.audit import AuditEvent
-from ess.routes.deps import Services
+from ess.domain.recovery.ports import RecoveryDeps
 from ess.settings import Settings
 from tests.conftest import make_settings
 from tests.e2e.helpers import CSRF_INPUT, PASSWORD, csrf_token, log_in
@@ -71,17 +71,18 @@ def client(app: Litestar) -> Iterator[TestClient[Litestar]]:
         yield test_client
 
 
-def services_of(app: Litestar) -> Services:
-    services = app.state["services"]
-    assert isinstance(services, Services)
-    return services
+def recovery_of(app: Litestar) -> RecoveryDeps:
+    """The recovery dependencies the app hands its handlers (its provider, called as for a handler)."""
+    deps = app.dependencies["recovery"].dependency()
+    assert isinstance(deps, RecoveryDeps)
+    return deps
 
 
 def audit_events(settings: Settings) -> list[AuditEvent]:
     async def read() -> list[AuditEvent]:
         container = build_container(settings)
         try:
-            async with container.services.new_uow() as uow:
+            async with container.new_uow() as uow:
                 return await uow.audit.recent(500)
         finally:
             await container.close()
@@ -236,9 +237,7 @@ def test_no_mail_bombing_further_requests_are_dropped_silently(sqlite_url: str, 
 
 
 async def _drain(app: Litestar) -> None:
-    services = services_of(app)
-    assert services.recovery is not None
-    jobs = services.recovery.jobs
+    jobs = recovery_of(app).jobs
     drain = getattr(jobs, "drain", None)
     assert drain is not None
     await drain()
@@ -280,8 +279,8 @@ async def _lock(settings: Settings, login: str) -> None:
     container = build_container(settings)
     try:
         for _ in range(settings.directory.local.lockout_threshold):
-            await container.services.directory.authenticate(login, "falsch falsch falsch")
-        assert (await container.services.directory.account_status(login)).locked
+            await container.directory.authenticate(login, "falsch falsch falsch")
+        assert (await container.directory.account_status(login)).locked
     finally:
         await container.close()
 
@@ -325,7 +324,7 @@ def test_totp_enrolment_then_the_reset_needs_a_fresh_code(
     assert 'src="data:image/svg+xml' in page  # the QR code inline, no external service
     secret = page.split('id="totp-secret">')[1].split("<")[0]
     assert _post_security(client, "/security/totp/confirm", code="000000")[0] == 401
-    clock = services_of(app).clock
+    clock = recovery_of(app).clock
     code = pyotp.TOTP(secret).at(clock.now())
     assert _post_security(client, "/security/totp/confirm", code=code)[0] == 200
     mails_to(sink, ANNA_PRIVATE, subject="Authenticator")
@@ -374,9 +373,7 @@ def test_changing_the_recovery_email_needs_the_password_a_confirmation_and_tells
 def test_sms_channel_off_by_default_and_a_second_factor_when_switched_on(sqlite_url: str, sink: SmtpSink) -> None:
     settings = recovery_settings(sqlite_url, sink, ESS_RECOVERY__SMS_GATEWAY="memory")
     app = create_app(settings)
-    services = services_of(app)
-    assert services.recovery is not None
-    gateway = services.recovery.sms
+    gateway = recovery_of(app).sms
     assert isinstance(gateway, MemorySmsGateway)
     with TestClient(app=app, base_url="http://127.0.0.1:8000") as client:
         assert log_in(client, "anna.schmidt", PASSWORD).status_code == 303
@@ -485,7 +482,7 @@ def test_no_password_token_or_code_appears_in_logs_audit_or_errors(
     # Enrolment with the TOTP secret and codes.
     _status, page = _post_security(client, "/security/totp", password=PASSWORD)
     secret = page.split('id="totp-secret">')[1].split("<")[0]
-    code = pyotp.TOTP(secret).at(services_of(app).clock.now())
+    code = pyotp.TOTP(secret).at(recovery_of(app).clock.now())
     # The owner's own enrolment page shows the pending key (that is its purpose), never a password.
     wrong_code_page = _post_security(client, "/security/totp/confirm", code="123456")[1]
     assert canary_old not in wrong_code_page
@@ -499,7 +496,7 @@ def test_no_password_token_or_code_appears_in_logs_audit_or_errors(
     body = {"token": token, "new_password": canary_new, "new_password_repeat": canary_new}
     bodies.append(client.post("/api/v1/password/reset", json={**body, "totp_code": code}).text)
     bodies.append(client.get(f"/password/reset/{token}").text.replace(f"/password/reset/{token}", ""))
-    later = services_of(app).clock.now() + timedelta(seconds=30)
+    later = recovery_of(app).clock.now() + timedelta(seconds=30)
     fresh = pyotp.TOTP(secret).at(later)
     bodies.append(client.post("/api/v1/password/reset", json={**body, "new_password_repeat": "anders"}).text)
     assert client.post("/api/v1/password/reset", json={**body, "totp_code": fresh}).status_code == 204
@@ -557,7 +554,7 @@ def test_a_link_for_one_account_is_bound_to_it_and_helpdesk_needs_a_verified_add
     async def forget_private_email() -> None:
         container = build_container(settings)
         try:
-            async with container.services.new_uow() as uow:
+            async with container.new_uow() as uow:
                 await uow.recovery.set_private_email("markus.weber", "weber.markus@example.org", None)
                 await uow.commit()
         finally:
@@ -608,9 +605,7 @@ def test_sms_codes_expire_after_10_minutes(sqlite_url: str, sink: SmtpSink) -> N
     settings = recovery_settings(sqlite_url, sink, ESS_RECOVERY__SMS_GATEWAY="memory")
     clock = FixedClock(datetime.now(UTC))
     app = create_app(settings, container=build_container(settings, clock=clock))
-    services = services_of(app)
-    assert services.recovery is not None
-    gateway = services.recovery.sms
+    gateway = recovery_of(app).sms
     assert isinstance(gateway, MemorySmsGateway)
     with TestClient(app=app, base_url="http://127.0.0.1:8000") as client:
         assert log_in(client, "anna.schmidt", PASSWORD).status_code == 303

@@ -12,7 +12,7 @@ from litestar.testing import TestClient
 
 from ess.app import create_app
 from ess.bootstrap import build_container
-from ess.domain.vacation.service import grant_year
+from ess.domain.vacation.year_end import grant_year
 from ess.settings import Settings
 from tests.conftest import make_settings
 from tests.e2e.conftest import seed
@@ -141,7 +141,7 @@ def test_hr_sees_every_balance_as_a_page_and_as_csv(client: TestClient[Litestar]
     async def grant() -> int:
         container = build_container(settings)
         try:
-            return await grant_year(2026, uow=container.services.new_uow(), clock=container.services.clock)
+            return await grant_year(2026, deps=container.vacation)
         finally:
             await container.close()
 

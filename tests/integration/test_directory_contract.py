@@ -15,8 +15,9 @@ from ess.adapters.ldap.connections import ConnectionSettings, DirectoryConnector
 from ess.adapters.ldap.directory import LdapDirectory
 from ess.adapters.local_directory import HashingCost, LocalDirectory
 from ess.adapters.sql.database import create_engine, create_session_factory
+from ess.domain.directory.model import AuthOutcome, DirectoryPasswordRejected, DirectoryRejection
+from ess.domain.directory.ports import Directory
 from ess.domain.errors import AuthenticationFailed, NotFound, ServiceUnavailable
-from ess.domain.ports import AuthOutcome, Directory, DirectoryPasswordRejected, DirectoryRejection
 from tests.conftest import migrate
 from tests.fakes import FixedClock
 from tests.harness.directory import DirectoryEndpoint, DirectoryServer

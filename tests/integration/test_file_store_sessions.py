@@ -12,7 +12,7 @@ from sqlalchemy import select
 from ess.adapters.sql.tables import LocalAccountRow
 from ess.app import create_app
 from ess.bootstrap import build_container
-from ess.domain.auth.service import LogIn, log_in
+from ess.domain.auth.login import LogIn, log_in
 from ess.domain.errors import AuthenticationFailed, Throttled
 from ess.settings import Settings
 from tests.conftest import make_settings
@@ -30,7 +30,7 @@ async def _provision(settings: Settings) -> None:
     try:
         assert container.local_directory is not None
         await container.local_directory.provision("anna", password=PASSWORD)
-        async with container.services.new_uow() as uow:
+        async with container.new_uow() as uow:
             await uow.employees.save_all([employee(personnel_number="P1", login="anna")])
             await uow.commit()
     finally:
@@ -41,18 +41,10 @@ async def test_parallel_wrong_passwords_cannot_pass_the_limit(sqlite_url: str, t
     settings = file_store_settings(sqlite_url, tmp_path)
     await _provision(settings)
     container = build_container(settings)
-    services = container.services
     try:
         results = await asyncio.gather(
             *(
-                log_in(
-                    LogIn(login="anna", password=f"wrong {i}", client="203.0.113.7"),
-                    directory=services.directory,
-                    uow=services.new_uow(),
-                    attempts=services.attempts,
-                    clock=services.clock,
-                    policy=services.auth_policy,
-                )
+                log_in(LogIn(login="anna", password=f"wrong {i}", client="203.0.113.7"), deps=container.auth)
                 for i in range(40)
             ),
             return_exceptions=True,

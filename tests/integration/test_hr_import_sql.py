@@ -14,9 +14,10 @@ from ess.adapters.regions import HolidaysRegions
 from ess.adapters.sql.database import create_engine, create_session_factory
 from ess.adapters.sql.tables import AuditEventRow, EmployeeRow
 from ess.adapters.sql.unit_of_work import SqlUnitOfWork
-from ess.domain.hr.importing import SourceRecord
 from ess.domain.hr.model import Role
-from ess.domain.hr.service import ImportEmployees, ImportRejected, ImportResult, import_employees, same_record
+from ess.domain.hr_import.format import SourceRecord
+from ess.domain.hr_import.importing import ImportEmployees, ImportRejected, ImportResult, import_employees, same_record
+from ess.domain.hr_import.ports import HrImportDeps
 from tests.factories import row
 from tests.fakes import FixedClock
 
@@ -35,9 +36,7 @@ class Db:
     async def run_import(self, records: list[SourceRecord], name: str = "hr.csv") -> ImportResult:
         return await import_employees(
             ImportEmployees(records=records, source_name=name, actor="tester"),
-            uow=self.uow(),
-            clock=self.clock,
-            regions=HolidaysRegions(),
+            deps=HrImportDeps(new_uow=self.uow, clock=self.clock, regions=HolidaysRegions()),
         )
 
     async def scalar(self, stmt):  # type: ignore[no-untyped-def]
@@ -57,9 +56,7 @@ async def test_the_demo_company_imports_and_a_second_run_changes_nothing(db: Db)
     progress: list[int] = []
     first = await import_employees(
         ImportEmployees(records=records, source_name="company.csv", actor="tester"),
-        uow=db.uow(),
-        clock=db.clock,
-        regions=HolidaysRegions(),
+        deps=HrImportDeps(new_uow=db.uow, clock=db.clock, regions=HolidaysRegions()),
         progress=progress.append,
     )
     assert first.created == len(records) >= 60
@@ -150,7 +147,7 @@ async def test_logins_can_be_swapped_within_one_file_but_not_taken_from_others(d
 async def test_the_repository_round_trips_every_field(db: Db) -> None:
     records = read_hr_file(DEMO)
     await db.run_import(records)
-    from ess.domain.hr.importing import parse_records  # noqa: PLC0415
+    from ess.domain.hr_import.format import parse_records  # noqa: PLC0415
 
     parsed, errors = parse_records(records, is_known_region=HolidaysRegions().is_known)
     assert errors == []

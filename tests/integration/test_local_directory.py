@@ -12,8 +12,8 @@ from sqlalchemy import select
 from ess.adapters.local_directory import HashingCost, LocalDirectory
 from ess.adapters.sql.database import create_engine, create_session_factory
 from ess.adapters.sql.tables import LocalAccountRow
+from ess.domain.directory.model import AuthOutcome
 from ess.domain.errors import AuthenticationFailed, NotFound
-from ess.domain.ports import AuthOutcome
 from tests.fakes import FixedClock
 
 PASSWORD = "Grüße aus Zürich 🔑 2026"

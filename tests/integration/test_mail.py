@@ -19,9 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from ess.adapters.mail import FileMailer, SmtpMailer, build_mailer
+from ess.adapters.mail import FileMailer, Mailer, OutgoingMail, SmtpMailer, build_mailer
 from ess.domain.errors import ServiceUnavailable
-from ess.domain.ports import Mailer, OutgoingMail
 from ess.settings import MailSettings
 from tests.harness import tls  # the module, so pytest does not collect TestCertificates as a test class
 from tests.harness.ports import free_port

@@ -7,7 +7,7 @@ import sqlite3
 from pathlib import Path
 
 from ess.bootstrap import build_container
-from ess.domain.outbox.service import record_directory_change
+from ess.domain.outbox.queue import record_directory_change
 from tests.conftest import make_settings
 from tests.factories import employee
 from tests.integration.test_cli import run
@@ -23,9 +23,8 @@ async def _prepare(url: str) -> dict[str, int]:
             await local.provision(login, password="Startpasswort 2026", email=f"{login}@example.test")
         await local.write_attributes("anna", {"city": "München"})
         await local.write_attributes("ben", {"city": "Berlin"})  # HR thinks Bonn: somebody changed the directory
-        services = container.services
         ids: dict[str, int] = {}
-        async with services.new_uow() as uow:
+        async with container.new_uow() as uow:
             await uow.employees.save_all(
                 [
                     employee(personnel_number=f"P{n}", login=login, work_email=f"{login}@example.test")
@@ -42,7 +41,7 @@ async def _prepare(url: str) -> dict[str, int]:
                     login=login,
                     old={"city": old},
                     new={"city": new},
-                    now=services.clock.now(),
+                    now=container.clock.now(),
                     actor=login,
                 )
                 assert change is not None

@@ -23,13 +23,15 @@ from ess.adapters.sql.database import create_engine, create_session_factory
 from ess.adapters.sql.unit_of_work import SqlUnitOfWork
 from ess.app import create_app
 from ess.bootstrap import build_container
+from ess.domain.outbox.delivery import deliver_due, run_worker
 from ess.domain.outbox.model import DirectoryChange, OutboxStatus, RetryPolicy
-from ess.domain.outbox.service import DirectorySync, pending_fields, record_directory_change
-from ess.domain.ports import Clock
+from ess.domain.outbox.queue import pending_fields, record_directory_change
+from ess.domain.outbox.retry import retry
+from ess.domain.shared import Clock
 from ess.domain.types import EmployeeId
 from ess.settings import Settings
 from tests.conftest import make_settings
-from tests.factories import employee
+from tests.factories import employee, outbox_deps
 from tests.harness.directory import DirectoryEndpoint, DirectoryServer
 from tests.harness.slapd import running_slapd
 from tests.harness.smtp import running_smtp_sink
@@ -173,14 +175,14 @@ async def test_an_entry_lands_in_the_directory(server: DirectoryServer, world_on
         "city": "Köln",
     }
     change_id = await world.queue(employee_id, login, old, new)
-    sync = DirectorySync(new_uow=world.new_uow, directory=world.directory, clock=world.clock, policy=RetryPolicy())
-    report = await sync.deliver_due()
+    sync = outbox_deps(world.new_uow, world.directory, world.clock)
+    report = await deliver_due(deps=sync)
     assert report.applied == [change_id]
     assert await world.directory.read_attributes(login, FIELDS) == new
     assert (await world.entry(change_id)).status is OutboxStatus.APPLIED
     # clearing a value lands too
     cleared = await world.queue(employee_id, login, new, {**new, "mobile_phone": ""})
-    assert (await sync.deliver_due()).applied == [cleared]
+    assert (await deliver_due(deps=sync)).applied == [cleared]
     assert (await world.directory.read_attributes(login, ["mobile_phone"])) == {"mobile_phone": ""}
 
 
@@ -197,15 +199,10 @@ async def test_a_value_changed_in_the_directory_is_reported_and_left_untouched(
     )
     with running_smtp_sink() as sink:
         notifier = MailNotifier(SmtpMailer(smtp_settings(sink)), locale="de", company="Test", base_url="http://x")
-        sync = DirectorySync(
-            new_uow=world.new_uow,
-            directory=world.directory,
-            clock=world.clock,
-            policy=RetryPolicy(),
-            notifier=notifier,
-            hr_recipients=["hr@example-ess.test"],
+        sync = outbox_deps(
+            world.new_uow, world.directory, world.clock, notifier=notifier, hr_recipients=["hr@example-ess.test"]
         )
-        report = await sync.deliver_due()
+        report = await deliver_due(deps=sync)
         [mail] = await asyncio.to_thread(sink.wait_for, 1)
     assert report.conflicts == [change_id]
     assert mail["To"] == "hr@example-ess.test"
@@ -222,8 +219,8 @@ async def test_a_value_changed_in_the_directory_is_reported_and_left_untouched(
     }
     async with world.new_uow() as uow:
         assert await pending_fields(uow, employee_id) == {"mobile_phone", "city"}
-    await sync.retry(change_id, force=True, actor="cli:hr")
-    assert (await sync.deliver_due()).applied == [change_id]
+    await retry(change_id, deps=sync, force=True, actor="cli:hr")
+    assert (await deliver_due(deps=sync)).applied == [change_id]
     assert await world.directory.read_attributes(login, ["mobile_phone", "city"]) == {
         "mobile_phone": "+491702222222",
         "city": "Köln",
@@ -258,13 +255,13 @@ async def test_with_the_directory_stopped_the_change_waits_and_lands_after_the_s
     login, employee_id = await world.account("anna.schmidt", telephoneNumber="+49 89 1111")
     assert await world.directory.read_attributes(login, ["work_phone"]) == {"work_phone": "+49 89 1111"}
     policy = RetryPolicy(poll_seconds=0.05, backoff_base_seconds=0.3, backoff_max_seconds=1.2)
-    sync = DirectorySync(new_uow=world.new_uow, directory=world.directory, clock=world.clock, policy=policy)
+    sync = outbox_deps(world.new_uow, world.directory, world.clock, policy)
     await asyncio.to_thread(stoppable_directory.stop)
     stop = asyncio.Event()
-    worker = asyncio.create_task(sync.run_forever(stop))
+    worker = asyncio.create_task(run_worker(stop, deps=sync))
     try:
         change_id = await world.queue(employee_id, login, {"work_phone": "+49 89 1111"}, {"work_phone": "+4989222"})
-        sync.kick()
+        sync.wake.set()
         async with world.new_uow() as uow:
             assert await pending_fields(uow, employee_id) == {"work_phone"}  # the profile shows it as pending
         waits: dict[int, timedelta] = {}
@@ -327,7 +324,7 @@ def test_a_restart_loses_nothing_the_new_app_delivers(slapd: DirectoryServer, sq
     async def before_the_crash() -> int:
         container = build_container(settings)
         try:
-            async with container.services.new_uow() as uow:
+            async with container.new_uow() as uow:
                 await uow.employees.save_all(
                     [employee(personnel_number=f"P{login}", login=login, work_email=f"{login}@example-ess.test")]
                 )
@@ -340,7 +337,7 @@ def test_a_restart_loses_nothing_the_new_app_delivers(slapd: DirectoryServer, sq
                     login=login,
                     old={"city": ""},
                     new={"city": "Leipzig"},
-                    now=container.services.clock.now(),
+                    now=container.clock.now(),
                     actor=login,
                 )
                 await uow.commit()

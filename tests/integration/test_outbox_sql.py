@@ -12,10 +12,11 @@ from sqlalchemy import func, select
 from ess.adapters.sql.database import create_engine, create_session_factory
 from ess.adapters.sql.tables import AuditEventRow
 from ess.adapters.sql.unit_of_work import SqlUnitOfWork
+from ess.domain.outbox.delivery import deliver_due
 from ess.domain.outbox.model import DirectoryChange, OutboxStatus, RetryPolicy
-from ess.domain.outbox.service import DirectorySync, record_directory_change
+from ess.domain.outbox.queue import record_directory_change
 from ess.domain.types import EmployeeId
-from tests.factories import employee
+from tests.factories import employee, outbox_deps
 from tests.fakes import FakeDirectory, FixedClock
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
@@ -164,10 +165,10 @@ async def test_two_workers_at_once_apply_each_entry_once(db: Db, database_url: s
     other_process = Db(database_url, db.clock)
     try:
         workers = [
-            DirectorySync(new_uow=d.uow, directory=directory, clock=db.clock, policy=RetryPolicy(batch_size=100))
+            outbox_deps(d.uow, directory, db.clock, RetryPolicy(batch_size=100))
             for d in (db, other_process, db, other_process)
         ]
-        reports = await asyncio.gather(*(worker.deliver_due() for worker in workers))
+        reports = await asyncio.gather(*(deliver_due(deps=worker) for worker in workers))
     finally:
         await other_process.engine.dispose()
     applied = [change_id for report in reports for change_id in report.applied]

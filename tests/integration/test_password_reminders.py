@@ -66,7 +66,7 @@ def directory_env(server: DirectoryServer) -> dict[str, str]:
 async def hire(settings: Settings, *logins: str) -> None:
     container = build_container(settings)
     try:
-        async with container.services.new_uow() as uow:
+        async with container.new_uow() as uow:
             await uow.employees.save_all(
                 [
                     employee(
@@ -101,14 +101,7 @@ def remind(settings: Settings, at: datetime) -> ReminderRun:
     async def run() -> ReminderRun:
         container = build_container(settings, clock=FixedClock(at))
         try:
-            services = container.services
-            return await send_password_reminders(
-                offsets=OFFSETS,
-                directory=services.directory,
-                uow=services.new_uow(),
-                clock=services.clock,
-                notifier=services.notifier,
-            )
+            return await send_password_reminders(offsets=OFFSETS, deps=container.passwords)
         finally:
             await container.close()
 
@@ -166,7 +159,7 @@ def test_each_offset_is_sent_once_and_a_missed_day_sends_only_the_nearest(
     async def audited() -> list[str]:
         container = build_container(settings)
         try:
-            async with container.services.new_uow() as uow:
+            async with container.new_uow() as uow:
                 events = await uow.audit.recent(50)
             return [str(e.details["offset_days"]) for e in events if e.action == "password.expiry_reminder"]
         finally:

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from ess.bootstrap import build_container
 from ess.domain.auth.model import Principal
 from ess.domain.hr.model import Role
-from ess.domain.profile.service import ChangeProfile, change_profile
+from ess.domain.profile.changing import ChangeProfile, change_profile
 from tests.conftest import make_settings
 from tests.fakes import FixedClock
 from tests.integration.test_cli import run
@@ -27,7 +27,7 @@ async def schedule_move(database_url: str, mail_folder: Path) -> None:
         make_settings(database_url, ESS_MAIL__FOLDER=str(mail_folder)), clock=FixedClock(yesterday)
     )
     try:
-        async with container.services.new_uow() as uow:
+        async with container.new_uow() as uow:
             anna = await uow.employees.by_login("anna.schmidt")
         assert anna is not None
         principal = Principal("anna.schmidt", anna.display_name, frozenset({Role.EMPLOYEE}), anna.id)
@@ -37,7 +37,7 @@ async def schedule_move(database_url: str, mail_folder: Path) -> None:
                 inputs={"street": "Leopoldstraße 12", "postal_code": "80802", "city": "München", "country": "DE"},
                 effective_from=today,
             ),
-            container.services.profile,
+            deps=container.profile,
         )
         assert len(result.requested) == 1
     finally:

@@ -12,10 +12,11 @@ import pytest
 from ess.bootstrap import build_container
 from ess.domain.auth.model import Principal
 from ess.domain.hr.model import Role
-from ess.domain.profile import service
+from ess.domain.outbox.delivery import deliver_due
+from ess.domain.profile.changing import ChangeProfile, ChangeResult, change_profile
 from ess.domain.profile.model import ProfileField
-from ess.domain.profile.service import ChangeProfile
 from ess.domain.profile.submission import ProfileRejected
+from ess.domain.profile.viewing import my_profile
 from tests.factories import employee
 from tests.harness.directory import DirectoryServer
 from tests.integration.test_outbox_directory import ldap_directory, ldap_settings
@@ -42,9 +43,8 @@ async def test_profile_changes_land_in_the_directory(server: DirectoryServer, sq
         attributes={"telephoneNumber": "+49895550011"},
     )
     container = build_container(ldap_settings(sqlite_url, server))
-    services = container.services
     try:
-        async with services.new_uow() as uow:
+        async with container.new_uow() as uow:
             await uow.employees.save_all(
                 [
                     employee(
@@ -62,10 +62,10 @@ async def test_profile_changes_land_in_the_directory(server: DirectoryServer, sq
         assert record is not None
         anna = Principal(login, "Anna Schmidt", frozenset({Role.EMPLOYEE}), record.id)
 
-        async def change(**inputs: Any) -> service.ChangeResult:
+        async def change(**inputs: Any) -> ChangeResult:
             password = inputs.pop("current_password", "")
-            return await service.change_profile(
-                ChangeProfile(principal=anna, inputs=inputs, current_password=password), services.profile
+            return await change_profile(
+                ChangeProfile(principal=anna, inputs=inputs, current_password=password), deps=container.profile
             )
 
         result = await change(
@@ -83,7 +83,7 @@ async def test_profile_changes_land_in_the_directory(server: DirectoryServer, sq
             ProfileField.PREFERRED_NAME,
             ProfileField.ADDRESS,
         }
-        report = await services.directory_sync.deliver_due()
+        report = await deliver_due(deps=container.outbox)
         assert report.conflicts == [] and report.failed == []
         directory = ldap_directory(server.endpoint)
         try:
@@ -100,7 +100,7 @@ async def test_profile_changes_land_in_the_directory(server: DirectoryServer, sq
             "postal_code": "80802",
             "city": "München",
         }
-        assert (await service.my_profile(anna, services.profile)).pending_sync == frozenset()
+        assert (await my_profile(anna, deps=container.profile)).pending_sync == frozenset()
 
         # The bank change is confirmed with the password the directory knows (a bind as the user).
         with pytest.raises(ProfileRejected):

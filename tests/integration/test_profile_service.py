@@ -15,15 +15,19 @@ from sqlalchemy import text
 from ess.adapters.hr_files import read_hr_file
 from ess.bootstrap import Container, build_container
 from ess.domain.auth.model import Principal
+from ess.domain.directory.model import AuthOutcome
 from ess.domain.errors import Conflict, NotFound, PermissionDenied, ServiceUnavailable, Throttled
-from ess.domain.hr.importing import SourceRecord
 from ess.domain.hr.model import Role
-from ess.domain.hr.service import ImportEmployees, import_employees
-from ess.domain.ports import AuthOutcome
-from ess.domain.profile import service
+from ess.domain.hr_import.format import SourceRecord
+from ess.domain.hr_import.importing import ImportEmployees, import_employees
+from ess.domain.outbox.delivery import deliver_due
+from ess.domain.profile.changing import ChangeProfile, ChangeResult, change_profile
 from ess.domain.profile.model import ProfileField, RequestStatus
-from ess.domain.profile.service import ChangeProfile, ProfileView, WorkContact
+from ess.domain.profile.ports import ProfileDeps
+from ess.domain.profile.requests import change_request_queue, decide_request, withdraw_request
+from ess.domain.profile.scheduled import apply_due
 from ess.domain.profile.submission import ProfileRejected
+from ess.domain.profile.viewing import ProfileView, WorkContact, employee_profile, my_history, my_profile
 from tests.conftest import make_settings
 from tests.e2e.conftest import DEMO_COMPANY, DEMO_PASSWORD
 from tests.fakes import FixedClock
@@ -46,26 +50,27 @@ class World:
     sink: SmtpSink
 
     @property
-    def deps(self) -> service.ProfileDeps:
-        return self.container.services.profile
+    def deps(self) -> ProfileDeps:
+        return self.container.profile
 
     async def principal(self, login: str, *roles: Role) -> Principal:
-        async with self.container.services.new_uow() as uow:
+        async with self.container.new_uow() as uow:
             employee = await uow.employees.by_login(login)
             assert employee is not None and employee.id is not None
             manager = await uow.employees.has_reports(employee.id)
         found = {Role.EMPLOYEE, *roles, *([Role.MANAGER] if manager else [])}
         return Principal(login, employee.display_name, frozenset(found), employee.id)
 
-    async def change(self, who: Principal, **inputs: Any) -> service.ChangeResult:
+    async def change(self, who: Principal, **inputs: Any) -> ChangeResult:
         effective = inputs.pop("effective_from", None)
         password = inputs.pop("current_password", "")
-        return await service.change_profile(
-            ChangeProfile(principal=who, inputs=inputs, effective_from=effective, current_password=password), self.deps
+        return await change_profile(
+            ChangeProfile(principal=who, inputs=inputs, effective_from=effective, current_password=password),
+            deps=self.deps,
         )
 
     async def count(self, table: str) -> int:
-        async with self.container.services.new_uow() as uow:
+        async with self.container.new_uow() as uow:
             session = getattr(uow, "session")  # noqa: B009 - the SQL unit of work's session, for counting rows
             return int((await session.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one())  # noqa: S608
 
@@ -83,12 +88,9 @@ async def world(database_url: str, sink: SmtpSink) -> AsyncIterator[World]:
     )
     clock = FixedClock(datetime(2026, 11, 22, 9, 0, tzinfo=UTC))
     container = build_container(settings, clock=clock)
-    services = container.services
     await import_employees(
         ImportEmployees(records=read_hr_file(DEMO_COMPANY), source_name="company.csv", actor="test"),
-        uow=services.new_uow(),
-        clock=clock,
-        regions=services.regions,
+        deps=container.hr_import,
     )
     assert container.local_directory is not None
     for login in ("anna.schmidt", "hanna.berger", "markus.weber"):
@@ -110,13 +112,13 @@ async def test_a_phone_change_applies_at_once_with_history_audit_outbox_and_mail
     result = await world.change(anna, mobile_phone="0151 23456789")
     assert result.applied == [ProfileField.MOBILE_PHONE]
 
-    view = await service.my_profile(anna, world.deps)
+    view = await my_profile(anna, deps=world.deps)
     assert view.profile.employee.mobile_phone == "+4915123456789"  # stored as E.164
     assert "mobile_phone" in view.pending_sync  # not in the directory yet
-    history = await service.my_history(anna, world.deps)
+    history = await my_history(anna, deps=world.deps)
     assert history[0].field is ProfileField.MOBILE_PHONE
     assert (history[0].old, history[0].new) == ({"mobile_phone": "+491701234567"}, {"mobile_phone": "+4915123456789"})
-    async with world.container.services.new_uow() as uow:
+    async with world.container.new_uow() as uow:
         actions = [e.action for e in await uow.audit.recent(10)]
     assert "profile.change" in actions
 
@@ -124,11 +126,11 @@ async def test_a_phone_change_applies_at_once_with_history_audit_outbox_and_mail
     assert mail["To"] == "anna.schmidt@example-ess.test"
     assert "Mobiltelefon" in body(mail)
 
-    report = await world.container.services.directory_sync.deliver_due()
+    report = await deliver_due(deps=world.container.outbox)
     assert report.applied
-    directory = world.container.services.directory
+    directory = world.container.directory
     assert (await directory.read_attributes("anna.schmidt", ["mobile_phone"]))["mobile_phone"] == "+4915123456789"
-    assert "mobile_phone" not in (await service.my_profile(anna, world.deps)).pending_sync
+    assert "mobile_phone" not in (await my_profile(anna, deps=world.deps)).pending_sync
 
 
 async def test_the_same_value_again_is_no_change(world: World) -> None:
@@ -160,7 +162,7 @@ async def test_invalid_iban_and_phone_are_refused_per_field_and_nothing_is_store
         "postal_code": "postal_code",
         "iban": "iban_checksum",
     }
-    view = await service.my_profile(anna, world.deps)
+    view = await my_profile(anna, deps=world.deps)
     assert view.profile.employee.mobile_phone == "+491701234567"
     assert view.profile.employee.address.street == "Türkenstraße 57"
     assert view.profile.bank_account is None and view.requests == []
@@ -191,16 +193,16 @@ async def test_a_bank_change_needs_the_password_tells_the_private_address_first_
     assert "DE89" not in body(mails[0])  # no account number in a mail
     assert mails[1]["To"] == "anna.schmidt@example-ess.test"
     assert "hanna.berger@example-ess.test" in mails[2]["To"]  # everyone with the HR role
-    assert (await service.my_profile(anna, world.deps)).profile.bank_account is None
+    assert (await my_profile(anna, deps=world.deps)).profile.bank_account is None
 
-    queue = await service.change_request_queue(hanna, world.deps)
+    queue = await change_request_queue(hanna, deps=world.deps)
     assert [item.request.id for item in queue] == [request.id]
     assert request.id is not None
-    decided = await service.decide_request(hanna, request.id, approve=True, comment="", deps=world.deps)
+    decided = await decide_request(hanna, request.id, approve=True, comment="", deps=world.deps)
     assert decided.status is RequestStatus.APPLIED
-    view = await service.my_profile(anna, world.deps)
+    view = await my_profile(anna, deps=world.deps)
     assert view.profile.bank_account is not None and view.profile.bank_account.iban == "DE89370400440532013000"
-    [entry] = await service.my_history(anna, world.deps)
+    [entry] = await my_history(anna, deps=world.deps)
     assert entry.new["iban"] == "DE89••••••••••••••3000"  # masked for the employee
     assert entry.changed_by == "hanna.berger"
     decided_mail = world.mails(4)[3]
@@ -223,11 +225,11 @@ async def test_four_eyes_nobody_decides_their_own_request_and_only_hr_decides(wo
     [request] = result.requested
     assert request.id is not None
     with pytest.raises(PermissionDenied):
-        await service.decide_request(hanna, request.id, approve=True, comment="", deps=world.deps)
+        await decide_request(hanna, request.id, approve=True, comment="", deps=world.deps)
     with pytest.raises(PermissionDenied):
-        await service.decide_request(markus, request.id, approve=True, comment="", deps=world.deps)
+        await decide_request(markus, request.id, approve=True, comment="", deps=world.deps)
     with pytest.raises(PermissionDenied):
-        await service.change_request_queue(markus, world.deps)
+        await change_request_queue(markus, deps=world.deps)
 
 
 async def test_a_rejection_needs_a_comment_and_a_decided_request_cannot_be_decided_again(world: World) -> None:
@@ -236,8 +238,8 @@ async def test_a_rejection_needs_a_comment_and_a_decided_request_cannot_be_decid
     [request] = (await world.change(anna, first_name="Anna", last_name="Schmidt-Weber")).requested
     assert request.id is not None
     with pytest.raises(ProfileRejected):
-        await service.decide_request(hanna, request.id, approve=False, comment="  ", deps=world.deps)
-    rejected = await service.decide_request(
+        await decide_request(hanna, request.id, approve=False, comment="  ", deps=world.deps)
+    rejected = await decide_request(
         hanna, request.id, approve=False, comment="Bitte Heiratsurkunde schicken", deps=world.deps
     )
     assert rejected.status is RequestStatus.REJECTED
@@ -245,8 +247,8 @@ async def test_a_rejection_needs_a_comment_and_a_decided_request_cannot_be_decid
     assert decided["To"] == "anna.schmidt@example-ess.test"
     assert "Bitte Heiratsurkunde schicken" in body(decided)
     with pytest.raises(Conflict):
-        await service.decide_request(hanna, request.id, approve=True, comment="", deps=world.deps)
-    assert (await service.my_profile(anna, world.deps)).profile.employee.last_name == "Schmidt"
+        await decide_request(hanna, request.id, approve=True, comment="", deps=world.deps)
+    assert (await my_profile(anna, deps=world.deps)).profile.employee.last_name == "Schmidt"
 
 
 async def test_withdraw_own_open_request_only(world: World) -> None:
@@ -255,16 +257,16 @@ async def test_withdraw_own_open_request_only(world: World) -> None:
     [request] = (await world.change(anna, first_name="Anna", last_name="Schmidt-Weber")).requested
     assert request.id is not None
     with pytest.raises(NotFound):
-        await service.withdraw_request(hanna, request.id, world.deps)  # not hers, even for HR
+        await withdraw_request(hanna, request.id, deps=world.deps)  # not hers, even for HR
     with pytest.raises(ProfileRejected) as again:
         await world.change(anna, first_name="Anna", last_name="Weber")
     assert again.value.fields == {"legal_name": "request_open"}
-    await service.withdraw_request(anna, request.id, world.deps)
-    view = await service.my_profile(anna, world.deps)
+    await withdraw_request(anna, request.id, deps=world.deps)
+    view = await my_profile(anna, deps=world.deps)
     assert view.requests[0].status is RequestStatus.WITHDRAWN
     with pytest.raises(Conflict):
-        await service.withdraw_request(anna, request.id, world.deps)
-    assert await service.change_request_queue(hanna, world.deps) == []
+        await withdraw_request(anna, request.id, deps=world.deps)
+    assert await change_request_queue(hanna, deps=world.deps) == []
 
 
 async def test_an_address_change_applies_and_tells_hr(world: World) -> None:
@@ -284,15 +286,15 @@ async def test_an_address_from_a_later_date_is_applied_on_that_day_by_the_job(wo
     )
     [request] = result.requested
     assert request.status is RequestStatus.APPROVED  # notify-HR field: no decision needed, only the date
-    assert (await service.apply_due(world.deps)).applied == 0
-    assert (await service.my_profile(anna, world.deps)).profile.employee.address.street == "Türkenstraße 57"
+    assert (await apply_due(deps=world.deps)).applied == 0
+    assert (await my_profile(anna, deps=world.deps)).profile.employee.address.street == "Türkenstraße 57"
 
     world.clock.advance(timedelta(days=9))
-    assert (await service.apply_due(world.deps)).applied == 1
-    view = await service.my_profile(anna, world.deps)
+    assert (await apply_due(deps=world.deps)).applied == 1
+    view = await my_profile(anna, deps=world.deps)
     assert view.profile.employee.address.street == "Leopoldstraße 12"
     assert {"street", "postal_code"} <= view.pending_sync
-    assert (await service.apply_due(world.deps)).applied == 0  # once only
+    assert (await apply_due(deps=world.deps)).applied == 0  # once only
 
 
 async def test_a_scheduled_change_is_not_applied_over_a_newer_value(world: World) -> None:
@@ -301,14 +303,14 @@ async def test_a_scheduled_change_is_not_applied_over_a_newer_value(world: World
         anna, street="Leopoldstraße 12", postal_code="80802", city="München", effective_from=date(2026, 12, 1)
     )
     # HR corrects the address in the HR system meanwhile (the next import writes it).
-    async with world.container.services.new_uow() as uow:
+    async with world.container.new_uow() as uow:
         session = getattr(uow, "session")  # noqa: B009
         await session.execute(text("UPDATE employees SET street = 'Türkenstraße 59' WHERE login = 'anna.schmidt'"))
         await uow.commit()
     world.clock.advance(timedelta(days=9))
-    result = await service.apply_due(world.deps)
+    result = await apply_due(deps=world.deps)
     assert (result.applied, result.stale) == (0, 1)
-    assert (await service.my_profile(anna, world.deps)).profile.employee.address.street == "Türkenstraße 59"
+    assert (await my_profile(anna, deps=world.deps)).profile.employee.address.street == "Türkenstraße 59"
 
 
 async def test_an_effective_date_in_the_past_or_far_ahead_is_refused(world: World) -> None:
@@ -334,7 +336,7 @@ async def test_emergency_contacts_are_kept_in_order_and_empty_rows_dropped(world
         relation_3="Mutter",
         phone_3="+43 664 1234567",
     )
-    contacts = (await service.my_profile(anna, world.deps)).profile.emergency_contacts
+    contacts = (await my_profile(anna, deps=world.deps)).profile.emergency_contacts
     assert [(c.name, c.phone) for c in contacts] == [
         ("Jonas Schmidt", "+491717654321"),
         ("Eva Schmidt", "+436641234567"),
@@ -350,14 +352,14 @@ async def test_who_sees_whose_profile(world: World) -> None:
     hanna = await world.principal("hanna.berger", Role.HR)
     assert Role.MANAGER in markus.roles
 
-    full = await service.employee_profile(hanna, "P10011", world.deps)
+    full = await employee_profile(hanna, "P10011", deps=world.deps)
     assert isinstance(full, ProfileView) and full.profile.employee.private_phone == "+498928022194"
-    contact = await service.employee_profile(markus, "P10011", world.deps)
+    contact = await employee_profile(markus, "P10011", deps=world.deps)
     assert isinstance(contact, WorkContact)
     assert contact.work_phone == "+49895550011" and not hasattr(contact, "private_phone")
     for who, number in ((anna, "P10010"), (markus, "P10030"), (anna, "P99999")):
         with pytest.raises(NotFound):
-            await service.employee_profile(who, number, world.deps)
+            await employee_profile(who, number, deps=world.deps)
 
 
 async def test_a_read_only_field_cannot_be_changed(database_url: str, sink: SmtpSink) -> None:
@@ -366,22 +368,20 @@ async def test_a_read_only_field_cannot_be_changed(database_url: str, sink: Smtp
     try:
         await import_employees(
             ImportEmployees(records=read_hr_file(DEMO_COMPANY), source_name="company.csv", actor="test"),
-            uow=container.services.new_uow(),
-            clock=container.services.clock,
-            regions=container.services.regions,
+            deps=container.hr_import,
         )
-        async with container.services.new_uow() as uow:
+        async with container.new_uow() as uow:
             anna_record = await uow.employees.by_login("anna.schmidt")
         assert anna_record is not None
         anna = Principal("anna.schmidt", "Anna Schmidt", frozenset({Role.EMPLOYEE}), anna_record.id)
         with pytest.raises(ProfileRejected) as caught:
-            await service.change_profile(
-                ChangeProfile(principal=anna, inputs={"work_phone": "089 5550099"}), container.services.profile
+            await change_profile(
+                ChangeProfile(principal=anna, inputs={"work_phone": "089 5550099"}), deps=container.profile
             )
         assert caught.value.fields == {"work_phone": "read_only"}
         # The unchanged value is fine: a form may send read-only fields back as they are.
-        await service.change_profile(
-            ChangeProfile(principal=anna, inputs={"work_phone": "+49895550011"}), container.services.profile
+        await change_profile(
+            ChangeProfile(principal=anna, inputs={"work_phone": "+49895550011"}), deps=container.profile
         )
     finally:
         await container.close()
@@ -395,7 +395,7 @@ async def test_password_guessing_on_the_bank_form_is_throttled_before_the_direct
     with pytest.raises(Throttled):
         await world.change(anna, iban=GOOD_IBAN, holder="Anna Schmidt", current_password=DEMO_PASSWORD)
     # The directory saw five wrong passwords, fewer than its own lockout needs: anna can still log in.
-    directory = world.container.services.directory
+    directory = world.container.directory
     assert await directory.authenticate("anna.schmidt", DEMO_PASSWORD) == AuthOutcome.OK
 
 
@@ -407,9 +407,7 @@ async def reimport(world: World, **changes: str) -> None:
     ]
     await import_employees(
         ImportEmployees(records=records, source_name="company.csv", actor="hr-sync"),
-        uow=world.container.services.new_uow(),
-        clock=world.clock,
-        regions=world.container.services.regions,
+        deps=world.container.hr_import,
     )
 
 
@@ -419,11 +417,11 @@ async def test_the_hr_import_keeps_a_change_made_in_ess_until_hr_sends_a_new_val
         anna, mobile_phone="0151 23456789", street="Leopoldstraße 12", postal_code="80802", city="München"
     )
     await reimport(world)  # the HR system still has the old values: ESS keeps the employee's
-    employee = (await service.my_profile(anna, world.deps)).profile.employee
+    employee = (await my_profile(anna, deps=world.deps)).profile.employee
     assert employee.mobile_phone == "+4915123456789"
     assert employee.address.street == "Leopoldstraße 12"
 
     await reimport(world, mobile_phone="+491601111111")  # HR changed it upstream: HR wins
-    employee = (await service.my_profile(anna, world.deps)).profile.employee
+    employee = (await my_profile(anna, deps=world.deps)).profile.employee
     assert employee.mobile_phone == "+491601111111"
     assert employee.address.street == "Leopoldstraße 12"

@@ -136,7 +136,7 @@ def test_through_the_api_a_breached_password_is_refused_and_an_outage_does_not_b
     async def last_change_audit() -> dict[str, object]:
         container = build_container(settings)
         try:
-            async with container.services.new_uow() as uow:
+            async with container.new_uow() as uow:
                 events = await uow.audit.recent(50, actor="anna.schmidt")
             return dict(next(e for e in events if e.action == "password.change").details)
         finally:

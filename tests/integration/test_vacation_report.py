@@ -22,20 +22,24 @@ from ess.adapters.sql.reports import SqlLeaveReport
 from ess.adapters.sql.unit_of_work import SqlUnitOfWork
 from ess.domain.auth.model import Principal
 from ess.domain.hr.model import Role
-from ess.domain.hr.service import ImportEmployees, import_employees
+from ess.domain.hr_import.importing import ImportEmployees, import_employees
+from ess.domain.hr_import.ports import HrImportDeps
 from ess.domain.types import EmployeeId
-from ess.domain.vacation.model import Bucket, BucketKind, EntryType, LedgerEntry, compute_balance
-from ess.domain.vacation.report import CSV_HEADER, ReportRow, balance_report, to_csv
-from ess.domain.vacation.service import (
-    RequestLeave,
+from ess.domain.vacation.balance import balance
+from ess.domain.vacation.decisions import decide, decide_cancellation
+from ess.domain.vacation.model import (
+    Bucket,
+    BucketKind,
+    EntryType,
+    LedgerEntry,
+    ReportRow,
     VacationPolicy,
-    balance,
-    decide,
-    decide_cancellation,
-    request_cancellation,
-    request_leave,
+    compute_balance,
 )
-from tests.fakes import FixedClock
+from ess.domain.vacation.ports import VacationDeps
+from ess.domain.vacation.report import CSV_HEADER, balance_report, to_csv
+from ess.domain.vacation.requests import RequestLeave, request_cancellation, request_leave
+from tests.fakes import FakeNotifier, FixedClock
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "ess" / "demo" / "company.csv"
@@ -60,6 +64,17 @@ class World:
         self.clock = FixedClock(datetime(2026, 11, 22, 9, 0, tzinfo=UTC))
         self.report = SqlLeaveReport(self.factory)
 
+    @property
+    def deps(self) -> VacationDeps:
+        return VacationDeps(
+            new_uow=self.uow,
+            clock=self.clock,
+            calendar=HolidaysCalendar(),
+            notifier=FakeNotifier(),
+            report=self.report,
+            policy=VacationPolicy(),
+        )
+
     def uow(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.factory, self.clock)
 
@@ -72,17 +87,14 @@ class World:
     async def request(self, login: str, start: date, end: date) -> int:
         request = await request_leave(
             RequestLeave(principal=await self.principal(login), start=start, end=end),
-            uow=self.uow(),
-            calendar=HolidaysCalendar(),
-            clock=self.clock,
-            policy=VacationPolicy(),
+            deps=self.deps,
         )
         assert request.id is not None
         return request.id
 
     async def approve(self, request_id: int) -> None:
         hr = await self.principal("hanna.berger", Role.HR)
-        await decide(request_id, approve=True, comment="", principal=hr, uow=self.uow(), clock=self.clock)
+        await decide(request_id, approve=True, comment="", principal=hr, deps=self.deps)
 
     async def expected(self, as_of: date) -> list[ReportRow]:
         """compute_balance for every employee employed in the year, as a report row."""
@@ -154,9 +166,7 @@ async def world(database_url: str) -> AsyncIterator[World]:
     w = World(database_url)
     await import_employees(
         ImportEmployees(records=read_hr_file(DEMO), source_name="company.csv", actor="test"),
-        uow=w.uow(),
-        clock=w.clock,
-        regions=HolidaysRegions(),
+        deps=HrImportDeps(new_uow=w.uow, clock=w.clock, regions=HolidaysRegions()),
     )
     # Anna: leave taken in spring, leave approved for December, a cancelled booking, a request over New Year.
     spring = await w.request("anna.schmidt", date(2026, 3, 9), date(2026, 3, 13))
@@ -166,15 +176,15 @@ async def world(database_url: str) -> AsyncIterator[World]:
     cancelled = await w.request("anna.schmidt", date(2026, 12, 1), date(2026, 12, 2))
     await w.approve(cancelled)
     anna = await w.principal("anna.schmidt")
-    await request_cancellation(cancelled, principal=anna, uow=w.uow(), clock=w.clock)
+    await request_cancellation(cancelled, principal=anna, deps=w.deps)
     hr = await w.principal("hanna.berger", Role.HR)
-    await decide_cancellation(cancelled, approve=True, comment="", principal=hr, uow=w.uow(), clock=w.clock)
+    await decide_cancellation(cancelled, approve=True, comment="", principal=hr, deps=w.deps)
     await w.request("anna.schmidt", date(2026, 12, 22), date(2027, 1, 9))
 
     # Maximilian: the year's grants first, then carry-over (partly taken, the rest lapsing on 31 March), special
     # leave with a correction, and last year's buckets that must not count in 2026.
     maximilian = await w.principal("maximilian.fischer")
-    await balance(maximilian, TODAY, uow=w.uow(), clock=w.clock)
+    await balance(maximilian, TODAY, deps=w.deps)
     max_id = await _employee_id(w, "maximilian.fischer")
     await _book_by_hand(
         w,
@@ -255,14 +265,14 @@ async def test_the_report_lists_who_was_employed_in_the_year(world: World) -> No
 
 
 async def test_the_report_is_sorted_by_org_unit_and_name(world: World) -> None:
-    rows = await balance_report(TODAY, report=world.report)
+    rows = await balance_report(TODAY, deps=world.deps)
     keys = [(r.org_unit.casefold(), r.name.casefold()) for r in rows]
     assert keys == sorted(keys)
     assert len(rows) == 64
 
 
 async def test_the_report_as_csv(world: World) -> None:
-    text = to_csv(await balance_report(TODAY, report=world.report))
+    text = to_csv(await balance_report(TODAY, deps=world.deps))
     assert not text.startswith("\ufeff")
     lines = list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
     assert tuple(lines[0]) == CSV_HEADER
@@ -308,7 +318,7 @@ async def test_the_benchmark_world_is_reported_right(database_url: str) -> None:
         assert built.employees == 50
         assert built.ledger_rows > 50 * 3 * 12
         as_of = bench.AS_OF
-        rows = await balance_report(as_of, report=world.report)
+        rows = await balance_report(as_of, deps=world.deps)
         assert len(rows) == 50
         assert [r.org_unit for r in rows][-2:] == ["", ""]  # two without a unit, listed last
         assert sorted(rows, key=lambda r: r.personnel_number) == await world.expected(as_of)

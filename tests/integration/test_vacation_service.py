@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -16,27 +17,22 @@ from ess.adapters.holidays_calendar import HolidaysCalendar
 from ess.adapters.hr_files import read_hr_file
 from ess.adapters.regions import HolidaysRegions
 from ess.adapters.sql.database import create_engine, create_session_factory
+from ess.adapters.sql.reports import SqlLeaveReport
 from ess.adapters.sql.unit_of_work import SqlUnitOfWork
 from ess.domain.auth.model import Principal
 from ess.domain.errors import Conflict, NotFound, PermissionDenied, PolicyViolation
 from ess.domain.hr.model import Role
-from ess.domain.hr.service import ImportEmployees, import_employees
-from ess.domain.ports import Notice
-from ess.domain.vacation.model import RequestStatus
-from ess.domain.vacation.service import (
-    RequestLeave,
-    VacationPolicy,
-    adjust,
-    balance,
-    close_year,
-    decide,
-    expire_due,
-    pending_for_decision,
-    request_leave,
-    send_expiry_warnings,
-    withdraw,
-)
-from tests.fakes import FixedClock
+from ess.domain.hr_import.importing import ImportEmployees, import_employees
+from ess.domain.hr_import.ports import HrImportDeps
+from ess.domain.shared import Notice
+from ess.domain.vacation.adjustments import adjust
+from ess.domain.vacation.balance import balance
+from ess.domain.vacation.decisions import decide, pending_for_decision
+from ess.domain.vacation.model import RequestStatus, VacationPolicy
+from ess.domain.vacation.ports import VacationDeps
+from ess.domain.vacation.requests import RequestLeave, request_leave, withdraw
+from ess.domain.vacation.year_end import close_year, expire_due, send_expiry_warnings
+from tests.fakes import FakeNotifier, FixedClock
 
 DEMO = Path(__file__).resolve().parents[2] / "ess" / "demo" / "company.csv"
 
@@ -47,6 +43,18 @@ class World:
         self.factory = create_session_factory(self.engine)
         self.clock = FixedClock(datetime(2026, 11, 22, 9, 0, tzinfo=UTC))
         self.calendar = HolidaysCalendar()
+        self.notifier = FakeNotifier()
+
+    @property
+    def deps(self) -> VacationDeps:
+        return VacationDeps(
+            new_uow=self.uow,
+            clock=self.clock,
+            calendar=self.calendar,
+            notifier=self.notifier,
+            report=SqlLeaveReport(self.factory),
+            policy=VacationPolicy(),
+        )
 
     def uow(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.factory, self.clock)
@@ -62,10 +70,7 @@ class World:
     async def request(self, who: Principal, start: date, end: date, **kwargs: bool) -> object:
         return await request_leave(
             RequestLeave(principal=who, start=start, end=end, **kwargs),  # type: ignore[arg-type]
-            uow=self.uow(),
-            calendar=self.calendar,
-            clock=self.clock,
-            policy=VacationPolicy(),
+            deps=self.deps,
         )
 
 
@@ -74,9 +79,7 @@ async def world(database_url: str) -> AsyncIterator[World]:
     w = World(database_url)
     await import_employees(
         ImportEmployees(records=read_hr_file(DEMO), source_name="company.csv", actor="test"),
-        uow=w.uow(),
-        clock=w.clock,
-        regions=HolidaysRegions(),
+        deps=HrImportDeps(new_uow=w.uow, clock=w.clock, regions=HolidaysRegions()),
     )
     yield w
     await w.engine.dispose()
@@ -85,34 +88,29 @@ async def world(database_url: str) -> AsyncIterator[World]:
 async def test_anna_requests_christmas_and_markus_approves(world: World) -> None:
     anna = await world.principal("anna.schmidt")
     markus = await world.principal("markus.weber")
-    before = await balance(anna, date(2026, 11, 22), uow=world.uow(), clock=world.clock)
+    before = await balance(anna, date(2026, 11, 22), deps=world.deps)
     assert before.entitlement == Decimal(30)
 
     request = await request_leave(
         RequestLeave(principal=anna, start=date(2026, 12, 22), end=date(2027, 1, 9)),
-        uow=world.uow(),
-        calendar=world.calendar,
-        clock=world.clock,
-        policy=VacationPolicy(),
+        deps=world.deps,
     )
     # DE-BY: 14 weekdays minus 25.12., 1.1. and 6.1. (26.12. is a Saturday).
     assert request.total == Decimal(11)
     assert {d.day for d in request.days}.isdisjoint({date(2026, 12, 25), date(2027, 1, 1), date(2027, 1, 6)})
-    pending = await balance(anna, date(2026, 11, 22), uow=world.uow(), clock=world.clock)
+    pending = await balance(anna, date(2026, 11, 22), deps=world.deps)
     assert pending.pending == Decimal(7)  # 22.-31.12.2026: 8 weekdays minus 25.12.
     assert pending.remaining == before.remaining - 7
 
-    assert [r.id for r, _ in await pending_for_decision(markus, uow=world.uow())] == [request.id]
+    assert [r.id for r, _ in await pending_for_decision(markus, deps=world.deps)] == [request.id]
     assert request.id is not None
-    approved = await decide(
-        request.id, approve=True, comment="Schöne Feiertage", principal=markus, uow=world.uow(), clock=world.clock
-    )
+    approved = await decide(request.id, approve=True, comment="Schöne Feiertage", principal=markus, deps=world.deps)
     assert approved.status is RequestStatus.APPROVED
 
-    after = await balance(anna, date(2026, 11, 22), uow=world.uow(), clock=world.clock)
+    after = await balance(anna, date(2026, 11, 22), deps=world.deps)
     assert (after.pending, after.approved_upcoming, after.taken) == (0, 7, 0)
     assert after.remaining == before.remaining - 7
-    on_new_year = await balance(anna, date(2027, 1, 10), uow=world.uow(), clock=world.clock)
+    on_new_year = await balance(anna, date(2027, 1, 10), deps=world.deps)
     assert on_new_year.taken == 4  # 4., 5., 7. and 8. January 2027 (1.1. and 6.1. are holidays)
     assert on_new_year.entitlement == 30
     assert on_new_year.remaining == 26
@@ -135,10 +133,10 @@ async def test_only_the_manager_decides_and_only_the_owner_withdraws(world: Worl
     request_id: int = request.id  # type: ignore[attr-defined]
     for intruder in (anna, lea):
         with pytest.raises(PermissionDenied):
-            await decide(request_id, approve=True, comment="", principal=intruder, uow=world.uow(), clock=world.clock)
+            await decide(request_id, approve=True, comment="", principal=intruder, deps=world.deps)
     with pytest.raises(NotFound):
-        await withdraw(request_id, principal=lea, uow=world.uow(), clock=world.clock)
-    withdrawn = await withdraw(request_id, principal=anna, uow=world.uow(), clock=world.clock)
+        await withdraw(request_id, principal=lea, deps=world.deps)
+    withdrawn = await withdraw(request_id, principal=anna, deps=world.deps)
     assert withdrawn.status is RequestStatus.WITHDRAWN
     again = await world.request(anna, date(2026, 12, 14), date(2026, 12, 15))  # the days are free again
     assert again.status is RequestStatus.PENDING  # type: ignore[attr-defined]
@@ -149,15 +147,13 @@ async def test_hr_may_decide_everyone(world: World) -> None:
     hanna = await world.principal("hanna.berger", Role.HR)
     request = await world.request(anna, date(2026, 12, 10), date(2026, 12, 10), start_half=True)
     assert request.total == Decimal("0.5")  # type: ignore[attr-defined]
-    decided = await decide(
-        request.id, approve=False, comment="Inventur", principal=hanna, uow=world.uow(), clock=world.clock
-    )  # type: ignore[attr-defined]
+    decided = await decide(request.id, approve=False, comment="Inventur", principal=hanna, deps=world.deps)  # type: ignore[attr-defined]
     assert decided.status is RequestStatus.REJECTED
 
 
 async def test_parallel_requests_never_overdraw(world: World) -> None:
     anna = await world.principal("anna.schmidt")
-    start = await balance(anna, date(2026, 1, 1), uow=world.uow(), clock=world.clock)
+    start = await balance(anna, date(2026, 1, 1), deps=world.deps)
     weeks = (
         [(date(2026, 2, 2 + 7 * i), date(2026, 2, 6 + 7 * i)) for i in range(3)]
         + [(date(2026, 3, 2 + 7 * i), date(2026, 3, 6 + 7 * i)) for i in range(4)]
@@ -169,7 +165,7 @@ async def test_parallel_requests_never_overdraw(world: World) -> None:
     unexpected = [r for r in results if isinstance(r, BaseException) and not isinstance(r, Conflict | PolicyViolation)]
     assert unexpected == []
     accepted = [r for r in results if not isinstance(r, BaseException)]
-    after = await balance(anna, date(2026, 1, 1), uow=world.uow(), clock=world.clock)
+    after = await balance(anna, date(2026, 1, 1), deps=world.deps)
     assert after.remaining >= 0
     assert sum(r.total for r in accepted) == start.remaining - after.remaining  # type: ignore[attr-defined]
     assert sum(r.total for r in accepted) <= start.remaining  # type: ignore[attr-defined]
@@ -179,7 +175,7 @@ async def test_parallel_requests_never_overdraw(world: World) -> None:
 
 async def test_the_ledger_is_append_only(world: World, database_url: str) -> None:
     anna = await world.principal("anna.schmidt")
-    await balance(anna, date(2026, 11, 22), uow=world.uow(), clock=world.clock)  # grants the year
+    await balance(anna, date(2026, 11, 22), deps=world.deps)  # grants the year
     for statement in ("UPDATE leave_ledger SET amount = 99", "DELETE FROM leave_ledger"):
         with pytest.raises(DBAPIError, match="append-only"):
             async with world.engine.begin() as connection:
@@ -191,45 +187,45 @@ async def test_close_year_carries_over_with_and_without_a_warning(world: World) 
     markus = await world.principal("markus.weber")
     tobias = await world.principal("tobias.huber")
     for who in (anna, markus, tobias):
-        await balance(who, date(2026, 11, 22), uow=world.uow(), clock=world.clock)  # grants 2026
+        await balance(who, date(2026, 11, 22), deps=world.deps)  # grants 2026
     mails = RecordingNotifier()
     # Everyone in Germany with days left is warned (tobias works in Wien: Austrian law, no such duty here).
-    sent = await send_expiry_warnings(2026, uow=world.uow(), clock=world.clock, notifier=mails)
+    sent = await send_expiry_warnings(2026, deps=replace(world.deps, notifier=mails))
     assert sent >= 2
     assert all(not n.to[0].startswith("tobias") for n in mails.notices)
     anna_mail = next(n for n in mails.notices if n.to == ("anna.schmidt@example-ess.test",))
     assert anna_mail.params["days"] == "30"
     assert anna_mail.params["deadline"] == "31.03.2027"
 
-    first = await close_year(2026, uow=world.uow(), clock=world.clock)
+    first = await close_year(2026, deps=world.deps)
     assert first.carried >= 3
     assert first.waiting == []
-    assert (await close_year(2026, uow=world.uow(), clock=world.clock)).carried == 0  # idempotent
+    assert (await close_year(2026, deps=world.deps)).carried == 0  # idempotent
 
-    anna_2027 = await balance(anna, date(2027, 1, 15), uow=world.uow(), clock=world.clock)
+    anna_2027 = await balance(anna, date(2027, 1, 15), deps=world.deps)
     assert anna_2027.carried_over == 30
     assert anna_2027.carry_over_expires_on == date(2027, 3, 31)
     assert anna_2027.carry_over_lapsing == 30
     assert anna_2027.remaining == 60
-    tobias_2027 = await balance(tobias, date(2027, 1, 15), uow=world.uow(), clock=world.clock)
+    tobias_2027 = await balance(tobias, date(2027, 1, 15), deps=world.deps)
     assert tobias_2027.carry_over_expires_on == date(2028, 12, 31)  # AT: UrlG §4(5), two years
 
-    lapsed = await expire_due(date(2027, 4, 1), uow=world.uow(), clock=world.clock)
+    lapsed = await expire_due(date(2027, 4, 1), deps=world.deps)
     assert lapsed >= 30
-    after = await balance(anna, date(2027, 4, 1), uow=world.uow(), clock=world.clock)
+    after = await balance(anna, date(2027, 4, 1), deps=world.deps)
     assert (after.expired, after.remaining) == (30, 30)
-    assert await expire_due(date(2027, 4, 1), uow=world.uow(), clock=world.clock) == 0  # idempotent
+    assert await expire_due(date(2027, 4, 1), deps=world.deps) == 0  # idempotent
 
 
 async def test_without_a_recorded_warning_german_leave_does_not_lapse(world: World) -> None:
     anna = await world.principal("anna.schmidt")
-    await balance(anna, date(2026, 11, 22), uow=world.uow(), clock=world.clock)
-    await close_year(2026, uow=world.uow(), clock=world.clock)
-    carried = await balance(anna, date(2027, 1, 15), uow=world.uow(), clock=world.clock)
+    await balance(anna, date(2026, 11, 22), deps=world.deps)
+    await close_year(2026, deps=world.deps)
+    carried = await balance(anna, date(2027, 1, 15), deps=world.deps)
     assert carried.carried_over == 30
     assert carried.carry_over_expires_on is None  # EuGH C-684/16: no warning, no lapse
-    await expire_due(date(2027, 4, 1), uow=world.uow(), clock=world.clock)
-    assert (await balance(anna, date(2027, 4, 1), uow=world.uow(), clock=world.clock)).remaining == 60
+    await expire_due(date(2027, 4, 1), deps=world.deps)
+    assert (await balance(anna, date(2027, 4, 1), deps=world.deps)).remaining == 60
 
 
 class RecordingNotifier:
@@ -244,25 +240,23 @@ async def test_close_year_moves_the_net_balance_and_keeps_old_deadlines(world: W
     hanna = await world.principal("hanna.berger", Role.HR)
     tobias = await world.principal("tobias.huber")
     anna = await world.principal("anna.schmidt")
-    await balance(anna, date(2026, 11, 22), uow=world.uow(), clock=world.clock)
-    await adjust(
-        "P10011", 2026, Decimal(-2), "Urlaubsbescheinigung", principal=hanna, uow=world.uow(), clock=world.clock
-    )
-    await balance(tobias, date(2026, 11, 22), uow=world.uow(), clock=world.clock)
-    await close_year(2026, uow=world.uow(), clock=world.clock)
-    assert (await balance(anna, date(2027, 1, 2), uow=world.uow(), clock=world.clock)).carried_over == 28
+    await balance(anna, date(2026, 11, 22), deps=world.deps)
+    await adjust("P10011", 2026, Decimal(-2), "Urlaubsbescheinigung", principal=hanna, deps=world.deps)
+    await balance(tobias, date(2026, 11, 22), deps=world.deps)
+    await close_year(2026, deps=world.deps)
+    assert (await balance(anna, date(2027, 1, 2), deps=world.deps)).carried_over == 28
     world.clock.advance(timedelta(days=365))  # late 2027: 2028 may be booked now
-    await close_year(2027, uow=world.uow(), clock=world.clock)
-    later = await balance(tobias, date(2028, 1, 2), uow=world.uow(), clock=world.clock)
+    await close_year(2027, deps=world.deps)
+    later = await balance(tobias, date(2028, 1, 2), deps=world.deps)
     # The 2026 days keep their own Austrian deadline (UrlG §4(5)): end of 2028, not of 2029.
     assert later.carry_over_expires_on == date(2028, 12, 31)
 
 
 async def test_carry_over_that_will_have_lapsed_cannot_pay_for_summer(world: World) -> None:
     anna = await world.principal("anna.schmidt")
-    await balance(anna, date(2026, 11, 22), uow=world.uow(), clock=world.clock)
-    await send_expiry_warnings(2026, uow=world.uow(), clock=world.clock, notifier=RecordingNotifier())
-    await close_year(2026, uow=world.uow(), clock=world.clock)  # 30 days, usable until 31.3.2027
+    await balance(anna, date(2026, 11, 22), deps=world.deps)
+    await send_expiry_warnings(2026, deps=replace(world.deps, notifier=RecordingNotifier()))
+    await close_year(2026, deps=world.deps)  # 30 days, usable until 31.3.2027
     with pytest.raises(PolicyViolation):
         await world.request(anna, date(2027, 6, 1), date(2027, 7, 30))  # 43 working days, 30 of 2027 usable
     accepted = await world.request(anna, date(2027, 2, 1), date(2027, 3, 12))  # 30 days, paid by the carry-over
@@ -273,10 +267,10 @@ async def test_a_closed_year_takes_no_more_requests_and_undecided_ones_block_clo
     anna = await world.principal("anna.schmidt")
     markus = await world.principal("markus.weber")
     waiting = await world.request(anna, date(2026, 12, 28), date(2026, 12, 30))
-    blocked = await close_year(2026, uow=world.uow(), clock=world.clock)
+    blocked = await close_year(2026, deps=world.deps)
     assert "P10011" in blocked.waiting
-    await decide(waiting.id, approve=True, comment="", principal=markus, uow=world.uow(), clock=world.clock)  # type: ignore[attr-defined]
-    assert "P10011" not in (await close_year(2026, uow=world.uow(), clock=world.clock)).waiting
+    await decide(waiting.id, approve=True, comment="", principal=markus, deps=world.deps)  # type: ignore[attr-defined]
+    assert "P10011" not in (await close_year(2026, deps=world.deps)).waiting
     with pytest.raises(PolicyViolation, match="closed"):
         await world.request(anna, date(2026, 12, 31), date(2026, 12, 31))
-    assert (await balance(anna, date(2027, 1, 2), uow=world.uow(), clock=world.clock)).carried_over == 27
+    assert (await balance(anna, date(2027, 1, 2), deps=world.deps)).carried_over == 27

@@ -8,22 +8,14 @@ from datetime import date, timedelta
 import pytest
 
 from ess.domain.audit import Outcome
-from ess.domain.auth.model import Principal, hash_token
-from ess.domain.auth.service import (
-    AuthPolicy,
-    LogIn,
-    PasswordChangeRequired,
-    issue_api_token,
-    log_in,
-    open_session,
-    principal_for_token,
-    resume_session,
-    revoke_access,
-    revoke_api_token,
-)
+from ess.domain.auth.login import LogIn, PasswordChangeRequired, log_in
+from ess.domain.auth.model import AuthPolicy, Principal, hash_token
+from ess.domain.auth.ports import AuthDeps
+from ess.domain.auth.sessions import open_session, resume_session, revoke_access
+from ess.domain.auth.tokens import issue_api_token, principal_for_token, revoke_api_token
+from ess.domain.directory.model import AuthOutcome
 from ess.domain.errors import AuthenticationFailed, ServiceUnavailable, Throttled
 from ess.domain.hr.model import Role
-from ess.domain.ports import AuthOutcome
 from tests.factories import employee
 from tests.fakes import FakeAttemptCounter, FakeDirectory, FakeSessions, FakeUnitOfWork, FixedClock
 
@@ -48,30 +40,25 @@ class World:
             await uow.employees.save_all([employee(**changes)])
             await uow.commit()
 
-    async def resume(self, session_id: str) -> Principal | None:
-        return await resume_session(
-            session_id,
+    @property
+    def deps(self) -> AuthDeps:
+        return AuthDeps(
+            new_uow=lambda: self.uow,
+            directory=self.directory,
             sessions=self.sessions,
-            directory=self.directory,
-            uow=self.uow,
-            clock=self.clock,
-            policy=self.policy,
-        )
-
-    async def holder(self, token: str) -> Principal | None:
-        return await principal_for_token(
-            token, uow=self.uow, directory=self.directory, clock=self.clock, policy=self.policy
-        )
-
-    async def log_in(self, login: str, password: str, client: str = "10.0.0.1") -> Principal:
-        return await log_in(
-            LogIn(login=login, password=password, client=client),
-            directory=self.directory,
-            uow=self.uow,
             attempts=self.attempts,
             clock=self.clock,
             policy=self.policy,
         )
+
+    async def resume(self, session_id: str) -> Principal | None:
+        return await resume_session(session_id, deps=self.deps)
+
+    async def holder(self, token: str) -> Principal | None:
+        return await principal_for_token(token, deps=self.deps)
+
+    async def log_in(self, login: str, password: str, client: str = "10.0.0.1") -> Principal:
+        return await log_in(LogIn(login=login, password=password, client=client), deps=self.deps)
 
 
 @pytest.fixture
@@ -183,8 +170,8 @@ async def test_people_who_left_lose_the_employee_role(world: World) -> None:
 
 async def test_sessions_end_after_idle_and_absolute_timeouts(world: World) -> None:
     anna = await world.log_in("anna", PASSWORD)
-    sid = await open_session(anna, sessions=world.sessions, clock=world.clock, policy=world.policy)
-    other = await open_session(anna, sessions=world.sessions, clock=world.clock, policy=world.policy)
+    sid = await open_session(anna, deps=world.deps)
+    other = await open_session(anna, deps=world.deps)
     assert sid != other  # every login gets a fresh id
 
     async def resume(session_id: str) -> object:
@@ -198,7 +185,7 @@ async def test_sessions_end_after_idle_and_absolute_timeouts(world: World) -> No
     assert await resume(sid) is None
     assert sid not in world.sessions.records
     # Idle for 30 minutes ends it too.
-    fresh = await open_session(anna, sessions=world.sessions, clock=world.clock, policy=world.policy)
+    fresh = await open_session(anna, deps=world.deps)
     world.clock.advance(timedelta(minutes=29))
     assert await resume(fresh) == anna
     world.clock.advance(timedelta(minutes=30))
@@ -207,7 +194,7 @@ async def test_sessions_end_after_idle_and_absolute_timeouts(world: World) -> No
 
 async def test_api_tokens_are_stored_hashed_expire_and_can_be_revoked(world: World) -> None:
     anna = await world.log_in("anna", PASSWORD)
-    token, expires_at = await issue_api_token(anna, uow=world.uow, clock=world.clock, policy=world.policy, client="x")
+    token, expires_at = await issue_api_token(anna, deps=world.deps, client="x")
     assert len(token) > 40
     assert token not in world.uow.committed.tokens
     assert hash_token(token) in world.uow.committed.tokens
@@ -217,9 +204,9 @@ async def test_api_tokens_are_stored_hashed_expire_and_can_be_revoked(world: Wor
 
     assert await holder(token) == anna
     assert await holder(token + "x") is None
-    await revoke_api_token(token, anna, uow=world.uow, clock=world.clock, client="x")
+    await revoke_api_token(token, anna, deps=world.deps, client="x")
     assert await holder(token) is None
-    second, _ = await issue_api_token(anna, uow=world.uow, clock=world.clock, policy=world.policy, client="x")
+    second, _ = await issue_api_token(anna, deps=world.deps, client="x")
     world.clock.advance(timedelta(hours=12))
     assert await holder(second) is None
     assert not any(token in str(e.details) for e in world.uow.committed.audit)
@@ -239,21 +226,23 @@ async def test_successful_logins_from_one_office_address_do_not_add_up(world: Wo
 
 async def test_revoking_access_ends_sessions_and_tokens_but_not_later_ones(world: World) -> None:
     anna = await world.log_in("anna", PASSWORD)
-    sid = await open_session(anna, sessions=world.sessions, clock=world.clock, policy=world.policy)
-    token, _ = await issue_api_token(anna, uow=world.uow, clock=world.clock, policy=world.policy, client="x")
+    sid = await open_session(anna, deps=world.deps)
+    token, _ = await issue_api_token(anna, deps=world.deps, client="x")
     world.clock.advance(timedelta(seconds=1))
-    await revoke_access("anna", sessions=world.sessions, uow=world.uow, clock=world.clock)
+    async with world.uow as uow:
+        await revoke_access("anna", uow, sessions=world.sessions, now=world.clock.now())
+        await uow.commit()
     assert await world.resume(sid) is None
     assert await world.holder(token) is None
-    fresh = await open_session(anna, sessions=world.sessions, clock=world.clock, policy=world.policy)
+    fresh = await open_session(anna, deps=world.deps)
     assert await world.resume(fresh) == anna
     assert world.uow.committed.audit[-1].details == {"revoked": 1}
 
 
 async def test_sessions_follow_role_changes_and_end_for_disabled_accounts(world: World) -> None:
     anna = await world.log_in("anna", PASSWORD)
-    sid = await open_session(anna, sessions=world.sessions, clock=world.clock, policy=world.policy)
-    token, _ = await issue_api_token(anna, uow=world.uow, clock=world.clock, policy=world.policy, client="x")
+    sid = await open_session(anna, deps=world.deps)
+    token, _ = await issue_api_token(anna, deps=world.deps, client="x")
     await world.hire(
         personnel_number="P1", login="anna", first_name="Anna", last_name="Schmidt", roles=frozenset({Role.HR})
     )
@@ -273,7 +262,7 @@ async def test_a_directory_outage_keeps_tokens_working_with_hr_roles_only(world:
     await world.hire(personnel_number="P3", login="root", work_email="root@example.test")
     root = await world.log_in("root", PASSWORD)
     assert Role.ADMIN in root.roles
-    token, _ = await issue_api_token(root, uow=world.uow, clock=world.clock, policy=world.policy, client="x")
+    token, _ = await issue_api_token(root, deps=world.deps, client="x")
 
     world.directory.available = False
     during = await world.holder(token)

@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 
 from ess.domain.errors import InvalidInput
-from ess.domain.hr.importing import check_managers, parse_records
 from ess.domain.hr.model import Role, WorkPattern
+from ess.domain.hr_import.format import check_managers, parse_records
 from tests.factories import known_regions, row
 
 

@@ -6,8 +6,9 @@ import pytest
 
 from ess.adapters.regions import HolidaysRegions
 from ess.domain.audit import Outcome
-from ess.domain.hr.importing import SourceRecord
-from ess.domain.hr.service import ImportEmployees, ImportRejected, ImportResult, import_employees
+from ess.domain.hr_import.format import SourceRecord
+from ess.domain.hr_import.importing import ImportEmployees, ImportRejected, ImportResult, import_employees
+from ess.domain.hr_import.ports import HrImportDeps
 from tests.factories import row
 from tests.fakes import FakeUnitOfWork, FixedClock
 
@@ -15,9 +16,7 @@ from tests.fakes import FakeUnitOfWork, FixedClock
 async def run(uow: FakeUnitOfWork, records: list[SourceRecord]) -> ImportResult:
     return await import_employees(
         ImportEmployees(records=records, source_name="hr.csv", actor="cli:hr", requested_by="ticket 42"),
-        uow=uow,
-        clock=FixedClock(),
-        regions=HolidaysRegions(),
+        deps=HrImportDeps(new_uow=lambda: uow, clock=FixedClock(), regions=HolidaysRegions()),
     )
 
 

@@ -9,7 +9,7 @@ import pytest
 from ess.adapters.ldap.connections import ConnectionSettings, DirectoryConnector
 from ess.adapters.ldap.directory import LdapDirectory
 from ess.adapters.ldap.ppolicy import PPOLICY_OID
-from ess.domain.ports import AuthOutcome
+from ess.domain.directory.model import AuthOutcome
 from ess.settings import SettingsError, load_settings
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"

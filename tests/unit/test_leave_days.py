@@ -10,7 +10,8 @@ import pytest
 
 from ess.domain.errors import InvalidInput
 from ess.domain.hr.model import WorkLocation, WorkPattern
-from ess.domain.vacation.calendar import DayOff, LeaveDay, count, days_off_between, leave_days
+from ess.domain.vacation.calendar import count, days_off_between, leave_days
+from ess.domain.vacation.model import DayOff, LeaveDay
 
 FULL_TIME = WorkPattern.first_days(5)
 PART_TIME = WorkPattern.parse("1|1|1|0.5|0|0|0")

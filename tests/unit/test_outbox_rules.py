@@ -10,8 +10,11 @@ import pytest
 
 from ess.bootstrap import retry_policy
 from ess.domain.errors import Conflict, InvalidInput, NotFound
+from ess.domain.outbox.delivery import deliver_due, run_worker
 from ess.domain.outbox.model import DirectoryChange, OutboxStatus, RetryPolicy, changed_fields, decide, same_value
-from ess.domain.outbox.service import DirectorySync, pending_fields, record_directory_change
+from ess.domain.outbox.ports import OutboxDeps
+from ess.domain.outbox.queue import pending_fields, record_directory_change
+from ess.domain.outbox.retry import retry
 from ess.domain.types import EmployeeId
 from ess.settings import SettingsError, load_settings
 from tests.fakes import FakeDirectory, FakeUnitOfWork, FixedClock, _Data
@@ -92,11 +95,12 @@ class World:
         self.directory = FakeDirectory()
         self.directory.add("anna.schmidt", "pw")
         self.directory.attributes["anna.schmidt"] = {"mobile_phone": "+491701", "city": "München"}
-        self.sync = DirectorySync(
+        self.outbox = OutboxDeps(
             new_uow=self.uow,
             directory=self.directory,
             clock=self.clock,
             policy=RetryPolicy(**{"backoff_base_seconds": 10, "backoff_max_seconds": 40, **policy}),  # type: ignore[arg-type]
+            wake=asyncio.Event(),
         )
 
     def uow(self) -> FakeUnitOfWork:
@@ -143,7 +147,7 @@ async def test_an_entry_lands_and_is_audited() -> None:
     assert world.entry(change_id).expected == {"mobile_phone": "+491701"}
     async with world.uow() as uow:
         assert await pending_fields(uow, ANNA) == {"mobile_phone"}
-    report = await world.sync.deliver_due()
+    report = await deliver_due(deps=world.outbox)
     assert report.applied == [change_id]
     assert world.directory.attributes["anna.schmidt"] == {"mobile_phone": "+491702", "city": "München"}
     assert world.entry(change_id).status is OutboxStatus.APPLIED
@@ -151,34 +155,34 @@ async def test_an_entry_lands_and_is_audited() -> None:
     async with world.uow() as uow:
         assert await pending_fields(uow, ANNA) == set()
     assert world.actions() == ["directory_change_queued", "directory_change_applied"]
-    assert (await world.sync.deliver_due()).handled == 0
+    assert (await deliver_due(deps=world.outbox)).handled == 0
 
 
 async def test_a_conflict_writes_nothing_until_hr_forces_it() -> None:
     world = World()
     world.directory.attributes["anna.schmidt"]["mobile_phone"] = "+491709"  # changed by IT in the directory
     change_id = await world.queue({"mobile_phone": "+491701"}, {"mobile_phone": "+491702"})
-    report = await world.sync.deliver_due()
+    report = await deliver_due(deps=world.outbox)
     assert report.conflicts == [change_id]
     assert world.directory.writes == []
     assert world.entry(change_id).status is OutboxStatus.CONFLICT
     assert world.entry(change_id).conflicts == {"mobile_phone": "+491709"}
     assert world.data.audit[-1].action == "directory_change_conflict"
     # A plain retry decides again and finds the same conflict
-    assert await world.sync.retry(change_id, actor="cli:hr") == 1
-    assert (await world.sync.deliver_due()).conflicts == [change_id]
+    assert await retry(change_id, deps=world.outbox, actor="cli:hr") == 1
+    assert (await deliver_due(deps=world.outbox)).conflicts == [change_id]
     assert world.directory.writes == []
     with pytest.raises(InvalidInput):
-        await world.sync.retry(None, force=True, actor="cli:hr")
-    await world.sync.retry(change_id, force=True, actor="cli:hr")
-    assert (await world.sync.deliver_due()).applied == [change_id]
+        await retry(None, deps=world.outbox, force=True, actor="cli:hr")
+    await retry(change_id, deps=world.outbox, force=True, actor="cli:hr")
+    assert (await deliver_due(deps=world.outbox)).applied == [change_id]
     assert world.directory.attributes["anna.schmidt"]["mobile_phone"] == "+491702"
     forced = [e for e in world.data.audit if e.action == "directory_change_forced"]
     assert [(e.actor, e.details["conflicts"]) for e in forced] == [("cli:hr", "mobile_phone")]
     with pytest.raises(Conflict):
-        await world.sync.retry(change_id)
+        await retry(change_id, deps=world.outbox)
     with pytest.raises(NotFound):
-        await world.sync.retry(999)
+        await retry(999, deps=world.outbox)
 
 
 async def test_an_unreachable_directory_defers_with_growing_backoff_then_lands() -> None:
@@ -188,20 +192,20 @@ async def test_an_unreachable_directory_defers_with_growing_backoff_then_lands()
     second = await world.queue({"mobile_phone": "+491702"}, {"mobile_phone": "+491703"})
     waits = []
     for _ in range(4):
-        report = await world.sync.deliver_due()
+        report = await deliver_due(deps=world.outbox)
         assert report.deferred == [first]  # the later entry of the same account never overtakes the first
         entry = world.entry(first)
         assert entry.status is OutboxStatus.PENDING
         assert entry.next_attempt_at is not None
         waits.append((entry.next_attempt_at - world.clock.now()).total_seconds())
-        assert (await world.sync.deliver_due()).handled == 0  # not due before the backoff has passed
+        assert (await deliver_due(deps=world.outbox)).handled == 0  # not due before the backoff has passed
         world.clock.advance(entry.next_attempt_at - world.clock.now())
     assert waits == [10, 20, 40, 40]
     assert world.entry(first).attempts == 4
     assert world.actions().count("directory_change_deferred") == 1
     world.directory.available = True
-    assert (await world.sync.deliver_due()).applied == [first]
-    assert (await world.sync.deliver_due()).applied == [second]
+    assert (await deliver_due(deps=world.outbox)).applied == [first]
+    assert (await deliver_due(deps=world.outbox)).applied == [second]
     assert world.directory.attributes["anna.schmidt"]["mobile_phone"] == "+491703"
 
 
@@ -211,7 +215,7 @@ async def test_the_others_wait_with_the_first_that_found_the_directory_away() ->
     world.directory.available = False
     first = await world.queue({"city": "München"}, {"city": "Köln"})
     other = await world.queue({"city": ""}, {"city": "Wien"}, login="bob")
-    report = await world.sync.deliver_due()
+    report = await deliver_due(deps=world.outbox)
     assert (report.deferred, world.entry(first).attempts, world.entry(other).attempts) == ([first, other], 1, 0)
     assert world.entry(other).next_attempt_at == world.entry(first).next_attempt_at
 
@@ -221,17 +225,17 @@ async def test_giving_up_and_a_missing_account_fail_and_retry_all_brings_them_ba
     world.directory.available = False
     change_id = await world.queue({"city": "München"}, {"city": "Köln"})
     ghost = await world.queue({"city": ""}, {"city": "Graz"}, login="ghost")
-    await world.sync.deliver_due()
+    await deliver_due(deps=world.outbox)
     world.clock.advance(timedelta(minutes=5))
-    report = await world.sync.deliver_due()
+    report = await deliver_due(deps=world.outbox)
     assert report.failed == [change_id]
     assert "Gave up after 2 attempts" in world.entry(change_id).last_error
     world.directory.available = True
     world.clock.advance(timedelta(minutes=5))
-    assert (await world.sync.deliver_due()).failed == [ghost]
+    assert (await deliver_due(deps=world.outbox)).failed == [ghost]
     assert world.entry(ghost).last_error == "The account does not exist in the directory."
-    assert await world.sync.retry(None, actor="cli:hr") == 2
-    report = await world.sync.deliver_due()
+    assert await retry(None, deps=world.outbox, actor="cli:hr") == 2
+    report = await deliver_due(deps=world.outbox)
     assert (report.applied, report.failed) == ([change_id], [ghost])
     assert world.directory.attributes["anna.schmidt"]["city"] == "Köln"
 
@@ -239,10 +243,10 @@ async def test_giving_up_and_a_missing_account_fail_and_retry_all_brings_them_ba
 async def test_the_worker_applies_after_a_kick_and_stops_when_asked() -> None:
     world = World(poll_seconds=3600)  # only the kick can wake it in this test
     stop = asyncio.Event()
-    worker = asyncio.create_task(world.sync.run_forever(stop))
+    worker = asyncio.create_task(run_worker(stop, deps=world.outbox))
     await asyncio.sleep(0)
     change_id = await world.queue({"city": "München"}, {"city": "Köln"})
-    world.sync.kick()
+    world.outbox.wake.set()
     for _ in range(1000):
         if world.entry(change_id).status is OutboxStatus.APPLIED:
             break
@@ -271,11 +275,11 @@ async def test_an_old_conflict_cannot_be_forced_over_a_later_change_of_the_same_
     world = World()
     world.directory.attributes["anna.schmidt"]["mobile_phone"] = "+491709"
     first = await world.queue({"mobile_phone": "+491701"}, {"mobile_phone": "+491702"})
-    assert (await world.sync.deliver_due()).conflicts == [first]
+    assert (await deliver_due(deps=world.outbox)).conflicts == [first]
     later = await world.queue({"mobile_phone": "+491702"}, {"mobile_phone": "+491703"})
-    assert (await world.sync.deliver_due()).conflicts == [later]
+    assert (await deliver_due(deps=world.outbox)).conflicts == [later]
     with pytest.raises(Conflict, match=f"entry {later} changes the same fields later"):
-        await world.sync.retry(first, force=True, actor="cli:hr")
-    await world.sync.retry(later, force=True, actor="cli:hr")
-    assert (await world.sync.deliver_due()).applied == [later]
+        await retry(first, deps=world.outbox, force=True, actor="cli:hr")
+    await retry(later, deps=world.outbox, force=True, actor="cli:hr")
+    assert (await deliver_due(deps=world.outbox)).applied == [later]
     assert world.directory.attributes["anna.schmidt"]["mobile_phone"] == "+491703"

@@ -9,24 +9,18 @@ import pytest
 from ess.adapters.blocklist import ShippedBlocklist
 from ess.bootstrap import breached_passwords, password_policy
 from ess.domain.audit import Outcome
-from ess.domain.auth.model import Principal
-from ess.domain.auth.service import AuthPolicy
+from ess.domain.auth.model import AuthPolicy, Principal
+from ess.domain.directory.model import AuthOutcome, normalise_password
 from ess.domain.errors import AuthenticationFailed, ServiceUnavailable, Throttled
 from ess.domain.hr.model import Role
-from ess.domain.passwords.model import PasswordPolicy, PasswordProblem, normalise_password
-from ess.domain.passwords.service import (
-    ChangeExpiredPassword,
-    ChangePassword,
-    PasswordRejected,
-    change_expired_password,
-    change_password,
-    check_new_password,
-)
-from ess.domain.ports import AuthOutcome
+from ess.domain.passwords.change import ChangeExpiredPassword, ChangePassword, change_expired_password, change_password
+from ess.domain.passwords.checks import PasswordRejected, check_new_password
+from ess.domain.passwords.model import PasswordPolicy, PasswordProblem
+from ess.domain.passwords.ports import PasswordDeps
 from ess.settings import SettingsError
 from tests.conftest import make_settings
 from tests.factories import employee
-from tests.fakes import FakeAttemptCounter, FakeDirectory, FakeSessions, FakeUnitOfWork, FixedClock
+from tests.fakes import FakeAttemptCounter, FakeDirectory, FakeNotifier, FakeSessions, FakeUnitOfWork, FixedClock
 
 BLOCKLIST = ShippedBlocklist()
 POLICY = PasswordPolicy(blocklist=BLOCKLIST, organisation_words=("Beispiel GmbH",))
@@ -138,14 +132,25 @@ class World:
         self.clock = FixedClock()
         self.principal = Principal("erika.mustermann", "Erika Mustermann", frozenset({Role.EMPLOYEE}))
 
+        self.attempts = FakeAttemptCounter(self.clock)
+        self.auth_policy = AuthPolicy()
+
+    @property
+    def deps(self) -> PasswordDeps:
+        return PasswordDeps(
+            new_uow=lambda: self.uow,
+            directory=self.directory,
+            sessions=self.sessions,
+            attempts=self.attempts,
+            clock=self.clock,
+            notifier=FakeNotifier(),
+            auth_policy=self.auth_policy,
+            policy=POLICY,
+        )
+
     async def change(self, current: str, new: str, repeat: str | None = None) -> None:
         await change_password(
-            ChangePassword(self.principal, current, new, new if repeat is None else repeat, "10.0.0.1"),
-            directory=self.directory,
-            uow=self.uow,
-            sessions=self.sessions,
-            clock=self.clock,
-            policy=POLICY,
+            ChangePassword(self.principal, current, new, new if repeat is None else repeat, "10.0.0.1"), deps=self.deps
         )
 
 
@@ -220,19 +225,11 @@ async def test_the_directory_gets_the_nfc_form_so_set_and_bind_agree(world: Worl
 class ExpiredWorld(World):
     def __init__(self) -> None:
         super().__init__()
-        self.attempts = FakeAttemptCounter(self.clock)
         self.auth_policy = AuthPolicy(failures_per_account=3, failures_per_client=30)
 
     async def change_expired(self, login: str, current: str, new: str, repeat: str | None = None) -> None:
         await change_expired_password(
-            ChangeExpiredPassword(login, current, new, new if repeat is None else repeat, "10.0.0.9"),
-            directory=self.directory,
-            uow=self.uow,
-            attempts=self.attempts,
-            sessions=self.sessions,
-            clock=self.clock,
-            auth_policy=self.auth_policy,
-            policy=POLICY,
+            ChangeExpiredPassword(login, current, new, new if repeat is None else repeat, "10.0.0.9"), deps=self.deps
         )
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import re
-import tempfile
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,19 +17,13 @@ from litestar.testing import TestClient
 
 from ess.adapters.holidays_calendar import HolidaysCalendar
 from ess.adapters.mail import FileMailer
-from ess.adapters.notifications import MailNotifier
+from ess.adapters.recovery import BackgroundJobs
 from ess.adapters.regions import HolidaysRegions
 from ess.adapters.stores import StoreAttemptCounter, StoreSessions
 from ess.app import create_app
-from ess.bootstrap import Container, auth_policy
+from ess.bootstrap import Adapters, wire
 from ess.domain.hr.model import Role
-from ess.domain.outbox.model import RetryPolicy
-from ess.domain.outbox.service import DirectorySync
 from ess.domain.passwords.model import PasswordPolicy
-from ess.domain.profile.model import ProfilePolicies
-from ess.domain.profile.service import ProfileDeps
-from ess.domain.vacation.service import VacationPolicy
-from ess.routes.deps import Services
 from tests.conftest import make_settings
 from tests.factories import employee
 from tests.fakes import FakeDirectory, FakeUnitOfWork, FixedClock
@@ -37,57 +31,32 @@ from tests.fakes import FakeDirectory, FakeUnitOfWork, FixedClock
 PASSWORD = "a long enough passphrase"
 
 
-def tmp_mail_folder() -> Path:
-    return Path(tempfile.mkdtemp(prefix="ess-mail-"))
-
-
 CSRF_INPUT = re.compile(r'name="_csrf_token" value="([^"]+)"')
 
 
 class World:
-    def __init__(self) -> None:
+    def __init__(self, mail_folder: Path) -> None:
         self.settings = make_settings("sqlite+aiosqlite:///:memory:")
         self.clock = FixedClock()
         self.directory = FakeDirectory()
         self.uow = FakeUnitOfWork()
-        self.services = Services(
-            settings=self.settings,
-            clock=self.clock,
-            directory=self.directory,
-            new_uow=lambda: FakeUnitOfWork(self.uow.committed),
-            sessions=StoreSessions(MemoryStore(), max_session_seconds=36000),
-            attempts=StoreAttemptCounter(MemoryStore()),
-            regions=HolidaysRegions(),
-            auth_policy=auth_policy(self.settings),
-            password_policy=PasswordPolicy(),
-            calendar=HolidaysCalendar(),
-            vacation_policy=VacationPolicy(),
-            leave_report=UnusedLeaveReport(),
-            notifier=MailNotifier(
-                FileMailer(tmp_mail_folder(), from_address="ess@example.test"),
-                locale="de",
-                company="Test",
-                base_url="http://127.0.0.1:8000",
-            ),
-            directory_sync=DirectorySync(
-                new_uow=lambda: FakeUnitOfWork(self.uow.committed),
-                directory=self.directory,
+        self.container = wire(
+            self.settings,
+            Adapters(
                 clock=self.clock,
-                policy=RetryPolicy(),
-            ),
-            profile=ProfileDeps(
                 new_uow=lambda: FakeUnitOfWork(self.uow.committed),  # type: ignore[arg-type,return-value]
-                clock=self.clock,
                 directory=self.directory,
-                notifier=MailNotifier(
-                    FileMailer(tmp_mail_folder(), from_address="ess@example.test"),
-                    locale="de",
-                    company="Test",
-                    base_url="http://127.0.0.1:8000",
-                ),
-                policies=ProfilePolicies(),
+                sessions=StoreSessions(MemoryStore(), max_session_seconds=36000),
+                attempts=StoreAttemptCounter(MemoryStore()),
+                mailer=FileMailer(mail_folder, from_address="ess@example.test"),
+                calendar=HolidaysCalendar(),
+                report=UnusedLeaveReport(),
+                regions=HolidaysRegions(),
+                jobs=BackgroundJobs(),
             ),
         )
+        # The routes under test check these rules, not the shipped blocklist's size.
+        self.container.passwords = replace(self.container.passwords, policy=PasswordPolicy())
         asyncio.run(self._hire())
         self.directory.add("anna", PASSWORD)
         self.directory.add("admin", PASSWORD, groups=frozenset({"ess-admins"}))
@@ -103,12 +72,12 @@ class World:
             await uow.commit()
 
     def app(self) -> Litestar:
-        return create_app(self.settings, container=Container(services=self.services))
+        return create_app(self.settings, container=self.container)
 
 
 @pytest.fixture
-def world() -> World:
-    return World()
+def world(tmp_path: Path) -> World:
+    return World(tmp_path / "mail")
 
 
 @pytest.fixture

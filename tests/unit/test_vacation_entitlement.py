@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 from ess.domain.hr.model import WorkLocation, WorkPattern
-from ess.domain.vacation.service import year_entitlement
+from ess.domain.vacation.entitlement import year_entitlement
 from tests.factories import employee
 
 FIVE = WorkPattern.first_days(5)

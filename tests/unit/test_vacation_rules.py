@@ -7,23 +7,22 @@ from decimal import Decimal
 
 import pytest
 
-from ess.domain.vacation.rules import (
-    BucketBalance,
-    Entitlement,
+from ess.domain.vacation.law_at import at_annual_entitlement, at_available_first_year, at_limitation_date
+from ess.domain.vacation.law_ch import ch_annual_entitlement, ch_limitation_date
+from ess.domain.vacation.law_de import (
     ExpiryWarning,
-    allocate,
-    at_annual_entitlement,
-    at_available_first_year,
-    at_limitation_date,
-    ch_annual_entitlement,
-    ch_limitation_date,
-    convert_part_time,
     de_annual_entitlement,
     de_expiry_date,
     de_statutory_minimum,
+    round_partial_leave,
+)
+from ess.domain.vacation.rules import (
+    BucketBalance,
+    Entitlement,
+    allocate,
+    convert_part_time,
     entitlement_by_periods,
     full_months,
-    round_partial_leave,
 )
 
 D = Decimal

@@ -16,14 +16,14 @@ from ldap3.utils.conv import escape_filter_chars
 from ess.adapters.ldap.connections import DirectoryConnector
 from ess.adapters.ldap.ppolicy import PPOLICY_REQUEST, PolicyError, response_from_result
 from ess.domain.auth.model import is_plausible_login
-from ess.domain.errors import AuthenticationFailed, NotFound, ServiceUnavailable
-from ess.domain.ports import (
+from ess.domain.directory.model import (
     AccountStatus,
     AuthOutcome,
     DirectoryAccount,
     DirectoryPasswordRejected,
     DirectoryRejection,
 )
+from ess.domain.errors import AuthenticationFailed, NotFound, ServiceUnavailable
 
 logger = logging.getLogger("ess.directory")
 T = TypeVar("T")

@@ -8,7 +8,8 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ess.adapters.sql.tables import EmployeeRow, RecoveryProfileRow, RecoveryTokenRow
-from ess.domain.recovery.model import Purpose, RecoveryContact, RecoveryProfile, RecoveryToken
+from ess.domain.auth.model import Purpose
+from ess.domain.recovery.model import RecoveryContact, RecoveryProfile, RecoveryToken
 
 
 def _token(row: RecoveryTokenRow) -> RecoveryToken:

@@ -16,8 +16,7 @@ from ess.adapters.sql.tables import (
     LeaveRequestRow,
     OrgUnitRow,
 )
-from ess.domain.vacation.model import BucketKind, EntryType, RequestStatus
-from ess.domain.vacation.report import ReportRow
+from ess.domain.vacation.model import BucketKind, EntryType, ReportRow, RequestStatus
 
 ZERO = Decimal(0)
 # Wide enough for a sum over many years of entries; the scale makes SQLite's float sums come back exact.

@@ -15,22 +15,20 @@ from ess.adapters.sql.profiles import SqlProfileRepository
 from ess.adapters.sql.recovery import SqlRecoveryRepository
 from ess.adapters.sql.repositories import SqlApiTokenRepository, SqlAuditLog, SqlEmployeeRepository
 from ess.adapters.sql.vacation import SqlVacationRepository
+from ess.domain.auth.ports import ApiTokenRepository
 from ess.domain.errors import ServiceUnavailable
-from ess.domain.ports import (
-    ApiTokenRepository,
-    AuditLog,
-    Clock,
-    EmployeeRepository,
-    OutboxRepository,
-    PasswordReminderRepository,
-    ProfileRepository,
-    VacationRepository,
-)
+from ess.domain.hr.ports import EmployeeRepository
+from ess.domain.outbox.ports import OutboxRepository
+from ess.domain.passwords.ports import PasswordReminderRepository
+from ess.domain.profile.ports import ProfileRepository
 from ess.domain.recovery.ports import RecoveryRepository
+from ess.domain.shared import AuditLog, Clock
+from ess.domain.vacation.ports import VacationRepository
 
 
 class SqlUnitOfWork:
-    """Reusable: each `async with` opens a fresh session."""
+    """Reusable: each `async with` opens a fresh session. One class serves every area's unit of work protocol
+    (`VacationUnitOfWork`, `ProfileUnitOfWork`, ...): each names only the repositories its area uses."""
 
     employees: EmployeeRepository
     audit: AuditLog

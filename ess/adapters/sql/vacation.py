@@ -23,17 +23,17 @@ from ess.adapters.sql.tables import (
 from ess.domain.errors import Conflict
 from ess.domain.hr.model import Employee
 from ess.domain.types import EmployeeId
-from ess.domain.vacation.calendar import LeaveDay
+from ess.domain.vacation.law_de import ExpiryWarning
 from ess.domain.vacation.model import (
     ACTIVE_STATUSES,
     Bucket,
     BucketKind,
     EntryType,
+    LeaveDay,
     LeaveRequest,
     LedgerEntry,
     RequestStatus,
 )
-from ess.domain.vacation.rules import ExpiryWarning
 
 
 class SqlVacationRepository:

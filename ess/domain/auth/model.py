@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Final
 
 from ess.domain.hr.model import Role
@@ -14,6 +16,26 @@ from ess.domain.types import EmployeeId
 TOKEN_PREFIX: Final = "ess_"  # noqa: S105 - a visible prefix, so leaked tokens are easy to scan for
 # 32 bytes = 256 bits from the OS CSPRNG.
 TOKEN_BYTES: Final = 32
+
+
+@dataclass(frozen=True, slots=True)
+class AuthPolicy:
+    failures_per_account: int = 5
+    failures_per_client: int = 30
+    window: timedelta = timedelta(minutes=15)
+    session_idle: timedelta = timedelta(minutes=30)
+    session_absolute: timedelta = timedelta(hours=10)
+    token_lifetime: timedelta = timedelta(hours=12)
+    group_roles: Mapping[str, Role] | None = None
+
+
+class Purpose(StrEnum):
+    """What a one-time link (see the recovery area) allows. Reset and unlock links are a way into an account, so
+    they end with every other way in when the password changes."""
+
+    RESET = "reset"
+    UNLOCK = "unlock"
+    VERIFY_EMAIL = "verify_email"
 
 
 @dataclass(frozen=True, slots=True)

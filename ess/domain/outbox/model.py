@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Final
 
+from ess.domain.audit import AuditEvent, Outcome
 from ess.domain.types import EmployeeId
 
 # Fields whose directory value may be written with other separators than ESS uses (E.164 vs "+49 89 1234-56").
@@ -125,3 +126,19 @@ def decide(change: DirectoryChange, current: Mapping[str, str]) -> Decision:
 def changed_fields(old: Mapping[str, str], new: Mapping[str, str]) -> dict[str, str]:
     """The fields of `new` whose value differs from `old` (a missing old value counts as "")."""
     return {name: value for name, value in new.items() if value != old.get(name, "")}
+
+
+def audit_event(
+    change: DirectoryChange, now: datetime, actor: str, action: str, outcome: Outcome, **extra: str | int | None
+) -> AuditEvent:
+    """The audit event of something that happened to an entry. Field names only: the values are personal data and
+    are audited by the use case that changed them."""
+    details: dict[str, str | int | bool | None] = {
+        "change": change.id,
+        "fields": ",".join(change.fields),
+        "attempts": change.attempts,
+    }
+    details.update({key: value for key, value in extra.items() if value is not None})
+    return AuditEvent(
+        occurred_at=now, actor=actor, action=action, outcome=outcome, target=change.login, details=details
+    )

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import string
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final, Protocol
 
-# The one normalisation rule: Unicode NFC. "é" typed as one code point and as "e" + combining accent are the same
-# password; nothing else changes (no case folding, no space collapsing, no compatibility mapping as NFKC would do,
-# which would make "①" and "1" the same and let ESS set a password other directory clients never send).
-NORMALISATION: Final = "NFC"
+from ess.domain.directory.model import normalise_password
 
 # Digits, punctuation and spaces people put around a common word to pass old composition rules ("Sommer2024!").
 _DECORATION: Final = string.digits + string.punctuation + " "
@@ -30,12 +26,6 @@ _SEQUENCES: Final = (
 )
 # Fewer distinct characters than this is a repetition ("aaaaaaaaaaaa", "abababababab").
 _MIN_DISTINCT: Final = 5
-
-
-def normalise_password(password: str) -> str:
-    """The form in which a password is checked, sent to the directory and compared, in every flow (login, change,
-    reset, operator set): Unicode NFC, nothing else. Call it once at the edge of each use case."""
-    return unicodedata.normalize(NORMALISATION, password)
 
 
 class PasswordProblem(StrEnum):
@@ -110,3 +100,9 @@ def _context_words(values: Iterable[str], min_length: int) -> set[str]:
         if len(value) >= min_length:
             words.add(value)
     return words
+
+
+class PasswordPage(StrEnum):
+    """The pages password notices link to (the edge turns them into URLs)."""
+
+    CHANGE = "password.change"

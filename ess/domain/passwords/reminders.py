@@ -10,7 +10,10 @@ from datetime import datetime, timedelta
 
 from ess.domain.audit import AuditEvent, Outcome
 from ess.domain.errors import NotFound, ServiceUnavailable
-from ess.domain.ports import Clock, Directory, Notice, Notifier, UnitOfWork
+from ess.domain.hr.model import Employee
+from ess.domain.passwords.model import PasswordPage
+from ess.domain.passwords.ports import PasswordDeps
+from ess.domain.shared import Link, Notice
 
 logger = logging.getLogger("ess.passwords")
 
@@ -50,21 +53,13 @@ class ReminderRun:
         )
 
 
-async def send_password_reminders(
-    *,
-    offsets: Sequence[int],
-    directory: Directory,
-    uow: UnitOfWork,
-    clock: Clock,
-    notifier: Notifier,
-    actor: str = "system",
-) -> ReminderRun:
+async def send_password_reminders(*, offsets: Sequence[int], deps: PasswordDeps, actor: str = "system") -> ReminderRun:
     """Read every active employee's password expiry from the directory and e-mail the work address at the configured
     offsets (days before expiry), each offset once per password: sent reminders are recorded with the expiry instant,
     which a password change moves, so the next password gets its own reminders."""
     run = ReminderRun()
-    now, today = clock.now(), clock.today()
-    async with uow:
+    now, today = deps.clock.now(), deps.clock.today()
+    async with deps.new_uow() as uow:
         numbers = sorted(await uow.employees.all_personnel_numbers())
         employees = list((await uow.employees.by_personnel_numbers(numbers)).values())
     for employee in sorted(employees, key=lambda e: e.login):
@@ -73,54 +68,59 @@ async def send_password_reminders(
         if employee.hire_date > today or (employee.exit_date is not None and employee.exit_date < today):
             continue
         run.checked += 1
-        try:
-            status = await directory.account_status(employee.login)
-        except NotFound:
-            run.no_expiry += 1  # an employee without a directory account has no password to expire
-            continue
-        except ServiceUnavailable:
-            run.failed.append(employee.login)
-            continue
-        if status.disabled or status.password_expires_at is None:
-            run.no_expiry += 1
-            continue
-        expires_at = status.password_expires_at
-        async with uow:
-            sent_before = await uow.password_reminders.sent_offsets(employee.login, expires_at)
-            offset = due_offset(expires_at, now, offsets, sent_before)
-            if offset is None:
-                if sent_before and expires_at - now <= max(offsets, default=0) * DAY:
-                    run.already_sent += 1
-                else:
-                    run.not_due += 1
-                continue
-            await uow.password_reminders.add(
-                employee.login, expires_at, offset, recipient=employee.work_email, sent_at=now
-            )
-            await uow.audit.add(
-                AuditEvent(
-                    occurred_at=now,
-                    actor=actor,
-                    action="password.expiry_reminder",
-                    outcome=Outcome.SUCCESS,
-                    target=employee.login,
-                    details={"offset_days": offset, "expires_at": expires_at.isoformat()},
-                )
-            )
-            await uow.commit()
-        await notifier.notify(
-            Notice(
-                kind="password_expiry_reminder",
-                to=(employee.work_email,),
-                params={
-                    "employee": employee.display_name,
-                    "days": str(max(1, math.ceil((expires_at - now) / DAY))),
-                    "expires": expires_at.strftime("%d.%m.%Y %H:%M UTC"),
-                    "path": "/password",
-                },
-            )
-        )
-        run.sent += 1
+        await _remind(employee, run, now=now, offsets=offsets, deps=deps, actor=actor)
     if run.failed:
         logger.warning("Password reminders: the directory did not answer for %d accounts", len(run.failed))
     return run
+
+
+async def _remind(
+    employee: Employee, run: ReminderRun, *, now: datetime, offsets: Sequence[int], deps: PasswordDeps, actor: str
+) -> None:
+    """One account: ask the directory for the expiry, record and send the reminder that is due (if any)."""
+    try:
+        status = await deps.directory.account_status(employee.login)
+    except NotFound:
+        run.no_expiry += 1  # an employee without a directory account has no password to expire
+        return
+    except ServiceUnavailable:
+        run.failed.append(employee.login)
+        return
+    if status.disabled or status.password_expires_at is None:
+        run.no_expiry += 1
+        return
+    expires_at = status.password_expires_at
+    async with deps.new_uow() as uow:
+        sent_before = await uow.password_reminders.sent_offsets(employee.login, expires_at)
+        offset = due_offset(expires_at, now, offsets, sent_before)
+        if offset is None:
+            if sent_before and expires_at - now <= max(offsets, default=0) * DAY:
+                run.already_sent += 1
+            else:
+                run.not_due += 1
+            return
+        await uow.password_reminders.add(employee.login, expires_at, offset, recipient=employee.work_email, sent_at=now)
+        await uow.audit.add(
+            AuditEvent(
+                occurred_at=now,
+                actor=actor,
+                action="password.expiry_reminder",
+                outcome=Outcome.SUCCESS,
+                target=employee.login,
+                details={"offset_days": offset, "expires_at": expires_at.isoformat()},
+            )
+        )
+        await uow.commit()
+    await deps.notifier.notify(
+        Notice(
+            kind="password_expiry_reminder",
+            to=(employee.work_email,),
+            params={
+                "employee": employee.display_name,
+                "days": str(max(1, math.ceil((expires_at - now) / DAY))),
+                "expires": expires_at.strftime("%d.%m.%Y %H:%M UTC"),
+            },
+            link=Link(PasswordPage.CHANGE),
+        )
+    )
+    run.sent += 1

@@ -239,3 +239,10 @@ class HistoryEntry:
     via: ChangeVia
     request_id: int | None = None
     id: int | None = None
+
+
+class ProfilePage(StrEnum):
+    """The pages personal-data notices link to (the edge turns them into URLs)."""
+
+    OWN = "profile.own"
+    HR_QUEUE = "profile.hr_queue"

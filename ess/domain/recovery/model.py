@@ -10,17 +10,44 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Final
 
+from ess.domain.auth.model import Purpose
+from ess.domain.errors import AuthenticationFailed, Conflict, InvalidInput
+
 # 32 bytes = 256 bits from the OS CSPRNG (ASVS 11.5.1 asks for at least 128).
 TOKEN_BYTES: Final = 32
 SMS_CODE_DIGITS: Final = 6
 
 
-class Purpose(StrEnum):
-    """What a one-time link allows."""
+class RecoveryPage(StrEnum):
+    """The pages recovery notices link to (the edge turns them into URLs; link pages carry the token)."""
 
-    RESET = "reset"
-    UNLOCK = "unlock"
-    VERIFY_EMAIL = "verify_email"
+    RESET_LINK = "recovery.reset_link"
+    UNLOCK_LINK = "recovery.unlock_link"
+    CONFIRM_EMAIL_LINK = "recovery.confirm_email_link"
+    LOGIN = "recovery.login"
+    SECURITY = "recovery.security"
+
+
+# The page behind a one-time link of each purpose.
+LINK_PAGES: Final = {
+    Purpose.RESET: RecoveryPage.RESET_LINK,
+    Purpose.UNLOCK: RecoveryPage.UNLOCK_LINK,
+    Purpose.VERIFY_EMAIL: RecoveryPage.CONFIRM_EMAIL_LINK,
+}
+
+
+class InvalidLink(InvalidInput):
+    """Unknown, used, expired or burnt: the same answer for each, so a guess learns nothing."""
+
+    code = "recovery_link_invalid"
+
+
+class SecondFactorFailed(AuthenticationFailed):
+    code = "second_factor_failed"
+
+
+class NoRecoveryAddress(Conflict):
+    code = "no_recovery_address"
 
 
 @dataclass(frozen=True, slots=True)

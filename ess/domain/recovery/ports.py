@@ -1,15 +1,22 @@
-"""The ports recovery needs besides the shared ones: its storage, background jobs, SMS, TOTP and sealing secrets."""
+"""The ports recovery needs besides the shared ones: its storage, background jobs, SMS, TOTP and sealing secrets, and
+what the recovery use cases run with."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from ess.domain.recovery.model import Purpose, RecoveryContact, RecoveryProfile, RecoveryToken
+from ess.domain.auth.ports import AttemptCounter, AuthUnitOfWork, RecoveryLinks, SessionStore
+from ess.domain.directory.ports import Directory
+from ess.domain.passwords.model import PasswordPolicy
+from ess.domain.passwords.ports import BreachedPasswords
+from ess.domain.recovery.model import RecoveryContact, RecoveryPolicy, RecoveryProfile, RecoveryToken
+from ess.domain.shared import Clock, Notifier
 
 
-class RecoveryRepository(Protocol):
+class RecoveryRepository(RecoveryLinks, Protocol):
     async def add_token(self, token: RecoveryToken) -> None:
         """Store a new link; every other unused link of the same account and purpose stops working."""
         ...
@@ -24,10 +31,6 @@ class RecoveryRepository(Protocol):
         """Store the used time, failed-code count and SMS code of a link."""
         ...
 
-    async def revoke_tokens(self, login: str, at: datetime, purposes: tuple[Purpose, ...]) -> int:
-        """Mark every unused link of the account for these purposes as used; returns how many."""
-        ...
-
     async def profile(self, login: str) -> RecoveryProfile: ...
 
     async def save_profile(self, profile: RecoveryProfile) -> None: ...
@@ -37,6 +40,11 @@ class RecoveryRepository(Protocol):
         ...
 
     async def set_private_email(self, login: str, address: str, verified_at: datetime | None) -> None: ...
+
+
+class RecoveryUnitOfWork(AuthUnitOfWork, Protocol):
+    @property
+    def recovery(self) -> RecoveryRepository: ...
 
 
 class Jobs(Protocol):
@@ -69,3 +77,25 @@ class SecretBox(Protocol):
     def seal(self, plain: str) -> str: ...
 
     def open(self, sealed: str) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RecoveryDeps:
+    """What the recovery use cases run with, wired once by the composition root."""
+
+    directory: Directory
+    new_uow: Callable[[], RecoveryUnitOfWork]
+    sessions: SessionStore
+    attempts: AttemptCounter
+    clock: Clock
+    notifier: Notifier
+    jobs: Jobs
+    sms: SmsGateway
+    authenticator: Authenticator
+    box: SecretBox
+    policy: RecoveryPolicy
+    password_policy: PasswordPolicy
+    # Key for the HMAC of short SMS codes (from the application secret).
+    code_key: str
+    # Have I Been Pwned when [passwords] hibp_enabled: a reset checks what a change checks.
+    breached: BreachedPasswords | None = None

@@ -3,42 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 from ess.domain.errors import InvalidInput
 from ess.domain.hr.model import WorkLocation, WorkPattern
+from ess.domain.vacation.model import HALF_DAY, DayOff, LeaveDay
+from ess.domain.vacation.ports import HolidayCalendar
 
-if TYPE_CHECKING:  # the port lives in ess.domain.ports, which imports this module
-    from ess.domain.ports import HolidayCalendar
-
-HALF_DAY: Final = Decimal("0.5")
-WHOLE_DAY: Final = Decimal(1)
 # A leave spans at most one (leap) year; longer periods are data errors, not requests.
 MAX_LEAVE_SPAN_DAYS: Final = 366
-
-
-@dataclass(frozen=True, slots=True)
-class DayOff:
-    """A day nobody at a location works, wholly (fraction 1) or for half the day (0.5, e.g. the afternoon of 24.12)."""
-
-    day: date
-    name: str
-    fraction: Decimal
-
-    def __post_init__(self) -> None:
-        if not Decimal(0) < self.fraction <= WHOLE_DAY:
-            raise InvalidInput("A day off is a fraction of a day above 0 and at most 1.")
-
-
-@dataclass(frozen=True, slots=True)
-class LeaveDay:
-    """One date of a leave and how much of a working day it uses (0.5 or 1)."""
-
-    day: date
-    fraction: Decimal
 
 
 def days_off_between(calendar: HolidayCalendar, location: WorkLocation, start: date, end: date) -> dict[date, DayOff]:

@@ -7,11 +7,48 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Final
 
+from ess.domain.errors import InvalidInput
 from ess.domain.types import EmployeeId
-from ess.domain.vacation.calendar import LeaveDay
 
 ZERO = Decimal(0)
+HALF_DAY: Final = Decimal("0.5")
+WHOLE_DAY: Final = Decimal(1)
+
+
+@dataclass(frozen=True, slots=True)
+class DayOff:
+    """A day nobody at a location works, wholly (fraction 1) or for half the day (0.5, e.g. the afternoon of 24.12)."""
+
+    day: date
+    name: str
+    fraction: Decimal
+
+    def __post_init__(self) -> None:
+        if not Decimal(0) < self.fraction <= WHOLE_DAY:
+            raise InvalidInput("A day off is a fraction of a day above 0 and at most 1.")
+
+
+@dataclass(frozen=True, slots=True)
+class LeaveDay:
+    """One date of a leave and how much of a working day it uses (0.5 or 1)."""
+
+    day: date
+    fraction: Decimal
+
+
+class VacationPage(StrEnum):
+    """The pages leave notices link to (the edge turns them into URLs)."""
+
+    OWN = "vacation.own"
+    TEAM = "vacation.team"
+
+
+@dataclass(frozen=True, slots=True)
+class VacationPolicy:
+    # BUrlG knows no overdraft; some companies allow a few days in advance.
+    allow_overdraft_days: Decimal = ZERO
 
 
 class BucketKind(StrEnum):
@@ -96,6 +133,24 @@ class LeaveRequest:
     @property
     def total(self) -> Decimal:
         return sum((d.fraction for d in self.days), ZERO)
+
+
+@dataclass(frozen=True, slots=True)
+class ReportRow:
+    """One employee's balance on the report date, with the same meaning as the fields of `Balance`:
+    `remaining = entitlement + carried_over - taken - approved_upcoming - expired - pending`."""
+
+    personnel_number: str
+    name: str
+    org_unit: str
+    location: str
+    entitlement: Decimal
+    carried_over: Decimal
+    taken: Decimal
+    approved_upcoming: Decimal
+    pending: Decimal
+    expired: Decimal
+    remaining: Decimal
 
 
 @dataclass(frozen=True, slots=True)

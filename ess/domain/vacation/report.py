@@ -5,14 +5,11 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    # Only for the annotation: ports.py imports ReportRow from here, so a runtime import would be a cycle.
-    from ess.domain.ports import LeaveReport
+from ess.domain.vacation.model import ReportRow
+from ess.domain.vacation.ports import VacationDeps
 
 CENT = Decimal("0.01")
 
@@ -35,36 +32,18 @@ CSV_HEADER = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class ReportRow:
-    """One employee's balance on the report date, with the same meaning as the fields of `Balance`:
-    `remaining = entitlement + carried_over - taken - approved_upcoming - expired - pending`."""
-
-    personnel_number: str
-    name: str
-    org_unit: str
-    location: str
-    entitlement: Decimal
-    carried_over: Decimal
-    taken: Decimal
-    approved_upcoming: Decimal
-    pending: Decimal
-    expired: Decimal
-    remaining: Decimal
-
-
 def _sort_key(row: ReportRow) -> tuple[bool, str, str, str]:
     # Employees without an org unit come last; within a unit, by name (case-insensitive), then personnel number.
     return (row.org_unit == "", row.org_unit.casefold(), row.name.casefold(), row.personnel_number)
 
 
-async def balance_report(as_of: date, *, report: LeaveReport) -> list[ReportRow]:
+async def balance_report(as_of: date, *, deps: VacationDeps) -> list[ReportRow]:
     """Every employee employed in the leave year of `as_of`, with the balance on `as_of`, by org unit and name.
 
     The figures are what the ledger holds: a year nobody has opened a balance for yet (grants are booked on first
     use) shows no entitlement.
     """
-    return sorted(await report.rows(as_of), key=_sort_key)
+    return sorted(await deps.report.rows(as_of), key=_sort_key)
 
 
 def _text(value: str) -> str:

@@ -11,8 +11,9 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
-from ess.domain.auth.service import LogIn, issue_api_token, log_in, revoke_api_token
-from ess.routes.deps import Services
+from ess.domain.auth.login import LogIn, log_in
+from ess.domain.auth.ports import AuthDeps
+from ess.domain.auth.tokens import issue_api_token, revoke_api_token
 from ess.routes.guards import current_principal, requires_login
 from ess.routes.rendering import client_of
 
@@ -34,24 +35,13 @@ class AuthApiController(Controller):
 
     @post("/token", operation_id="createApiToken", status_code=HTTP_200_OK, security=[])
     async def create_token(
-        self, request: Request[Any, Any, Any], services: NamedDependency[Services], data: JSONBody[TokenIn]
+        self, request: Request[Any, Any, Any], auth: NamedDependency[AuthDeps], data: JSONBody[TokenIn]
     ) -> TokenOut:
         """Exchange a login and password for a bearer token."""
         principal = await log_in(
-            LogIn(login=data.username, password=data.password, client=client_of(request), channel="api"),
-            directory=services.directory,
-            uow=services.new_uow(),
-            attempts=services.attempts,
-            clock=services.clock,
-            policy=services.auth_policy,
+            LogIn(login=data.username, password=data.password, client=client_of(request), channel="api"), deps=auth
         )
-        token, expires_at = await issue_api_token(
-            principal,
-            uow=services.new_uow(),
-            clock=services.clock,
-            policy=services.auth_policy,
-            client=client_of(request),
-        )
+        token, expires_at = await issue_api_token(principal, deps=auth, client=client_of(request))
         return TokenOut(
             access_token=token,
             token_type="Bearer",  # noqa: S106 - the OAuth token type name
@@ -59,12 +49,11 @@ class AuthApiController(Controller):
         )
 
     @delete("/token", operation_id="revokeApiToken", status_code=HTTP_204_NO_CONTENT, guards=[requires_login])
-    async def revoke_token(self, request: Request[Any, Any, Any], services: NamedDependency[Services]) -> None:
+    async def revoke_token(self, request: Request[Any, Any, Any], auth: NamedDependency[AuthDeps]) -> None:
         """Revoke the bearer token used for this call."""
         await revoke_api_token(
             str(request.scope["auth"]["token"]),
             current_principal(request),
-            uow=services.new_uow(),
-            clock=services.clock,
+            deps=auth,
             client=client_of(request),
         )

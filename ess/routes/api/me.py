@@ -8,9 +8,9 @@ import msgspec
 from litestar import Controller, Request, get
 from litestar.di import NamedDependency
 
+from ess.domain.auth.caller import own_record
+from ess.domain.auth.ports import AuthDeps
 from ess.domain.errors import NotFound
-from ess.domain.hr.service import own_record
-from ess.routes.deps import Services
 from ess.routes.guards import current_principal, requires_login
 
 
@@ -29,11 +29,11 @@ class MeApiController(Controller):
     guards = [requires_login]
 
     @get("", operation_id="getMe")
-    async def me(self, request: Request[Any, Any, Any], services: NamedDependency[Services]) -> MeOut:
+    async def me(self, request: Request[Any, Any, Any], auth: NamedDependency[AuthDeps]) -> MeOut:
         """Who the caller is and which roles they have."""
         principal = current_principal(request)
         try:
-            employee = (await own_record(principal, uow=services.new_uow())).employee
+            employee = (await own_record(principal, deps=auth)).employee
         except NotFound:
             employee = None  # administrators and service accounts may have no HR record
         return MeOut(

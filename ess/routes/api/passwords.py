@@ -11,9 +11,9 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
-from ess.domain.passwords.model import NORMALISATION
-from ess.domain.passwords.service import ChangePassword, change_password
-from ess.routes.deps import Services
+from ess.domain.directory.model import NORMALISATION
+from ess.domain.passwords.change import ChangePassword, change_password
+from ess.domain.passwords.ports import PasswordDeps
 from ess.routes.guards import current_principal, requires_login
 from ess.routes.rendering import client_of
 
@@ -45,7 +45,10 @@ class MyPasswordApiController(Controller):
 
     @post("", operation_id="changeMyPassword", status_code=HTTP_204_NO_CONTENT)
     async def change(
-        self, request: Request[Any, Any, Any], services: NamedDependency[Services], data: JSONBody[PasswordChangeIn]
+        self,
+        request: Request[Any, Any, Any],
+        passwords: NamedDependency[PasswordDeps],
+        data: JSONBody[PasswordChangeIn],
     ) -> None:
         """Change the caller's password; every session and token of the account, this one included, ends."""
         await change_password(
@@ -56,12 +59,7 @@ class MyPasswordApiController(Controller):
                 repeat=data.new_password if data.new_password_repeat is None else data.new_password_repeat,
                 client=client_of(request),
             ),
-            directory=services.directory,
-            uow=services.new_uow(),
-            sessions=services.sessions,
-            clock=services.clock,
-            policy=services.password_policy,
-            breached=services.breached_passwords,
+            deps=passwords,
         )
 
 
@@ -70,13 +68,13 @@ class PasswordPolicyApiController(Controller):
     tags = ["password"]
 
     @get("", operation_id="getPasswordPolicy", security=[])
-    async def policy(self, services: NamedDependency[Services]) -> PasswordPolicyOut:
+    async def policy(self, passwords: NamedDependency[PasswordDeps]) -> PasswordPolicyOut:
         """The rules a new password must meet (no login needed; no secrets)."""
-        policy = services.password_policy
+        policy = passwords.policy
         rules = ["min_length", "max_length", "contains_context", "repetitive", "same_as_current"]
         if policy.blocklist is not None:
             rules.append("blocklisted")
-        if services.breached_passwords is not None:
+        if passwords.breached is not None:
             rules.append("breached")
         return PasswordPolicyOut(
             min_length=policy.min_length,
@@ -86,5 +84,5 @@ class PasswordPolicyApiController(Controller):
             rules=rules,
             blocklist=policy.blocklist is not None,
             blocklist_entries=len(policy.blocklist) if isinstance(policy.blocklist, Sized) else None,
-            breach_check=services.breached_passwords is not None,
+            breach_check=passwords.breached is not None,
         )

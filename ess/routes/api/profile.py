@@ -11,10 +11,11 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK
 
-from ess.domain.profile import service
+from ess.domain.profile.changing import ChangeProfile, change_profile
 from ess.domain.profile.model import ChangeRequest, HistoryEntry, ProfileField, mask
-from ess.domain.profile.service import ChangeProfile, ProfileView, WorkContact
-from ess.routes.deps import Services
+from ess.domain.profile.ports import ProfileDeps
+from ess.domain.profile.requests import change_request_queue, decide_request, withdraw_request
+from ess.domain.profile.viewing import ProfileView, WorkContact, employee_profile, my_history, my_profile
 from ess.routes.guards import current_principal, requires_hr, requires_login
 from ess.routes.rendering import client_of
 
@@ -177,17 +178,17 @@ class ProfileApiController(Controller):
     guards = [requires_login]
 
     @get("", operation_id="getMyProfile")
-    async def get_profile(self, request: Request[Any, Any, Any], services: NamedDependency[Services]) -> ProfileOut:
+    async def get_profile(self, request: Request[Any, Any, Any], profile: NamedDependency[ProfileDeps]) -> ProfileOut:
         """The caller's personal data, how each field may change, open requests and pending directory updates."""
-        return profile_out(await service.my_profile(current_principal(request), services.profile))
+        return profile_out(await my_profile(current_principal(request), deps=profile))
 
     @patch("", operation_id="changeMyProfile", status_code=HTTP_200_OK)
     async def change(
-        self, request: Request[Any, Any, Any], services: NamedDependency[Services], data: JSONBody[ProfileChangeIn]
+        self, request: Request[Any, Any, Any], profile: NamedDependency[ProfileDeps], data: JSONBody[ProfileChangeIn]
     ) -> ChangeResultOut:
         """Change one or more fields. Each applies at once, informs HR, or becomes a change request, by its policy.
         Any invalid input: 422 with one message per field, and nothing is changed."""
-        result = await service.change_profile(
+        result = await change_profile(
             ChangeProfile(
                 principal=current_principal(request),
                 inputs=change_inputs(data),
@@ -195,7 +196,7 @@ class ProfileApiController(Controller):
                 effective_from=data.effective_from,
                 current_password=data.current_password,
             ),
-            services.profile,
+            deps=profile,
         )
         return ChangeResultOut(
             applied=[f.value for f in result.applied],
@@ -204,27 +205,25 @@ class ProfileApiController(Controller):
         )
 
     @get("/history", operation_id="getMyProfileHistory")
-    async def history(self, request: Request[Any, Any, Any], services: NamedDependency[Services]) -> list[HistoryOut]:
+    async def history(self, request: Request[Any, Any, Any], profile: NamedDependency[ProfileDeps]) -> list[HistoryOut]:
         """The caller's own changes, newest first; bank details masked."""
-        entries = await service.my_history(current_principal(request), services.profile)
+        entries = await my_history(current_principal(request), deps=profile)
         return [history_out(e) for e in entries]
 
     @get("/change-requests", operation_id="listMyChangeRequests")
     async def my_requests(
-        self, request: Request[Any, Any, Any], services: NamedDependency[Services]
+        self, request: Request[Any, Any, Any], profile: NamedDependency[ProfileDeps]
     ) -> list[ChangeRequestOut]:
         """The caller's change requests, newest first."""
-        view = await service.my_profile(current_principal(request), services.profile)
+        view = await my_profile(current_principal(request), deps=profile)
         return [request_out(r, masked=False) for r in view.requests]
 
     @post("/change-requests/{request_id:int}/withdraw", operation_id="withdrawMyChangeRequest", status_code=204)
     async def withdraw(
-        self, request: Request[Any, Any, Any], services: NamedDependency[Services], request_id: FromPath[int]
+        self, request: Request[Any, Any, Any], profile: NamedDependency[ProfileDeps], request_id: FromPath[int]
     ) -> None:
         """Withdraw one's own open change request."""
-        await service.withdraw_request(
-            current_principal(request), request_id, services.profile, client=client_of(request)
-        )
+        await withdraw_request(current_principal(request), request_id, deps=profile, client=client_of(request))
 
 
 def history_out(entry: HistoryEntry) -> HistoryOut:
@@ -245,27 +244,27 @@ class HrChangeRequestApiController(Controller):
 
     @get("", operation_id="listChangeRequests")
     async def queue(
-        self, request: Request[Any, Any, Any], services: NamedDependency[Services]
+        self, request: Request[Any, Any, Any], profile: NamedDependency[ProfileDeps]
     ) -> list[ChangeRequestOut]:
         """Change requests waiting for HR, oldest first, with full values (HR checks them)."""
-        items = await service.change_request_queue(current_principal(request), services.profile)
+        items = await change_request_queue(current_principal(request), deps=profile)
         return [request_out(i.request, masked=False, employee=i.employee.personnel_number) for i in items]
 
     @post("/{request_id:int}/approve", operation_id="approveChangeRequest", status_code=HTTP_200_OK)
     async def approve(
         self,
         request: Request[Any, Any, Any],
-        services: NamedDependency[Services],
+        profile: NamedDependency[ProfileDeps],
         request_id: FromPath[int],
         data: JSONBody[DecisionIn | None] = None,
     ) -> ChangeRequestOut:
         """Approve: the change applies now, or on its effective date."""
-        decided = await service.decide_request(
+        decided = await decide_request(
             current_principal(request),
             request_id,
             approve=True,
             comment=data.comment if data else "",
-            deps=services.profile,
+            deps=profile,
             client=client_of(request),
         )
         return request_out(decided, masked=False)
@@ -274,17 +273,17 @@ class HrChangeRequestApiController(Controller):
     async def reject(
         self,
         request: Request[Any, Any, Any],
-        services: NamedDependency[Services],
+        profile: NamedDependency[ProfileDeps],
         request_id: FromPath[int],
         data: JSONBody[DecisionIn],
     ) -> ChangeRequestOut:
         """Reject with a comment the employee reads."""
-        decided = await service.decide_request(
+        decided = await decide_request(
             current_principal(request),
             request_id,
             approve=False,
             comment=data.comment,
-            deps=services.profile,
+            deps=profile,
             client=client_of(request),
         )
         return request_out(decided, masked=False)
@@ -296,11 +295,11 @@ class EmployeeProfileApiController(Controller):
     guards = [requires_login]
 
     @get("/{personnel_number:str}/profile", operation_id="getEmployeeProfile")
-    async def profile(
-        self, request: Request[Any, Any, Any], services: NamedDependency[Services], personnel_number: FromPath[str]
+    async def employee(
+        self, request: Request[Any, Any, Any], profile: NamedDependency[ProfileDeps], personnel_number: FromPath[str]
     ) -> ProfileOut | WorkContactOut:
         """HR: the full profile. A manager: the work contact data of a direct report. Anyone else: 404."""
-        found = await service.employee_profile(current_principal(request), personnel_number, services.profile)
+        found = await employee_profile(current_principal(request), personnel_number, deps=profile)
         if isinstance(found, WorkContact):
             return WorkContactOut(
                 personnel_number=found.personnel_number,

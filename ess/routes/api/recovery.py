@@ -11,20 +11,12 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
-from ess.domain.recovery.model import Purpose
-from ess.domain.recovery.service import (
-    RecoveryKit,
-    RequestLink,
-    ResetPassword,
-    UnlockAccount,
-    helpdesk_lookup,
-    helpdesk_send_reset_link,
-    helpdesk_unlock,
-    request_link,
-    reset_password,
-    unlock_account,
-)
-from ess.routes.deps import Services
+from ess.domain.auth.model import Purpose
+from ess.domain.recovery.helpdesk import helpdesk_lookup, helpdesk_send_reset_link, helpdesk_unlock
+from ess.domain.recovery.links import RequestLink, request_link
+from ess.domain.recovery.ports import RecoveryDeps
+from ess.domain.recovery.reset import ResetPassword, reset_password
+from ess.domain.recovery.unlock import UnlockAccount, unlock_account
 from ess.routes.guards import current_principal, requires_login
 from ess.routes.rendering import client_of
 
@@ -33,12 +25,6 @@ FORGOT_ANSWER = (
     "If the account exists and has a verified recovery e-mail address, a link has been sent there. "
     "It is valid for a short time and works once."
 )
-
-
-def kit_of(services: Services) -> RecoveryKit:
-    if services.recovery is None:
-        raise RuntimeError("recovery is not configured")
-    return services.recovery
 
 
 class ForgotIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -84,18 +70,18 @@ class RecoveryApiController(Controller):
 
     @post("/forgot", operation_id="forgotPassword", status_code=HTTP_202_ACCEPTED, security=[])
     async def forgot(
-        self, request: Request[Any, Any, Any], services: NamedDependency[Services], data: JSONBody[ForgotIn]
+        self, request: Request[Any, Any, Any], recovery: NamedDependency[RecoveryDeps], data: JSONBody[ForgotIn]
     ) -> ForgotOut:
         """Ask for a reset (or unlock) link; the answer is the same whether the account exists or not."""
         await request_link(
             RequestLink(identifier=data.login, purpose=Purpose(data.purpose), client=client_of(request)),
-            kit=kit_of(services),
+            deps=recovery,
         )
         return ForgotOut(detail=FORGOT_ANSWER)
 
     @post("/reset", operation_id="resetPassword", status_code=HTTP_204_NO_CONTENT, security=[])
     async def reset(
-        self, request: Request[Any, Any, Any], services: NamedDependency[Services], data: JSONBody[ResetIn]
+        self, request: Request[Any, Any, Any], recovery: NamedDependency[RecoveryDeps], data: JSONBody[ResetIn]
     ) -> None:
         """Set a new password with a reset link's token (and a TOTP or SMS code where enrolled)."""
         await reset_password(
@@ -107,19 +93,19 @@ class RecoveryApiController(Controller):
                 totp_code=data.totp_code,
                 sms_code=data.sms_code,
             ),
-            kit=kit_of(services),
+            deps=recovery,
         )
 
     @post("/unlock", operation_id="unlockAccount", status_code=HTTP_204_NO_CONTENT, security=[])
     async def unlock(
-        self, request: Request[Any, Any, Any], services: NamedDependency[Services], data: JSONBody[UnlockIn]
+        self, request: Request[Any, Any, Any], recovery: NamedDependency[RecoveryDeps], data: JSONBody[UnlockIn]
     ) -> None:
         """Unlock an account with an unlock link's token (ask for one with purpose "unlock" on /forgot)."""
         await unlock_account(
             UnlockAccount(
                 token=data.token, client=client_of(request), totp_code=data.totp_code, sms_code=data.sms_code
             ),
-            kit=kit_of(services),
+            deps=recovery,
         )
 
 
@@ -130,10 +116,10 @@ class HelpdeskApiController(Controller):
 
     @get("/accounts/{login:str}", operation_id="helpdeskAccount")
     async def account(
-        self, request: Request[Any, Any, Any], services: NamedDependency[Services], login: FromPath[str]
+        self, request: Request[Any, Any, Any], recovery: NamedDependency[RecoveryDeps], login: FromPath[str]
     ) -> HelpdeskAccountOut:
         """Lock, expiry and recovery state of an account (helpdesk role)."""
-        view = await helpdesk_lookup(current_principal(request), login, client=client_of(request), kit=kit_of(services))
+        view = await helpdesk_lookup(current_principal(request), login, client=client_of(request), deps=recovery)
         status = view.status
         return HelpdeskAccountOut(
             login=status.login,
@@ -151,17 +137,15 @@ class HelpdeskApiController(Controller):
 
     @post("/accounts/{login:str}/unlock", operation_id="helpdeskUnlock", status_code=HTTP_204_NO_CONTENT)
     async def unlock(
-        self, request: Request[Any, Any, Any], services: NamedDependency[Services], login: FromPath[str]
+        self, request: Request[Any, Any, Any], recovery: NamedDependency[RecoveryDeps], login: FromPath[str]
     ) -> None:
         """Unlock an account (helpdesk role)."""
-        await helpdesk_unlock(current_principal(request), login, client=client_of(request), kit=kit_of(services))
+        await helpdesk_unlock(current_principal(request), login, client=client_of(request), deps=recovery)
 
     @post("/accounts/{login:str}/reset-link", operation_id="helpdeskResetLink", status_code=HTTP_202_ACCEPTED)
     async def reset_link(
-        self, request: Request[Any, Any, Any], services: NamedDependency[Services], login: FromPath[str]
+        self, request: Request[Any, Any, Any], recovery: NamedDependency[RecoveryDeps], login: FromPath[str]
     ) -> ForgotOut:
         """Send the owner a reset link at the verified recovery address (helpdesk role); no password is shown."""
-        await helpdesk_send_reset_link(
-            current_principal(request), login, client=client_of(request), kit=kit_of(services)
-        )
+        await helpdesk_send_reset_link(current_principal(request), login, client=client_of(request), deps=recovery)
         return ForgotOut(detail="A reset link has been sent to the owner's verified recovery e-mail address.")

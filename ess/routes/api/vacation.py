@@ -13,9 +13,12 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from ess.domain.hr.model import Employee
-from ess.domain.vacation import service
+from ess.domain.vacation.adjustments import adjust
+from ess.domain.vacation.balance import balance
+from ess.domain.vacation.decisions import decide_waiting, pending_for_decision
 from ess.domain.vacation.model import Balance, LeaveRequest
-from ess.routes.deps import Services
+from ess.domain.vacation.ports import VacationDeps
+from ess.domain.vacation.requests import RequestLeave, my_requests, request_cancellation, request_leave, withdraw
 from ess.routes.guards import current_principal, requires_hr, requires_login, requires_manager_or_hr
 
 
@@ -113,29 +116,27 @@ class VacationApiController(Controller):
     async def get_balance(
         self,
         request: Request[Any, Any, Any],
-        services: NamedDependency[Services],
+        vacation: NamedDependency[VacationDeps],
         as_of: FromQuery[date | None] = None,
     ) -> BalanceOut:
         """The balance on a date (today by default); a future date gives the projection."""
-        day = as_of or services.clock.today()
-        return balance_out(
-            await service.balance(current_principal(request), day, uow=services.new_uow(), clock=services.clock)
-        )
+        day = as_of or vacation.clock.today()
+        return balance_out(await balance(current_principal(request), day, deps=vacation))
 
     @get("/leave-requests", operation_id="listLeaveRequests")
     async def list_requests(
-        self, request: Request[Any, Any, Any], services: NamedDependency[Services]
+        self, request: Request[Any, Any, Any], vacation: NamedDependency[VacationDeps]
     ) -> list[LeaveRequestOut]:
         """The caller's leave requests, newest first."""
-        return [request_out(r) for r in await service.my_requests(current_principal(request), uow=services.new_uow())]
+        return [request_out(r) for r in await my_requests(current_principal(request), deps=vacation)]
 
     @post("/leave-requests", operation_id="createLeaveRequest", status_code=HTTP_201_CREATED)
     async def create_request(
-        self, request: Request[Any, Any, Any], services: NamedDependency[Services], data: JSONBody[LeaveRequestIn]
+        self, request: Request[Any, Any, Any], vacation: NamedDependency[VacationDeps], data: JSONBody[LeaveRequestIn]
     ) -> LeaveRequestOut:
         """Request leave; it is checked against the working-day calendar, other requests and the balance."""
-        created = await service.request_leave(
-            service.RequestLeave(
+        created = await request_leave(
+            RequestLeave(
                 principal=current_principal(request),
                 start=data.start,
                 end=data.end,
@@ -144,35 +145,23 @@ class VacationApiController(Controller):
                 note=data.note,
                 substitute=data.substitute,
             ),
-            uow=services.new_uow(),
-            calendar=services.calendar,
-            clock=services.clock,
-            policy=services.vacation_policy,
-            notifier=services.notifier,
+            deps=vacation,
         )
         return request_out(created)
 
     @post("/leave-requests/{request_id:int}/withdraw", operation_id="withdrawLeaveRequest", status_code=HTTP_200_OK)
     async def withdraw(
-        self, request: Request[Any, Any, Any], services: NamedDependency[Services], request_id: FromPath[int]
+        self, request: Request[Any, Any, Any], vacation: NamedDependency[VacationDeps], request_id: FromPath[int]
     ) -> LeaveRequestOut:
         """Withdraw a pending request."""
-        return request_out(
-            await service.withdraw(
-                request_id, principal=current_principal(request), uow=services.new_uow(), clock=services.clock
-            )
-        )
+        return request_out(await withdraw(request_id, principal=current_principal(request), deps=vacation))
 
     @post("/leave-requests/{request_id:int}/cancel", operation_id="cancelLeaveRequest", status_code=HTTP_200_OK)
     async def cancel(
-        self, request: Request[Any, Any, Any], services: NamedDependency[Services], request_id: FromPath[int]
+        self, request: Request[Any, Any, Any], vacation: NamedDependency[VacationDeps], request_id: FromPath[int]
     ) -> LeaveRequestOut:
         """Ask the manager to cancel approved leave that has not started."""
-        return request_out(
-            await service.request_cancellation(
-                request_id, principal=current_principal(request), uow=services.new_uow(), clock=services.clock
-            )
-        )
+        return request_out(await request_cancellation(request_id, principal=current_principal(request), deps=vacation))
 
 
 class LeaveDecisionsApiController(Controller):
@@ -182,24 +171,24 @@ class LeaveDecisionsApiController(Controller):
 
     @get("", operation_id="listLeaveRequestsToDecide")
     async def waiting(
-        self, request: Request[Any, Any, Any], services: NamedDependency[Services]
+        self, request: Request[Any, Any, Any], vacation: NamedDependency[VacationDeps]
     ) -> list[LeaveRequestOut]:
         """Requests of the caller's team waiting for a decision."""
-        pairs = await service.pending_for_decision(current_principal(request), uow=services.new_uow())
+        pairs = await pending_for_decision(current_principal(request), deps=vacation)
         return [request_out(r, employee) for r, employee in pairs]
 
     async def _decide(
-        self, request: Request[Any, Any, Any], services: Services, request_id: int, data: DecisionIn, *, approve: bool
+        self,
+        request: Request[Any, Any, Any],
+        vacation: VacationDeps,
+        request_id: int,
+        data: DecisionIn,
+        *,
+        approve: bool,
     ) -> LeaveRequestOut:
         return request_out(
-            await service.decide_waiting(
-                request_id,
-                approve=approve,
-                comment=data.comment,
-                principal=current_principal(request),
-                uow=services.new_uow(),
-                clock=services.clock,
-                notifier=services.notifier,
+            await decide_waiting(
+                request_id, approve=approve, comment=data.comment, principal=current_principal(request), deps=vacation
             )
         )
 
@@ -207,23 +196,23 @@ class LeaveDecisionsApiController(Controller):
     async def approve(
         self,
         request: Request[Any, Any, Any],
-        services: NamedDependency[Services],
+        vacation: NamedDependency[VacationDeps],
         request_id: FromPath[int],
         data: JSONBody[DecisionIn],
     ) -> LeaveRequestOut:
         """Approve a request (or a cancellation the employee asked for)."""
-        return await self._decide(request, services, request_id, data, approve=True)
+        return await self._decide(request, vacation, request_id, data, approve=True)
 
     @post("/{request_id:int}/reject", operation_id="rejectLeaveRequest", status_code=HTTP_200_OK)
     async def reject(
         self,
         request: Request[Any, Any, Any],
-        services: NamedDependency[Services],
+        vacation: NamedDependency[VacationDeps],
         request_id: FromPath[int],
         data: JSONBody[DecisionIn],
     ) -> LeaveRequestOut:
         """Reject a request (or a cancellation: the leave stays approved)."""
-        return await self._decide(request, services, request_id, data, approve=False)
+        return await self._decide(request, vacation, request_id, data, approve=False)
 
 
 class AdjustmentIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -240,17 +229,16 @@ class HrVacationApiController(Controller):
 
     @post("/leave-adjustments", operation_id="adjustLeave", status_code=HTTP_201_CREATED)
     async def adjust(
-        self, request: Request[Any, Any, Any], services: NamedDependency[Services], data: JSONBody[AdjustmentIn]
+        self, request: Request[Any, Any, Any], vacation: NamedDependency[VacationDeps], data: JSONBody[AdjustmentIn]
     ) -> BalanceOut:
         """Correct an employee's entitlement by whole or half days, with a reason; returns the year's balance."""
         return balance_out(
-            await service.adjust(
+            await adjust(
                 data.personnel_number,
                 data.year,
                 data.days,
                 data.reason,
                 principal=current_principal(request),
-                uow=services.new_uow(),
-                clock=services.clock,
+                deps=vacation,
             )
         )

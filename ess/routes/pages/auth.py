@@ -11,14 +11,17 @@ from litestar.di import NamedDependency
 from litestar.params import URLEncodedBody
 from litestar.response import Redirect, Template
 
-from ess.domain.auth.service import LogIn, PasswordChangeRequired, log_in, log_out, open_session
+from ess.domain.auth.login import LogIn, PasswordChangeRequired, log_in
+from ess.domain.auth.ports import AuthDeps
+from ess.domain.auth.sessions import log_out, open_session
 from ess.domain.errors import DomainError
+from ess.domain.passwords.ports import PasswordDeps
 from ess.i18n import LANGUAGE_COOKIE
-from ess.routes.deps import Services
 from ess.routes.errors import form_errors
 from ess.routes.middleware import SESSION_COOKIE, session_cookie
 from ess.routes.pages.expired_password import expired_password_form
-from ess.routes.rendering import client_of, gettext_for, page_context, principal_of
+from ess.routes.rendering import client_of, gettext_for, page_context, principal_of, url_to
+from ess.settings import Settings
 
 
 class LoginForm(msgspec.Struct):
@@ -43,7 +46,7 @@ class AuthPagesController(Controller):
     path = "/"
     include_in_schema = False
 
-    @get("/login", operation_id="loginPage")
+    @get("/login", operation_id="loginPage", name="login")
     async def login_page(self, request: Request[Any, Any, Any]) -> Response[Any]:
         """The login form."""
         if principal_of(request) is not None:
@@ -59,23 +62,25 @@ class AuthPagesController(Controller):
             ),
         )
 
-    @post("/login", operation_id="login", status_code=303)
+    @post("/login", operation_id="login", name="login_submit", status_code=303)
     async def login(
-        self, request: Request[Any, Any, Any], services: NamedDependency[Services], data: URLEncodedBody[LoginForm]
+        self,
+        request: Request[Any, Any, Any],
+        auth: NamedDependency[AuthDeps],
+        passwords: NamedDependency[PasswordDeps],
+        settings: NamedDependency[Settings],
+        data: URLEncodedBody[LoginForm],
     ) -> Response[Any]:
         """Check the credentials and open a session."""
         try:
             principal = await log_in(
-                LogIn(login=data.username, password=data.password, client=client_of(request), channel="web"),
-                directory=services.directory,
-                uow=services.new_uow(),
-                attempts=services.attempts,
-                clock=services.clock,
-                policy=services.auth_policy,
+                LogIn(login=data.username, password=data.password, client=client_of(request), channel="web"), deps=auth
             )
         except PasswordChangeRequired:
             # The password was right but has expired or must change: offer the change right here (no session yet).
-            return expired_password_form(request, username=data.username[:256], next_=safe_next(data.next))
+            return expired_password_form(
+                request, passwords.policy, username=data.username[:256], next_=safe_next(data.next)
+            )
         except DomainError as exc:
             status, errors = form_errors(exc, gettext_for(request))
             context = page_context(
@@ -85,39 +90,30 @@ class AuthPagesController(Controller):
 
         previous = request.scope.get("auth", {}).get("session_id")
         if previous:
-            await services.sessions.delete(previous)  # one browser, one session: the old one ends here
-        session_id = await open_session(
-            principal, sessions=services.sessions, clock=services.clock, policy=services.auth_policy
-        )
+            await auth.sessions.delete(previous)  # one browser, one session: the old one ends here
+        session_id = await open_session(principal, deps=auth)
         response: Response[Any] = Redirect(safe_next(data.next), status_code=303)
-        response.set_cookie(session_cookie(session_id, secure=services.settings.server.served_over_tls, max_age=None))
+        response.set_cookie(session_cookie(session_id, secure=settings.server.served_over_tls, max_age=None))
         return response
 
-    @post("/logout", operation_id="logout", status_code=303)
-    async def logout(self, request: Request[Any, Any, Any], services: NamedDependency[Services]) -> Response[Any]:
+    @post("/logout", operation_id="logout", name="logout", status_code=303)
+    async def logout(self, request: Request[Any, Any, Any], auth: NamedDependency[AuthDeps]) -> Response[Any]:
         """End the session."""
         principal = principal_of(request)
         session_id = request.scope.get("auth", {}).get("session_id")
         if principal is not None and session_id:
-            await log_out(
-                session_id,
-                principal,
-                sessions=services.sessions,
-                uow=services.new_uow(),
-                clock=services.clock,
-                client=client_of(request),
-            )
-        response: Response[Any] = Redirect("/login?logged_out=1", status_code=303)
+            await log_out(session_id, principal, deps=auth, client=client_of(request))
+        response: Response[Any] = Redirect(url_to(request, "login") + "?logged_out=1", status_code=303)
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
 
-    @post("/language", operation_id="setLanguage", status_code=303)
+    @post("/language", operation_id="setLanguage", name="language", status_code=303)
     async def set_language(
-        self, request: Request[Any, Any, Any], services: NamedDependency[Services], data: URLEncodedBody[LanguageForm]
+        self, request: Request[Any, Any, Any], settings: NamedDependency[Settings], data: URLEncodedBody[LanguageForm]
     ) -> Response[Any]:
         """Remember the chosen language."""
         response: Response[Any] = Redirect(safe_next(data.next), status_code=303)
-        if data.lang in services.settings.i18n.locales:
+        if data.lang in settings.i18n.locales:
             response.set_cookie(
                 Cookie(
                     key=LANGUAGE_COOKIE,
@@ -126,7 +122,7 @@ class AuthPagesController(Controller):
                     max_age=365 * 24 * 3600,
                     samesite="lax",
                     httponly=True,
-                    secure=services.settings.server.served_over_tls,
+                    secure=settings.server.served_over_tls,
                 )
             )
         return response

@@ -11,11 +11,13 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Template
 
-from ess.domain.vacation import service
+from ess.domain.vacation.feeds import create_feed, feed, revoke_feed
 from ess.domain.vacation.model import RequestStatus
-from ess.routes.deps import Services
+from ess.domain.vacation.ports import VacationDeps
+from ess.domain.vacation.views import team_calendar
 from ess.routes.guards import current_principal, requires_login
-from ess.routes.rendering import gettext_for, page_context
+from ess.routes.rendering import gettext_for, page_context, url_to
+from ess.settings import Settings
 
 
 class CalendarFeedController(Controller):
@@ -24,15 +26,13 @@ class CalendarFeedController(Controller):
     path = "/calendar"
     include_in_schema = False
 
-    @get("/{token:str}", operation_id="leaveCalendarFeed")
+    @get("/{token:str}", operation_id="leaveCalendarFeed", name="calendar_feed")
     async def feed(
-        self, request: Request[Any, Any, Any], services: NamedDependency[Services], token: FromPath[str]
+        self, request: Request[Any, Any, Any], vacation: NamedDependency[VacationDeps], token: FromPath[str]
     ) -> Response[bytes]:
         """The caller's leave as an iCalendar feed."""
         _ = gettext_for(request)
-        employee, requests = await service.feed(
-            token.removesuffix(".ics"), uow=services.new_uow(), clock=services.clock
-        )
+        employee, requests = await feed(token.removesuffix(".ics"), deps=vacation)
         calendar = Calendar()
         calendar.add("prodid", "-//ESS//Employee Self-Service//DE")
         calendar.add("version", "2.0")
@@ -55,26 +55,32 @@ class TeamCalendarController(Controller):
     include_in_schema = False
     guards = [requires_login]
 
-    @get("/calendar", operation_id="teamCalendarPage")
-    async def team(self, request: Request[Any, Any, Any], services: NamedDependency[Services]) -> Template:
+    @get("/calendar", operation_id="teamCalendarPage", name="team_calendar")
+    async def team(self, request: Request[Any, Any, Any], vacation: NamedDependency[VacationDeps]) -> Template:
         """Who is away in the next four weeks."""
         principal = current_principal(request)
-        start = services.clock.today()
+        start = vacation.clock.today()
         start -= timedelta(days=start.weekday())
         days = [start + timedelta(days=i) for i in range(28)]
-        members = await service.team_calendar(principal, start, len(days), uow=services.new_uow())
+        members = await team_calendar(principal, start, len(days), deps=vacation)
         rows = [(m.name, {day: (fraction, status) for day, fraction, status in m.absences}) for m in members]
         return Template(template_name="team_calendar.html", context=page_context(request, days=days, rows=rows))
 
-    @post("/feed", operation_id="createCalendarFeed", status_code=200)
-    async def create_feed(self, request: Request[Any, Any, Any], services: NamedDependency[Services]) -> Template:
+    @post("/feed", operation_id="createCalendarFeed", name="calendar_feed_create", status_code=200)
+    async def create_feed(
+        self,
+        request: Request[Any, Any, Any],
+        vacation: NamedDependency[VacationDeps],
+        settings: NamedDependency[Settings],
+    ) -> Template:
         """Create a private calendar link (an earlier link stops working)."""
-        token = await service.create_feed(current_principal(request), uow=services.new_uow(), clock=services.clock)
-        url = f"{services.settings.server.base_url.rstrip('/')}/calendar/{token}.ics"
+        token = await create_feed(current_principal(request), deps=vacation)
+        # The configured address, never the request's Host header: the link is copied into other programs.
+        url = settings.server.base_url.rstrip("/") + url_to(request, "calendar_feed", token=f"{token}.ics")
         return Template(template_name="feed.html", context=page_context(request, url=url))
 
-    @post("/feed/revoke", operation_id="revokeCalendarFeed", status_code=200)
-    async def revoke_feed(self, request: Request[Any, Any, Any], services: NamedDependency[Services]) -> Template:
+    @post("/feed/revoke", operation_id="revokeCalendarFeed", name="calendar_feed_revoke", status_code=200)
+    async def revoke_feed(self, request: Request[Any, Any, Any], vacation: NamedDependency[VacationDeps]) -> Template:
         """Stop the private calendar link."""
-        await service.revoke_feed(current_principal(request), uow=services.new_uow(), clock=services.clock)
+        await revoke_feed(current_principal(request), deps=vacation)
         return Template(template_name="feed.html", context=page_context(request, url=""))

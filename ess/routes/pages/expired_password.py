@@ -11,10 +11,11 @@ from litestar.params import URLEncodedBody
 from litestar.response import Redirect, Template
 
 from ess.domain.errors import DomainError
-from ess.domain.passwords.service import ChangeExpiredPassword, change_expired_password
-from ess.routes.deps import Services
+from ess.domain.passwords.change import ChangeExpiredPassword, change_expired_password
+from ess.domain.passwords.model import PasswordPolicy
+from ess.domain.passwords.ports import PasswordDeps
 from ess.routes.errors import form_errors
-from ess.routes.rendering import client_of, gettext_for, page_context, services_of
+from ess.routes.rendering import client_of, gettext_for, page_context, url_to
 
 
 class ExpiredPasswordForm(msgspec.Struct):
@@ -26,6 +27,7 @@ class ExpiredPasswordForm(msgspec.Struct):
 
 def expired_password_form(
     request: Request[Any, Any, Any],
+    policy: PasswordPolicy,
     *,
     username: str,
     next_: str = "/",
@@ -33,7 +35,6 @@ def expired_password_form(
     status_code: int = 200,
 ) -> Template:
     """The "set a new password" step; the current password is asked again (it is never carried between pages)."""
-    policy = services_of(request).password_policy
     context = page_context(
         request,
         username=username,
@@ -49,16 +50,16 @@ class ExpiredPasswordPagesController(Controller):
     path = "/login/expired-password"
     include_in_schema = False
 
-    @get("", operation_id="expiredPasswordPage")
-    async def form(self) -> Redirect:
+    @get("", operation_id="expiredPasswordPage", name="expired_password")
+    async def form(self, request: Request[Any, Any, Any]) -> Redirect:
         """The step is reached from the login form only."""
-        return Redirect("/login", status_code=303)
+        return Redirect(url_to(request, "login"), status_code=303)
 
-    @post("", operation_id="changeExpiredPasswordPage", status_code=303)
+    @post("", operation_id="changeExpiredPasswordPage", name="expired_password_submit", status_code=303)
     async def change(
         self,
         request: Request[Any, Any, Any],
-        services: NamedDependency[Services],
+        passwords: NamedDependency[PasswordDeps],
         data: URLEncodedBody[ExpiredPasswordForm],
     ) -> Response[Any]:
         """Set a new password for an expired or must-change account; then the user logs in with it."""
@@ -72,20 +73,13 @@ class ExpiredPasswordPagesController(Controller):
                     repeat=data.new_password_repeat,
                     client=client_of(request),
                 ),
-                directory=services.directory,
-                uow=services.new_uow(),
-                attempts=services.attempts,
-                sessions=services.sessions,
-                clock=services.clock,
-                auth_policy=services.auth_policy,
-                policy=services.password_policy,
-                breached=services.breached_passwords,
+                deps=passwords,
             )
         except DomainError as exc:
-            policy = services.password_policy
+            policy = passwords.policy
             status, errors = form_errors(exc, gettext_for(request), min=policy.min_length, max=policy.max_length)
             if "form" in errors and exc.code == "authentication_failed":
                 errors = {"current_password": errors["form"]}
-            return expired_password_form(request, username=username, errors=errors, status_code=status)
+            return expired_password_form(request, policy, username=username, errors=errors, status_code=status)
         # No automatic login (OWASP): the user proves the new password once, on the normal login page.
-        return Redirect("/login?password_changed=1", status_code=303)
+        return Redirect(url_to(request, "login") + "?password_changed=1", status_code=303)

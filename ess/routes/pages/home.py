@@ -15,12 +15,12 @@ class HomePagesController(Controller):
     path = "/"
     include_in_schema = False
 
-    @get("/", operation_id="startPage", guards=[requires_login])
+    @get("/", operation_id="startPage", name="start", guards=[requires_login])
     async def start(self, request: Request[Any, Any, Any]) -> Template:
         """The start page after login."""
         return Template(template_name="start.html", context=page_context(request))
 
-    @get("/contact", operation_id="contactPage")
+    @get("/contact", operation_id="contactPage", name="contact")
     async def contact(self, request: Request[Any, Any, Any]) -> Template:
         """How to reach HR and IT: open to everyone, also before login."""
         return Template(template_name="contact.html", context=page_context(request))

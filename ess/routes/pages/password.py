@@ -10,14 +10,17 @@ from litestar.di import NamedDependency
 from litestar.params import URLEncodedBody
 from litestar.response import Template
 
-from ess.domain.auth.service import open_session
+from ess.domain.auth.ports import AuthDeps
+from ess.domain.auth.sessions import open_session
 from ess.domain.errors import DomainError
-from ess.domain.passwords.service import ChangePassword, change_password
-from ess.routes.deps import Services
+from ess.domain.passwords.change import ChangePassword, change_password
+from ess.domain.passwords.model import PasswordPolicy
+from ess.domain.passwords.ports import PasswordDeps
 from ess.routes.errors import form_errors
 from ess.routes.guards import current_principal, requires_login
 from ess.routes.middleware import session_cookie
 from ess.routes.rendering import client_of, gettext_for, page_context
+from ess.settings import Settings
 
 
 class PasswordForm(msgspec.Struct):
@@ -31,17 +34,22 @@ class PasswordPagesController(Controller):
     include_in_schema = False
     guards = [requires_login]
 
-    @get("", operation_id="passwordPage")
-    async def form(self, request: Request[Any, Any, Any], services: NamedDependency[Services]) -> Template:
+    @get("", operation_id="passwordPage", name="password")
+    async def form(self, request: Request[Any, Any, Any], passwords: NamedDependency[PasswordDeps]) -> Template:
         """The change-password form."""
-        return Template(template_name="password.html", context=self._context(request, services))
+        return Template(template_name="password.html", context=self._context(request, passwords.policy))
 
-    @post("", operation_id="changePasswordPage", status_code=200)
+    @post("", operation_id="changePasswordPage", name="password_submit", status_code=200)
     async def change(
-        self, request: Request[Any, Any, Any], services: NamedDependency[Services], data: URLEncodedBody[PasswordForm]
+        self,
+        request: Request[Any, Any, Any],
+        passwords: NamedDependency[PasswordDeps],
+        auth: NamedDependency[AuthDeps],
+        settings: NamedDependency[Settings],
+        data: URLEncodedBody[PasswordForm],
     ) -> Template:
         """Change the password."""
-        policy = services.password_policy
+        policy = passwords.policy
         try:
             await change_password(
                 ChangePassword(
@@ -51,29 +59,22 @@ class PasswordPagesController(Controller):
                     repeat=data.new_password_repeat,
                     client=client_of(request),
                 ),
-                directory=services.directory,
-                uow=services.new_uow(),
-                sessions=services.sessions,
-                clock=services.clock,
-                policy=policy,
-                breached=services.breached_passwords,
+                deps=passwords,
             )
         except DomainError as exc:
             status, errors = form_errors(exc, gettext_for(request), min=policy.min_length, max=policy.max_length)
             return Template(
                 template_name="password.html",
-                context=self._context(request, services, errors=errors),
+                context=self._context(request, policy, errors=errors),
                 status_code=status,
             )
         # All sessions ended with the change; this browser gets a fresh one so the user stays logged in here.
-        session_id = await open_session(
-            current_principal(request), sessions=services.sessions, clock=services.clock, policy=services.auth_policy
-        )
-        response = Template(template_name="password.html", context=self._context(request, services, changed=True))
-        response.set_cookie(session_cookie(session_id, secure=services.settings.server.served_over_tls, max_age=None))
+        session_id = await open_session(current_principal(request), deps=auth)
+        response = Template(template_name="password.html", context=self._context(request, policy, changed=True))
+        response.set_cookie(session_cookie(session_id, secure=settings.server.served_over_tls, max_age=None))
         return response
 
     @staticmethod
-    def _context(request: Request[Any, Any, Any], services: Services, **extra: Any) -> dict[str, Any]:
+    def _context(request: Request[Any, Any, Any], policy: PasswordPolicy, **extra: Any) -> dict[str, Any]:
         extra.setdefault("errors", {})
-        return page_context(request, min_length=services.password_policy.min_length, **extra)
+        return page_context(request, min_length=policy.min_length, **extra)

@@ -13,10 +13,11 @@ from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from ess.domain.errors import DomainError, InvalidInput
-from ess.domain.profile import service
+from ess.domain.profile.changing import ChangeProfile, change_profile
 from ess.domain.profile.model import FieldPolicy, ProfileField
-from ess.domain.profile.service import ChangeProfile
-from ess.routes.deps import Services
+from ess.domain.profile.ports import ProfileDeps
+from ess.domain.profile.requests import change_request_queue, decide_request, withdraw_request
+from ess.domain.profile.viewing import my_history, my_profile
 from ess.routes.errors import form_errors
 from ess.routes.guards import current_principal, requires_hr, requires_login
 from ess.routes.profile_text import (
@@ -28,7 +29,7 @@ from ess.routes.profile_text import (
     field_errors,
     phone_text,
 )
-from ess.routes.rendering import N_, client_of, gettext_for, page_context
+from ess.routes.rendering import N_, client_of, gettext_for, page_context, url_to
 
 # The sections of the profile page, each edited on its own form, and the fields each one changes.
 SECTIONS: Final = {
@@ -73,10 +74,10 @@ class ProfilePagesController(Controller):
     include_in_schema = False
     guards = [requires_login]
 
-    @get("", operation_id="profilePage")
-    async def profile(self, request: Request[Any, Any, Any], services: NamedDependency[Services]) -> Template:
+    @get("", operation_id="profilePage", name="profile")
+    async def overview(self, request: Request[Any, Any, Any], profile: NamedDependency[ProfileDeps]) -> Template:
         """The employee's personal data, grouped, with what they may change and how."""
-        view = await service.my_profile(current_principal(request), services.profile)
+        view = await my_profile(current_principal(request), deps=profile)
         region = view.profile.employee.location.country
         return Template(
             template_name="profile.html",
@@ -98,7 +99,7 @@ class ProfilePagesController(Controller):
     async def _edit_page(
         self,
         request: Request[Any, Any, Any],
-        services: Services,
+        profile: ProfileDeps,
         section: str,
         *,
         values: dict[str, str] | None = None,
@@ -108,7 +109,7 @@ class ProfilePagesController(Controller):
     ) -> Template:
         if section not in SECTIONS:
             raise NotFoundException()
-        view = await service.my_profile(current_principal(request), services.profile)
+        view = await my_profile(current_principal(request), deps=profile)
         if values is None:
             values = {}
             for profile_field in SECTIONS[section]:
@@ -132,16 +133,16 @@ class ProfilePagesController(Controller):
             status_code=status_code,
         )
 
-    @get("/edit/{section:str}", operation_id="profileEditPage")
+    @get("/edit/{section:str}", operation_id="profileEditPage", name="profile_edit")
     async def edit(
-        self, request: Request[Any, Any, Any], services: NamedDependency[Services], section: FromPath[str]
+        self, request: Request[Any, Any, Any], profile: NamedDependency[ProfileDeps], section: FromPath[str]
     ) -> Template:
         """The form for one section of the profile."""
-        return await self._edit_page(request, services, section)
+        return await self._edit_page(request, profile, section)
 
-    @post("/edit/{section:str}", operation_id="profileSavePage", status_code=303)
+    @post("/edit/{section:str}", operation_id="profileSavePage", name="profile_save", status_code=303)
     async def save(
-        self, request: Request[Any, Any, Any], services: NamedDependency[Services], section: FromPath[str]
+        self, request: Request[Any, Any, Any], profile: NamedDependency[ProfileDeps], section: FromPath[str]
     ) -> Response[Any]:
         """Save one section: applied, sent to HR, or refused with a message per field (nothing saved)."""
         if section not in SECTIONS:
@@ -157,7 +158,7 @@ class ProfilePagesController(Controller):
         except ValueError:
             return await self._edit_page(
                 request,
-                services,
+                profile,
                 section,
                 values=submitted,
                 errors=field_errors({"effective_from": "effective_date"}, _),
@@ -165,7 +166,7 @@ class ProfilePagesController(Controller):
                 status_code=422,
             )
         try:
-            result = await service.change_profile(
+            result = await change_profile(
                 ChangeProfile(
                     principal=current_principal(request),
                     inputs=submitted,
@@ -173,12 +174,12 @@ class ProfilePagesController(Controller):
                     effective_from=effective,
                     current_password=str(form.get("current_password", "")),
                 ),
-                services.profile,
+                deps=profile,
             )
         except InvalidInput as exc:
             return await self._edit_page(
                 request,
-                services,
+                profile,
                 section,
                 values=submitted,
                 errors=field_errors(exc.fields, _),
@@ -187,18 +188,16 @@ class ProfilePagesController(Controller):
             )
         except DomainError as exc:
             status, errors = form_errors(exc, _)
-            return await self._edit_page(
-                request, services, section, values=submitted, errors=errors, status_code=status
-            )
+            return await self._edit_page(request, profile, section, values=submitted, errors=errors, status_code=status)
         outcome = "requested" if result.requested else "applied" if result.applied else "unchanged"
-        return Redirect(f"/profile?saved={outcome}#{section}", status_code=303)
+        return Redirect(url_to(request, "profile") + f"?saved={outcome}#{section}", status_code=303)
 
-    @get("/history", operation_id="profileHistoryPage")
-    async def history(self, request: Request[Any, Any, Any], services: NamedDependency[Services]) -> Template:
+    @get("/history", operation_id="profileHistoryPage", name="profile_history")
+    async def history(self, request: Request[Any, Any, Any], profile: NamedDependency[ProfileDeps]) -> Template:
         """Who changed what and when; bank details masked."""
         principal = current_principal(request)
-        view = await service.my_profile(principal, services.profile)
-        entries = await service.my_history(principal, services.profile)
+        view = await my_profile(principal, deps=profile)
+        entries = await my_history(principal, deps=profile)
         return Template(
             template_name="profile_history.html",
             context=page_context(
@@ -206,15 +205,18 @@ class ProfilePagesController(Controller):
             ),
         )
 
-    @post("/requests/{request_id:int}/withdraw", operation_id="withdrawChangeRequestPage", status_code=303)
+    @post(
+        "/requests/{request_id:int}/withdraw",
+        operation_id="withdrawChangeRequestPage",
+        name="profile_withdraw",
+        status_code=303,
+    )
     async def withdraw(
-        self, request: Request[Any, Any, Any], services: NamedDependency[Services], request_id: FromPath[int]
+        self, request: Request[Any, Any, Any], profile: NamedDependency[ProfileDeps], request_id: FromPath[int]
     ) -> Redirect:
         """Take back an open change request."""
-        await service.withdraw_request(
-            current_principal(request), request_id, services.profile, client=client_of(request)
-        )
-        return Redirect("/profile?saved=withdrawn", status_code=303)
+        await withdraw_request(current_principal(request), request_id, deps=profile, client=client_of(request))
+        return Redirect(url_to(request, "profile") + "?saved=withdrawn", status_code=303)
 
 
 def _contact_rows(values: dict[str, str]) -> list[int]:
@@ -233,9 +235,9 @@ class HrChangeRequestPagesController(Controller):
     guards = [requires_hr]
 
     async def _page(
-        self, request: Request[Any, Any, Any], services: Services, *, status_code: int = 200, **extra: Any
+        self, request: Request[Any, Any, Any], profile: ProfileDeps, *, status_code: int = 200, **extra: Any
     ) -> Template:
-        items = await service.change_request_queue(current_principal(request), services.profile)
+        items = await change_request_queue(current_principal(request), deps=profile)
         extra.setdefault("errors", {})
         extra.setdefault("failed_id", None)
         return Template(
@@ -250,40 +252,40 @@ class HrChangeRequestPagesController(Controller):
             status_code=status_code,
         )
 
-    @get("", operation_id="hrChangeRequestsPage")
-    async def queue(self, request: Request[Any, Any, Any], services: NamedDependency[Services]) -> Template:
+    @get("", operation_id="hrChangeRequestsPage", name="hr_change_requests")
+    async def queue(self, request: Request[Any, Any, Any], profile: NamedDependency[ProfileDeps]) -> Template:
         """Change requests waiting for HR."""
-        return await self._page(request, services)
+        return await self._page(request, profile)
 
-    @post("/{request_id:int}", operation_id="decideChangeRequestPage", status_code=303)
+    @post("/{request_id:int}", operation_id="decideChangeRequestPage", name="hr_change_request_decide", status_code=303)
     async def decide(
         self,
         request: Request[Any, Any, Any],
-        services: NamedDependency[Services],
+        profile: NamedDependency[ProfileDeps],
         request_id: FromPath[int],
         data: URLEncodedBody[DecisionForm],
     ) -> Response[Any]:
         """Approve or reject (a rejection needs a comment)."""
         _ = gettext_for(request)
         try:
-            await service.decide_request(
+            await decide_request(
                 current_principal(request),
                 request_id,
                 approve=data.decision == "approve",
                 comment=data.comment,
-                deps=services.profile,
+                deps=profile,
                 client=client_of(request),
             )
         except InvalidInput as exc:
             errors = field_errors(exc.fields, _)
-            return await self._page(request, services, status_code=422, errors=errors, failed_id=request_id)
+            return await self._page(request, profile, status_code=422, errors=errors, failed_id=request_id)
         except DomainError as exc:
             status, errors = form_errors(exc, _)
             if exc.code == "conflict":
                 errors = {"form": [_(CONFLICT_MESSAGE)]}
-            return await self._page(request, services, status_code=status, errors=errors, failed_id=request_id)
+            return await self._page(request, profile, status_code=status, errors=errors, failed_id=request_id)
         outcome = "approved" if data.decision == "approve" else "rejected"
-        return Redirect(f"/hr/change-requests?decided={outcome}", status_code=303)
+        return Redirect(url_to(request, "hr_change_requests") + f"?decided={outcome}", status_code=303)
 
 
 CONFLICT_MESSAGE: Final = N_(

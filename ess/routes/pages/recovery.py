@@ -11,34 +11,23 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Template
 
+from ess.domain.auth.model import Purpose
 from ess.domain.errors import DomainError
-from ess.domain.passwords.service import PasswordRejected
-from ess.domain.recovery.model import Purpose
-from ess.domain.recovery.service import (
-    RecoveryKit,
-    RequestLink,
-    ResetPassword,
-    TotpSetup,
-    UnlockAccount,
+from ess.domain.passwords.checks import PasswordRejected
+from ess.domain.recovery.enrolment import (
     change_recovery_email,
     confirm_recovery_email,
     confirm_recovery_mobile,
-    confirm_totp,
-    helpdesk_lookup,
-    helpdesk_send_reset_link,
-    helpdesk_unlock,
-    inspect_link,
     overview,
-    pending_totp,
-    remove_totp,
-    request_link,
-    reset_password,
-    send_link_sms,
     set_recovery_mobile,
-    start_totp,
-    unlock_account,
 )
-from ess.routes.deps import Services
+from ess.domain.recovery.helpdesk import helpdesk_lookup, helpdesk_send_reset_link, helpdesk_unlock
+from ess.domain.recovery.links import RequestLink, request_link
+from ess.domain.recovery.ports import RecoveryDeps
+from ess.domain.recovery.reset import ResetPassword, reset_password
+from ess.domain.recovery.totp import TotpSetup, confirm_totp, pending_totp, remove_totp, start_totp
+from ess.domain.recovery.unlock import UnlockAccount, unlock_account
+from ess.domain.recovery.verification import inspect_link, send_link_sms
 from ess.routes.errors import form_errors, status_for
 from ess.routes.guards import current_principal, requires_login
 from ess.routes.rendering import N_, client_of, gettext_for, page_context
@@ -63,17 +52,11 @@ FIELD_MESSAGES: Final = {
 CHECK_VALUE: Final = N_("Please check this value.")
 
 
-def kit_of(services: Services) -> RecoveryKit:
-    if services.recovery is None:
-        raise RuntimeError("recovery is not configured")
-    return services.recovery
-
-
 def errors_for(
-    request: Request[Any, Any, Any], exc: DomainError, services: Services
+    request: Request[Any, Any, Any], exc: DomainError, recovery: RecoveryDeps
 ) -> tuple[int, dict[str, list[str]]]:
     gettext = gettext_for(request)
-    policy = services.password_policy
+    policy = recovery.password_policy
     if isinstance(exc, PasswordRejected):
         return form_errors(exc, gettext, min=policy.min_length, max=policy.max_length)
     if exc.code == "field_rejected":
@@ -131,7 +114,7 @@ class RecoveryPagesController(Controller):
     path = "/"
     include_in_schema = False
 
-    @get("/password/forgot", operation_id="forgotPasswordPage")
+    @get("/password/forgot", operation_id="forgotPasswordPage", name="password_forgot")
     async def forgot_form(self, request: Request[Any, Any, Any]) -> Template:
         """Ask for a reset or unlock link."""
         purpose = "unlock" if request.query_params.get("purpose") == "unlock" else "reset"
@@ -139,51 +122,53 @@ class RecoveryPagesController(Controller):
             template_name="recovery_forgot.html", context=page_context(request, errors={}, login="", purpose=purpose)
         )
 
-    @post("/password/forgot", operation_id="forgotPasswordSubmit", status_code=200)
+    @post("/password/forgot", operation_id="forgotPasswordSubmit", name="password_forgot_submit", status_code=200)
     async def forgot(
-        self, request: Request[Any, Any, Any], services: NamedDependency[Services], data: URLEncodedBody[ForgotForm]
+        self, request: Request[Any, Any, Any], recovery: NamedDependency[RecoveryDeps], data: URLEncodedBody[ForgotForm]
     ) -> Template:
         """Send the link in the background; the same page follows for every login."""
         purpose = Purpose.UNLOCK if data.purpose == "unlock" else Purpose.RESET
         try:
             await request_link(
-                RequestLink(identifier=data.login, purpose=purpose, client=client_of(request)), kit=kit_of(services)
+                RequestLink(identifier=data.login, purpose=purpose, client=client_of(request)), deps=recovery
             )
         except DomainError as exc:
-            status, errors = errors_for(request, exc, services)
+            status, errors = errors_for(request, exc, recovery)
             context = page_context(request, errors=errors, login=data.login[:256], purpose=purpose.value)
             return Template(template_name="recovery_forgot.html", context=context, status_code=status)
         return Template(template_name="recovery_sent.html", context=page_context(request, purpose=purpose.value))
 
     async def _link_page(
-        self, request: Request[Any, Any, Any], services: Services, token: str, purpose: Purpose, **extra: Any
+        self, request: Request[Any, Any, Any], recovery: RecoveryDeps, token: str, purpose: Purpose, **extra: Any
     ) -> Template:
         template = "recovery_reset.html" if purpose is Purpose.RESET else "recovery_unlock.html"
         try:
-            info = await inspect_link(token, purpose, client=client_of(request), kit=kit_of(services))
+            info = await inspect_link(token, purpose, client=client_of(request), deps=recovery)
         except DomainError as exc:
-            status, errors = errors_for(request, exc, services)
+            status, errors = errors_for(request, exc, recovery)
             return Template(
                 template_name="recovery_invalid.html", context=page_context(request, errors=errors), status_code=status
             )
         extra.setdefault("errors", {})
         extra.setdefault("status_code", 200)
         status_code = extra.pop("status_code")
-        context = page_context(request, info=info, token=token, min_length=services.password_policy.min_length, **extra)
+        context = page_context(request, info=info, token=token, min_length=recovery.password_policy.min_length, **extra)
         return Template(template_name=template, context=context, status_code=status_code)
 
-    @get("/password/reset/{token:str}", operation_id="resetPasswordPage")
+    @get("/password/reset/{token:str}", operation_id="resetPasswordPage", name="password_reset")
     async def reset_form(
-        self, request: Request[Any, Any, Any], services: NamedDependency[Services], token: FromPath[str]
+        self, request: Request[Any, Any, Any], recovery: NamedDependency[RecoveryDeps], token: FromPath[str]
     ) -> Template:
         """The form behind a reset link."""
-        return await self._link_page(request, services, token, Purpose.RESET)
+        return await self._link_page(request, recovery, token, Purpose.RESET)
 
-    @post("/password/reset/{token:str}", operation_id="resetPasswordSubmit", status_code=200)
+    @post(
+        "/password/reset/{token:str}", operation_id="resetPasswordSubmit", name="password_reset_submit", status_code=200
+    )
     async def reset(
         self,
         request: Request[Any, Any, Any],
-        services: NamedDependency[Services],
+        recovery: NamedDependency[RecoveryDeps],
         token: FromPath[str],
         data: URLEncodedBody[ResetForm],
     ) -> Template:
@@ -198,37 +183,44 @@ class RecoveryPagesController(Controller):
                     totp_code=data.totp_code,
                     sms_code=data.sms_code,
                 ),
-                kit=kit_of(services),
+                deps=recovery,
             )
         except DomainError as exc:
-            status, errors = errors_for(request, exc, services)
-            return await self._link_page(request, services, token, Purpose.RESET, errors=errors, status_code=status)
+            status, errors = errors_for(request, exc, recovery)
+            return await self._link_page(request, recovery, token, Purpose.RESET, errors=errors, status_code=status)
         return Template(template_name="recovery_done.html", context=page_context(request, done="reset"))
 
-    @post("/password/reset/{token:str}/sms", operation_id="resetPasswordSms", status_code=200)
+    @post(
+        "/password/reset/{token:str}/sms", operation_id="resetPasswordSms", name="password_reset_sms", status_code=200
+    )
     async def reset_sms(
-        self, request: Request[Any, Any, Any], services: NamedDependency[Services], token: FromPath[str]
+        self, request: Request[Any, Any, Any], recovery: NamedDependency[RecoveryDeps], token: FromPath[str]
     ) -> Template:
         """Text the second-factor code."""
         try:
-            await send_link_sms(token, Purpose.RESET, client=client_of(request), kit=kit_of(services))
+            await send_link_sms(token, Purpose.RESET, client=client_of(request), deps=recovery)
         except DomainError as exc:
-            status, errors = errors_for(request, exc, services)
-            return await self._link_page(request, services, token, Purpose.RESET, errors=errors, status_code=status)
-        return await self._link_page(request, services, token, Purpose.RESET)
+            status, errors = errors_for(request, exc, recovery)
+            return await self._link_page(request, recovery, token, Purpose.RESET, errors=errors, status_code=status)
+        return await self._link_page(request, recovery, token, Purpose.RESET)
 
-    @get("/password/unlock/{token:str}", operation_id="unlockAccountPage")
+    @get("/password/unlock/{token:str}", operation_id="unlockAccountPage", name="account_unlock")
     async def unlock_form(
-        self, request: Request[Any, Any, Any], services: NamedDependency[Services], token: FromPath[str]
+        self, request: Request[Any, Any, Any], recovery: NamedDependency[RecoveryDeps], token: FromPath[str]
     ) -> Template:
         """The confirmation behind an unlock link."""
-        return await self._link_page(request, services, token, Purpose.UNLOCK)
+        return await self._link_page(request, recovery, token, Purpose.UNLOCK)
 
-    @post("/password/unlock/{token:str}", operation_id="unlockAccountSubmit", status_code=200)
+    @post(
+        "/password/unlock/{token:str}",
+        operation_id="unlockAccountSubmit",
+        name="account_unlock_submit",
+        status_code=200,
+    )
     async def unlock(
         self,
         request: Request[Any, Any, Any],
-        services: NamedDependency[Services],
+        recovery: NamedDependency[RecoveryDeps],
         token: FromPath[str],
         data: URLEncodedBody[CodeForm],
     ) -> Template:
@@ -236,29 +228,34 @@ class RecoveryPagesController(Controller):
         try:
             await unlock_account(
                 UnlockAccount(token=token, client=client_of(request), totp_code=data.totp_code, sms_code=data.sms_code),
-                kit=kit_of(services),
+                deps=recovery,
             )
         except DomainError as exc:
-            status, errors = errors_for(request, exc, services)
-            return await self._link_page(request, services, token, Purpose.UNLOCK, errors=errors, status_code=status)
+            status, errors = errors_for(request, exc, recovery)
+            return await self._link_page(request, recovery, token, Purpose.UNLOCK, errors=errors, status_code=status)
         return Template(template_name="recovery_done.html", context=page_context(request, done="unlock"))
 
-    @get("/security/confirm-email/{token:str}", operation_id="confirmRecoveryEmailPage")
+    @get("/security/confirm-email/{token:str}", operation_id="confirmRecoveryEmailPage", name="confirm_email")
     async def confirm_email_form(self, request: Request[Any, Any, Any], token: FromPath[str]) -> Template:
         """A button, not a GET with an effect: mail scanners open links too."""
         return Template(
             template_name="recovery_confirm_email.html", context=page_context(request, token=token, errors={})
         )
 
-    @post("/security/confirm-email/{token:str}", operation_id="confirmRecoveryEmail", status_code=200)
+    @post(
+        "/security/confirm-email/{token:str}",
+        operation_id="confirmRecoveryEmail",
+        name="confirm_email_submit",
+        status_code=200,
+    )
     async def confirm_email(
-        self, request: Request[Any, Any, Any], services: NamedDependency[Services], token: FromPath[str]
+        self, request: Request[Any, Any, Any], recovery: NamedDependency[RecoveryDeps], token: FromPath[str]
     ) -> Template:
         """Confirm the new recovery address."""
         try:
-            await confirm_recovery_email(token, client=client_of(request), kit=kit_of(services))
+            await confirm_recovery_email(token, client=client_of(request), deps=recovery)
         except DomainError as exc:
-            status, errors = errors_for(request, exc, services)
+            status, errors = errors_for(request, exc, recovery)
             return Template(
                 template_name="recovery_invalid.html", context=page_context(request, errors=errors), status_code=status
             )
@@ -273,17 +270,16 @@ class SecurityPagesController(Controller):
     guards = [requires_login]
 
     async def _page(
-        self, request: Request[Any, Any, Any], services: Services, *, status_code: int = 200, **extra: Any
+        self, request: Request[Any, Any, Any], recovery: RecoveryDeps, *, status_code: int = 200, **extra: Any
     ) -> Template:
-        kit = kit_of(services)
         principal = current_principal(request)
-        setup: TotpSetup | None = extra.pop("setup", None) or await pending_totp(principal, kit=kit)
+        setup: TotpSetup | None = extra.pop("setup", None) or await pending_totp(principal, deps=recovery)
         extra.setdefault("errors", {})
         extra.setdefault("section", "")
         extra.setdefault("message", "")
         context = page_context(
             request,
-            recovery=await overview(principal, kit=kit),
+            recovery=await overview(principal, deps=recovery),
             setup=setup,
             qr=qr_data_uri(setup.uri) if setup else "",
             **extra,
@@ -291,111 +287,113 @@ class SecurityPagesController(Controller):
         return Template(template_name="security.html", context=context, status_code=status_code)
 
     async def _run(
-        self, request: Request[Any, Any, Any], services: Services, section: str, action: Any, message: str
+        self, request: Request[Any, Any, Any], recovery: RecoveryDeps, section: str, action: Any, message: str
     ) -> Template:
         try:
             setup = await action()
         except DomainError as exc:
-            status, errors = errors_for(request, exc, services)
-            return await self._page(request, services, status_code=status, errors=errors, section=section)
+            status, errors = errors_for(request, exc, recovery)
+            return await self._page(request, recovery, status_code=status, errors=errors, section=section)
         return await self._page(
-            request, services, section=section, message=message, setup=setup if isinstance(setup, TotpSetup) else None
+            request, recovery, section=section, message=message, setup=setup if isinstance(setup, TotpSetup) else None
         )
 
-    @get("", operation_id="securityPage")
-    async def page(self, request: Request[Any, Any, Any], services: NamedDependency[Services]) -> Template:
+    @get("", operation_id="securityPage", name="security")
+    async def page(self, request: Request[Any, Any, Any], recovery: NamedDependency[RecoveryDeps]) -> Template:
         """Recovery channels."""
-        return await self._page(request, services)
+        return await self._page(request, recovery)
 
-    @post("/email", operation_id="changeRecoveryEmail", status_code=200)
+    @post("/email", operation_id="changeRecoveryEmail", name="security_email", status_code=200)
     async def email(
-        self, request: Request[Any, Any, Any], services: NamedDependency[Services], data: URLEncodedBody[EmailForm]
+        self, request: Request[Any, Any, Any], recovery: NamedDependency[RecoveryDeps], data: URLEncodedBody[EmailForm]
     ) -> Template:
         """Register or change the recovery e-mail (confirmed by a link to it)."""
-        principal, kit = current_principal(request), kit_of(services)
+        principal = current_principal(request)
         return await self._run(
             request,
-            services,
+            recovery,
             "email",
             lambda: change_recovery_email(
-                principal, data.password, data.private_email, client=client_of(request), kit=kit
+                principal, data.password, data.private_email, client=client_of(request), deps=recovery
             ),
             N_("We have sent a confirmation link to the new address. It counts once you have opened it."),
         )
 
-    @post("/mobile", operation_id="changeRecoveryMobile", status_code=200)
+    @post("/mobile", operation_id="changeRecoveryMobile", name="security_mobile", status_code=200)
     async def mobile(
-        self, request: Request[Any, Any, Any], services: NamedDependency[Services], data: URLEncodedBody[MobileForm]
+        self, request: Request[Any, Any, Any], recovery: NamedDependency[RecoveryDeps], data: URLEncodedBody[MobileForm]
     ) -> Template:
         """Register, change or remove the recovery mobile number."""
-        principal, kit = current_principal(request), kit_of(services)
+        principal = current_principal(request)
         return await self._run(
             request,
-            services,
+            recovery,
             "mobile",
-            lambda: set_recovery_mobile(principal, data.password, data.mobile, client=client_of(request), kit=kit),
+            lambda: set_recovery_mobile(
+                principal, data.password, data.mobile, client=client_of(request), deps=recovery
+            ),
             N_("The mobile number has been saved."),
         )
 
-    @post("/mobile/confirm", operation_id="confirmRecoveryMobile", status_code=200)
+    @post("/mobile/confirm", operation_id="confirmRecoveryMobile", name="security_mobile_confirm", status_code=200)
     async def mobile_confirm(
-        self, request: Request[Any, Any, Any], services: NamedDependency[Services], data: URLEncodedBody[CodeForm]
+        self, request: Request[Any, Any, Any], recovery: NamedDependency[RecoveryDeps], data: URLEncodedBody[CodeForm]
     ) -> Template:
         """Confirm the mobile number with the texted code."""
-        principal, kit = current_principal(request), kit_of(services)
+        principal = current_principal(request)
         return await self._run(
             request,
-            services,
+            recovery,
             "mobile",
-            lambda: confirm_recovery_mobile(principal, data.code, client=client_of(request), kit=kit),
+            lambda: confirm_recovery_mobile(principal, data.code, client=client_of(request), deps=recovery),
             N_("The mobile number is confirmed."),
         )
 
-    @post("/totp", operation_id="startTotp", status_code=200)
+    @post("/totp", operation_id="startTotp", name="security_totp", status_code=200)
     async def totp_start(
         self,
         request: Request[Any, Any, Any],
-        services: NamedDependency[Services],
+        recovery: NamedDependency[RecoveryDeps],
         data: URLEncodedBody[PasswordOnlyForm],
     ) -> Template:
         """Create a new authenticator secret and show it as a QR code."""
-        principal, kit = current_principal(request), kit_of(services)
+        principal = current_principal(request)
         return await self._run(
             request,
-            services,
+            recovery,
             "totp",
-            lambda: start_totp(principal, data.password, client=client_of(request), kit=kit),
+            lambda: start_totp(principal, data.password, client=client_of(request), deps=recovery),
             "",
         )
 
-    @post("/totp/confirm", operation_id="confirmTotp", status_code=200)
+    @post("/totp/confirm", operation_id="confirmTotp", name="security_totp_confirm", status_code=200)
     async def totp_confirm(
-        self, request: Request[Any, Any, Any], services: NamedDependency[Services], data: URLEncodedBody[CodeForm]
+        self, request: Request[Any, Any, Any], recovery: NamedDependency[RecoveryDeps], data: URLEncodedBody[CodeForm]
     ) -> Template:
         """Activate the authenticator app with its first code."""
-        principal, kit = current_principal(request), kit_of(services)
+        principal = current_principal(request)
         return await self._run(
             request,
-            services,
+            recovery,
             "totp",
-            lambda: confirm_totp(principal, data.code, client=client_of(request), kit=kit),
+            lambda: confirm_totp(principal, data.code, client=client_of(request), deps=recovery),
             N_("The authenticator app is set up."),
         )
 
-    @post("/totp/remove", operation_id="removeTotp", status_code=200)
+    @post("/totp/remove", operation_id="removeTotp", name="security_totp_remove", status_code=200)
     async def totp_remove(
         self,
         request: Request[Any, Any, Any],
-        services: NamedDependency[Services],
+        recovery: NamedDependency[RecoveryDeps],
         data: URLEncodedBody[PasswordOnlyForm],
     ) -> Template:
         """Remove the authenticator app."""
-        principal, kit = current_principal(request), kit_of(services)
+        principal = current_principal(request)
         return await self._run(
             request,
-            services,
+            recovery,
             "totp",
-            lambda: remove_totp(principal, data.password, client=client_of(request), kit=kit),
+            lambda: remove_totp(principal, data.password, client=client_of(request), deps=recovery),
             N_("The authenticator app was removed."),
         )
 
@@ -408,7 +406,13 @@ class HelpdeskPagesController(Controller):
     guards = [requires_login]
 
     async def _page(
-        self, request: Request[Any, Any, Any], services: Services, login: str, *, status_code: int = 200, **extra: Any
+        self,
+        request: Request[Any, Any, Any],
+        recovery: RecoveryDeps,
+        login: str,
+        *,
+        status_code: int = 200,
+        **extra: Any,
     ) -> Template:
         view = None
         extra.setdefault("errors", {})
@@ -416,47 +420,51 @@ class HelpdeskPagesController(Controller):
         if login and not extra["errors"]:
             try:
                 view = await helpdesk_lookup(
-                    current_principal(request), login, client=client_of(request), kit=kit_of(services)
+                    current_principal(request), login, client=client_of(request), deps=recovery
                 )
             except DomainError as exc:
-                status_code, extra["errors"] = errors_for(request, exc, services)
+                status_code, extra["errors"] = errors_for(request, exc, recovery)
         context = page_context(request, login=login[:256], view=view, **extra)
         return Template(template_name="helpdesk.html", context=context, status_code=status_code)
 
-    @get("", operation_id="helpdeskPage")
-    async def page(self, request: Request[Any, Any, Any], services: NamedDependency[Services]) -> Template:
+    @get("", operation_id="helpdeskPage", name="helpdesk")
+    async def page(self, request: Request[Any, Any, Any], recovery: NamedDependency[RecoveryDeps]) -> Template:
         """Look up an account."""
-        return await self._page(request, services, request.query_params.get("login", "").strip())
+        return await self._page(request, recovery, request.query_params.get("login", "").strip())
 
-    @post("/unlock", operation_id="helpdeskUnlockPage", status_code=200)
+    @post("/unlock", operation_id="helpdeskUnlockPage", name="helpdesk_unlock", status_code=200)
     async def unlock(
-        self, request: Request[Any, Any, Any], services: NamedDependency[Services], data: URLEncodedBody[HelpdeskForm]
+        self,
+        request: Request[Any, Any, Any],
+        recovery: NamedDependency[RecoveryDeps],
+        data: URLEncodedBody[HelpdeskForm],
     ) -> Template:
         """Unlock the account."""
         try:
-            await helpdesk_unlock(
-                current_principal(request), data.login, client=client_of(request), kit=kit_of(services)
-            )
+            await helpdesk_unlock(current_principal(request), data.login, client=client_of(request), deps=recovery)
         except DomainError as exc:
-            status, errors = errors_for(request, exc, services)
-            return await self._page(request, services, data.login, status_code=status, errors=errors)
-        return await self._page(request, services, data.login, message=N_("The account has been unlocked."))
+            status, errors = errors_for(request, exc, recovery)
+            return await self._page(request, recovery, data.login, status_code=status, errors=errors)
+        return await self._page(request, recovery, data.login, message=N_("The account has been unlocked."))
 
-    @post("/reset-link", operation_id="helpdeskResetLinkPage", status_code=200)
+    @post("/reset-link", operation_id="helpdeskResetLinkPage", name="helpdesk_reset_link", status_code=200)
     async def reset_link(
-        self, request: Request[Any, Any, Any], services: NamedDependency[Services], data: URLEncodedBody[HelpdeskForm]
+        self,
+        request: Request[Any, Any, Any],
+        recovery: NamedDependency[RecoveryDeps],
+        data: URLEncodedBody[HelpdeskForm],
     ) -> Template:
         """Send the owner a reset link."""
         try:
             await helpdesk_send_reset_link(
-                current_principal(request), data.login, client=client_of(request), kit=kit_of(services)
+                current_principal(request), data.login, client=client_of(request), deps=recovery
             )
         except DomainError as exc:
-            status, errors = errors_for(request, exc, services)
-            return await self._page(request, services, data.login, status_code=status, errors=errors)
+            status, errors = errors_for(request, exc, recovery)
+            return await self._page(request, recovery, data.login, status_code=status, errors=errors)
         return await self._page(
             request,
-            services,
+            recovery,
             data.login,
             message=N_("A reset link has been sent to the owner's verified recovery e-mail address."),
         )

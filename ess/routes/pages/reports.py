@@ -9,17 +9,17 @@ from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
 from litestar.response import Template
 
+from ess.domain.vacation.ports import VacationDeps
 from ess.domain.vacation.report import balance_report, to_csv
-from ess.routes.deps import Services
 from ess.routes.guards import requires_hr
 from ess.routes.rendering import page_context
 
 
-def _as_of(request: Request[Any, Any, Any], services: Services) -> date:
+def _as_of(request: Request[Any, Any, Any], vacation: VacationDeps) -> date:
     try:
         return date.fromisoformat(request.query_params.get("as_of", ""))
     except ValueError:
-        return services.clock.today()
+        return vacation.clock.today()
 
 
 class ReportPagesController(Controller):
@@ -27,18 +27,18 @@ class ReportPagesController(Controller):
     include_in_schema = False
     guards = [requires_hr]
 
-    @get("", operation_id="vacationReportPage")
-    async def page(self, request: Request[Any, Any, Any], services: NamedDependency[Services]) -> Template:
+    @get("", operation_id="vacationReportPage", name="vacation_report")
+    async def page(self, request: Request[Any, Any, Any], vacation: NamedDependency[VacationDeps]) -> Template:
         """All employees' balances on a date."""
-        as_of = _as_of(request, services)
-        rows = await balance_report(as_of, report=services.leave_report)
+        as_of = _as_of(request, vacation)
+        rows = await balance_report(as_of, deps=vacation)
         return Template(template_name="report.html", context=page_context(request, rows=rows, as_of=as_of))
 
-    @get("/csv", operation_id="vacationReportCsv")
-    async def csv(self, request: Request[Any, Any, Any], services: NamedDependency[Services]) -> Response[str]:
+    @get("/csv", operation_id="vacationReportCsv", name="vacation_report_csv")
+    async def csv(self, request: Request[Any, Any, Any], vacation: NamedDependency[VacationDeps]) -> Response[str]:
         """The same report as CSV (semicolon-separated, UTF-8)."""
-        as_of = _as_of(request, services)
-        rows = await balance_report(as_of, report=services.leave_report)
+        as_of = _as_of(request, vacation)
+        rows = await balance_report(as_of, deps=vacation)
         return Response(
             to_csv(rows),
             media_type="text/csv; charset=utf-8",

@@ -12,11 +12,14 @@ from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from ess.domain.errors import DomainError
-from ess.domain.vacation import service
-from ess.routes.deps import Services
+from ess.domain.vacation.balance import balance
+from ess.domain.vacation.decisions import decide_waiting, pending_for_decision
+from ess.domain.vacation.ports import VacationDeps
+from ess.domain.vacation.requests import RequestLeave, my_requests, request_cancellation, request_leave, withdraw
+from ess.domain.vacation.views import year_calendar
 from ess.routes.errors import form_errors
 from ess.routes.guards import current_principal, requires_login, requires_manager_or_hr
-from ess.routes.rendering import gettext_for, page_context
+from ess.routes.rendering import gettext_for, page_context, url_to
 
 
 class LeaveForm(msgspec.Struct):
@@ -46,14 +49,14 @@ class VacationPagesController(Controller):
     guards = [requires_login]
 
     async def _page(
-        self, request: Request[Any, Any, Any], services: Services, *, status_code: int = 200, **extra: Any
+        self, request: Request[Any, Any, Any], vacation: VacationDeps, *, status_code: int = 200, **extra: Any
     ) -> Template:
         principal = current_principal(request)
-        today = services.clock.today()
+        today = vacation.clock.today()
         as_of = _parse_day(request.query_params.get("as_of", "")) or today
-        balance = await service.balance(principal, as_of, uow=services.new_uow(), clock=services.clock)
-        requests = await service.my_requests(principal, uow=services.new_uow())
-        days = await service.year_calendar(principal, as_of.year, uow=services.new_uow(), calendar=services.calendar)
+        figures = await balance(principal, as_of, deps=vacation)
+        requests = await my_requests(principal, deps=vacation)
+        days = await year_calendar(principal, as_of.year, deps=vacation)
         months = [[d for d in days if d.day.month == month] for month in range(1, 13)]
         extra.setdefault("errors", {})
         extra.setdefault("form", LeaveForm())
@@ -61,19 +64,19 @@ class VacationPagesController(Controller):
         return Template(
             template_name="vacation.html",
             context=page_context(
-                request, balance=balance, requests=requests, months=months, today=today, as_of=as_of, **extra
+                request, balance=figures, requests=requests, months=months, today=today, as_of=as_of, **extra
             ),
             status_code=status_code,
         )
 
-    @get("", operation_id="vacationPage")
-    async def overview(self, request: Request[Any, Any, Any], services: NamedDependency[Services]) -> Template:
+    @get("", operation_id="vacationPage", name="vacation")
+    async def overview(self, request: Request[Any, Any, Any], vacation: NamedDependency[VacationDeps]) -> Template:
         """Balance, requests and the year calendar."""
-        return await self._page(request, services, created="created" in request.query_params)
+        return await self._page(request, vacation, created="created" in request.query_params)
 
-    @post("/requests", operation_id="requestLeavePage", status_code=303)
+    @post("/requests", operation_id="requestLeavePage", name="vacation_request", status_code=303)
     async def create(
-        self, request: Request[Any, Any, Any], services: NamedDependency[Services], data: URLEncodedBody[LeaveForm]
+        self, request: Request[Any, Any, Any], vacation: NamedDependency[VacationDeps], data: URLEncodedBody[LeaveForm]
     ) -> Response[Any]:
         """Request leave."""
         _ = gettext_for(request)
@@ -82,10 +85,10 @@ class VacationPagesController(Controller):
             errors = {
                 name: [_("Please enter a date.")] for name, value in (("start", start), ("end", end)) if value is None
             }
-            return await self._page(request, services, status_code=422, errors=errors, form=data)
+            return await self._page(request, vacation, status_code=422, errors=errors, form=data)
         try:
-            await service.request_leave(
-                service.RequestLeave(
+            await request_leave(
+                RequestLeave(
                     principal=current_principal(request),
                     start=start,
                     end=end,
@@ -94,36 +97,33 @@ class VacationPagesController(Controller):
                     note=data.note,
                     substitute=data.substitute,
                 ),
-                uow=services.new_uow(),
-                calendar=services.calendar,
-                clock=services.clock,
-                policy=services.vacation_policy,
-                notifier=services.notifier,
+                deps=vacation,
             )
         except DomainError as exc:
             status, errors = form_errors(exc, _)
-            return await self._page(request, services, status_code=status, errors=errors, form=data)
-        return Redirect("/vacation?created=1", status_code=303)
+            return await self._page(request, vacation, status_code=status, errors=errors, form=data)
+        return Redirect(url_to(request, "vacation") + "?created=1", status_code=303)
 
-    @post("/requests/{request_id:int}/withdraw", operation_id="withdrawLeavePage", status_code=303)
+    @post(
+        "/requests/{request_id:int}/withdraw",
+        operation_id="withdrawLeavePage",
+        name="vacation_withdraw",
+        status_code=303,
+    )
     async def withdraw(
-        self, request: Request[Any, Any, Any], services: NamedDependency[Services], request_id: FromPath[int]
+        self, request: Request[Any, Any, Any], vacation: NamedDependency[VacationDeps], request_id: FromPath[int]
     ) -> Redirect:
         """Withdraw a pending request."""
-        await service.withdraw(
-            request_id, principal=current_principal(request), uow=services.new_uow(), clock=services.clock
-        )
-        return Redirect("/vacation", status_code=303)
+        await withdraw(request_id, principal=current_principal(request), deps=vacation)
+        return Redirect(url_to(request, "vacation"), status_code=303)
 
-    @post("/requests/{request_id:int}/cancel", operation_id="cancelLeavePage", status_code=303)
+    @post("/requests/{request_id:int}/cancel", operation_id="cancelLeavePage", name="vacation_cancel", status_code=303)
     async def cancel(
-        self, request: Request[Any, Any, Any], services: NamedDependency[Services], request_id: FromPath[int]
+        self, request: Request[Any, Any, Any], vacation: NamedDependency[VacationDeps], request_id: FromPath[int]
     ) -> Redirect:
         """Ask for approved leave to be cancelled."""
-        await service.request_cancellation(
-            request_id, principal=current_principal(request), uow=services.new_uow(), clock=services.clock
-        )
-        return Redirect("/vacation", status_code=303)
+        await request_cancellation(request_id, principal=current_principal(request), deps=vacation)
+        return Redirect(url_to(request, "vacation"), status_code=303)
 
 
 class TeamPagesController(Controller):
@@ -131,31 +131,29 @@ class TeamPagesController(Controller):
     include_in_schema = False
     guards = [requires_manager_or_hr]
 
-    @get("", operation_id="teamLeavePage")
-    async def team(self, request: Request[Any, Any, Any], services: NamedDependency[Services]) -> Template:
+    @get("", operation_id="teamLeavePage", name="vacation_team")
+    async def team(self, request: Request[Any, Any, Any], vacation: NamedDependency[VacationDeps]) -> Template:
         """Requests of the team waiting for a decision."""
-        waiting = await service.pending_for_decision(current_principal(request), uow=services.new_uow())
+        waiting = await pending_for_decision(current_principal(request), deps=vacation)
         return Template(
             template_name="team.html",
             context=page_context(request, waiting=waiting, decided="decided" in request.query_params),
         )
 
-    @post("/{request_id:int}", operation_id="decideLeavePage", status_code=303)
+    @post("/{request_id:int}", operation_id="decideLeavePage", name="vacation_decide", status_code=303)
     async def decide(
         self,
         request: Request[Any, Any, Any],
-        services: NamedDependency[Services],
+        vacation: NamedDependency[VacationDeps],
         request_id: FromPath[int],
         data: URLEncodedBody[DecisionForm],
     ) -> Redirect:
         """Approve or reject a request or a cancellation."""
-        await service.decide_waiting(
+        await decide_waiting(
             request_id,
             approve=data.decision == "approve",
             comment=data.comment,
             principal=current_principal(request),
-            uow=services.new_uow(),
-            clock=services.clock,
-            notifier=services.notifier,
+            deps=vacation,
         )
-        return Redirect("/vacation/team?decided=1", status_code=303)
+        return Redirect(url_to(request, "vacation_team") + "?decided=1", status_code=303)

@@ -1,4 +1,4 @@
-"""HR use cases: import employees from an HR file, look up employees."""
+"""Use case: import employees from an HR file: every row checked first, all written in one transaction or none."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from ess.domain.audit import AuditEvent, Outcome
-from ess.domain.auth.model import Principal
-from ess.domain.errors import InvalidInput, NotFound
-from ess.domain.hr.importing import RowError, SourceRecord, check_managers, parse_records
+from ess.domain.errors import InvalidInput
 from ess.domain.hr.model import Employee
-from ess.domain.ports import Clock, EmployeeRepository, Regions, UnitOfWork
+from ess.domain.hr_import.format import RowError, SourceRecord, check_managers, parse_records
+from ess.domain.hr_import.ports import HrImportDeps, HrImportUnitOfWork
 from ess.domain.profile.imports import keep_changes_made_in_ess
+from ess.domain.shared import Clock
 
 Progress = Callable[[int], None]
 
@@ -47,17 +47,13 @@ class ImportResult:
 
 
 async def import_employees(
-    cmd: ImportEmployees,
-    *,
-    uow: UnitOfWork,
-    clock: Clock,
-    regions: Regions,
-    progress: Progress | None = None,
+    cmd: ImportEmployees, *, deps: HrImportDeps, progress: Progress | None = None
 ) -> ImportResult:
     """Upsert employees by personnel number in one transaction: all rows valid, or nothing changes."""
-    employees, errors = parse_records(cmd.records, is_known_region=regions.is_known)
+    clock = deps.clock
+    employees, errors = parse_records(cmd.records, is_known_region=deps.regions.is_known)
     positions = _positions(employees, cmd.records)
-    async with uow:
+    async with deps.new_uow() as uow:
         # Rules across rows run on every row that parsed, so one pass reports every problem in the file.
         errors += await _check_against_records(employees, positions, cmd.records, uow)
         if errors:
@@ -99,12 +95,12 @@ async def import_employees(
     return result
 
 
-async def record_unreadable_import(source_name: str, actor: str, reason: str, *, uow: UnitOfWork, clock: Clock) -> None:
+async def record_unreadable_import(source_name: str, actor: str, reason: str, *, deps: HrImportDeps) -> None:
     """A file that could not even be read is a rejected import too, and audited as one."""
-    async with uow:
+    async with deps.new_uow() as uow:
         await uow.audit.add(
             AuditEvent(
-                occurred_at=clock.now(),
+                occurred_at=deps.clock.now(),
                 actor=actor,
                 action="hr.import",
                 outcome=Outcome.FAILURE,
@@ -142,7 +138,7 @@ def _positions(employees: Sequence[Employee], records: Sequence[SourceRecord]) -
 
 
 async def _check_against_records(
-    employees: Sequence[Employee], positions: dict[str, int], records: Sequence[SourceRecord], uow: UnitOfWork
+    employees: Sequence[Employee], positions: dict[str, int], records: Sequence[SourceRecord], uow: HrImportUnitOfWork
 ) -> list[RowError]:
     numbers_in_file = {(r.values.get("personnel_number") or "").strip() for r in records}
     errors = check_managers(list(employees), positions, await uow.employees.manager_links(), numbers_in_file)
@@ -156,30 +152,3 @@ async def _check_against_records(
                 RowError(positions[number], "login", f"'{login}' already belongs to personnel number {owner}")
             )
     return errors
-
-
-@dataclass(frozen=True, slots=True)
-class OwnRecord:
-    employee: Employee
-    manager: Employee | None
-
-
-async def load_own_employee(principal: Principal, employees: EmployeeRepository) -> Employee:
-    """The caller's HR record, within an open unit of work. Raises NotFound for accounts without one."""
-    if principal.employee_id is None:
-        raise NotFound("No HR record belongs to this account.")
-    employee = await employees.get(principal.employee_id)
-    if employee is None or employee.login != principal.login:
-        raise NotFound("No HR record belongs to this account.")
-    return employee
-
-
-async def own_record(principal: Principal, *, uow: UnitOfWork) -> OwnRecord:
-    """The caller's own HR record and their manager. Raises NotFound for accounts without one."""
-    async with uow:
-        employee = await load_own_employee(principal, uow.employees)
-        manager = None
-        if employee.manager_personnel_number:
-            found = await uow.employees.by_personnel_numbers([employee.manager_personnel_number])
-            manager = found.get(employee.manager_personnel_number)
-    return OwnRecord(employee=employee, manager=manager)

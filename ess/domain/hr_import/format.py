@@ -198,8 +198,7 @@ class _Row:
 
 def _parse_one(record: SourceRecord, is_known_region: RegionCheck) -> tuple[Employee | None, list[RowError]]:
     row = _Row(record)
-    unknown = sorted(set(record.values) - set(COLUMNS))
-    for name in unknown:
+    for name in sorted(set(record.values) - set(COLUMNS)):
         row.error(name, "is not a known column")
 
     number = row.matching("personnel_number", PERSONNEL_NUMBER_PATTERN, "a valid personnel number", required=True)
@@ -219,42 +218,16 @@ def _parse_one(record: SourceRecord, is_known_region: RegionCheck) -> tuple[Empl
     exit_date = row.day("exit_date")
     if hire_date and exit_date and exit_date < hire_date:
         row.error("exit_date", "is before hire_date")
-
-    country = row.text("country", required=True).upper()
-    subdivision = row.text("subdivision", required=True).upper()
-    if country and country not in SUPPORTED_COUNTRIES:
-        row.error("country", f"'{country}' is not supported (DE, CH or AT)")
-    elif country and subdivision and not is_known_region(country, subdivision):
-        row.error("subdivision", f"'{subdivision}' is not a subdivision of {country}")
-
-    address = PostalAddress(
-        street=row.text("street"),
-        postal_code=row.text("postal_code"),
-        city=row.text("city"),
-        country=row.text("address_country").upper(),
-    )
-    postal_rule = POSTAL_CODE_PATTERNS.get(address.country or country)
-    if address.postal_code and postal_rule and not postal_rule.fullmatch(address.postal_code):
-        row.error("postal_code", f"'{address.postal_code}' is not a postal code of {address.country or country}")
-
+    location = _location(row, is_known_region)
+    address = _address(row, location.country)
     pattern = _work_pattern(row)
     pattern_since = row.day("work_pattern_valid_from")
     if pattern_since is not None and pattern_since.day != 1:
         # Entitlements are earned per full month (BAG 9 AZR 406/17): a pattern changes on the first of a month.
         row.error("work_pattern_valid_from", "must be the first day of a month")
     leave_days = _leave_days(row)
-
-    org_code = row.text("org_unit")
-    org_name = row.text("org_unit_name")
-    if org_name and not org_code:
-        row.error("org_unit", "is required when org_unit_name is given")
-
-    roles: set[Role] = set()
-    for raw in filter(None, (r.strip().lower() for r in row.text("roles").split(";"))):
-        if raw in {r.value for r in ASSIGNABLE_ROLES}:
-            roles.add(Role(raw))
-        else:
-            row.error("roles", f"'{raw}' is not an assignable role (hr, helpdesk, admin)")
+    org_unit = _org_unit(row)
+    roles = _roles(row)
 
     if row.errors or hire_date is None or pattern is None or leave_days is None:
         return None, row.errors
@@ -273,16 +246,57 @@ def _parse_one(record: SourceRecord, is_known_region: RegionCheck) -> tuple[Empl
         address=address,
         hire_date=hire_date,
         exit_date=exit_date,
-        location=WorkLocation(country=country, subdivision=subdivision),
+        location=location,
         work_pattern=pattern,
         annual_leave_days=leave_days,
         manager_personnel_number=row.text("manager_personnel_number") or None,
-        org_unit=OrgUnit(code=org_code, name=org_name or org_code) if org_code else None,
+        org_unit=org_unit,
         cost_center=row.text("cost_center"),
-        roles=frozenset(roles),
+        roles=roles,
         work_pattern_since=pattern_since,
     )
     return employee, []
+
+
+def _location(row: _Row, is_known_region: RegionCheck) -> WorkLocation:
+    country = row.text("country", required=True).upper()
+    subdivision = row.text("subdivision", required=True).upper()
+    if country and country not in SUPPORTED_COUNTRIES:
+        row.error("country", f"'{country}' is not supported (DE, CH or AT)")
+    elif country and subdivision and not is_known_region(country, subdivision):
+        row.error("subdivision", f"'{subdivision}' is not a subdivision of {country}")
+    return WorkLocation(country=country, subdivision=subdivision)
+
+
+def _address(row: _Row, work_country: str) -> PostalAddress:
+    address = PostalAddress(
+        street=row.text("street"),
+        postal_code=row.text("postal_code"),
+        city=row.text("city"),
+        country=row.text("address_country").upper(),
+    )
+    postal_rule = POSTAL_CODE_PATTERNS.get(address.country or work_country)
+    if address.postal_code and postal_rule and not postal_rule.fullmatch(address.postal_code):
+        row.error("postal_code", f"'{address.postal_code}' is not a postal code of {address.country or work_country}")
+    return address
+
+
+def _org_unit(row: _Row) -> OrgUnit | None:
+    org_code = row.text("org_unit")
+    org_name = row.text("org_unit_name")
+    if org_name and not org_code:
+        row.error("org_unit", "is required when org_unit_name is given")
+    return OrgUnit(code=org_code, name=org_name or org_code) if org_code else None
+
+
+def _roles(row: _Row) -> frozenset[Role]:
+    roles: set[Role] = set()
+    for raw in filter(None, (r.strip().lower() for r in row.text("roles").split(";"))):
+        if raw in {r.value for r in ASSIGNABLE_ROLES}:
+            roles.add(Role(raw))
+        else:
+            row.error("roles", f"'{raw}' is not an assignable role (hr, helpdesk, admin)")
+    return frozenset(roles)
 
 
 def _work_pattern(row: _Row) -> WorkPattern | None:

@@ -1,0 +1,142 @@
+"""Use case: log in with login and password, and the roles an account has right now."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Final
+
+from ess.domain.audit import AuditEvent, Outcome
+from ess.domain.auth.model import Principal, is_plausible_login
+from ess.domain.auth.ports import AuthDeps
+from ess.domain.directory.model import AuthOutcome, normalise_password
+from ess.domain.errors import AuthenticationFailed, DomainError, NotFound, ServiceUnavailable, Throttled
+from ess.domain.hr.model import Role
+
+MAX_LOGIN_LENGTH: Final = 256
+MAX_PASSWORD_LENGTH: Final = 1024
+
+
+class PasswordChangeRequired(DomainError):
+    """The password was right but has expired or must be changed first. Only said after a correct password."""
+
+    code = "password_change_required"
+
+
+@dataclass(frozen=True, slots=True)
+class LogIn:
+    login: str
+    password: str
+    client: str
+    channel: str = "web"
+
+
+def normalize_login(raw: str) -> str:
+    return raw.strip().lower()[:MAX_LOGIN_LENGTH]
+
+
+def login_counter_keys(login: str, client: str) -> tuple[str, str]:
+    """The attempt-counter keys of a login attempt: per typed account and per client address. Keyed by what was
+    typed, existing or not, so throttling behaves the same for unknown accounts."""
+    return "login-account:" + hashlib.sha256(login.encode("utf-8")).hexdigest(), "login-client:" + client
+
+
+async def log_in(cmd: LogIn, *, deps: AuthDeps) -> Principal:
+    """Check the credentials and return who logged in. Every failure looks the same to the caller."""
+    login = normalize_login(cmd.login)
+    account_key, client_key = login_counter_keys(login, cmd.client)
+    policy, attempts = deps.policy, deps.attempts
+    window = int(policy.window.total_seconds())
+    # What the audit log records as the actor: never raw control characters from the form.
+    actor = login if is_plausible_login(login) else "(invalid login)"
+
+    # Count first, check the count, then do the work: parallel attempts cannot slip through between check and count.
+    # A success refunds its place, so successful logins from a shared office address never add up.
+    by_account = await attempts.hit(account_key, window)
+    by_client = await attempts.hit(client_key, window)
+    if by_account > policy.failures_per_account or by_client > policy.failures_per_client:
+        await _audit(deps, actor, Outcome.DENIED, cmd, reason="throttled")
+        raise Throttled("Too many failed logins. Please wait a few minutes.", retry_after_seconds=window)
+
+    if not is_plausible_login(login) or not cmd.password or len(cmd.password) > MAX_PASSWORD_LENGTH:
+        outcome = AuthOutcome.INVALID_CREDENTIALS  # never ask the directory with an empty password
+    else:
+        try:
+            # The same normalisation as when the password was set (NFC), so a composed and a decomposed "é" match.
+            outcome = await deps.directory.authenticate(login, normalise_password(cmd.password))
+        except ServiceUnavailable:
+            await attempts.release(account_key)
+            await attempts.release(client_key)
+            await _audit(deps, actor, Outcome.FAILURE, cmd, reason="directory_unavailable")
+            raise
+
+    if outcome in (AuthOutcome.PASSWORD_EXPIRED, AuthOutcome.MUST_CHANGE):
+        await _audit(deps, actor, Outcome.DENIED, cmd, reason=outcome.value)
+        raise PasswordChangeRequired("Your password must be changed before you can log in.")
+    principal = await resolve_principal(login, deps=deps) if outcome is AuthOutcome.OK else None
+    if principal is None:
+        reason = outcome.value if outcome is not AuthOutcome.OK else "no_access"
+        await _audit(deps, actor, Outcome.FAILURE, cmd, reason=reason)
+        raise AuthenticationFailed("The login or the password is not correct.")
+
+    await attempts.clear(account_key)
+    await attempts.release(client_key)
+    await _audit(deps, actor, Outcome.SUCCESS, cmd)
+    return principal
+
+
+async def resolve_principal(login: str, *, deps: AuthDeps, with_groups: bool = True) -> Principal | None:
+    """The roles of an account as of now: HR data and directory groups (unless `with_groups` is False). None when
+    it has no business in ESS."""
+    async with deps.new_uow() as uow:
+        employee = await uow.employees.by_login(login)
+        has_reports = employee is not None and employee.id is not None and await uow.employees.has_reports(employee.id)
+    roles: set[Role] = set()
+    if employee is not None:
+        if employee.exit_date is None or employee.exit_date >= deps.clock.today():
+            roles.add(Role.EMPLOYEE)
+            if has_reports:
+                roles.add(Role.MANAGER)
+        roles |= employee.roles
+    group_roles = deps.policy.group_roles or {}
+    if group_roles and with_groups:
+        roles |= {group_roles[g] for g in await deps.directory.groups(login) if g in group_roles}
+    if not roles:
+        return None
+    return Principal(
+        login=login,
+        display_name=employee.display_name if employee else login,
+        roles=frozenset(roles),
+        employee_id=employee.id if employee else None,
+    )
+
+
+async def still_allowed(login: str, *, deps: AuthDeps) -> Principal | None:
+    """Re-read roles and refuse disabled or deleted accounts: a session or token is only as good as the account.
+
+    While the directory cannot answer, a live session or token goes on with the roles HR data gives (roles from
+    directory groups are withheld until it answers again): an outage must not log everybody out, nor grant more."""
+    try:
+        if (await deps.directory.account_status(login)).disabled:
+            return None
+        return await resolve_principal(login, deps=deps)
+    except NotFound:
+        return None
+    except ServiceUnavailable:
+        return await resolve_principal(login, deps=deps, with_groups=False)
+
+
+async def _audit(deps: AuthDeps, login: str, outcome: Outcome, cmd: LogIn, *, reason: str = "") -> None:
+    async with deps.new_uow() as uow:
+        await uow.audit.add(
+            AuditEvent(
+                occurred_at=deps.clock.now(),
+                actor=login or "(empty)",
+                action="auth.login",
+                outcome=outcome,
+                target=login,
+                client_address=cmd.client,
+                details={"channel": cmd.channel, **({"reason": reason} if reason else {})},
+            )
+        )
+        await uow.commit()

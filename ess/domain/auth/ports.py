@@ -1,0 +1,86 @@
+"""The ports of authentication: sessions, attempt counters, API tokens, and what the use cases are wired with."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from ess.domain.auth.model import ApiToken, AuthPolicy, Purpose, SessionRecord
+from ess.domain.directory.ports import Directory
+from ess.domain.hr.ports import EmployeeRepository
+from ess.domain.shared import Clock, UnitOfWork
+
+
+class ApiTokenRepository(Protocol):
+    async def add(self, token: ApiToken) -> None: ...
+
+    async def by_hash(self, token_hash: str) -> ApiToken | None: ...
+
+    async def revoke(self, token_hash: str, at: datetime) -> None: ...
+
+    async def revoke_all_for(self, login: str, at: datetime) -> int: ...
+
+
+class RecoveryLinks(Protocol):
+    """The one thing authentication needs of the recovery area's links: that they can be ended."""
+
+    async def revoke_tokens(self, login: str, at: datetime, purposes: tuple[Purpose, ...]) -> int:
+        """Mark every unused link of the account for these purposes as used; returns how many."""
+        ...
+
+
+class AuthUnitOfWork(UnitOfWork, Protocol):
+    @property
+    def employees(self) -> EmployeeRepository: ...
+
+    @property
+    def tokens(self) -> ApiTokenRepository: ...
+
+    @property
+    def recovery(self) -> RecoveryLinks: ...
+
+
+class SessionStore(Protocol):
+    """Server-side browser sessions. The id handed to the browser is never stored as such."""
+
+    async def create(self, record: SessionRecord, ttl_seconds: int) -> str: ...
+
+    async def get(self, session_id: str) -> SessionRecord | None: ...
+
+    async def touch(self, session_id: str, record: SessionRecord, ttl_seconds: int) -> None: ...
+
+    async def delete(self, session_id: str) -> None: ...
+
+    async def revoke_all(self, login: str, *, before: datetime) -> None:
+        """Every session of this account created up to `before` is no longer valid."""
+        ...
+
+    async def revoked_before(self, login: str) -> datetime | None: ...
+
+
+class AttemptCounter(Protocol):
+    """Counts events per key in a fixed window that starts with the first event."""
+
+    async def hit(self, key: str, window_seconds: int) -> int:
+        """Atomically add one and return the new count."""
+        ...
+
+    async def release(self, key: str) -> None:
+        """Take one back (an attempt that turned out not to count)."""
+        ...
+
+    async def clear(self, key: str) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class AuthDeps:
+    """What the authentication use cases run with, wired once by the composition root."""
+
+    new_uow: Callable[[], AuthUnitOfWork]
+    directory: Directory
+    sessions: SessionStore
+    attempts: AttemptCounter
+    clock: Clock
+    policy: AuthPolicy

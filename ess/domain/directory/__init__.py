@@ -1,0 +1,1 @@
+"""Directory: where accounts and passwords live (the embedded store, OpenLDAP or Active Directory), as a port."""

@@ -1,0 +1,104 @@
+"""Use cases of the IT helpdesk: it sees an account's state and unlocks it, starts a reset for the owner, and never sees
+or sets a password."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from ess.domain.audit import Outcome
+from ess.domain.auth.login import normalize_login
+from ess.domain.auth.model import Principal, Purpose, is_plausible_login
+from ess.domain.directory.model import AccountStatus
+from ess.domain.errors import NotFound, PermissionDenied
+from ess.domain.hr.model import Role
+from ess.domain.recovery.links import issue_link
+from ess.domain.recovery.model import NoRecoveryAddress, RecoveryPage
+from ess.domain.recovery.ports import RecoveryDeps
+from ess.domain.recovery.records import addresses, audit, load_contact, name_of, notify
+from ess.domain.shared import Link
+
+HELPDESK_ROLES: Final = frozenset({Role.HELPDESK, Role.ADMIN})
+
+
+@dataclass(frozen=True, slots=True)
+class HelpdeskView:
+    status: AccountStatus
+    display_name: str
+    has_verified_email: bool
+    has_totp: bool
+
+
+async def _operator(deps: RecoveryDeps, principal: Principal, action: str, login: str, client: str) -> str:
+    if not any(principal.has(role) for role in HELPDESK_ROLES):
+        await audit(deps, principal.login, action, Outcome.DENIED, login, client, reason="role")
+        raise PermissionDenied("Only the IT helpdesk may do this.")
+    target = normalize_login(login)
+    if not is_plausible_login(target):
+        raise NotFound("No such account.")
+    return target
+
+
+async def helpdesk_lookup(principal: Principal, login: str, *, client: str, deps: RecoveryDeps) -> HelpdeskView:
+    target = await _operator(deps, principal, "helpdesk.lookup", login, client)
+    try:
+        status = await deps.directory.account_status(target)
+    except NotFound:
+        await audit(deps, principal.login, "helpdesk.lookup", Outcome.FAILURE, target, client, reason="not_found")
+        raise
+    async with deps.new_uow() as uow:
+        contact = await uow.recovery.contact(status.login)
+        profile = await uow.recovery.profile(status.login)
+    await audit(deps, principal.login, "helpdesk.lookup", Outcome.SUCCESS, status.login, client)
+    return HelpdeskView(
+        status=status,
+        display_name=name_of(contact, status.login),
+        has_verified_email=bool(contact and contact.verified_private_email),
+        has_totp=profile.has_totp,
+    )
+
+
+async def helpdesk_unlock(principal: Principal, login: str, *, client: str, deps: RecoveryDeps) -> None:
+    target = await _operator(deps, principal, "helpdesk.unlock", login, client)
+    try:
+        await deps.directory.unlock(target)
+    except NotFound:
+        await audit(deps, principal.login, "helpdesk.unlock", Outcome.FAILURE, target, client, reason="not_found")
+        raise
+    await audit(deps, principal.login, "helpdesk.unlock", Outcome.SUCCESS, target, client)
+    contact = await load_contact(deps, target)
+    await notify(
+        deps, "recovery_unlocked", addresses(contact), name=name_of(contact, target), link=Link(RecoveryPage.LOGIN)
+    )
+
+
+async def helpdesk_send_reset_link(principal: Principal, login: str, *, client: str, deps: RecoveryDeps) -> None:
+    """The owner gets a reset link at the verified private e-mail; the operator learns no secret."""
+    target = await _operator(deps, principal, "helpdesk.reset_link", login, client)
+    account = await deps.directory.find_account(target)
+    if account is None:
+        await audit(deps, principal.login, "helpdesk.reset_link", Outcome.FAILURE, target, client, reason="not_found")
+        raise NotFound("No such account.")
+    contact = await load_contact(deps, account.login)
+    address = contact.verified_private_email if contact else ""
+    if not address:
+        await audit(
+            deps,
+            principal.login,
+            "helpdesk.reset_link",
+            Outcome.FAILURE,
+            account.login,
+            client,
+            reason="no_verified_private_email",
+        )
+        raise NoRecoveryAddress("The account has no verified recovery e-mail address.")
+    await issue_link(
+        deps,
+        account.login,
+        Purpose.RESET,
+        address,
+        actor=principal.login,
+        client=client,
+        name=name_of(contact, account.login),
+    )
+    await audit(deps, principal.login, "helpdesk.reset_link", Outcome.SUCCESS, account.login, client)

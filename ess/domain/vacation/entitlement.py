@@ -1,0 +1,146 @@
+"""The yearly entitlement by the law of the work location, and its booking in the ledger (the year's grants)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+
+from ess.domain.errors import InvalidInput
+from ess.domain.hr.model import Employee
+from ess.domain.shared import Clock
+from ess.domain.types import EmployeeId
+from ess.domain.vacation import rules
+from ess.domain.vacation.law_at import at_annual_entitlement
+from ess.domain.vacation.law_ch import ch_annual_entitlement
+from ess.domain.vacation.law_de import de_annual_entitlement
+from ess.domain.vacation.model import ZERO, Bucket, BucketKind, EntryType, LedgerEntry
+from ess.domain.vacation.ports import VacationRepository
+
+FULL_TIME_DAYS = Decimal(5)
+# §3 BUrlG: 24 Werktage = 20 days on a 5-day week; the statutory part of a year counted by periods.
+DE_STATUTORY_FULL_TIME = Decimal(20)
+# The statutory minimum on a 5-day week: CH 4 weeks (OR 329a), AT 30 Werktage (UrlG §2).
+STATUTORY_FULL_TIME = {"DE": DE_STATUTORY_FULL_TIME, "CH": Decimal(20), "AT": Decimal(25)}
+
+
+def _with_minimum(entitlement_for: Callable[[Decimal], Decimal], contract: Decimal) -> rules.Entitlement:
+    """Split a CH/AT entitlement into the statutory minimum (what a contract of 0 days gets) and the extra."""
+    total, minimum = entitlement_for(contract), entitlement_for(ZERO)
+    return rules.Entitlement(statutory=min(minimum, total), contractual_extra=max(total - minimum, ZERO))
+
+
+def year_entitlement(employee: Employee, year: int) -> rules.Entitlement:
+    """The statutory and contractual days of a leave year, by the law of the work location.
+
+    `annual_leave_days` is the contract's figure for a 5-day week; part-time patterns get their share without rounding
+    (BAG: DE-02). A pattern change during the year is counted per period (EuGH C-415/12, BAG 9 AZR 406/17).
+    """
+    year_periods = employee.pattern_periods(date(year, 1, 1), date(year, 12, 31))
+    pattern = year_periods[-1][2] if year_periods else employee.work_pattern
+    days_per_week = pattern.days_per_week
+    contract = rules.convert_part_time(employee.annual_leave_days, days_per_week, FULL_TIME_DAYS)
+    country = employee.location.country
+    if len({p.days_per_week for _, _, p in year_periods}) > 1:
+        # Each period earns at its own pattern, by full months (EuGH C-486/08 for AT, C-415/12 / BAG for DE);
+        # within a year of entry or exit the months outside employment earn nothing.
+        periods = [(start, end, p.days_per_week) for start, end, p in year_periods]
+        full_time_minimum = STATUTORY_FULL_TIME.get(country, DE_STATUTORY_FULL_TIME)
+        total = rules.entitlement_by_periods(periods, year=year, contract_days_full_time=employee.annual_leave_days)
+        statutory = rules.entitlement_by_periods(periods, year=year, contract_days_full_time=full_time_minimum)
+        total = max(total, statutory)
+        return rules.Entitlement(statutory=statutory, contractual_extra=total - statutory)
+    if country == "CH":
+        return _with_minimum(
+            lambda days: ch_annual_entitlement(
+                year,
+                hire_date=employee.hire_date,
+                exit_date=employee.exit_date,
+                birth_date=employee.birth_date,
+                days_per_week=days_per_week,
+                contract_days=days,
+            ),
+            contract,
+        )
+    if country == "AT":
+        return _with_minimum(
+            lambda days: at_annual_entitlement(
+                year,
+                hire_date=employee.hire_date,
+                exit_date=employee.exit_date,
+                days_per_week=days_per_week,
+                contract_days=days,
+            ),
+            contract,
+        )
+    return de_annual_entitlement(
+        year,
+        hire_date=employee.hire_date,
+        exit_date=employee.exit_date,
+        contract_days=contract,
+        days_per_week=days_per_week,
+    )
+
+
+async def ensure_grants(employee: Employee, year: int, repo: VacationRepository, clock: Clock) -> list[Bucket]:
+    """The year's statutory and contractual buckets, granted once (idempotent) on first use, in the caller's open
+    unit of work."""
+    assert employee.id is not None
+    # Two first views of a balance at the same moment must not both grant the year.
+    await repo.lock_employee(employee.id)
+    buckets = await repo.buckets(employee.id)
+    if any(b.leave_year == year and b.kind is not BucketKind.CARRYOVER for b in buckets):
+        return buckets
+    entitlement = year_entitlement(employee, year)
+    valid_from = max(date(year, 1, 1), employee.hire_date)
+    partial = employee.hire_date.year == year or (employee.exit_date is not None and employee.exit_date.year == year)
+    entry_type = EntryType.PRO_RATA_GRANT if partial else EntryType.GRANT
+    for kind, amount in (
+        (BucketKind.STATUTORY, entitlement.statutory),
+        (BucketKind.CONTRACTUAL, entitlement.contractual_extra),
+    ):
+        bucket = await repo.add_bucket(Bucket(employee.id, kind, year, valid_from))
+        assert bucket.id is not None
+        reason = f"{kind.value} entitlement {year} ({employee.location.country})"
+        await repo.add_entries(
+            [
+                ledger_entry(
+                    bucket.id, employee.id, valid_from, amount, entry_type, author="ess", clock=clock, reason=reason
+                )
+            ]
+        )
+        buckets.append(bucket)
+    return buckets
+
+
+def check_year(employee: Employee, year: int, clock: Clock) -> None:
+    """Leave years ESS books: from the year of hire to the next calendar year (later ones would be granted on
+    today's contract data, which HR may still change)."""
+    last = min(clock.today().year + 1, employee.exit_date.year if employee.exit_date else 9999)
+    if not employee.hire_date.year <= year <= last:
+        raise InvalidInput(
+            f"Leave can be shown and requested for {employee.hire_date.year} to {last}.", fields={"as_of": "year"}
+        )
+
+
+def ledger_entry(
+    bucket_id: int,
+    employee_id: EmployeeId,
+    day: date,
+    amount: Decimal,
+    entry_type: EntryType,
+    *,
+    author: str,
+    clock: Clock,
+    reason: str,
+) -> LedgerEntry:
+    return LedgerEntry(
+        bucket_id=bucket_id,
+        employee_id=employee_id,
+        effective_date=day,
+        amount=amount,
+        entry_type=entry_type,
+        created_by=author,
+        created_at=clock.now(),
+        reason=reason,
+    )

@@ -1,0 +1,110 @@
+"""The ports of leave: the ledger store, the holiday calendar, the HR report, and what the use cases run with."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Protocol
+
+from ess.domain.hr.model import Employee, WorkLocation
+from ess.domain.hr.ports import EmployeeRepository
+from ess.domain.shared import Clock, Notifier, UnitOfWork
+from ess.domain.types import EmployeeId
+from ess.domain.vacation.law_de import ExpiryWarning
+from ess.domain.vacation.model import (
+    Bucket,
+    DayOff,
+    LeaveRequest,
+    LedgerEntry,
+    ReportRow,
+    RequestStatus,
+    VacationPolicy,
+)
+
+
+class VacationRepository(Protocol):
+    async def lock_employee(self, employee_id: EmployeeId) -> None:
+        """Serialise leave changes of one employee until the transaction ends."""
+        ...
+
+    async def buckets(self, employee_id: EmployeeId) -> list[Bucket]: ...
+
+    async def add_bucket(self, bucket: Bucket) -> Bucket: ...
+
+    async def entries(self, employee_id: EmployeeId) -> list[LedgerEntry]: ...
+
+    async def add_entries(self, entries: Sequence[LedgerEntry]) -> None:
+        """Append to the ledger; entries are never changed or deleted."""
+        ...
+
+    async def requests(self, employee_id: EmployeeId) -> list[LeaveRequest]: ...
+
+    async def request(self, request_id: int) -> LeaveRequest | None: ...
+
+    async def add_request(self, request: LeaveRequest) -> LeaveRequest:
+        """Store a request and its days. Raises Conflict when one of the days is already booked."""
+        ...
+
+    async def update_request(self, request: LeaveRequest, *, expected: RequestStatus) -> None:
+        """Store a new status and decision if the stored status is still `expected` (else Conflict); the days stop
+        counting as booked once the request is inactive."""
+        ...
+
+    async def warnings(self, employee_id: EmployeeId, leave_year: int) -> list[ExpiryWarning]:
+        """The expiry warnings recorded as sent for a leave year (evidence of the duty to warn)."""
+        ...
+
+    async def add_warning(
+        self, employee_id: EmployeeId, leave_year: int, warning: ExpiryWarning, *, channel: str, recipient: str
+    ) -> None: ...
+
+    async def add_feed_token(self, employee_id: EmployeeId, token_hash: str, at: datetime) -> None:
+        """A new private calendar feed; any earlier feed of the employee is revoked."""
+        ...
+
+    async def revoke_feed_tokens(self, employee_id: EmployeeId, at: datetime) -> None: ...
+
+    async def feed_owner(self, token_hash: str) -> EmployeeId | None: ...
+
+    async def pending_requests(self, *, manager_personnel_number: str | None) -> list[tuple[LeaveRequest, Employee]]:
+        """Requests waiting for a decision (pending or cancellation requested) of a manager's direct reports
+        (None: of everybody), oldest first."""
+        ...
+
+
+class VacationUnitOfWork(UnitOfWork, Protocol):
+    @property
+    def employees(self) -> EmployeeRepository: ...
+
+    @property
+    def vacation(self) -> VacationRepository: ...
+
+
+class HolidayCalendar(Protocol):
+    """The days off at a place of work: public holidays plus company days off and configured half days."""
+
+    def days_off(self, location: WorkLocation, year: int) -> Mapping[date, DayOff]:
+        """Every day off in `year` at `location`, weekends included. Raises InvalidInput for an unknown location."""
+        ...
+
+
+class LeaveReport(Protocol):
+    """Leave figures of all employees at once, for HR (read-only: grants not yet booked show as zero)."""
+
+    async def rows(self, as_of: date) -> list[ReportRow]:
+        """Every employee employed in the leave year of `as_of`, with the balance on `as_of`, in no particular
+        order; the same figures as `compute_balance` gives for each of them."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class VacationDeps:
+    """What the leave use cases run with, wired once by the composition root."""
+
+    new_uow: Callable[[], VacationUnitOfWork]
+    clock: Clock
+    calendar: HolidayCalendar
+    notifier: Notifier
+    report: LeaveReport
+    policy: VacationPolicy = field(default_factory=VacationPolicy)

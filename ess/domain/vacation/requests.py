@@ -1,0 +1,204 @@
+"""Use cases of the employee's own leave requests: request, list, withdraw, ask to cancel."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date
+from decimal import Decimal
+
+from ess.domain.audit import AuditEvent, Outcome
+from ess.domain.auth.caller import own_employee
+from ess.domain.auth.model import Principal
+from ess.domain.errors import Conflict, InvalidInput, NotFound, PolicyViolation
+from ess.domain.hr.model import Employee
+from ess.domain.shared import Clock, Link, Notice
+from ess.domain.vacation.balance import shortfall
+from ess.domain.vacation.calendar import count, days_off_between, leave_days
+from ess.domain.vacation.entitlement import check_year, ensure_grants
+from ess.domain.vacation.model import (
+    ACTIVE_STATUSES,
+    Bucket,
+    EntryType,
+    LeaveDay,
+    LeaveRequest,
+    RequestStatus,
+    VacationPage,
+)
+from ess.domain.vacation.ports import VacationDeps, VacationUnitOfWork
+
+MAX_NOTE = 500
+
+
+@dataclass(frozen=True, slots=True)
+class RequestLeave:
+    principal: Principal
+    start: date
+    end: date
+    start_half: bool = False
+    end_half: bool = False
+    note: str = ""
+    substitute: str = ""
+
+
+def date_text(day: date) -> str:
+    """A date as leave notices show it."""
+    return day.strftime("%d.%m.%Y")
+
+
+def days_text(value: Decimal) -> str:
+    """A number of days as leave notices show it: 2, 1.5, never 2.0."""
+    return format(value.normalize(), "f")
+
+
+def leave_event(
+    clock: Clock, principal: Principal, action: str, request: LeaveRequest, details: dict[str, str | int | bool | None]
+) -> AuditEvent:
+    """The audit event of something that happened to a leave request."""
+    return AuditEvent(
+        occurred_at=clock.now(),
+        actor=principal.login,
+        action=action,
+        outcome=Outcome.SUCCESS,
+        target=f"leave_request:{request.id}",
+        details={"start": request.start.isoformat(), "end": request.end.isoformat(), **details},
+    )
+
+
+async def my_requests(principal: Principal, *, deps: VacationDeps) -> list[LeaveRequest]:
+    async with deps.new_uow() as uow:
+        employee = await own_employee(principal, uow.employees)
+        assert employee.id is not None
+        return sorted(await uow.vacation.requests(employee.id), key=lambda r: r.start, reverse=True)
+
+
+async def request_leave(cmd: RequestLeave, *, deps: VacationDeps) -> LeaveRequest:
+    """Validate against the working-day calendar, overlaps and the balance, then file a pending request."""
+    if len(cmd.note) > MAX_NOTE:
+        raise InvalidInput("The note is too long.", fields={"note": f"at most {MAX_NOTE} characters"})
+    async with deps.new_uow() as uow:
+        employee = await own_employee(cmd.principal, uow.employees)
+        assert employee.id is not None
+        days = _working_days(cmd, employee, deps)
+        # Everything below reads and then writes this employee's leave: one request at a time per employee.
+        await uow.vacation.lock_employee(employee.id)
+        await _check_against_ledger(employee, days, uow, deps)
+        request = await uow.vacation.add_request(
+            LeaveRequest(
+                employee_id=employee.id,
+                start=cmd.start,
+                end=cmd.end,
+                days=tuple(days),
+                status=RequestStatus.PENDING,
+                created_at=deps.clock.now(),
+                start_half=cmd.start_half,
+                end_half=cmd.end_half,
+                note=cmd.note.strip(),
+                substitute=cmd.substitute.strip(),
+            )
+        )
+        await uow.audit.add(
+            leave_event(deps.clock, cmd.principal, "leave.requested", request, {"days": str(count(days))})
+        )
+        managers = await uow.employees.by_personnel_numbers(
+            [employee.manager_personnel_number] if employee.manager_personnel_number else []
+        )
+        await uow.commit()
+    manager = next(iter(managers.values()), None)
+    if manager is not None:
+        params = {
+            "manager": manager.display_name,
+            "employee": employee.display_name,
+            "start": date_text(request.start),
+            "end": date_text(request.end),
+            "days": days_text(request.total),
+            "note": request.note,
+        }
+        await deps.notifier.notify(Notice("leave_requested", (manager.work_email,), params, Link(VacationPage.TEAM)))
+    return request
+
+
+def _working_days(cmd: RequestLeave, employee: Employee, deps: VacationDeps) -> list[LeaveDay]:
+    """The working days the leave uses, by the employee's pattern and the location's days off."""
+    if cmd.start < employee.hire_date or (employee.exit_date and cmd.end > employee.exit_date):
+        raise InvalidInput("The leave lies outside your employment.", fields={"start": "outside employment"})
+    days = leave_days(
+        cmd.start,
+        cmd.end,
+        pattern_on=employee.pattern_on,
+        days_off=days_off_between(deps.calendar, employee.location, cmd.start, cmd.end),
+        start_half=cmd.start_half,
+        end_half=cmd.end_half,
+    )
+    if not days:
+        raise InvalidInput("There is no working day in this period.", fields={"end": "no working day"})
+    return days
+
+
+async def _check_against_ledger(
+    employee: Employee, days: list[LeaveDay], uow: VacationUnitOfWork, deps: VacationDeps
+) -> None:
+    """No overlap with other requests, only open years, and enough leave (pending requests included), under the
+    employee's lock."""
+    assert employee.id is not None
+    requests = await uow.vacation.requests(employee.id)
+    booked = {d.day for r in requests if r.status in ACTIVE_STATUSES for d in r.days}
+    if clash := sorted(d.day for d in days if d.day in booked):
+        raise Conflict("You already have leave on some of these days.", fields={"start": clash[0].isoformat()})
+    buckets: list[Bucket] = []
+    for year in sorted({d.day.year for d in days}):
+        check_year(employee, year, deps.clock)
+        buckets = await ensure_grants(employee, year, uow.vacation, deps.clock)
+    entries = await uow.vacation.entries(employee.id)
+    closed_years = {
+        b.leave_year for b in buckets for e in entries if e.bucket_id == b.id and e.entry_type is EntryType.CARRY_OUT
+    }
+    if closed := sorted({d.day.year for d in days} & closed_years):
+        raise PolicyViolation(f"The leave year {closed[0]} is closed; please ask HR.", fields={"start": "year closed"})
+    waiting = [d for r in requests if r.status is RequestStatus.PENDING for d in r.days]
+    short = shortfall(buckets, entries, [*waiting, *days])
+    if short > deps.policy.allow_overdraft_days:
+        wanted = count(days)
+        raise PolicyViolation(
+            f"Not enough leave for these dates: {wanted - short} of {wanted} days are covered.",
+            fields={"end": f"{short} days more than available"},
+        )
+
+
+async def withdraw(request_id: int, *, principal: Principal, deps: VacationDeps) -> LeaveRequest:
+    """The employee takes back a request nobody has decided yet."""
+    async with deps.new_uow() as uow:
+        employee = await own_employee(principal, uow.employees)
+        assert employee.id is not None
+        await uow.vacation.lock_employee(employee.id)  # against a manager deciding at the same moment
+        request = await uow.vacation.request(request_id)
+        if request is None or request.employee_id != employee.id:
+            raise NotFound("No such request.")  # someone else's request does not exist for the caller
+        if request.status is not RequestStatus.PENDING:
+            raise Conflict("Only a pending request can be withdrawn.")
+        withdrawn = replace(
+            request, status=RequestStatus.WITHDRAWN, decided_by=principal.login, decided_at=deps.clock.now()
+        )
+        await uow.vacation.update_request(withdrawn, expected=RequestStatus.PENDING)
+        await uow.audit.add(leave_event(deps.clock, principal, "leave.withdrawn", withdrawn, {}))
+        await uow.commit()
+    return withdrawn
+
+
+async def request_cancellation(request_id: int, *, principal: Principal, deps: VacationDeps) -> LeaveRequest:
+    """Ask to cancel approved leave that has not started yet; the manager decides (the days stay booked until then)."""
+    async with deps.new_uow() as uow:
+        employee = await own_employee(principal, uow.employees)
+        assert employee.id is not None
+        await uow.vacation.lock_employee(employee.id)
+        request = await uow.vacation.request(request_id)
+        if request is None or request.employee_id != employee.id:
+            raise NotFound("No such request.")
+        if request.status is not RequestStatus.APPROVED:
+            raise Conflict("Only approved leave can be cancelled; withdraw a pending request instead.")
+        if request.start <= deps.clock.today():
+            raise Conflict("Leave that has started can only be changed by HR.")
+        asked = replace(request, status=RequestStatus.CANCELLATION_REQUESTED)
+        await uow.vacation.update_request(asked, expected=RequestStatus.APPROVED)
+        await uow.audit.add(leave_event(deps.clock, principal, "leave.cancellation_requested", asked, {}))
+        await uow.commit()
+    return asked

@@ -1,0 +1,85 @@
+"""Use cases that show leave on a calendar: the caller's year, and who of the team is away when."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from ess.domain.auth.caller import own_employee
+from ess.domain.auth.model import Principal
+from ess.domain.hr.model import Role
+from ess.domain.vacation.model import ACTIVE_STATUSES, ZERO, RequestStatus
+from ess.domain.vacation.ports import VacationDeps
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarDay:
+    day: date
+    leave: Decimal  # 0, 0.5 or 1 day of requested leave
+    status: RequestStatus | None
+    holiday: str  # name of a public holiday or company day off, or ""
+    working: bool  # a working day by the employee's pattern
+
+
+async def year_calendar(principal: Principal, year: int, *, deps: VacationDeps) -> list[CalendarDay]:
+    """Every day of a year with the caller's leave, holidays and working days, for the year view."""
+    async with deps.new_uow() as uow:
+        employee = await own_employee(principal, uow.employees)
+        assert employee.id is not None
+        requests = [r for r in await uow.vacation.requests(employee.id) if r.status in ACTIVE_STATUSES]
+    booked = {d.day: (d.fraction, r.status) for r in requests for d in r.days}
+    days_off = deps.calendar.days_off(employee.location, year)
+    result: list[CalendarDay] = []
+    day = date(year, 1, 1)
+    while day.year == year:
+        fraction, status = booked.get(day, (ZERO, None))
+        off = days_off.get(day)
+        result.append(
+            CalendarDay(
+                day=day,
+                leave=fraction,
+                status=status,
+                holiday=off.name if off else "",
+                working=employee.pattern_on(day).days[day.weekday()] > 0,
+            )
+        )
+        day = date.fromordinal(day.toordinal() + 1)
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class TeamMember:
+    name: str
+    absences: list[tuple[date, Decimal, RequestStatus | None]]  # status only shown to the manager
+
+
+async def team_calendar(principal: Principal, start: date, days: int, *, deps: VacationDeps) -> list[TeamMember]:
+    """Who is away when. The manager sees their reports with the status of each request; everyone else sees their
+    colleagues (same manager) only as "absent" on approved days, nothing more (data minimisation)."""
+    end = date.fromordinal(start.toordinal() + days - 1)
+    async with deps.new_uow() as uow:
+        me = await own_employee(principal, uow.employees)
+        everyone = await uow.employees.by_personnel_numbers(sorted(await uow.employees.all_personnel_numbers()))
+        if principal.has(Role.MANAGER):
+            members = [e for e in everyone.values() if e.manager_personnel_number == me.personnel_number]
+            details = True
+        else:
+            members = [
+                e
+                for e in everyone.values()
+                if me.manager_personnel_number and e.manager_personnel_number == me.manager_personnel_number
+            ]
+            details = False
+        result: list[TeamMember] = []
+        for member in sorted(members, key=lambda e: (e.last_name, e.first_name)):
+            assert member.id is not None
+            absences = [
+                (d.day, d.fraction, r.status if details else None)
+                for r in await uow.vacation.requests(member.id)
+                if r.status in ACTIVE_STATUSES and (details or r.status is not RequestStatus.PENDING)
+                for d in r.days
+                if start <= d.day <= end
+            ]
+            result.append(TeamMember(member.display_name, absences))
+    return result
