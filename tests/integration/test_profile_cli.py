@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import email
+import email.policy
+import getpass
 import sqlite3
 from datetime import datetime, time, timedelta
 from pathlib import Path
@@ -44,6 +47,10 @@ async def schedule_move(database_url: str, mail_folder: Path) -> None:
         await container.close()
 
 
+def mail_files(tmp_path: Path) -> list[Path]:
+    return sorted((tmp_path / "mail").glob("*.eml"))
+
+
 def street_of_anna(tmp_path: Path) -> str:
     with sqlite3.connect(tmp_path / "ess.db") as connection:
         row = connection.execute("SELECT street FROM employees WHERE login = 'anna.schmidt'").fetchone()
@@ -62,6 +69,18 @@ def test_apply_due_applies_a_change_on_its_day_once(tmp_path: Path) -> None:
     assert "Changes applied: 1" in first.stdout
     assert street_of_anna(tmp_path) == "Leopoldstraße 12"
     assert "Directory updates applied: 1" in first.stdout  # the embedded directory answers at once
+    # The operator is audited as the operating-system account that ran the job, once prefixed.
+    with sqlite3.connect(tmp_path / "ess.db") as connection:
+        actors = {
+            row[0] for row in connection.execute("SELECT actor FROM audit_events WHERE action = 'profile.change'")
+        }
+    assert actors == {f"cli:{getpass.getuser()}"}
+    # The mail about the change links to the profile page, built by route name without a running app.
+    mails = [email.message_from_bytes(m.read_bytes(), policy=email.policy.default) for m in mail_files(tmp_path)]
+    changed = [m for m in mails if "geändert" in str(m["Subject"])]
+    assert changed, [str(m["Subject"]) for m in mails]
+    text = changed[-1].get_content()
+    assert "Ihre persönlichen Daten: http://127.0.0.1:8000/profile" in text.splitlines()
 
     second = run(tmp_path, "profile", "apply-due", **env)
     assert "Changes applied: 0" in second.stdout
