@@ -259,13 +259,7 @@ def wire(settings: Settings, adapters: Adapters) -> Container:
     """Each area's dependencies from the settings and the adapters, built once."""
     clock, new_uow, directory = adapters.clock, adapters.new_uow, adapters.directory
     links = PageLinks()
-    notifier = MailNotifier(
-        adapters.mailer,
-        locale=settings.i18n.default_locale,
-        company=settings.company.name,
-        base_url=settings.server.base_url,
-        links=links,
-    )
+    notifier = build_notifier(settings, adapters.mailer, links)
     outbox = OutboxDeps(
         new_uow=new_uow,
         directory=directory,
@@ -315,6 +309,17 @@ def wire(settings: Settings, adapters: Adapters) -> Container:
         recovery=recovery_deps(settings, adapters, notifier=notifier, password_policy=passwords.policy),
         outbox=outbox,
         hr_import=HrImportDeps(new_uow=new_uow, clock=clock, regions=adapters.regions),
+    )
+
+
+def build_notifier(settings: Settings, mailer: Mailer, links: PageLinks) -> MailNotifier:
+    """Notices as mails in the company's language, linking to pages by route name under the configured address."""
+    return MailNotifier(
+        mailer,
+        locale=settings.i18n.default_locale,
+        company=settings.company.name,
+        base_url=settings.server.base_url,
+        links=links,
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, Numeric, and_, case, func, or_, select, type_coerce
+from sqlalchemy import ColumnElement, Numeric, Subquery, and_, case, func, or_, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ess.adapters.sql.tables import (
@@ -42,50 +42,8 @@ class SqlLeaveReport:
 
     async def rows(self, as_of: date) -> list[ReportRow]:
         """Every employee employed in the leave year of `as_of`; the figures mean what `compute_balance` says."""
-        year = as_of.year
-        first, last = date(year, 1, 1), date(year, 12, 31)
-        ledger = LeaveLedgerRow.__table__.c
-        bucket = LeaveBucketRow.__table__.c
-        amount = ledger.amount
-        booking = ledger.entry_type.in_(_BOOKING_TYPES)
-        sums = (
-            select(
-                bucket.employee_id.label("employee_id"),
-                _sum_where(
-                    and_(ledger.entry_type.in_(_ENTITLEMENT_TYPES), bucket.kind.in_(_ENTITLEMENT_KINDS)), amount
-                ).label("entitlement"),
-                _sum_where(
-                    and_(ledger.entry_type.in_(_CARRY_TYPES), bucket.kind == BucketKind.CARRYOVER.value), amount
-                ).label("carried_over"),
-                _sum_where(and_(booking, ledger.effective_date <= as_of), -amount).label("taken"),
-                _sum_where(and_(booking, ledger.effective_date > as_of), -amount).label("upcoming"),
-                _sum_where(and_(ledger.entry_type.in_(_EXPIRY_TYPES), ledger.effective_date <= as_of), -amount).label(
-                    "expired"
-                ),
-            )
-            # From the year's buckets to their entries (the bucket_id index): older years are never read.
-            .select_from(LeaveBucketRow.__table__)
-            .join(
-                LeaveLedgerRow.__table__,
-                and_(ledger.bucket_id == bucket.id, ledger.employee_id == bucket.employee_id),
-            )
-            .where(bucket.leave_year == year)
-            .group_by(bucket.employee_id)
-            .subquery("sums")
-        )
-        day = LeaveRequestDayRow.__table__.c
-        request = LeaveRequestRow.__table__.c
-        pending = (
-            select(
-                request.employee_id.label("employee_id"),
-                type_coerce(func.sum(day.fraction), _SUM).label("pending"),
-            )
-            .select_from(LeaveRequestDayRow.__table__)
-            .join(LeaveRequestRow.__table__, request.id == day.request_id)
-            .where(request.status == RequestStatus.PENDING.value, day.day.between(first, last))
-            .group_by(request.employee_id)
-            .subquery("pending")
-        )
+        first, last = date(as_of.year, 1, 1), date(as_of.year, 12, 31)
+        sums, pending = _ledger_sums(as_of), _pending_days(first, last)
         statement = (
             select(
                 EmployeeRow.personnel_number,
@@ -109,23 +67,81 @@ class SqlLeaveReport:
         )
         async with self._sessions() as session:
             result = (await session.execute(statement)).all()
-        rows: list[ReportRow] = []
-        for number, first_name, preferred, last_name, country, subdivision, unit, *figures in result:
-            entitlement, carried_over, taken, upcoming, expired, pending_days = (f or ZERO for f in figures)
-            rows.append(
-                ReportRow(
-                    personnel_number=number,
-                    # As Employee.display_name.
-                    name=f"{preferred or first_name} {last_name}",
-                    org_unit=unit or "",
-                    location=f"{country}-{subdivision}" if subdivision else country,
-                    entitlement=entitlement,
-                    carried_over=carried_over,
-                    taken=taken,
-                    approved_upcoming=upcoming,
-                    pending=pending_days,
-                    expired=expired,
-                    remaining=entitlement + carried_over - taken - upcoming - expired - pending_days,
-                )
-            )
-        return rows
+        return [_report_row(*row) for row in result]
+
+
+def _ledger_sums(as_of: date) -> Subquery:
+    """Per employee, the ledger of the year of `as_of` summed by what each entry means."""
+    ledger = LeaveLedgerRow.__table__.c
+    bucket = LeaveBucketRow.__table__.c
+    amount = ledger.amount
+    booking = ledger.entry_type.in_(_BOOKING_TYPES)
+    return (
+        select(
+            bucket.employee_id.label("employee_id"),
+            _sum_where(
+                and_(ledger.entry_type.in_(_ENTITLEMENT_TYPES), bucket.kind.in_(_ENTITLEMENT_KINDS)), amount
+            ).label("entitlement"),
+            _sum_where(
+                and_(ledger.entry_type.in_(_CARRY_TYPES), bucket.kind == BucketKind.CARRYOVER.value), amount
+            ).label("carried_over"),
+            _sum_where(and_(booking, ledger.effective_date <= as_of), -amount).label("taken"),
+            _sum_where(and_(booking, ledger.effective_date > as_of), -amount).label("upcoming"),
+            _sum_where(and_(ledger.entry_type.in_(_EXPIRY_TYPES), ledger.effective_date <= as_of), -amount).label(
+                "expired"
+            ),
+        )
+        # From the year's buckets to their entries (the bucket_id index): older years are never read.
+        .select_from(LeaveBucketRow.__table__)
+        .join(
+            LeaveLedgerRow.__table__,
+            and_(ledger.bucket_id == bucket.id, ledger.employee_id == bucket.employee_id),
+        )
+        .where(bucket.leave_year == as_of.year)
+        .group_by(bucket.employee_id)
+        .subquery("sums")
+    )
+
+
+def _pending_days(first: date, last: date) -> Subquery:
+    """Per employee, the days of pending requests between `first` and `last`."""
+    day = LeaveRequestDayRow.__table__.c
+    request = LeaveRequestRow.__table__.c
+    return (
+        select(
+            request.employee_id.label("employee_id"),
+            type_coerce(func.sum(day.fraction), _SUM).label("pending"),
+        )
+        .select_from(LeaveRequestDayRow.__table__)
+        .join(LeaveRequestRow.__table__, request.id == day.request_id)
+        .where(request.status == RequestStatus.PENDING.value, day.day.between(first, last))
+        .group_by(request.employee_id)
+        .subquery("pending")
+    )
+
+
+def _report_row(  # noqa: PLR0917 - one result row of the statement above, column by column
+    number: str,
+    first_name: str,
+    preferred: str,
+    last_name: str,
+    country: str,
+    subdivision: str,
+    unit: str | None,
+    *figures: Decimal | None,
+) -> ReportRow:
+    entitlement, carried_over, taken, upcoming, expired, pending_days = (f or ZERO for f in figures)
+    return ReportRow(
+        personnel_number=number,
+        # As Employee.display_name.
+        name=f"{preferred or first_name} {last_name}",
+        org_unit=unit or "",
+        location=f"{country}-{subdivision}" if subdivision else country,
+        entitlement=entitlement,
+        carried_over=carried_over,
+        taken=taken,
+        approved_upcoming=upcoming,
+        pending=pending_days,
+        expired=expired,
+        remaining=entitlement + carried_over - taken - upcoming - expired - pending_days,
+    )

@@ -8,7 +8,7 @@ of it. Authorization is decided here, for every object, not in the routes.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Final
 
@@ -29,7 +29,7 @@ from ess.domain.profile.model import (
     ProfilePolicies,
     RequestStatus,
 )
-from ess.domain.profile.ports import ProfileDeps
+from ess.domain.profile.ports import ProfileDeps, ProfileUnitOfWork
 from ess.domain.profile.recording import DirectoryBatch, apply_change, audit, field_list, hr_recipients, load_profile
 from ess.domain.profile.submission import ProfileRejected, normalise, submitted_fields
 from ess.domain.profile.validation import Problem
@@ -118,29 +118,9 @@ async def _write(
             if policy is FieldPolicy.NOTIFY_HR:
                 hr_notices.append(profile_field)
             if policy is FieldPolicy.APPROVAL or (cmd.effective_from is not None and cmd.effective_from > today):
-                request = await uow.profiles.add_request(
-                    ChangeRequest(
-                        employee_id=employee.id,
-                        field=profile_field,
-                        old=old,
-                        new=value,
-                        status=RequestStatus.PENDING if policy is FieldPolicy.APPROVAL else RequestStatus.APPROVED,
-                        created_at=now,
-                        created_by=cmd.principal.login,
-                        effective_from=cmd.effective_from,
-                    )
-                )
-                result.requested.append(request)
-                details = {"field": profile_field.value, "request": request.id, "status": request.status.value}
-                await audit(
-                    uow,
-                    "profile.request",
-                    fresh,
-                    now=now,
-                    actor=cmd.principal.login,
-                    details=details,
-                    client=cmd.client,
-                )
+                status = RequestStatus.PENDING if policy is FieldPolicy.APPROVAL else RequestStatus.APPROVED
+                change = ChangeRequest(employee.id, profile_field, old, value, status, now, cmd.principal.login)
+                result.requested.append(await _file_request(uow, cmd, fresh, change))
             else:
                 via = ChangeVia.NOTIFY_HR if policy is FieldPolicy.NOTIFY_HR else ChangeVia.SELF_SERVICE
                 profile = await apply_change(
@@ -150,6 +130,21 @@ async def _write(
         await batch.record(uow, fresh, now=now, actor=cmd.principal.login)
         await uow.commit()
     return fresh, hr_notices
+
+
+async def _file_request(
+    uow: ProfileUnitOfWork, cmd: ChangeProfile, employee: Employee, change: ChangeRequest
+) -> ChangeRequest:
+    """A change that waits: for HR's approval, or for its effective date."""
+    request = await uow.profiles.add_request(replace(change, effective_from=cmd.effective_from))
+    details: dict[str, str | int | bool | None] = {
+        "field": request.field.value,
+        "request": request.id,
+        "status": request.status.value,
+    }
+    now, actor = request.created_at, cmd.principal.login
+    await audit(uow, "profile.request", employee, now=now, actor=actor, details=details, client=cmd.client)
+    return request
 
 
 def _fields_and_date(cmd: ChangeProfile, today: date) -> set[ProfileField]:

@@ -111,21 +111,19 @@ async def decide_request(
             await batch.record(uow, employee, now=now, actor=principal.login)
         await uow.commit()
     deps.directory_changed()
-    await deps.notifier.notify(
-        Notice(
-            kind="profile_request_decided",
-            to=(employee.work_email,),
-            params={
-                "employee": employee.display_name,
-                "fields": request.field.value,
-                "approved": "yes" if approve else "no",
-                "effective_from": decided.effective_from.strftime("%d.%m.%Y") if decided.effective_from else "",
-                "comment": comment,
-            },
-            link=Link(ProfilePage.OWN),
-        )
-    )
+    await _tell_decision(employee, decided, approve=approve, deps=deps)
     return decided
+
+
+async def _tell_decision(employee: Employee, decided: ChangeRequest, *, approve: bool, deps: ProfileDeps) -> None:
+    params = {
+        "employee": employee.display_name,
+        "fields": decided.field.value,
+        "approved": "yes" if approve else "no",
+        "effective_from": decided.effective_from.strftime("%d.%m.%Y") if decided.effective_from else "",
+        "comment": decided.comment,
+    }
+    await deps.notifier.notify(Notice("profile_request_decided", (employee.work_email,), params, Link(ProfilePage.OWN)))
 
 
 async def _pending_request(

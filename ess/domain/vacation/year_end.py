@@ -121,45 +121,57 @@ async def _carry_over(employee: Employee, year: int, uow: VacationUnitOfWork, de
     for bucket in sources:
         keeps_deadline = bucket.kind is BucketKind.CARRYOVER and bucket.expires_on is not None
         groups.setdefault(bucket.expires_on if keeps_deadline else legal, []).append(bucket)
-    new_year = date(year + 1, 1, 1)
     moves: list[LedgerEntry] = []
     for expires_on, group in groups.items():
-        total = sum((bucket_remaining(b, entries) for b in group), ZERO)
-        target = await uow.vacation.add_bucket(
-            Bucket(employee.id, BucketKind.CARRYOVER, year + 1, new_year, expires_on)
-        )
-        assert target.id is not None
-        for bucket in group:
-            assert bucket.id is not None
-            amount = -bucket_remaining(bucket, entries)
-            moves.append(
-                ledger_entry(
-                    bucket.id,
-                    employee.id,
-                    new_year,
-                    amount,
-                    EntryType.CARRY_OUT,
-                    author="close-year",
-                    clock=deps.clock,
-                    reason=f"carried into {year + 1}",
-                )
-            )
-        until = f"may be taken until {expires_on.isoformat()}" if expires_on else "does not lapse"
-        reason = f"left over from {year}, {until}"
-        moves.append(
-            ledger_entry(
-                target.id,
-                employee.id,
-                new_year,
-                total,
-                EntryType.CARRY_IN,
-                author="close-year",
-                clock=deps.clock,
-                reason=reason,
-            )
-        )
+        moves += await _move_group(employee, year, group, expires_on, entries, uow, deps)
     await uow.vacation.add_entries(moves)
     return True
+
+
+async def _move_group(  # noqa: PLR0917 - the group, and where it goes
+    employee: Employee,
+    year: int,
+    group: list[Bucket],
+    expires_on: date | None,
+    entries: list[LedgerEntry],
+    uow: VacationUnitOfWork,
+    deps: VacationDeps,
+) -> list[LedgerEntry]:
+    """Empty the group's buckets into one new carry-over bucket of `year`+1 that lapses on `expires_on`."""
+    assert employee.id is not None
+    new_year = date(year + 1, 1, 1)
+    target = await uow.vacation.add_bucket(Bucket(employee.id, BucketKind.CARRYOVER, year + 1, new_year, expires_on))
+    assert target.id is not None
+    moves = []
+    for bucket in group:
+        assert bucket.id is not None
+        moves.append(
+            ledger_entry(
+                bucket.id,
+                employee.id,
+                new_year,
+                -bucket_remaining(bucket, entries),
+                EntryType.CARRY_OUT,
+                author="close-year",
+                clock=deps.clock,
+                reason=f"carried into {year + 1}",
+            )
+        )
+    total = sum((bucket_remaining(b, entries) for b in group), ZERO)
+    until = f"may be taken until {expires_on.isoformat()}" if expires_on else "does not lapse"
+    moves.append(
+        ledger_entry(
+            target.id,
+            employee.id,
+            new_year,
+            total,
+            EntryType.CARRY_IN,
+            author="close-year",
+            clock=deps.clock,
+            reason=f"left over from {year}, {until}",
+        )
+    )
+    return moves
 
 
 async def expire_due(today: date, *, deps: VacationDeps) -> Decimal:
