@@ -36,7 +36,6 @@ class Mailer(Protocol):
 
     async def send(self, mail: OutgoingMail) -> None:
         """Deliver or raise ServiceUnavailable; the caller decides whether to retry."""
-        ...
 
 
 _FILE_MODE = 0o600  # mails carry reset links: only the service account may read them

@@ -19,11 +19,9 @@ from ess.domain.audit import AuditEvent
 class Clock(Protocol):
     def now(self) -> datetime:
         """The current instant, timezone-aware UTC."""
-        ...
 
     def today(self) -> date:
         """Today's date where the company is (Europe/Berlin by default)."""
-        ...
 
 
 class AuditLog(Protocol):
@@ -54,7 +52,6 @@ class UnitOfWork(Protocol):
 
     async def ping(self) -> None:
         """Raise ServiceUnavailable when the database cannot answer."""
-        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,8 +77,6 @@ class Notice:
 class Notifier(Protocol):
     async def notify(self, notice: Notice) -> None:
         """Tell people about a change that is already saved; best effort, never undoes the change."""
-        ...
 
     async def notify_first(self, notice: Notice) -> None:
         """A notice that must go out before a change is made: raises ServiceUnavailable when it cannot be sent."""
-        ...
