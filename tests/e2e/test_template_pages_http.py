@@ -1,0 +1,264 @@
+"""Every page template rendered through the real app (in-process, SQLite, the local directory, an SMTP sink), with
+data, so that the branches which build URLs from ids and tokens are taken: a template that names a route which does
+not exist fails at render time. Every link and form on the pages then leads to a route that answers its method."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from litestar import Litestar
+from litestar.testing import TestClient
+from sqlalchemy import update
+
+from ess.adapters.sql.tables import LocalAccountRow
+from ess.app import create_app
+from ess.bootstrap import build_container
+from ess.settings import Settings
+from tests.conftest import make_settings, migrate
+from tests.e2e.helpers import PASSWORD, csrf_token, log_in
+from tests.e2e.recovery_helpers import link_in, mails_to, seed_recovery
+from tests.harness.smtp import SmtpSink, running_smtp_sink
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "ess" / "templates"
+ANNA_PRIVATE = "anna.schmidt@example.org"
+NEW_PASSWORD = "Kanarienvogel singt im Treppenhaus 2026"
+EXPIRED_LOGIN = "tobias.huber"
+COMPANY_ZONE = ZoneInfo("Europe/Berlin")
+
+FORM = re.compile(r"<form\b[^>]*>", re.IGNORECASE)
+FORM_METHOD = re.compile(r'\bmethod="(\w+)"', re.IGNORECASE)
+FORM_ACTION = re.compile(r'\baction="([^"]*)"', re.IGNORECASE)
+LINK = re.compile(r'<(?:a|link|script)\b[^>]*?\b(?:href|src)="(/[^"]*)"', re.IGNORECASE)
+
+
+@pytest.fixture(scope="module")
+def sink() -> Iterator[SmtpSink]:
+    with running_smtp_sink() as sink:
+        yield sink
+
+
+async def _provision_more(settings: Settings) -> None:
+    """HR (hanna.berger) and an account whose password must be changed at the next login."""
+    container = build_container(settings)
+    try:
+        assert container.local_directory is not None and container.engine is not None
+        for login in ("hanna.berger", EXPIRED_LOGIN):
+            await container.local_directory.provision(login, password=PASSWORD)
+        async with container.engine.begin() as connection:
+            await connection.execute(
+                update(LocalAccountRow).where(LocalAccountRow.login == EXPIRED_LOGIN).values(must_change=True)
+            )
+    finally:
+        await container.close()
+
+
+@pytest.fixture(scope="module")
+def settings(tmp_path_factory: pytest.TempPathFactory, sink: SmtpSink) -> Settings:
+    sqlite_url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('pages') / 'ess.db'}"
+    migrate(sqlite_url)
+    settings = make_settings(
+        sqlite_url,
+        ESS_MAIL__BACKEND="smtp",
+        ESS_MAIL__SMTP_HOST=sink.host,
+        ESS_MAIL__SMTP_PORT=str(sink.port),
+    )
+    asyncio.run(seed_recovery(settings))
+    asyncio.run(_provision_more(settings))
+    return settings
+
+
+class Pages:
+    """The client, the HTML of every page it was shown (by a label), and every template the app loaded."""
+
+    def __init__(self, client: TestClient[Litestar], templates: set[str]) -> None:
+        self.client = client
+        self.templates = templates
+        self.html: dict[str, str] = {}
+
+    def get(self, label: str, path: str, status: int = 200) -> str:
+        return self._keep(label, self.client.get(path, follow_redirects=False), status)
+
+    def post(self, label: str, path: str, data: dict[str, str], status: int = 200, csrf_from: str = "") -> str:
+        token = csrf_token(self.client, csrf_from or path)
+        response = self.client.post(path, data={"_csrf_token": token, **data}, follow_redirects=False)
+        return self._keep(label, response, status)
+
+    def _keep(self, label: str, response: Any, status: int) -> str:
+        assert response.status_code == status, f"{label}: {response.status_code}\n{response.text[:2000]}"
+        if response.headers.get("content-type", "").startswith("text/html"):
+            self.html[label] = response.text
+        return str(response.text)
+
+    def log_in(self, login: str, password: str = PASSWORD) -> None:
+        assert log_in(self.client, login, password).status_code == 303, login
+
+    def log_out(self) -> None:
+        self.post("logout", "/logout", {}, status=303, csrf_from="/")
+        self.client.cookies.clear()
+
+
+@pytest.fixture(scope="module")
+def pages(settings: Settings, sink: SmtpSink) -> Iterator[Pages]:
+    """The app after a walk through every page: anonymous, employee, manager, HR, helpdesk, recovery links."""
+    app = create_app(settings)
+    assert app.template_engine is not None
+    environment = app.template_engine.engine
+    loaded: set[str] = set()
+    get_template = environment.get_template
+
+    # Pages, the base they extend, the macros they import and the parts they include all pass through here.
+    def recording(name: Any, *args: Any, **kwargs: Any) -> Any:
+        loaded.add(name if isinstance(name, str) else name.name)
+        return get_template(name, *args, **kwargs)
+
+    environment.get_template = recording
+    with TestClient(app=app, base_url="http://127.0.0.1:8000") as client:
+        pages = Pages(client, loaded)
+        _anonymous(pages)
+        _anna_asks(pages)
+        _markus_approves_one(pages)
+        _anna_sees_both(pages)
+        _hanna(pages)
+        _lukas(pages)
+        _anna_recovers(pages, sink)
+        yield pages
+
+
+def _a_week_from(day: date) -> tuple[str, str]:
+    monday = day + timedelta(days=7 - day.weekday())
+    return monday.isoformat(), (monday + timedelta(days=4)).isoformat()
+
+
+def _anonymous(pages: Pages) -> None:
+    pages.get("login", "/login")
+    pages.get("contact, logged out", "/contact")
+    pages.get("forgot", "/password/forgot")
+    pages.get("forgot unlock", "/password/forgot?purpose=unlock")
+    pages.get("invalid link", "/password/reset/no-such-token", status=422)
+    pages.get("confirm e-mail", "/security/confirm-email/some-token")
+    pages.get("not found", "/no/such/page", status=404)
+    forbidden = pages.client.post("/login", data={"username": "anna.schmidt", "password": PASSWORD})
+    assert forbidden.status_code == 403  # no CSRF token: the error page
+    pages.html["forbidden"] = forbidden.text
+    pages.post(
+        "expired password",
+        "/login",
+        {"username": EXPIRED_LOGIN, "password": PASSWORD, "next": "/"},
+        csrf_from="/login",
+    )
+
+
+def _anna_asks(pages: Pages) -> None:
+    pages.log_in("anna.schmidt")
+    pages.get("start", "/")
+    pages.get("contact", "/contact")
+    today = datetime.now(COMPANY_ZONE).date()
+    for weeks_ahead in (9, 13):  # two requests: the manager approves one, the other keeps waiting
+        first, last = _a_week_from(today + timedelta(weeks=weeks_ahead))
+        pages.post(
+            "leave request", "/vacation/requests", {"start": first, "end": last}, status=303, csrf_from="/vacation"
+        )
+    pages.post(
+        "name change",
+        "/profile/edit/name",
+        {"first_name": "Anna", "last_name": "Schmidt-Weber"},
+        status=303,
+    )
+    pages.get("profile edit", "/profile/edit/name")
+    pages.get("profile history", "/profile/history")
+    pages.get("team calendar", "/vacation/calendar")
+    pages.post("calendar feed", "/vacation/feed", {}, csrf_from="/vacation")
+    pages.post("calendar feed off", "/vacation/feed/revoke", {}, csrf_from="/vacation")
+    pages.get("password", "/password")
+    pages.get("security", "/security")
+    pages.post("security, app setup", "/security/totp", {"password": PASSWORD}, csrf_from="/security")
+    pages.log_out()
+
+
+def _markus_approves_one(pages: Pages) -> None:
+    pages.log_in("markus.weber")
+    team = pages.get("team, two waiting", "/vacation/team")
+    first = re.search(r'action="(/vacation/team/\d+)"', team)
+    assert first is not None
+    pages.post(
+        "approve", first.group(1), {"decision": "approve", "comment": ""}, status=303, csrf_from="/vacation/team"
+    )
+    pages.get("team, one waiting", "/vacation/team")
+    pages.log_out()
+
+
+def _anna_sees_both(pages: Pages) -> None:
+    pages.log_in("anna.schmidt")
+    vacation = pages.get("vacation", "/vacation")
+    assert re.search(r'action="/vacation/requests/\d+/withdraw"', vacation)  # the one still waiting
+    assert re.search(r'action="/vacation/requests/\d+/cancel"', vacation)  # the approved one, still to come
+    profile = pages.get("profile", "/profile")
+    assert re.search(r'action="/profile/requests/\d+/withdraw"', profile)  # the name change waits for HR
+    pages.log_out()
+
+
+def _hanna(pages: Pages) -> None:
+    pages.log_in("hanna.berger")
+    queue = pages.get("change requests", "/hr/change-requests")
+    assert re.search(r'action="/hr/change-requests/\d+"', queue)
+    pages.get("report", "/hr/vacation-report")
+    pages.log_out()
+
+
+def _lukas(pages: Pages) -> None:
+    pages.log_in("lukas.wagner")
+    helpdesk = pages.get("helpdesk", "/helpdesk?login=anna.schmidt")
+    assert 'action="/helpdesk/unlock"' in helpdesk
+    pages.log_out()
+
+
+def _anna_recovers(pages: Pages, sink: SmtpSink) -> None:
+    pages.post("link sent", "/password/forgot", {"login": "anna.schmidt", "purpose": "reset"})
+    _, token = link_in(mails_to(sink, ANNA_PRIVATE, subject="Passwort")[-1])
+    pages.get("reset", f"/password/reset/{token}")
+    pages.post(
+        "reset done", f"/password/reset/{token}", {"new_password": NEW_PASSWORD, "new_password_repeat": NEW_PASSWORD}
+    )
+    pages.post("unlock link sent", "/password/forgot", {"login": "anna.schmidt", "purpose": "unlock"})
+    _, token = link_in(mails_to(sink, ANNA_PRIVATE, subject="entsperren")[-1])
+    pages.get("unlock", f"/password/unlock/{token}")
+
+
+def test_every_template_renders_through_the_app(pages: Pages) -> None:
+    """Each page above answered with its status (a wrong route name would have made it a 500): and together they
+    used every template, so every template has been rendered."""
+    every = {str(path.relative_to(TEMPLATES)) for path in TEMPLATES.rglob("*.html")}
+    assert sorted(every - pages.templates) == []
+
+
+def _targets(html: str) -> set[tuple[str, str]]:
+    """(method, path) of every form and internal link on a page."""
+    found = set()
+    for tag in FORM.findall(html):
+        action = FORM_ACTION.search(tag)
+        method = FORM_METHOD.search(tag)
+        assert action is not None, tag
+        found.add(((method.group(1) if method else "get").upper(), action.group(1)))
+    found |= {("GET", path) for path in LINK.findall(html)}
+    return {(method, path.split("#")[0].replace("&amp;", "&")) for method, path in found}
+
+
+def test_every_link_and_form_leads_to_a_route_for_its_method(pages: Pages) -> None:
+    targets = set().union(*(_targets(html) for html in pages.html.values()))
+    assert all(path.startswith("/") for _, path in targets), sorted(targets)
+    pages.log_in("lukas.wagner")
+    for method, path in sorted(targets):
+        if method == "GET":
+            status = pages.client.get(path, follow_redirects=False).status_code
+            assert status not in (404, 405), (method, path, status)
+        else:
+            # No CSRF token: a route that takes the POST refuses it with 403; no route would be 404 or 405.
+            status = pages.client.post(path, follow_redirects=False).status_code
+            assert status == 403, (method, path, status)
