@@ -39,8 +39,9 @@ from ess.domain.recovery.service import (
     unlock_account,
 )
 from ess.routes.deps import Services
-from ess.routes.errors import form_errors, status_for
+from ess.routes.errors import form_errors
 from ess.routes.guards import current_principal, requires_login
+from ess.routes.problems import status_for
 from ess.routes.rendering import N_, client_of, gettext_for, page_context
 
 # Messages for the recovery errors, by code, and the field they belong to.
