@@ -40,6 +40,7 @@ from ess.routes.errors import EXCEPTION_HANDLERS
 from ess.routes.health import HealthController
 from ess.routes.log_redaction import install_log_redaction
 from ess.routes.middleware import API_PREFIX, IdentityMiddleware, security_headers_hook
+from ess.routes.openapi import complete_document
 from ess.routes.pages.auth import AuthPagesController
 from ess.routes.pages.calendar import CalendarFeedController, TeamCalendarController
 from ess.routes.pages.expired_password import ExpiredPasswordPagesController
@@ -128,7 +129,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     def provide_services() -> Services:
         return services
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             HealthController,
             AuthApiController,
@@ -172,3 +173,5 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         state=State({"services": services}),
         debug=False,
     )
+    complete_document(app)
+    return app

@@ -1,4 +1,4 @@
-"""The vocabulary of API errors: problem codes and the status each one is answered with."""
+"""The vocabulary of API errors: problem codes, the status each one is answered with."""
 
 from __future__ import annotations
 
@@ -34,6 +34,10 @@ from ess.domain.errors import (
 )
 
 PROBLEM_JSON: Final = "application/problem+json"
+# The handler option (a decorator keyword: `@post(..., problems=["not_found", "conflict"])`) that names the codes of
+# the domain errors an operation can answer with; statuses that follow from guards, path parameters, a body or query
+# parameters are added without it (see ess.routes.openapi).
+PROBLEMS_OPT: Final = "problems"
 
 DOMAIN_STATUS: Final[dict[type[DomainError], int]] = {
     PasswordChangeRequired: HTTP_401_UNAUTHORIZED,

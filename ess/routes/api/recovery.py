@@ -35,6 +35,10 @@ FORGOT_ANSWER = (
 )
 
 
+# The helpdesk role is checked on the account in the use case (permission_denied), not by a guard.
+HELPDESK_PROBLEMS = ["permission_denied", "service_unavailable"]
+
+
 def kit_of(services: Services) -> RecoveryKit:
     if services.recovery is None:
         raise RuntimeError("recovery is not configured")
@@ -82,7 +86,12 @@ class RecoveryApiController(Controller):
     path = "/api/v1/password"
     tags = ["password recovery"]
 
-    @post("/forgot", operation_id="forgotPassword", status_code=HTTP_202_ACCEPTED, security=[])
+    @post(
+        "/forgot",
+        operation_id="forgotPassword",
+        status_code=HTTP_202_ACCEPTED,
+        problems=["invalid_input", "throttled", "service_unavailable"],
+    )
     async def forgot(
         self, request: Request[Any, Any, Any], services: NamedDependency[Services], data: JSONBody[ForgotIn]
     ) -> ForgotOut:
@@ -93,7 +102,19 @@ class RecoveryApiController(Controller):
         )
         return ForgotOut(detail=FORGOT_ANSWER)
 
-    @post("/reset", operation_id="resetPassword", status_code=HTTP_204_NO_CONTENT, security=[])
+    @post(
+        "/reset",
+        operation_id="resetPassword",
+        status_code=HTTP_204_NO_CONTENT,
+        problems=[
+            "recovery_link_invalid",
+            "second_factor_failed",
+            "password_rejected",
+            "directory_password_rejected",
+            "throttled",
+            "service_unavailable",
+        ],
+    )
     async def reset(
         self, request: Request[Any, Any, Any], services: NamedDependency[Services], data: JSONBody[ResetIn]
     ) -> None:
@@ -110,7 +131,12 @@ class RecoveryApiController(Controller):
             kit=kit_of(services),
         )
 
-    @post("/unlock", operation_id="unlockAccount", status_code=HTTP_204_NO_CONTENT, security=[])
+    @post(
+        "/unlock",
+        operation_id="unlockAccount",
+        status_code=HTTP_204_NO_CONTENT,
+        problems=["recovery_link_invalid", "second_factor_failed", "throttled", "service_unavailable"],
+    )
     async def unlock(
         self, request: Request[Any, Any, Any], services: NamedDependency[Services], data: JSONBody[UnlockIn]
     ) -> None:
@@ -128,7 +154,7 @@ class HelpdeskApiController(Controller):
     tags = ["helpdesk"]
     guards = [requires_login]
 
-    @get("/accounts/{login:str}", operation_id="helpdeskAccount")
+    @get("/accounts/{login:str}", operation_id="helpdeskAccount", problems=HELPDESK_PROBLEMS)
     async def account(
         self, request: Request[Any, Any, Any], services: NamedDependency[Services], login: FromPath[str]
     ) -> HelpdeskAccountOut:
@@ -149,14 +175,24 @@ class HelpdeskApiController(Controller):
             has_totp=view.has_totp,
         )
 
-    @post("/accounts/{login:str}/unlock", operation_id="helpdeskUnlock", status_code=HTTP_204_NO_CONTENT)
+    @post(
+        "/accounts/{login:str}/unlock",
+        operation_id="helpdeskUnlock",
+        status_code=HTTP_204_NO_CONTENT,
+        problems=HELPDESK_PROBLEMS,
+    )
     async def unlock(
         self, request: Request[Any, Any, Any], services: NamedDependency[Services], login: FromPath[str]
     ) -> None:
         """Unlock an account (helpdesk role)."""
         await helpdesk_unlock(current_principal(request), login, client=client_of(request), kit=kit_of(services))
 
-    @post("/accounts/{login:str}/reset-link", operation_id="helpdeskResetLink", status_code=HTTP_202_ACCEPTED)
+    @post(
+        "/accounts/{login:str}/reset-link",
+        operation_id="helpdeskResetLink",
+        status_code=HTTP_202_ACCEPTED,
+        problems=[*HELPDESK_PROBLEMS, "no_recovery_address"],
+    )
     async def reset_link(
         self, request: Request[Any, Any, Any], services: NamedDependency[Services], login: FromPath[str]
     ) -> ForgotOut:

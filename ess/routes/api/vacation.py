@@ -68,6 +68,10 @@ class DecisionIn(msgspec.Struct, forbid_unknown_fields=True):
     comment: Annotated[str, msgspec.Meta(max_length=500)] = ""
 
 
+# Deciding can meet a request that is gone, decided already, not the caller's team's, or no longer covered.
+DECISION_PROBLEMS = ["conflict", "permission_denied", "policy_violation"]
+
+
 def balance_out(balance: Balance) -> BalanceOut:
     return BalanceOut(
         as_of=balance.as_of,
@@ -109,7 +113,7 @@ class VacationApiController(Controller):
     tags = ["vacation"]
     guards = [requires_login]
 
-    @get("/vacation/balance", operation_id="getVacationBalance")
+    @get("/vacation/balance", operation_id="getVacationBalance", problems=["not_found", "invalid_input"])
     async def get_balance(
         self,
         request: Request[Any, Any, Any],
@@ -122,14 +126,19 @@ class VacationApiController(Controller):
             await service.balance(current_principal(request), day, uow=services.new_uow(), clock=services.clock)
         )
 
-    @get("/leave-requests", operation_id="listLeaveRequests")
+    @get("/leave-requests", operation_id="listLeaveRequests", problems=["not_found"])
     async def list_requests(
         self, request: Request[Any, Any, Any], services: NamedDependency[Services]
     ) -> list[LeaveRequestOut]:
         """The caller's leave requests, newest first."""
         return [request_out(r) for r in await service.my_requests(current_principal(request), uow=services.new_uow())]
 
-    @post("/leave-requests", operation_id="createLeaveRequest", status_code=HTTP_201_CREATED)
+    @post(
+        "/leave-requests",
+        operation_id="createLeaveRequest",
+        status_code=HTTP_201_CREATED,
+        problems=["not_found", "invalid_input", "policy_violation", "conflict"],
+    )
     async def create_request(
         self, request: Request[Any, Any, Any], services: NamedDependency[Services], data: JSONBody[LeaveRequestIn]
     ) -> LeaveRequestOut:
@@ -152,7 +161,12 @@ class VacationApiController(Controller):
         )
         return request_out(created)
 
-    @post("/leave-requests/{request_id:int}/withdraw", operation_id="withdrawLeaveRequest", status_code=HTTP_200_OK)
+    @post(
+        "/leave-requests/{request_id:int}/withdraw",
+        operation_id="withdrawLeaveRequest",
+        status_code=HTTP_200_OK,
+        problems=["conflict"],
+    )
     async def withdraw(
         self, request: Request[Any, Any, Any], services: NamedDependency[Services], request_id: FromPath[int]
     ) -> LeaveRequestOut:
@@ -163,7 +177,12 @@ class VacationApiController(Controller):
             )
         )
 
-    @post("/leave-requests/{request_id:int}/cancel", operation_id="cancelLeaveRequest", status_code=HTTP_200_OK)
+    @post(
+        "/leave-requests/{request_id:int}/cancel",
+        operation_id="cancelLeaveRequest",
+        status_code=HTTP_200_OK,
+        problems=["conflict"],
+    )
     async def cancel(
         self, request: Request[Any, Any, Any], services: NamedDependency[Services], request_id: FromPath[int]
     ) -> LeaveRequestOut:
@@ -180,7 +199,7 @@ class LeaveDecisionsApiController(Controller):
     tags = ["vacation"]
     guards = [requires_manager_or_hr]
 
-    @get("", operation_id="listLeaveRequestsToDecide")
+    @get("", operation_id="listLeaveRequestsToDecide", problems=["not_found"])
     async def waiting(
         self, request: Request[Any, Any, Any], services: NamedDependency[Services]
     ) -> list[LeaveRequestOut]:
@@ -203,7 +222,12 @@ class LeaveDecisionsApiController(Controller):
             )
         )
 
-    @post("/{request_id:int}/approve", operation_id="approveLeaveRequest", status_code=HTTP_200_OK)
+    @post(
+        "/{request_id:int}/approve",
+        operation_id="approveLeaveRequest",
+        status_code=HTTP_200_OK,
+        problems=DECISION_PROBLEMS,
+    )
     async def approve(
         self,
         request: Request[Any, Any, Any],
@@ -214,7 +238,12 @@ class LeaveDecisionsApiController(Controller):
         """Approve a request (or a cancellation the employee asked for)."""
         return await self._decide(request, services, request_id, data, approve=True)
 
-    @post("/{request_id:int}/reject", operation_id="rejectLeaveRequest", status_code=HTTP_200_OK)
+    @post(
+        "/{request_id:int}/reject",
+        operation_id="rejectLeaveRequest",
+        status_code=HTTP_200_OK,
+        problems=DECISION_PROBLEMS,
+    )
     async def reject(
         self,
         request: Request[Any, Any, Any],
@@ -238,7 +267,12 @@ class HrVacationApiController(Controller):
     tags = ["vacation"]
     guards = [requires_hr]
 
-    @post("/leave-adjustments", operation_id="adjustLeave", status_code=HTTP_201_CREATED)
+    @post(
+        "/leave-adjustments",
+        operation_id="adjustLeave",
+        status_code=HTTP_201_CREATED,
+        problems=["not_found", "invalid_input", "permission_denied"],
+    )
     async def adjust(
         self, request: Request[Any, Any, Any], services: NamedDependency[Services], data: JSONBody[AdjustmentIn]
     ) -> BalanceOut:
