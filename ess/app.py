@@ -50,6 +50,7 @@ from ess.routes.pages.profile import HrChangeRequestPagesController, ProfilePage
 from ess.routes.pages.recovery import HelpdeskPagesController, RecoveryPagesController, SecurityPagesController
 from ess.routes.pages.reports import ReportPagesController
 from ess.routes.pages.vacation import TeamPagesController, VacationPagesController
+from ess.routes.problems import ids_in_range
 from ess.settings import Settings, load_settings
 
 PACKAGE_DIR: Final = Path(__file__).resolve().parent
@@ -171,6 +172,8 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
         state=State({"services": services}),
+        # Not an authorization guard: an id the database cannot hold is a 404 on every route, API and pages.
+        guards=[ids_in_range],
         debug=False,
     )
     complete_document(app)

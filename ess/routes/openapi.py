@@ -33,18 +33,21 @@ from litestar.status_codes import HTTP_429_TOO_MANY_REQUESTS
 from ess.routes.guards import requires_login
 from ess.routes.problems import (
     HTTP_CODES,
+    ID_MAX,
+    ID_MIN,
     PROBLEM_JSON,
     PROBLEMS_OPT,
     TITLES,
     domain_errors,
     http_code,
+    ids_in_range,
     status_for,
 )
 
 PROBLEM: Final = "Problem"
 FIELD_ERROR: Final = "ProblemFieldError"
 # Guards that check the request, not the caller: they need no token.
-REQUEST_GUARDS: Final[frozenset[Callable[..., Any]]] = frozenset()
+REQUEST_GUARDS: Final[frozenset[Callable[..., Any]]] = frozenset({ids_in_range})
 METHODS: Final = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 # What each code means, for the descriptions in the document (and docs/api.md says the same).
@@ -181,6 +184,17 @@ def _problems_of(handler: HTTPRouteHandler, operation: Operation) -> dict[int, s
     return by_status
 
 
+def _bound_ids(operation: Operation) -> None:
+    for parameter in operation.parameters or []:
+        if (
+            isinstance(parameter, Parameter)
+            and parameter.param_in == "path"
+            and isinstance(parameter.schema, Schema)
+            and parameter.schema.type == OpenAPIType.INTEGER
+        ):
+            parameter.schema.minimum, parameter.schema.maximum = ID_MIN, ID_MAX
+
+
 def _struct_types(annotation: Any) -> Iterator[msgspec.inspect.StructType]:
     """Every msgspec Struct a request body can contain (msgspec's own view of the type)."""
     pending = [msgspec.inspect.type_info(annotation)]
@@ -227,6 +241,7 @@ def complete_document(app: Litestar) -> OpenAPI:
     for path_item in (document.paths or {}).values():
         for operation in _operations(path_item):
             handler = handlers[str(operation.operation_id)]
+            _bound_ids(operation)
             responses = dict(operation.responses or {})
             # Litestar's own 400 describes its default error body, which the API never sends.
             responses.pop("400", None)

@@ -1,10 +1,13 @@
-"""The vocabulary of API errors: problem codes, the status each one is answered with."""
+"""The vocabulary of API errors: problem codes, the status each one is answered with, and bounds of path parameters."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Final
+from typing import Any, Final
 
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotFoundException
+from litestar.handlers.base import BaseRouteHandler
 from litestar.status_codes import (
     HTTP_400_BAD_REQUEST,
     HTTP_401_UNAUTHORIZED,
@@ -38,6 +41,10 @@ PROBLEM_JSON: Final = "application/problem+json"
 # the domain errors an operation can answer with; statuses that follow from guards, path parameters, a body or query
 # parameters are added without it (see ess.routes.openapi).
 PROBLEMS_OPT: Final = "problems"
+
+# Ids are 32-bit integers in the database (PostgreSQL `integer`): a larger id, or one below 1, names nothing.
+ID_MIN: Final = 1
+ID_MAX: Final = 2**31 - 1
 
 DOMAIN_STATUS: Final[dict[type[DomainError], int]] = {
     PasswordChangeRequired: HTTP_401_UNAUTHORIZED,
@@ -109,3 +116,11 @@ def domain_errors() -> dict[str, type[DomainError]]:
         if known is not cls and status_for(known) != status_for(cls):
             raise RuntimeError(f"the problem code {cls.code!r} is used with two statuses ({known!r}, {cls!r})")
     return errors
+
+
+def ids_in_range(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """An integer path parameter outside the ids the database can hold names nothing: 404, before any query
+    (SQLite overflows above 2**63, PostgreSQL refuses more than 32 bits)."""
+    for value in connection.path_params.values():
+        if isinstance(value, int) and not ID_MIN <= value <= ID_MAX:
+            raise NotFoundException("No such resource.")
