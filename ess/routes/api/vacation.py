@@ -18,6 +18,8 @@ from ess.domain.vacation.model import Balance, LeaveRequest
 from ess.routes.deps import Services
 from ess.routes.guards import current_principal, requires_hr, requires_login, requires_manager_or_hr
 
+MAX_ADJUSTMENT_DAYS = 999
+
 
 class BalanceOut(msgspec.Struct):
     as_of: date
@@ -255,11 +257,25 @@ class LeaveDecisionsApiController(Controller):
         return await self._decide(request, services, request_id, data, approve=False)
 
 
+# A number, or a decimal string (msgspec reads both); the use case then wants whole or half days up to 100.
+ADJUSTMENT_DAYS_SCHEMA = {
+    "type": ["number", "string"],
+    "minimum": -MAX_ADJUSTMENT_DAYS,
+    "maximum": MAX_ADJUSTMENT_DAYS,
+    "pattern": r"^[+-]?[0-9]{1,3}(\.[0-9]{1,2})?$",
+}
+
+
 class AdjustmentIn(msgspec.Struct, forbid_unknown_fields=True):
     personnel_number: Annotated[str, msgspec.Meta(max_length=32)]
     year: Annotated[int, msgspec.Meta(ge=2000, le=2100)]
-    days: Decimal
+    days: Annotated[Decimal, msgspec.Meta(extra_json_schema={"extra": ADJUSTMENT_DAYS_SCHEMA})]
     reason: Annotated[str, msgspec.Meta(max_length=500)]
+
+    def __post_init__(self) -> None:
+        # NaN, infinities and huge exponents break the arithmetic of the use case: refused here (400).
+        if not self.days.is_finite() or abs(self.days) > MAX_ADJUSTMENT_DAYS:
+            raise ValueError(f"days must be a number between -{MAX_ADJUSTMENT_DAYS} and {MAX_ADJUSTMENT_DAYS}")
 
 
 class HrVacationApiController(Controller):
