@@ -25,6 +25,7 @@ from litestar.template.config import TemplateConfig
 
 from ess import __version__
 from ess.bootstrap import Container, build_container
+from ess.routes.allow import allow_header_hook
 from ess.routes.api.auth import AuthApiController
 from ess.routes.api.me import MeApiController
 from ess.routes.api.passwords import MyPasswordApiController, PasswordPolicyApiController
@@ -164,7 +165,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         middleware=[
             DefineMiddleware(IdentityMiddleware, services=services),
         ],
-        before_send=[security_headers_hook(hsts=settings.server.served_over_tls)],
+        before_send=[security_headers_hook(hsts=settings.server.served_over_tls), allow_header_hook],
         dependencies={"services": Provide(provide_services, use_cache=True, sync_to_thread=False)},
         csrf_config=csrf,
         template_config=TemplateConfig(instance=_template_engine()),
