@@ -25,10 +25,13 @@ from litestar.template.config import TemplateConfig
 from ess import __version__
 from ess.bootstrap import Container, build_container
 from ess.domain.outbox.delivery import run_worker
+from ess.routes.allow import allow_header_hook
 from ess.routes.errors import exception_handlers
 from ess.routes.health import ReadinessChecks
 from ess.routes.log_redaction import install_log_redaction
 from ess.routes.middleware import API_PREFIX, IdentityMiddleware, security_headers_hook
+from ess.routes.openapi import complete_document
+from ess.routes.problems import ids_in_range
 from ess.routes.registry import ROUTE_HANDLERS
 from ess.settings import Settings, load_settings
 
@@ -145,15 +148,18 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
             create_static_files_router(path="/static", directories=[PACKAGE_DIR / "static"], include_in_schema=False),
         ],
         middleware=[DefineMiddleware(IdentityMiddleware, auth=container.auth, settings=settings)],
-        before_send=[security_headers_hook(hsts=settings.server.served_over_tls)],
+        before_send=[security_headers_hook(hsts=settings.server.served_over_tls), allow_header_hook],
         dependencies=providers(container),
         csrf_config=_csrf(settings),
         template_config=TemplateConfig(instance=templates),
         openapi_config=_openapi(),
         exception_handlers=exception_handlers(container.passwords.policy),
         lifespan=[_lifespan(container)],
+        # Not an authorization guard: an id the database cannot hold is a 404 on every route, API and pages.
+        guards=[ids_in_range],
         debug=False,
     )
+    complete_document(app)
     # Mails built by the domain's notices link to pages by route name, through this app's routing table.
     container.links.bind(app)
     return app

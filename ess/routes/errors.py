@@ -14,72 +14,17 @@ from litestar.exceptions import (
     ValidationException,
 )
 from litestar.response import Redirect, Template
-from litestar.status_codes import (
-    HTTP_400_BAD_REQUEST,
-    HTTP_401_UNAUTHORIZED,
-    HTTP_403_FORBIDDEN,
-    HTTP_404_NOT_FOUND,
-    HTTP_409_CONFLICT,
-    HTTP_422_UNPROCESSABLE_ENTITY,
-    HTTP_429_TOO_MANY_REQUESTS,
-    HTTP_500_INTERNAL_SERVER_ERROR,
-    HTTP_503_SERVICE_UNAVAILABLE,
-)
+from litestar.status_codes import HTTP_403_FORBIDDEN, HTTP_500_INTERNAL_SERVER_ERROR
 
-from ess.domain.auth.login import PasswordChangeRequired
 from ess.domain.directory.model import DirectoryPasswordRejected, DirectoryRejection
-from ess.domain.errors import (
-    AuthenticationFailed,
-    Conflict,
-    DomainError,
-    InvalidInput,
-    NotFound,
-    PermissionDenied,
-    PolicyViolation,
-    ServiceUnavailable,
-    Throttled,
-)
+from ess.domain.errors import DomainError, Throttled
 from ess.domain.passwords.checks import PasswordRejected
 from ess.domain.passwords.model import PasswordPolicy, PasswordProblem
 from ess.routes.middleware import API_PREFIX
+from ess.routes.problems import PROBLEM_JSON, TITLES, http_code, status_for
 from ess.routes.rendering import N_, gettext_for, page_context
 
 logger = logging.getLogger("ess.errors")
-
-PROBLEM_JSON: Final = "application/problem+json"
-
-DOMAIN_STATUS: Final[dict[type[DomainError], int]] = {
-    PasswordChangeRequired: HTTP_401_UNAUTHORIZED,
-    NotFound: HTTP_404_NOT_FOUND,
-    PermissionDenied: HTTP_403_FORBIDDEN,
-    AuthenticationFailed: HTTP_401_UNAUTHORIZED,
-    Throttled: HTTP_429_TOO_MANY_REQUESTS,
-    InvalidInput: HTTP_422_UNPROCESSABLE_ENTITY,
-    PolicyViolation: HTTP_422_UNPROCESSABLE_ENTITY,
-    Conflict: HTTP_409_CONFLICT,
-    ServiceUnavailable: HTTP_503_SERVICE_UNAVAILABLE,
-}
-
-TITLES: Final = {
-    400: "Bad request",
-    401: "Authentication required",
-    403: "Forbidden",
-    404: "Not found",
-    405: "Method not allowed",
-    409: "Conflict",
-    422: "Invalid input",
-    429: "Too many requests",
-    500: "Internal error",
-    503: "Service unavailable",
-}
-
-
-def status_for(exc: DomainError) -> int:
-    for cls in type(exc).__mro__:
-        if cls in DOMAIN_STATUS:
-            return DOMAIN_STATUS[cls]
-    return HTTP_400_BAD_REQUEST
-
 
 # What a page says for a domain error, by its code; the field it belongs to ("form" = above the form).
 FORM_MESSAGES: Final = {
@@ -223,6 +168,8 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
     status = exc.status_code
     if status >= HTTP_500_INTERNAL_SERVER_ERROR:
         logger.error("HTTP %s on %s %s", status, request.method, request.url.path)
+    # Only the headers that describe the answer: a 405 says which methods the resource has (RFC 9110 15.5.6).
+    headers = {name: value for name, value in (exc.headers or {}).items() if name.lower() == "allow"}
     if _is_api(request):
         extra: dict[str, Any] | None = None
         if isinstance(exc, ValidationException) and isinstance(exc.extra, list):
@@ -234,19 +181,20 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
                 ]
             }
         detail = exc.detail if status < HTTP_500_INTERNAL_SERVER_ERROR else "An internal error occurred."
-        headers = {"WWW-Authenticate": 'Bearer realm="ess"'} if isinstance(exc, NotAuthorizedException) else None
-        return problem(status, detail, extra=extra, headers=headers)
+        if isinstance(exc, NotAuthorizedException):
+            headers["WWW-Authenticate"] = 'Bearer realm="ess"'
+        return problem(status, detail, code=http_code(status), extra=extra, headers=headers)
     if isinstance(exc, NotAuthorizedException):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return Redirect(f"/login?next={quote(target, safe='')}", status_code=303)
-    return _error_page(request, status)
+    return _error_page(request, status, headers=headers)
 
 
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     # Log the type and where, not the message: messages of library errors can carry input values.
     logger.error("Unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path, exc_info=False)
     if _is_api(request):
-        return problem(HTTP_500_INTERNAL_SERVER_ERROR, "An internal error occurred.")
+        return problem(HTTP_500_INTERNAL_SERVER_ERROR, "An internal error occurred.", code=http_code(500))
     return _error_page(request, HTTP_500_INTERNAL_SERVER_ERROR)
 
 

@@ -1,4 +1,4 @@
-"""Guards: small predicates on the caller, attached to routers. Object-level checks live in the services."""
+"""Guards: small predicates on the caller, attached to routers. Object-level checks live in the use cases."""
 
 from __future__ import annotations
 

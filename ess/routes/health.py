@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import msgspec
 from litestar import Controller, Response, get
 from litestar.di import NamedDependency
+from litestar.openapi import ResponseSpec
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 
 from ess.domain.errors import ServiceUnavailable
@@ -30,12 +31,16 @@ class HealthController(Controller):
     path = "/health"
     tags = ["health"]
 
-    @get("/live", operation_id="healthLive", security=[])
+    @get("/live", operation_id="healthLive")
     async def live(self) -> HealthOut:
         """The process is up."""
         return HealthOut(status="ok")
 
-    @get("/ready", operation_id="healthReady", security=[])
+    @get(
+        "/ready",
+        operation_id="healthReady",
+        responses={503: ResponseSpec(HealthOut, description="The database or the directory does not answer.")},
+    )
     async def ready(self, readiness: NamedDependency[ReadinessChecks]) -> Response[HealthOut]:
         """The database and the directory answer."""
         checks: dict[str, str] = {}

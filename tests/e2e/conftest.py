@@ -11,6 +11,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
@@ -136,10 +137,11 @@ def _start_server(workdir: Path, log: IO[bytes]) -> tuple[subprocess.Popen[bytes
     )
 
 
-@pytest.fixture(scope="session")
-def live_server() -> Iterator[str]:
-    """The base URL of a real ESS with the demo company, on a free port, with its own database and sessions."""
-    with tempfile.TemporaryDirectory(prefix="ess-e2e-") as tmp:
+@contextmanager
+def running_ess(prefix: str = "ess-e2e-") -> Iterator[str]:
+    """A real `ess serve` with the demo company (every account has DEMO_PASSWORD), on a free port, with its own
+    database, sessions and mail folder; yields its base URL and stops it afterwards."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
         workdir = Path(tmp)
         setup_env = _server_env(workdir, port=0)
         _run_cli(["db", "upgrade"], setup_env, workdir)
@@ -150,6 +152,13 @@ def live_server() -> Iterator[str]:
                 yield base_url
             finally:
                 _stop(process)
+
+
+@pytest.fixture(scope="session")
+def live_server() -> Iterator[str]:
+    """The base URL of a real ESS with the demo company, shared by the browser tests."""
+    with running_ess() as base_url:
+        yield base_url
 
 
 # Module scope, not session: while the sync API is active, its event loop counts as the thread's running loop,

@@ -33,7 +33,12 @@ class AuthApiController(Controller):
     path = "/api/v1/auth"
     tags = ["auth"]
 
-    @post("/token", operation_id="createApiToken", status_code=HTTP_200_OK, security=[])
+    @post(
+        "/token",
+        operation_id="createApiToken",
+        status_code=HTTP_200_OK,
+        problems=["authentication_failed", "password_change_required", "throttled", "service_unavailable"],
+    )
     async def create_token(
         self, request: Request[Any, Any, Any], auth: NamedDependency[AuthDeps], data: JSONBody[TokenIn]
     ) -> TokenOut:

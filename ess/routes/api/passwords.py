@@ -43,7 +43,17 @@ class MyPasswordApiController(Controller):
     tags = ["password"]
     guards = [requires_login]
 
-    @post("", operation_id="changeMyPassword", status_code=HTTP_204_NO_CONTENT)
+    @post(
+        "",
+        operation_id="changeMyPassword",
+        status_code=HTTP_204_NO_CONTENT,
+        problems=[
+            "wrong_current_password",
+            "password_rejected",
+            "directory_password_rejected",
+            "service_unavailable",
+        ],
+    )
     async def change(
         self,
         request: Request[Any, Any, Any],
@@ -67,7 +77,7 @@ class PasswordPolicyApiController(Controller):
     path = "/api/v1/password/policy"
     tags = ["password"]
 
-    @get("", operation_id="getPasswordPolicy", security=[])
+    @get("", operation_id="getPasswordPolicy")
     async def policy(self, passwords: NamedDependency[PasswordDeps]) -> PasswordPolicyOut:
         """The rules a new password must meet (no login needed; no secrets)."""
         policy = passwords.policy

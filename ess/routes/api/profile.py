@@ -114,6 +114,10 @@ class DecisionIn(msgspec.Struct, forbid_unknown_fields=True):
     comment: Annotated[str, msgspec.Meta(max_length=1000)] = ""
 
 
+# Decided already or withdrawn, one's own request, or a change the data no longer allows.
+DECISION_PROBLEMS = ["conflict", "permission_denied", "profile_rejected"]
+
+
 def request_out(request: ChangeRequest, *, masked: bool, employee: str | None = None) -> ChangeRequestOut:
     assert request.id is not None
     return ChangeRequestOut(
@@ -177,12 +181,17 @@ class ProfileApiController(Controller):
     tags = ["profile"]
     guards = [requires_login]
 
-    @get("", operation_id="getMyProfile")
+    @get("", operation_id="getMyProfile", problems=["not_found"])
     async def get_profile(self, request: Request[Any, Any, Any], profile: NamedDependency[ProfileDeps]) -> ProfileOut:
         """The caller's personal data, how each field may change, open requests and pending directory updates."""
         return profile_out(await my_profile(current_principal(request), deps=profile))
 
-    @patch("", operation_id="changeMyProfile", status_code=HTTP_200_OK)
+    @patch(
+        "",
+        operation_id="changeMyProfile",
+        status_code=HTTP_200_OK,
+        problems=["not_found", "profile_rejected", "throttled", "service_unavailable"],
+    )
     async def change(
         self, request: Request[Any, Any, Any], profile: NamedDependency[ProfileDeps], data: JSONBody[ProfileChangeIn]
     ) -> ChangeResultOut:
@@ -204,13 +213,13 @@ class ProfileApiController(Controller):
             unchanged=[f.value for f in result.unchanged],
         )
 
-    @get("/history", operation_id="getMyProfileHistory")
+    @get("/history", operation_id="getMyProfileHistory", problems=["not_found"])
     async def history(self, request: Request[Any, Any, Any], profile: NamedDependency[ProfileDeps]) -> list[HistoryOut]:
         """The caller's own changes, newest first; bank details masked."""
         entries = await my_history(current_principal(request), deps=profile)
         return [history_out(e) for e in entries]
 
-    @get("/change-requests", operation_id="listMyChangeRequests")
+    @get("/change-requests", operation_id="listMyChangeRequests", problems=["not_found"])
     async def my_requests(
         self, request: Request[Any, Any, Any], profile: NamedDependency[ProfileDeps]
     ) -> list[ChangeRequestOut]:
@@ -218,7 +227,12 @@ class ProfileApiController(Controller):
         view = await my_profile(current_principal(request), deps=profile)
         return [request_out(r, masked=False) for r in view.requests]
 
-    @post("/change-requests/{request_id:int}/withdraw", operation_id="withdrawMyChangeRequest", status_code=204)
+    @post(
+        "/change-requests/{request_id:int}/withdraw",
+        operation_id="withdrawMyChangeRequest",
+        status_code=204,
+        problems=["conflict"],
+    )
     async def withdraw(
         self, request: Request[Any, Any, Any], profile: NamedDependency[ProfileDeps], request_id: FromPath[int]
     ) -> None:
@@ -250,7 +264,12 @@ class HrChangeRequestApiController(Controller):
         items = await change_request_queue(current_principal(request), deps=profile)
         return [request_out(i.request, masked=False, employee=i.employee.personnel_number) for i in items]
 
-    @post("/{request_id:int}/approve", operation_id="approveChangeRequest", status_code=HTTP_200_OK)
+    @post(
+        "/{request_id:int}/approve",
+        operation_id="approveChangeRequest",
+        status_code=HTTP_200_OK,
+        problems=DECISION_PROBLEMS,
+    )
     async def approve(
         self,
         request: Request[Any, Any, Any],
@@ -269,7 +288,12 @@ class HrChangeRequestApiController(Controller):
         )
         return request_out(decided, masked=False)
 
-    @post("/{request_id:int}/reject", operation_id="rejectChangeRequest", status_code=HTTP_200_OK)
+    @post(
+        "/{request_id:int}/reject",
+        operation_id="rejectChangeRequest",
+        status_code=HTTP_200_OK,
+        problems=DECISION_PROBLEMS,
+    )
     async def reject(
         self,
         request: Request[Any, Any, Any],

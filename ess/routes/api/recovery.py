@@ -27,6 +27,10 @@ FORGOT_ANSWER = (
 )
 
 
+# The helpdesk role is checked on the account in the use case (permission_denied), not by a guard.
+HELPDESK_PROBLEMS = ["permission_denied", "service_unavailable"]
+
+
 class ForgotIn(msgspec.Struct, forbid_unknown_fields=True):
     login: Annotated[str, msgspec.Meta(max_length=256)]
     purpose: Literal["reset", "unlock"] = "reset"
@@ -68,7 +72,12 @@ class RecoveryApiController(Controller):
     path = "/api/v1/password"
     tags = ["password recovery"]
 
-    @post("/forgot", operation_id="forgotPassword", status_code=HTTP_202_ACCEPTED, security=[])
+    @post(
+        "/forgot",
+        operation_id="forgotPassword",
+        status_code=HTTP_202_ACCEPTED,
+        problems=["invalid_input", "throttled", "service_unavailable"],
+    )
     async def forgot(
         self, request: Request[Any, Any, Any], recovery: NamedDependency[RecoveryDeps], data: JSONBody[ForgotIn]
     ) -> ForgotOut:
@@ -79,7 +88,19 @@ class RecoveryApiController(Controller):
         )
         return ForgotOut(detail=FORGOT_ANSWER)
 
-    @post("/reset", operation_id="resetPassword", status_code=HTTP_204_NO_CONTENT, security=[])
+    @post(
+        "/reset",
+        operation_id="resetPassword",
+        status_code=HTTP_204_NO_CONTENT,
+        problems=[
+            "recovery_link_invalid",
+            "second_factor_failed",
+            "password_rejected",
+            "directory_password_rejected",
+            "throttled",
+            "service_unavailable",
+        ],
+    )
     async def reset(
         self, request: Request[Any, Any, Any], recovery: NamedDependency[RecoveryDeps], data: JSONBody[ResetIn]
     ) -> None:
@@ -96,7 +117,12 @@ class RecoveryApiController(Controller):
             deps=recovery,
         )
 
-    @post("/unlock", operation_id="unlockAccount", status_code=HTTP_204_NO_CONTENT, security=[])
+    @post(
+        "/unlock",
+        operation_id="unlockAccount",
+        status_code=HTTP_204_NO_CONTENT,
+        problems=["recovery_link_invalid", "second_factor_failed", "throttled", "service_unavailable"],
+    )
     async def unlock(
         self, request: Request[Any, Any, Any], recovery: NamedDependency[RecoveryDeps], data: JSONBody[UnlockIn]
     ) -> None:
@@ -114,7 +140,7 @@ class HelpdeskApiController(Controller):
     tags = ["helpdesk"]
     guards = [requires_login]
 
-    @get("/accounts/{login:str}", operation_id="helpdeskAccount")
+    @get("/accounts/{login:str}", operation_id="helpdeskAccount", problems=HELPDESK_PROBLEMS)
     async def account(
         self, request: Request[Any, Any, Any], recovery: NamedDependency[RecoveryDeps], login: FromPath[str]
     ) -> HelpdeskAccountOut:
@@ -135,14 +161,24 @@ class HelpdeskApiController(Controller):
             has_totp=view.has_totp,
         )
 
-    @post("/accounts/{login:str}/unlock", operation_id="helpdeskUnlock", status_code=HTTP_204_NO_CONTENT)
+    @post(
+        "/accounts/{login:str}/unlock",
+        operation_id="helpdeskUnlock",
+        status_code=HTTP_204_NO_CONTENT,
+        problems=HELPDESK_PROBLEMS,
+    )
     async def unlock(
         self, request: Request[Any, Any, Any], recovery: NamedDependency[RecoveryDeps], login: FromPath[str]
     ) -> None:
         """Unlock an account (helpdesk role)."""
         await helpdesk_unlock(current_principal(request), login, client=client_of(request), deps=recovery)
 
-    @post("/accounts/{login:str}/reset-link", operation_id="helpdeskResetLink", status_code=HTTP_202_ACCEPTED)
+    @post(
+        "/accounts/{login:str}/reset-link",
+        operation_id="helpdeskResetLink",
+        status_code=HTTP_202_ACCEPTED,
+        problems=[*HELPDESK_PROBLEMS, "no_recovery_address"],
+    )
     async def reset_link(
         self, request: Request[Any, Any, Any], recovery: NamedDependency[RecoveryDeps], login: FromPath[str]
     ) -> ForgotOut:

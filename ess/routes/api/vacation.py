@@ -21,6 +21,8 @@ from ess.domain.vacation.ports import VacationDeps
 from ess.domain.vacation.requests import RequestLeave, my_requests, request_cancellation, request_leave, withdraw
 from ess.routes.guards import current_principal, requires_hr, requires_login, requires_manager_or_hr
 
+MAX_ADJUSTMENT_DAYS = 999
+
 
 class BalanceOut(msgspec.Struct):
     as_of: date
@@ -71,6 +73,10 @@ class DecisionIn(msgspec.Struct, forbid_unknown_fields=True):
     comment: Annotated[str, msgspec.Meta(max_length=500)] = ""
 
 
+# Deciding can meet a request that is gone, decided already, not the caller's team's, or no longer covered.
+DECISION_PROBLEMS = ["conflict", "permission_denied", "policy_violation"]
+
+
 def balance_out(balance: Balance) -> BalanceOut:
     return BalanceOut(
         as_of=balance.as_of,
@@ -112,7 +118,7 @@ class VacationApiController(Controller):
     tags = ["vacation"]
     guards = [requires_login]
 
-    @get("/vacation/balance", operation_id="getVacationBalance")
+    @get("/vacation/balance", operation_id="getVacationBalance", problems=["not_found", "invalid_input"])
     async def get_balance(
         self,
         request: Request[Any, Any, Any],
@@ -123,14 +129,19 @@ class VacationApiController(Controller):
         day = as_of or vacation.clock.today()
         return balance_out(await balance(current_principal(request), day, deps=vacation))
 
-    @get("/leave-requests", operation_id="listLeaveRequests")
+    @get("/leave-requests", operation_id="listLeaveRequests", problems=["not_found"])
     async def list_requests(
         self, request: Request[Any, Any, Any], vacation: NamedDependency[VacationDeps]
     ) -> list[LeaveRequestOut]:
         """The caller's leave requests, newest first."""
         return [request_out(r) for r in await my_requests(current_principal(request), deps=vacation)]
 
-    @post("/leave-requests", operation_id="createLeaveRequest", status_code=HTTP_201_CREATED)
+    @post(
+        "/leave-requests",
+        operation_id="createLeaveRequest",
+        status_code=HTTP_201_CREATED,
+        problems=["not_found", "invalid_input", "policy_violation", "conflict"],
+    )
     async def create_request(
         self, request: Request[Any, Any, Any], vacation: NamedDependency[VacationDeps], data: JSONBody[LeaveRequestIn]
     ) -> LeaveRequestOut:
@@ -149,14 +160,24 @@ class VacationApiController(Controller):
         )
         return request_out(created)
 
-    @post("/leave-requests/{request_id:int}/withdraw", operation_id="withdrawLeaveRequest", status_code=HTTP_200_OK)
+    @post(
+        "/leave-requests/{request_id:int}/withdraw",
+        operation_id="withdrawLeaveRequest",
+        status_code=HTTP_200_OK,
+        problems=["conflict"],
+    )
     async def withdraw(
         self, request: Request[Any, Any, Any], vacation: NamedDependency[VacationDeps], request_id: FromPath[int]
     ) -> LeaveRequestOut:
         """Withdraw a pending request."""
         return request_out(await withdraw(request_id, principal=current_principal(request), deps=vacation))
 
-    @post("/leave-requests/{request_id:int}/cancel", operation_id="cancelLeaveRequest", status_code=HTTP_200_OK)
+    @post(
+        "/leave-requests/{request_id:int}/cancel",
+        operation_id="cancelLeaveRequest",
+        status_code=HTTP_200_OK,
+        problems=["conflict"],
+    )
     async def cancel(
         self, request: Request[Any, Any, Any], vacation: NamedDependency[VacationDeps], request_id: FromPath[int]
     ) -> LeaveRequestOut:
@@ -169,7 +190,7 @@ class LeaveDecisionsApiController(Controller):
     tags = ["vacation"]
     guards = [requires_manager_or_hr]
 
-    @get("", operation_id="listLeaveRequestsToDecide")
+    @get("", operation_id="listLeaveRequestsToDecide", problems=["not_found"])
     async def waiting(
         self, request: Request[Any, Any, Any], vacation: NamedDependency[VacationDeps]
     ) -> list[LeaveRequestOut]:
@@ -192,7 +213,12 @@ class LeaveDecisionsApiController(Controller):
             )
         )
 
-    @post("/{request_id:int}/approve", operation_id="approveLeaveRequest", status_code=HTTP_200_OK)
+    @post(
+        "/{request_id:int}/approve",
+        operation_id="approveLeaveRequest",
+        status_code=HTTP_200_OK,
+        problems=DECISION_PROBLEMS,
+    )
     async def approve(
         self,
         request: Request[Any, Any, Any],
@@ -203,7 +229,12 @@ class LeaveDecisionsApiController(Controller):
         """Approve a request (or a cancellation the employee asked for)."""
         return await self._decide(request, vacation, request_id, data, approve=True)
 
-    @post("/{request_id:int}/reject", operation_id="rejectLeaveRequest", status_code=HTTP_200_OK)
+    @post(
+        "/{request_id:int}/reject",
+        operation_id="rejectLeaveRequest",
+        status_code=HTTP_200_OK,
+        problems=DECISION_PROBLEMS,
+    )
     async def reject(
         self,
         request: Request[Any, Any, Any],
@@ -215,11 +246,25 @@ class LeaveDecisionsApiController(Controller):
         return await self._decide(request, vacation, request_id, data, approve=False)
 
 
+# A number, or a decimal string (msgspec reads both); the use case then wants whole or half days up to 100.
+ADJUSTMENT_DAYS_SCHEMA = {
+    "type": ["number", "string"],
+    "minimum": -MAX_ADJUSTMENT_DAYS,
+    "maximum": MAX_ADJUSTMENT_DAYS,
+    "pattern": r"^[+-]?[0-9]{1,3}(\.[0-9]{1,2})?$",
+}
+
+
 class AdjustmentIn(msgspec.Struct, forbid_unknown_fields=True):
     personnel_number: Annotated[str, msgspec.Meta(max_length=32)]
     year: Annotated[int, msgspec.Meta(ge=2000, le=2100)]
-    days: Decimal
+    days: Annotated[Decimal, msgspec.Meta(extra_json_schema={"extra": ADJUSTMENT_DAYS_SCHEMA})]
     reason: Annotated[str, msgspec.Meta(max_length=500)]
+
+    def __post_init__(self) -> None:
+        # NaN, infinities and huge exponents break the arithmetic of the use case: refused here (400).
+        if not self.days.is_finite() or abs(self.days) > MAX_ADJUSTMENT_DAYS:
+            raise ValueError(f"days must be a number between -{MAX_ADJUSTMENT_DAYS} and {MAX_ADJUSTMENT_DAYS}")
 
 
 class HrVacationApiController(Controller):
@@ -227,7 +272,12 @@ class HrVacationApiController(Controller):
     tags = ["vacation"]
     guards = [requires_hr]
 
-    @post("/leave-adjustments", operation_id="adjustLeave", status_code=HTTP_201_CREATED)
+    @post(
+        "/leave-adjustments",
+        operation_id="adjustLeave",
+        status_code=HTTP_201_CREATED,
+        problems=["not_found", "invalid_input", "permission_denied"],
+    )
     async def adjust(
         self, request: Request[Any, Any, Any], vacation: NamedDependency[VacationDeps], data: JSONBody[AdjustmentIn]
     ) -> BalanceOut:

@@ -1,1 +1,1 @@
-"""Server-rendered pages: Jinja forms with CSRF, the same domain services as the API."""
+"""Server-rendered pages: Jinja forms with CSRF, the same domain use cases as the API."""

@@ -28,8 +28,9 @@ from ess.domain.recovery.reset import ResetPassword, reset_password
 from ess.domain.recovery.totp import TotpSetup, confirm_totp, pending_totp, remove_totp, start_totp
 from ess.domain.recovery.unlock import UnlockAccount, unlock_account
 from ess.domain.recovery.verification import inspect_link, send_link_sms
-from ess.routes.errors import form_errors, status_for
+from ess.routes.errors import form_errors
 from ess.routes.guards import current_principal, requires_login
+from ess.routes.problems import status_for
 from ess.routes.rendering import N_, client_of, gettext_for, page_context
 
 # Messages for the recovery errors, by code, and the field they belong to.
