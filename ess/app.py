@@ -29,7 +29,7 @@ from ess.routes.allow import allow_header_hook
 from ess.routes.errors import exception_handlers
 from ess.routes.health import ReadinessChecks
 from ess.routes.log_redaction import install_log_redaction
-from ess.routes.middleware import API_PREFIX, IdentityMiddleware, security_headers_hook
+from ess.routes.middleware import API_PREFIX, HEALTH_PREFIX, IdentityMiddleware, security_headers_hook
 from ess.routes.openapi import complete_document
 from ess.routes.problems import ids_in_range
 from ess.routes.registry import ROUTE_HANDLERS
@@ -116,7 +116,7 @@ def _csrf(settings: Settings) -> CSRFConfig:
         cookie_httponly=True,
         cookie_samesite="strict",
         # The API authenticates by bearer token only (never by cookie), so cross-site requests cannot ride on it.
-        exclude=[f"^{API_PREFIX}", "^/health/"],
+        exclude=[f"^{API_PREFIX}", f"^{HEALTH_PREFIX}"],
     )
 
 

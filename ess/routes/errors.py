@@ -20,7 +20,7 @@ from ess.domain.directory.model import DirectoryPasswordRejected, DirectoryRejec
 from ess.domain.errors import DomainError, Throttled
 from ess.domain.passwords.checks import PasswordRejected
 from ess.domain.passwords.model import PasswordPolicy, PasswordProblem
-from ess.routes.middleware import API_PREFIX
+from ess.routes.middleware import API_PREFIX, HEALTH_PREFIX
 from ess.routes.problems import PROBLEM_JSON, TITLES, http_code, status_for
 from ess.routes.rendering import N_, gettext_for, page_context
 
@@ -128,7 +128,7 @@ def problem(
 
 
 def _is_api(request: Request[Any, Any, Any]) -> bool:
-    return request.url.path.startswith(API_PREFIX) or request.url.path.startswith("/health/")
+    return request.url.path.startswith((API_PREFIX, HEALTH_PREFIX))
 
 
 def domain_error_handler(
@@ -186,7 +186,7 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
         return problem(status, detail, code=http_code(status), extra=extra, headers=headers)
     if isinstance(exc, NotAuthorizedException):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        return Redirect(f"/login?next={quote(target, safe='')}", status_code=303)
+        return Redirect(request.app.route_reverse("login") + f"?next={quote(target, safe='')}", status_code=303)
     return _error_page(request, status, headers=headers)
 
 

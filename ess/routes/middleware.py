@@ -20,6 +20,8 @@ from ess.settings import Settings
 
 SESSION_COOKIE: Final = "ess_session"
 API_PREFIX: Final = "/api/"
+# Answers for load balancers and monitoring: JSON like the API, no session, no CSRF.
+HEALTH_PREFIX: Final = "/health/"
 NO_REFERRER_PATHS: Final = ("/password/reset/", "/password/unlock/", "/security/confirm-email/")
 
 # No inline script or style anywhere: the CSP forbids them, and the templates are written for that.
