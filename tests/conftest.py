@@ -55,25 +55,29 @@ def private_temp_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]
     """Point TMPDIR, for this process and every program the tests start, at a fresh folder; fail if it is not
     empty at the end (the session's own mail folders and Samba template aside), naming the test that left each entry.
 
-    Concurrent test runs on the machine (a developer's and an agent's, CI's) each see only their own folder.
+    Concurrent test runs on the machine (a developer's and an agent's, CI's) each see only their own folder. Programs
+    the tests start without naming a mail folder (ESS_MAIL__FOLDER) write into the session's, not the working tree's.
     """
     tmp_path_factory.getbasetemp()  # pytest's tmp_path folders stay in the shared temp dir, where pytest prunes them
     root = Path(tempfile.mkdtemp(prefix="ess-test-run-"))
     root.chmod(0o755)  # the postgres OS user traverses it to its cluster directory
-    saved = os.environ.get("TMPDIR"), tempfile.tempdir
-    os.environ["TMPDIR"] = str(root)
+    saved_tempdir = tempfile.tempdir
     tempfile.tempdir = str(root)
     _run_temp.root = root
     _run_temp.mail = Path(tempfile.mkdtemp(prefix="ess-test-mail-"))
+    environment = {"TMPDIR": str(root), "ESS_MAIL__FOLDER": str(_run_temp.mail / "default")}
+    saved_environment = {name: os.environ.get(name) for name in environment}
+    os.environ.update(environment)
     try:
         yield root
     finally:
         _run_temp.root = None
-        if saved[0] is None:
-            os.environ.pop("TMPDIR", None)
-        else:
-            os.environ["TMPDIR"] = saved[0]
-        tempfile.tempdir = saved[1]
+        for name, value in saved_environment.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        tempfile.tempdir = saved_tempdir
         shutil.rmtree(_run_temp.mail, ignore_errors=True)
         discard_template()  # the harness keeps it for the whole process otherwise
         left = sorted(entry.name for entry in root.iterdir())
