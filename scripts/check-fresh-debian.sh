@@ -54,7 +54,8 @@ fi
 ROOT="$(realpath -m "${1:-$REPO/var/fresh-debian}")"
 [[ "$ROOT" != / && "$ROOT" != "$REPO" ]] || fail "refusing to use $ROOT as the root"
 COMMIT="$(git -C "$REPO" rev-parse HEAD)"
-LOGS="$(mktemp -d "${TMPDIR:-/tmp}/ess-fresh-debian-logs-XXXXXX")"
+LOGS="$REPO/var/fresh-debian-logs"  # kept after the run, replaced by the next one
+rm -rf "$LOGS" && mkdir -p "$LOGS"
 declare -a TIMINGS=()
 demo_pid=""
 started_at=$SECONDS
@@ -95,6 +96,10 @@ cleanup() {
     set +e
     if [[ -n "$demo_pid" ]]; then
         kill -INT -- "-$demo_pid" 2>/dev/null
+        for _ in $(seq 1 10); do
+            kill -0 "$demo_pid" 2>/dev/null || break
+            sleep 1
+        done
     fi
     local pids
     pids="$(processes_in_root)"
@@ -211,8 +216,8 @@ setsid env --default-signal=INT chroot "$ROOT" /usr/sbin/runuser -u "$NEWCOMER" 
     env -i HOME=/home/$NEWCOMER PATH="$CHROOT_PATH" LANG=C.UTF-8 TERM=dumb ESS_PORT="$port" \
     make -C "$CLONE" demo >"$LOGS/demo.log" 2>&1 &
 demo_pid=$!
-probe() {  # probe PATH: print the HTTP status and save the body
-    in_root root python3.11 - "http://127.0.0.1:$port$1" "$LOGS/page.html" <<'PY' 2>/dev/null || echo 000
+probe() {  # probe PATH: print the HTTP status; the body goes to $ROOT/tmp/probe.html
+    in_root root python3.11 - "http://127.0.0.1:$port$1" /tmp/probe.html <<'PY' 2>>"$LOGS/probe.log" || echo 000
 import sys, urllib.error, urllib.request
 try:
     with urllib.request.urlopen(sys.argv[1], timeout=5) as answer:
@@ -230,7 +235,7 @@ until [[ "$(probe /health/ready)" == 200 ]]; do
 done
 TIMINGS+=("$(printf '%-46s %5d s' "make demo until /health/ready = 200" $((SECONDS - demo_start)))")
 [[ "$(probe /login)" == 200 ]] || fail "GET /login did not answer 200"
-if ! grep -q 'name="password"' "$LOGS/page.html" || ! grep -q 'name="_csrf_token"' "$LOGS/page.html"; then
+if ! grep -q 'name="password"' "$ROOT/tmp/probe.html" || ! grep -q 'name="_csrf_token"' "$ROOT/tmp/probe.html"; then
     fail "the login page has no password field or CSRF token"
 fi
 echo "GET /health/ready: 200; GET /login: 200 with the login form"
