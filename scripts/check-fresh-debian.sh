@@ -31,6 +31,9 @@ NEWCOMER=newcomer
 CLONE=/home/$NEWCOMER/ess
 DEMO_READY_TIMEOUT_S=1800
 CHROOT_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+# What a newcomer's terminal emulator sets (the commands run without one; TERM=dumb would turn off rich's progress bar,
+# which tests/integration/test_cli.py checks on a pseudo-terminal).
+NEWCOMER_TERM=xterm-256color
 
 say() { printf '\n=== %s  %s\n' "$(date +%H:%M:%S)" "$*"; }
 fail() {
@@ -75,7 +78,7 @@ in_root() {  # in_root USER COMMAND...: a login-like clean environment inside th
     local home=/root
     [[ $user == root ]] || home=/home/$user
     chroot "$ROOT" /usr/sbin/runuser -u "$user" -- \
-        env -i HOME="$home" USER="$user" LOGNAME="$user" PATH="$CHROOT_PATH" LANG=C.UTF-8 TERM=dumb "$@"
+        env -i HOME="$home" USER="$user" LOGNAME="$user" PATH="$CHROOT_PATH" LANG=C.UTF-8 TERM="$NEWCOMER_TERM" "$@"
 }
 
 processes_in_root() {
@@ -213,7 +216,7 @@ say "ESS_PORT=$port make demo as $NEWCOMER, until /health/ready answers 200"
 demo_start=$SECONDS
 # Its own process group, and SIGINT not ignored (a script's background jobs ignore it), as in a terminal.
 setsid env --default-signal=INT chroot "$ROOT" /usr/sbin/runuser -u "$NEWCOMER" -- \
-    env -i HOME=/home/$NEWCOMER PATH="$CHROOT_PATH" LANG=C.UTF-8 TERM=dumb ESS_PORT="$port" \
+    env -i HOME=/home/$NEWCOMER PATH="$CHROOT_PATH" LANG=C.UTF-8 TERM="$NEWCOMER_TERM" ESS_PORT="$port" \
     make -C "$CLONE" demo >"$LOGS/demo.log" 2>&1 &
 demo_pid=$!
 probe() {  # probe PATH: print the HTTP status; the body goes to $ROOT/tmp/probe.html
@@ -264,10 +267,11 @@ say "make test as root, in a private network namespace"
 status=0
 timed "make test (private network namespace)" unshare --net -- bash -c \
     'ip link set lo up && exec "$@"' _ chroot "$ROOT" /usr/sbin/runuser -u root -- \
-    env -i HOME=/root PATH="$CHROOT_PATH" LANG=C.UTF-8 TERM=dumb make -C "$CLONE" test \
+    env -i HOME=/root PATH="$CHROOT_PATH" LANG=C.UTF-8 TERM="$NEWCOMER_TERM" make -C "$CLONE" test \
     >"$LOGS/test.log" 2>&1 || status=$?
 grep -E '^(FAILED|ERROR) ' "$LOGS/test.log" | head -40 || true
-summary="$(grep -E '^=+ .*(passed|failed|error).* in [0-9.]+s' "$LOGS/test.log" | tail -1 || true)"
+summary="$(grep -E '^=+ .*(passed|failed|error).* in [0-9.]+s' "$LOGS/test.log" | tail -1 | sed 's/^=* //; s/ =*$//' || true)"
 echo "make test: ${summary:-no pytest summary line} (exit $status)"
-TIMINGS+=("$(printf '%-46s %s' "  pytest summary" "${summary:-none}")")
+TIMINGS+=("$(printf '%-46s %s' "  pytest says" "${summary:-nothing}")")
+TIMINGS+=("$(printf '%-46s %s' "size of the root (system, venv, packages)" "$(du -sh --one-file-system "$ROOT" | cut -f1)")")
 [[ $status -eq 0 ]] || { tail -30 "$LOGS/test.log"; fail "make test exited $status"; }
