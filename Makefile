@@ -67,7 +67,7 @@ test-e2e: install  ## tests/e2e: the real server, services and headless Chromium
 	@$(ENSURE) --e2e
 	$(PYTEST) tests/e2e
 
-check-fresh-debian:  ## by hand, as root (~N min): make demo and make test in a bare Debian 12 made by debootstrap
+check-fresh-debian:  ## by hand, as root (~7 min): make demo and make test in a bare Debian 12 made by debootstrap
 	bash scripts/check-fresh-debian.sh
 
 lock: install  ## refresh constraints.txt from the current virtual environment
