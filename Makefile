@@ -34,7 +34,7 @@ demo: install  ## set up the demo company (SQLite, local directory) and serve it
 	$(BIN)/ess serve
 
 demo-ldap: install  ## the demo against a throwaway slapd seeded with the demo company (needs root for apt-get once)
-	@$(ENSURE) slapd ldap-utils
+	@$(ENSURE) slapd ldap-utils openssl
 	$(BIN)/python scripts/demo_ldap.py
 
 serve: install
