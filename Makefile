@@ -1,26 +1,40 @@
-# ESS developer commands. `make demo` and `make test` are the two that matter; both set up everything they need.
+# ESS developer commands. `make demo` and `make test` are the two that matter; both set up everything they need,
+# on a bare Debian 12 too (scripts/check-fresh-debian.sh proves it there).
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+ENSURE := PYTHON="$(PYTHON)" bash scripts/ensure-test-deps.sh
+PYTEST := $(BIN)/python -m pytest
 
-.PHONY: install demo demo-ldap serve lint format test test-unit test-integration test-e2e lock messages clean
+.PHONY: install demo demo-ldap serve lint format test test-deps test-unit test-integration test-e2e \
+	check-fresh-debian lock messages clean
+
+# A venv only counts while its python runs and imports pip. Anything less (a `python3.11 -m venv` that stopped for
+# lack of ensurepip, an interrupted create, an interpreter that has gone) is removed and made again, stamp or not.
+ifneq ($(wildcard $(STAMP)),)
+ifneq ($(shell $(BIN)/python -c "import pip" >/dev/null 2>&1 && echo ok),ok)
+.PHONY: $(STAMP)
+endif
+endif
 
 $(STAMP): pyproject.toml constraints.txt
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(ENSURE) --demo
+	@if ! $(BIN)/python -c "import pip" >/dev/null 2>&1; then \
+		echo "make: creating $(VENV) with $(PYTHON)"; rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); fi
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[dev]"
 	touch $(STAMP)
 
 install: $(STAMP)
 
-demo: install  ## set up the demo company (SQLite, local directory) and serve it on http://127.0.0.1:8000
+demo: install  ## set up the demo company (SQLite, local directory) and serve it on http://127.0.0.1:8000 (ESS_PORT)
 	$(BIN)/ess db upgrade
 	$(BIN)/ess demo seed
 	$(BIN)/ess serve
 
 demo-ldap: install  ## the demo against a throwaway slapd seeded with the demo company (needs root for apt-get once)
-	bash scripts/ensure-test-deps.sh slapd ldap-utils
+	@$(ENSURE) slapd ldap-utils openssl
 	$(BIN)/python scripts/demo_ldap.py
 
 serve: install
@@ -36,12 +50,25 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: install  ## install the services the tests start (PostgreSQL, Chromium, ...) when missing, then run every test
-	bash scripts/ensure-test-deps.sh
-	$(BIN)/python -m pytest
+test-deps: install  ## install what the whole suite needs (PostgreSQL, slapd, Samba AD, Chromium, ...) when missing
+	@$(ENSURE) --test
 
-test-unit: install
-	$(BIN)/python -m pytest tests/unit
+test: test-deps  ## ... then run every test (each layer alone: test-unit, test-integration, test-e2e)
+	$(PYTEST)
+
+test-unit: install  ## tests/unit: no services, no browser
+	$(PYTEST) tests/unit
+
+test-integration: install  ## tests/integration, against the real services (installed when missing)
+	@$(ENSURE) --integration
+	$(PYTEST) tests/integration
+
+test-e2e: install  ## tests/e2e: the real server, services and headless Chromium (installed when missing)
+	@$(ENSURE) --e2e
+	$(PYTEST) tests/e2e
+
+check-fresh-debian:  ## by hand, as root (~7 min): make demo and make test in a bare Debian 12 made by debootstrap
+	bash scripts/check-fresh-debian.sh
 
 lock: install  ## refresh constraints.txt from the current virtual environment
 	( echo '# Exact versions for every install (make, CI): pip install -c constraints.txt -e ".[dev]". Regenerate with `make lock`.'; \

@@ -69,14 +69,34 @@ class _Redacted:
 class ServerSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     host: str = "127.0.0.1"
     port: int = 8000
-    # Links in mails are built from this, never from the request's Host header.
-    base_url: str = "http://127.0.0.1:8000"
+    # Links in mails are built from this, never from the request's Host header. Left empty, it follows host and
+    # port (see derived_base_url), so `ESS_PORT=8080 make demo` mails links to :8080; behind a proxy set it.
+    base_url: str = ""
     # Client addresses are taken from X-Forwarded-For only when the direct peer is one of these.
     trusted_proxies: list[str] = msgspec.field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.base_url.strip():
+            self.base_url = derived_base_url(self.host, self.port)
 
     @property
     def served_over_tls(self) -> bool:
         return self.base_url.startswith("https://")
+
+
+def derived_base_url(host: str, port: int) -> str:
+    """The URL a browser on this machine reaches `ess serve` at, for a configuration that names no base_url.
+
+    A wildcard listen address is no address to link to: it is replaced by the loopback address of its family.
+    """
+    name = host.strip()
+    if name in {"", "0.0.0.0"}:  # noqa: S104 - the wildcard is compared against, not bound to
+        name = "127.0.0.1"
+    elif name == "::":
+        name = "::1"
+    if ":" in name:  # an IPv6 literal
+        name = f"[{name}]"
+    return f"http://{name}:{port}"
 
 
 class DatabaseSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

@@ -1,15 +1,26 @@
 #!/usr/bin/env bash
-# Install the Debian packages the test suite needs, but only those that are missing.
+# Install the Debian packages ESS needs on this machine, but only those that are missing.
 #
-# Quiet (and fast) when everything is already installed. Must run as root to install.
-# Daemons are never left running: the tests start their own throwaway instances
+#   scripts/ensure-test-deps.sh --demo          what `make install` / `make demo` need on a bare Debian 12: venv support
+#                                               for the Python that runs ESS (python3.11-venv: ensurepip) and CA certificates
+#   scripts/ensure-test-deps.sh --integration   --demo + the services the integration tests start themselves
+#                                               (PostgreSQL, slapd, Samba AD DC) and the openssl command (test certificates)
+#   scripts/ensure-test-deps.sh --e2e           --integration + headless Chromium and libatomic1 (Playwright's driver)
+#   scripts/ensure-test-deps.sh [--test]        everything the whole suite needs (the default)
+#   scripts/ensure-test-deps.sh PACKAGE...      just those packages (e.g. `slapd ldap-utils` for make demo-ldap)
+#
+# Quiet (and fast) when everything is already there. Must run as root to install; otherwise it prints the exact
+# command to run and exits 1. Daemons are never left running: the tests start their own throwaway instances
 # (a system samba on port 389 would clash with them).
 set -euo pipefail
 
-# Without arguments: everything the tests need. With arguments: just those packages (e.g. `slapd ldap-utils`).
-PACKAGES=(
+# The interpreter ESS's virtual environment is made from (the Makefile passes its PYTHON).
+PYTHON="${PYTHON:-$(command -v python3.11 || command -v python3 || true)}"
+
+DEMO_PACKAGES=(ca-certificates)
+INTEGRATION_PACKAGES=(
+    openssl
     postgresql
-    chromium
     slapd
     ldap-utils
     samba
@@ -18,9 +29,32 @@ PACKAGES=(
     winbind
     krb5-user
 )
-if [[ $# -gt 0 ]]; then
-    PACKAGES=("$@")
-fi
+# Playwright's bundled node driver links libatomic.so.1, which Debian's chromium does not pull in.
+E2E_PACKAGES=(chromium libatomic1)
+
+with_python=0
+PACKAGES=()
+case "${1:-}" in
+    --demo)
+        with_python=1
+        PACKAGES=("${DEMO_PACKAGES[@]}")
+        ;;
+    --integration)
+        with_python=1
+        PACKAGES=("${DEMO_PACKAGES[@]}" "${INTEGRATION_PACKAGES[@]}")
+        ;;
+    --e2e | --test | "")
+        with_python=1
+        PACKAGES=("${DEMO_PACKAGES[@]}" "${INTEGRATION_PACKAGES[@]}" "${E2E_PACKAGES[@]}")
+        ;;
+    -*)
+        echo "usage: $0 [--demo | --integration | --e2e | --test | PACKAGE...]" >&2
+        exit 2
+        ;;
+    *)
+        PACKAGES=("$@")
+        ;;
+esac
 
 # Init scripts of daemons these packages may start.
 SERVICES=(postgresql slapd samba-ad-dc samba smbd nmbd winbind)
@@ -34,6 +68,28 @@ is_installed() {
 }
 
 missing=()
+
+# `python3.11 -m venv` needs ensurepip, which Debian ships apart from the interpreter (python3.X-venv). Without it
+# the venv is left half-made. Judged by what the interpreter can do, so a Python from elsewhere (pyenv) needs nothing.
+if [[ $with_python -eq 1 ]]; then
+    if [[ -z "$PYTHON" ]]; then
+        missing+=(python3.11 python3.11-venv)
+    elif ! "$PYTHON" -c '' >/dev/null 2>&1; then
+        echo "ensure-test-deps: the Python to make the virtual environment with, '$PYTHON', does not run." >&2
+        exit 1
+    elif ! "$PYTHON" -c 'import ensurepip' >/dev/null 2>&1; then
+        version="$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+        case "$(readlink -f "$(command -v "$PYTHON")")" in
+            /usr/bin/python3*) missing+=("python${version}-venv") ;;
+            *)
+                echo "ensure-test-deps: $PYTHON has no ensurepip module, so it cannot make a virtual environment;" >&2
+                echo "ensure-test-deps: use Debian's python3.11 (make PYTHON=/usr/bin/python3.11 ...) or repair that Python." >&2
+                exit 1
+                ;;
+        esac
+    fi
+fi
+
 for pkg in "${PACKAGES[@]}"; do
     if ! is_installed "$pkg"; then
         missing+=("$pkg")
@@ -46,7 +102,10 @@ fi
 
 if [[ "$(id -u)" -ne 0 ]]; then
     echo "ensure-test-deps: missing Debian packages: ${missing[*]}" >&2
-    echo "ensure-test-deps: run this script as root (e.g. sudo $0) to install them." >&2
+    echo "ensure-test-deps: installing them needs root; run this, then the same make command again:" >&2
+    echo "" >&2
+    echo "    sudo bash $0 ${missing[*]}" >&2
+    echo "" >&2
     exit 1
 fi
 

@@ -89,6 +89,7 @@ __all__ = [
     "SERVICE_PASSWORD",
     "USER_BASE_DN",
     "SambaADServer",
+    "discard_template",
     "running_samba_ad",
 ]
 
@@ -145,6 +146,9 @@ _SERVICE_RIGHTS = {
 
 _template_lock = threading.Lock()
 _template_dir: Path | None = None
+# Taken while a DC runs, by every test process on this machine (Samba's ports are fixed). Resolved at import, so a
+# test session that points TMPDIR at a private folder later (tests/conftest.py) still shares it with the others.
+_LOCK_PATH = Path(tempfile.gettempdir()) / "ess-samba-ad.lock"
 
 
 def _smb_conf(root: Path, certificates: TestCertificates | None) -> str:
@@ -287,6 +291,15 @@ def _template() -> Path:
                 raise
             _template_dir = root
         return _template_dir
+
+
+def discard_template() -> None:
+    """Remove this process's provisioned domain now rather than at exit (the next DC provisions a new one)."""
+    global _template_dir  # noqa: PLW0603 - one template per process, by design
+    with _template_lock:
+        if _template_dir is not None:
+            shutil.rmtree(_template_dir, ignore_errors=True)
+            _template_dir = None
 
 
 @contextlib.contextmanager
@@ -572,8 +585,7 @@ def _exclusive_samba_lock() -> Iterator[None]:
         finally:
             _HELD_HERE[0] -= 1
         return
-    lock_path = Path(tempfile.gettempdir()) / "ess-samba-ad.lock"
-    with lock_path.open("a") as handle:
+    with _LOCK_PATH.open("a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         _HELD_HERE[0] = 1
         try:

@@ -100,3 +100,49 @@ def test_unknown_keys_and_wrong_types_are_refused_with_the_file_named(tmp_path: 
 def test_a_missing_file_is_named() -> None:
     with pytest.raises(SettingsError, match="not found"):
         load_settings("/nonexistent/ess.toml", environ={})
+
+
+# --- server.base_url: the address mailed links point to -------------------------------------------------------------
+
+
+def test_the_demo_mails_links_to_the_port_it_serves_on() -> None:
+    assert load_settings(DEFAULT_CONFIG, environ={}).server.base_url == "http://127.0.0.1:8000"
+    moved = load_settings(DEFAULT_CONFIG, environ={"ESS_PORT": "8080"})
+    assert moved.server.port == 8080
+    assert moved.server.base_url == "http://127.0.0.1:8080"
+    assert load_settings(DEFAULT_CONFIG, environ={"ESS_HOST": "localhost"}).server.base_url == "http://localhost:8000"
+
+
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [
+        ("0.0.0.0", "http://127.0.0.1:8123"),  # noqa: S104 - a listen address in a settings test, nothing binds
+        ("::", "http://[::1]:8123"),
+        ("::1", "http://[::1]:8123"),
+        ("10.1.2.3", "http://10.1.2.3:8123"),
+    ],
+)
+def test_a_derived_base_url_is_an_address_a_browser_can_open(host: str, expected: str) -> None:
+    settings = load_settings(DEFAULT_CONFIG, environ={"ESS_HOST": host, "ESS_PORT": "8123"})
+    assert settings.server.base_url == expected
+
+
+def test_an_explicit_base_url_wins_over_host_and_port(tmp_path: Path) -> None:
+    from_env = load_settings(DEFAULT_CONFIG, environ={"ESS_PORT": "8080", "ESS_BASE_URL": "https://ess.example.com"})
+    assert from_env.server.base_url == "https://ess.example.com"
+    assert from_env.server.port == 8080
+    config = tmp_path / "ess.toml"
+    config.write_text(
+        'mode = "demo"\n[server]\nport = 9000\nbase_url = "https://intranet.example.com/ess"\n', encoding="utf-8"
+    )
+    from_file = load_settings(config, environ={"ESS_PORT": "8080", "ESS_SECRET_KEY": GOOD_SECRET})
+    assert from_file.server.base_url == "https://intranet.example.com/ess"
+    production = load_settings(
+        CONFIG_DIR / "production.example.toml",
+        environ={
+            "ESS_SECRET_KEY": GOOD_SECRET,
+            "ESS_DATABASE_URL": "postgresql+asyncpg://ess:s3cret@db/ess",
+            "ESS_PORT": "8443",
+        },
+    )
+    assert production.server.base_url == "https://ess.example.com"
