@@ -45,6 +45,7 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/python scripts/check_architecture.py
 
 format: install
 	$(BIN)/ruff check --fix .
@@ -67,7 +68,7 @@ test-e2e: install  ## tests/e2e: the real server, services and headless Chromium
 	@$(ENSURE) --e2e
 	$(PYTEST) tests/e2e
 
-check-fresh-debian:  ## by hand, as root (~7 min): make demo and make test in a bare Debian 12 made by debootstrap
+check-fresh-debian:  ## as root (~7 min, also in CI): make demo and make test in a bare Debian 12 made by debootstrap
 	bash scripts/check-fresh-debian.sh
 
 lock: install  ## refresh constraints.txt from the current virtual environment

@@ -13,10 +13,10 @@
 #   KEEP_ROOT=1    keep ROOT_DIR afterwards (to look inside); by default it is deleted on exit, also on failure.
 #   MIRROR=URL     the Debian mirror (default http://deb.debian.org/debian).
 #
-# Runs by hand (also `make check-fresh-debian`), not in CI. Measured on the project's 2-core machine: about 7 minutes
-# (debootstrap 30 s, make demo serving 35 s after the packages, make test-deps 30 s, make test 5 min; 11 minutes under
-# load from other work) and 2.5 GB in the root while it runs. That would fit into CI's 90 minutes beside `make lint` and
-# `make test`; .ci/run does not call it, so a change that needs a new Debian package is caught here, by hand.
+# Runs in CI after `make lint` and `make test` (.ci/run), and by hand (`make check-fresh-debian`). Measured on the
+# project's 2-core machine: about 7 minutes (debootstrap 30 s, make demo serving 35 s after the packages, make test-deps
+# 30 s, make test 5 min; 11 minutes under load from other work) and 2.5 GB in the root while it runs. CI's own machine
+# has every package already: only this run notices a change that needs a new Debian package.
 #
 # The host needs debootstrap (installed with apt-get when missing), unshare, chroot and ip (iproute2). Everything runs
 # in a private mount and PID namespace: the /proc, /sys, /dev and /dev/pts mounts of the root and every process started

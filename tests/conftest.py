@@ -23,11 +23,6 @@ from tests.harness.slapd import running_slapd
 ROOT = Path(__file__).resolve().parents[1]
 _db_numbers = itertools.count(1)
 
-# Tests whose temp leftovers are reported but do not fail the run. Only for a leak that another change removes:
-# tests/unit/test_routes.py makes a mail folder per World with its own tempfile.mkdtemp() (it is being rewritten;
-# it should take make_settings()'s folder, world.settings.mail.folder). Delete the entry with that rewrite.
-LEAKS_TOLERATED_IN = ("tests/unit/test_routes.py",)
-
 
 @dataclasses.dataclass
 class _RunTemp:
@@ -36,7 +31,6 @@ class _RunTemp:
     root: Path | None = None
     mail: Path | None = None
     made_by: dict[str, str] = dataclasses.field(default_factory=dict)  # entry name -> test id
-    tolerated: list[str] = dataclasses.field(default_factory=list)
 
     def entries(self) -> set[str]:
         if self.root is None:
@@ -86,14 +80,8 @@ def private_temp_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]
 
 
 def _report_leftovers(left: list[str]) -> None:
-    unexpected = []
-    for name in left:
-        made_by = _run_temp.made_by.get(name, "the session's own set-up or tear-down")
-        line = f"{name}  (made by {made_by})"
-        if made_by.startswith(LEAKS_TOLERATED_IN):
-            _run_temp.tolerated.append(line)
-        else:
-            unexpected.append(line)
+    unknown = "the session's own set-up or tear-down"
+    unexpected = [f"{name}  (made by {_run_temp.made_by.get(name, unknown)})" for name in left]
     if unexpected:
         pytest.fail(
             f"the tests left {len(unexpected)} entr{'y' if len(unexpected) == 1 else 'ies'} in their temp folder "
@@ -111,13 +99,6 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
     finally:
         for name in _run_temp.entries() - before:
             _run_temp.made_by.setdefault(name, item.nodeid)
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if _run_temp.tolerated:
-        terminalreporter.section("temp folder entries left behind (tolerated, see LEAKS_TOLERATED_IN)", yellow=True)
-        for line in _run_temp.tolerated:
-            terminalreporter.write_line(line)
 
 
 # Cheap argon2 parameters: tests check behaviour, not the cost of hashing.

@@ -21,6 +21,7 @@ def run(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[s
         **TEST_ENV,
         "ESS_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'ess.db'}",
         "ESS_SESSIONS__PATH": str(tmp_path / "sessions"),
+        "ESS_MAIL__FOLDER": str(tmp_path / "mail"),
         **env,
     }
     return subprocess.run([*ESS, *args], capture_output=True, text=True, env=environment, timeout=120, check=False)
@@ -119,7 +120,13 @@ def test_the_import_shows_a_progress_bar_on_a_terminal(tmp_path: Path) -> None:
     run(tmp_path, "db", "upgrade")
     source = write_csv(tmp_path / "hr.csv", [{**VALID_ROW, "personnel_number": "P1", "login": "one"}])
     leader, follower = pty.openpty()
-    environment = {**os.environ, **TEST_ENV, "ESS_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'ess.db'}"}
+    environment = {
+        **os.environ,
+        **TEST_ENV,
+        "ESS_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'ess.db'}",
+        # A terminal that can draw: with TERM=dumb (some CI shells) rich would not show a bar at all.
+        "TERM": "xterm-256color",
+    }
     process = subprocess.Popen(
         [*ESS, "hr", "import", str(source)], stderr=follower, stdout=subprocess.DEVNULL, env=environment
     )
