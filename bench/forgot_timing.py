@@ -40,6 +40,7 @@ def main() -> None:
             ESS_RECOVERY__REQUESTS_PER_CLIENT_PER_HOUR="1000000",
             ESS_RECOVERY__REQUESTS_PER_HOUR="1000000",
             ESS_RECOVERY__MAILS_PER_ACCOUNT_PER_HOUR="1000000",
+            ESS_MAIL__FOLDER=str(Path(tmp) / "mail"),
         )
         asyncio.run(seed_recovery(settings))
         known: list[float] = []

@@ -162,10 +162,15 @@ def sqlite_url(tmp_path: Path) -> str:
 
 
 def make_settings(database_url: str, **env: str) -> Settings:
-    # Mails of the file backend go to a fresh folder, never into the working tree; all are removed with the session.
-    if _run_temp.mail is None:
-        raise RuntimeError("make_settings() needs the test session's temp folder (fixture private_temp_dir)")
-    mail_folder = tempfile.mkdtemp(prefix="mail-", dir=_run_temp.mail)
+    """Test settings on `database_url`; `env` overrides (ESS_* names). Mails of the file backend go to a fresh folder
+    of the session, never into the working tree; all are removed with the session. Outside a test session (a bench
+    script) name the folder: ESS_MAIL__FOLDER=..."""
+    if "ESS_MAIL__FOLDER" in env:
+        mail_folder = env["ESS_MAIL__FOLDER"]
+    elif _run_temp.mail is None:
+        raise RuntimeError("make_settings() needs the test session's temp folder, or ESS_MAIL__FOLDER")
+    else:
+        mail_folder = tempfile.mkdtemp(prefix="mail-", dir=_run_temp.mail)
     return load_settings(
         ROOT / "config" / "ess.toml",
         environ={**TEST_ENV, "ESS_DATABASE_URL": database_url, "ESS_MAIL__FOLDER": mail_folder, **env},
