@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from ess.domain.audit import AuditEvent, Outcome
+from ess.domain.audit import Outcome
 from ess.domain.auth.login import MAX_PASSWORD_LENGTH
 from ess.domain.auth.model import Principal, Purpose
 from ess.domain.directory.model import AuthOutcome
@@ -16,7 +16,7 @@ from ess.domain.recovery.limits import count_failure, refund
 from ess.domain.recovery.links import issue_link
 from ess.domain.recovery.model import RecoveryPage, SecondFactorFailed, hash_code, mask_email, new_sms_code, same_hash
 from ess.domain.recovery.ports import RecoveryDeps
-from ess.domain.recovery.records import addresses, audit, load_contact, name_of, notify
+from ess.domain.recovery.records import addresses, audit, event, load_contact, name_of, notify
 from ess.domain.recovery.verification import claim, load_link
 from ess.domain.shared import Link
 
@@ -104,13 +104,13 @@ async def confirm_recovery_email(token: str, *, client: str, deps: RecoveryDeps)
     async with deps.new_uow() as uow:
         await uow.recovery.set_private_email(login, stored.detail, now)
         await uow.audit.add(
-            AuditEvent(
-                occurred_at=now,
-                actor=login,
-                action="recovery.email_changed",
-                outcome=Outcome.SUCCESS,
-                target=login,
-                client_address=client,
+            event(
+                login,
+                "recovery.email_changed",
+                Outcome.SUCCESS,
+                login,
+                client,
+                at=now,
                 details={"to": mask_email(stored.detail)},
             )
         )
@@ -147,13 +147,13 @@ async def set_recovery_mobile(
             )
         )
         await uow.audit.add(
-            AuditEvent(
-                occurred_at=now,
-                actor=login,
-                action="recovery.mobile_changed",
-                outcome=Outcome.SUCCESS,
-                target=login,
-                client_address=client,
+            event(
+                login,
+                "recovery.mobile_changed",
+                Outcome.SUCCESS,
+                login,
+                client,
+                at=now,
                 details={"removed": not mobile},
             )
         )
@@ -186,15 +186,6 @@ async def confirm_recovery_mobile(principal: Principal, code: str, *, client: st
         await uow.recovery.save_profile(
             replace(profile, mobile_verified_at=now, mobile_code_hash="", mobile_code_sent_at=None)
         )
-        await uow.audit.add(
-            AuditEvent(
-                occurred_at=now,
-                actor=login,
-                action="recovery.mobile_verified",
-                outcome=Outcome.SUCCESS,
-                target=login,
-                client_address=client,
-            )
-        )
+        await uow.audit.add(event(login, "recovery.mobile_verified", Outcome.SUCCESS, login, client, at=now))
         await uow.commit()
     await refund(deps, client, login)

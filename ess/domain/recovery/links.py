@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ess.domain.audit import AuditEvent, Outcome
+from ess.domain.audit import Outcome
 from ess.domain.auth.login import MAX_LOGIN_LENGTH, normalize_login
 from ess.domain.auth.model import Purpose, is_plausible_login
 from ess.domain.errors import InvalidInput, Throttled
 from ess.domain.recovery.limits import digest, is_over
 from ess.domain.recovery.model import LINK_PAGES, RecoveryToken, hash_token, mask_email, new_token
 from ess.domain.recovery.ports import RecoveryDeps
-from ess.domain.recovery.records import ANONYMOUS, audit, load_contact, name_of, notify
+from ess.domain.recovery.records import ANONYMOUS, audit, event, load_contact, name_of, notify
 from ess.domain.shared import Link
 
 
@@ -127,13 +127,13 @@ async def issue_link(
             )
         )
         await uow.audit.add(
-            AuditEvent(
-                occurred_at=now,
-                actor=actor,
-                action="recovery.link_sent",
-                outcome=Outcome.SUCCESS,
-                target=login,
-                client_address=client,
+            event(
+                actor,
+                "recovery.link_sent",
+                Outcome.SUCCESS,
+                login,
+                client,
+                at=now,
                 details={"purpose": purpose.value, "to": mask_email(address)},
             )
         )

@@ -3,6 +3,8 @@ seed ever reaches an audit detail or a log), the account's contact addresses, an
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Final
 
 from ess.domain.audit import AuditEvent, Outcome
@@ -24,17 +26,31 @@ async def audit(  # noqa: PLR0917 - an audit line reads best as one positional s
 ) -> None:
     async with deps.new_uow() as uow:
         await uow.audit.add(
-            AuditEvent(
-                occurred_at=deps.clock.now(),
-                actor=actor or ANONYMOUS,
-                action=action,
-                outcome=outcome,
-                target=target,
-                client_address=client,
-                details=details,
-            )
+            event(actor or ANONYMOUS, action, outcome, target, client, at=deps.clock.now(), details=details)
         )
         await uow.commit()
+
+
+def event(
+    actor: str,
+    action: str,
+    outcome: Outcome,
+    target: str,
+    client: str,
+    *,
+    at: datetime,
+    details: Mapping[str, str | int | bool | None] | None = None,
+) -> AuditEvent:
+    """The audit event of a recovery step, for a caller that writes it in its own transaction."""
+    return AuditEvent(
+        occurred_at=at,
+        actor=actor,
+        action=action,
+        outcome=outcome,
+        target=target,
+        client_address=client,
+        details=details or {},
+    )
 
 
 async def load_contact(deps: RecoveryDeps, login: str) -> RecoveryContact | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 
-from ess.domain.audit import AuditEvent, Outcome
+from ess.domain.audit import Outcome
 from ess.domain.auth.model import Purpose
 from ess.domain.auth.sessions import revoke_access
 from ess.domain.directory.model import normalise_password
@@ -13,7 +13,7 @@ from ess.domain.errors import NotFound, ServiceUnavailable
 from ess.domain.passwords.checks import PasswordRejected, check_new_password
 from ess.domain.recovery.model import RecoveryPage
 from ess.domain.recovery.ports import RecoveryDeps
-from ess.domain.recovery.records import ANONYMOUS, addresses, audit, load_contact, name_of, notify
+from ess.domain.recovery.records import ANONYMOUS, addresses, audit, event, load_contact, name_of, notify
 from ess.domain.recovery.verification import claim, load_link, second_factor
 from ess.domain.shared import Link
 
@@ -73,14 +73,8 @@ async def reset_password(cmd: ResetPassword, *, deps: RecoveryDeps) -> None:
     async with deps.new_uow() as uow:
         await uow.recovery.revoke_tokens(login, now, (Purpose.RESET, Purpose.UNLOCK))
         await uow.audit.add(
-            AuditEvent(
-                occurred_at=now,
-                actor=login,
-                action="recovery.password_reset",
-                outcome=Outcome.SUCCESS,
-                target=login,
-                client_address=cmd.client,
-                details={"unlocked": True},
+            event(
+                login, "recovery.password_reset", Outcome.SUCCESS, login, cmd.client, at=now, details={"unlocked": True}
             )
         )
         await uow.commit()

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from ess.domain.audit import AuditEvent, Outcome
+from ess.domain.audit import Outcome
 from ess.domain.auth.model import Principal
 from ess.domain.recovery.enrolment import confirm_password
 from ess.domain.recovery.limits import count_failure, refund
 from ess.domain.recovery.model import RecoveryPage, SecondFactorFailed
 from ess.domain.recovery.ports import RecoveryDeps
-from ess.domain.recovery.records import addresses, audit, load_contact, name_of, notify
+from ess.domain.recovery.records import addresses, audit, event, load_contact, name_of, notify
 from ess.domain.recovery.verification import totp_step
 from ess.domain.shared import Link
 
@@ -61,16 +61,7 @@ async def confirm_totp(principal: Principal, code: str, *, client: str, deps: Re
         await uow.recovery.save_profile(
             replace(profile, totp_secret=profile.totp_pending, totp_pending="", totp_last_step=step)
         )
-        await uow.audit.add(
-            AuditEvent(
-                occurred_at=now,
-                actor=login,
-                action="recovery.totp_enrolled",
-                outcome=Outcome.SUCCESS,
-                target=login,
-                client_address=client,
-            )
-        )
+        await uow.audit.add(event(login, "recovery.totp_enrolled", Outcome.SUCCESS, login, client, at=now))
         await uow.commit()
     await refund(deps, client, login)
     contact = await load_contact(deps, login)
@@ -90,16 +81,7 @@ async def remove_totp(principal: Principal, password: str, *, client: str, deps:
     async with deps.new_uow() as uow:
         profile = await uow.recovery.profile(login)
         await uow.recovery.save_profile(replace(profile, totp_secret="", totp_pending="", totp_last_step=0))
-        await uow.audit.add(
-            AuditEvent(
-                occurred_at=deps.clock.now(),
-                actor=login,
-                action="recovery.totp_removed",
-                outcome=Outcome.SUCCESS,
-                target=login,
-                client_address=client,
-            )
-        )
+        await uow.audit.add(event(login, "recovery.totp_removed", Outcome.SUCCESS, login, client, at=deps.clock.now()))
         await uow.commit()
     contact = await load_contact(deps, login)
     await notify(

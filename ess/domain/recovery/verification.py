@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from ess.domain.audit import AuditEvent, Outcome
+from ess.domain.audit import Outcome
 from ess.domain.auth.model import Purpose
 from ess.domain.errors import InvalidInput, Throttled
 from ess.domain.recovery.limits import count_failure, digest, is_over, refund
@@ -21,7 +21,7 @@ from ess.domain.recovery.model import (
     same_hash,
 )
 from ess.domain.recovery.ports import RecoveryDeps
-from ess.domain.recovery.records import ANONYMOUS, audit
+from ess.domain.recovery.records import ANONYMOUS, audit, event
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,13 +95,13 @@ async def send_link_sms(token: str, purpose: Purpose, *, client: str, deps: Reco
     async with deps.new_uow() as uow:
         await uow.recovery.update_token(replace(stored, sms_code_hash=hash_code(deps.code_key, code), sms_sent_at=now))
         await uow.audit.add(
-            AuditEvent(
-                occurred_at=now,
-                actor=ANONYMOUS,
-                action="recovery.sms_sent",
-                outcome=Outcome.SUCCESS,
-                target=stored.login,
-                client_address=client,
+            event(
+                ANONYMOUS,
+                "recovery.sms_sent",
+                Outcome.SUCCESS,
+                stored.login,
+                client,
+                at=now,
                 details={"purpose": purpose.value},
             )
         )
