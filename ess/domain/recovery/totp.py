@@ -64,15 +64,7 @@ async def confirm_totp(principal: Principal, code: str, *, client: str, deps: Re
         await uow.audit.add(event(login, "recovery.totp_enrolled", Outcome.SUCCESS, login, client, at=now))
         await uow.commit()
     await refund(deps, client, login)
-    contact = await load_contact(deps, login)
-    await notify(
-        deps,
-        "recovery_totp_changed",
-        addresses(contact),
-        name=name_of(contact, login),
-        enrolled="yes",
-        link=Link(RecoveryPage.SECURITY),
-    )
+    await _tell_owner(deps, login, enrolled=True)
 
 
 async def remove_totp(principal: Principal, password: str, *, client: str, deps: RecoveryDeps) -> None:
@@ -83,12 +75,17 @@ async def remove_totp(principal: Principal, password: str, *, client: str, deps:
         await uow.recovery.save_profile(replace(profile, totp_secret="", totp_pending="", totp_last_step=0))
         await uow.audit.add(event(login, "recovery.totp_removed", Outcome.SUCCESS, login, client, at=deps.clock.now()))
         await uow.commit()
+    await _tell_owner(deps, login, enrolled=False)
+
+
+async def _tell_owner(deps: RecoveryDeps, login: str, *, enrolled: bool) -> None:
+    """Both mailboxes hear that the second factor of recovery changed (a hijacker's change does not go unnoticed)."""
     contact = await load_contact(deps, login)
     await notify(
         deps,
         "recovery_totp_changed",
         addresses(contact),
         name=name_of(contact, login),
-        enrolled="no",
+        enrolled="yes" if enrolled else "no",
         link=Link(RecoveryPage.SECURITY),
     )
