@@ -288,14 +288,7 @@ def wire(settings: Settings, adapters: Adapters) -> Container:
         links=links,
         auth=AuthDeps(new_uow, directory, adapters.sessions, adapters.attempts, clock, auth_policy(settings)),
         passwords=passwords,
-        vacation=VacationDeps(
-            new_uow=new_uow,
-            clock=clock,
-            calendar=adapters.calendar,
-            notifier=notifier,
-            report=adapters.report,
-            policy=VacationPolicy(allow_overdraft_days=Decimal(str(settings.vacation.allow_overdraft_days))),
-        ),
+        vacation=vacation_deps(settings, adapters, notifier=notifier),
         profile=ProfileDeps(
             new_uow=new_uow,
             clock=clock,
@@ -308,7 +301,26 @@ def wire(settings: Settings, adapters: Adapters) -> Container:
         ),
         recovery=recovery_deps(settings, adapters, notifier=notifier, password_policy=passwords.policy),
         outbox=outbox,
-        hr_import=HrImportDeps(new_uow=new_uow, clock=clock, regions=adapters.regions),
+        hr_import=HrImportDeps(
+            new_uow=new_uow,
+            clock=clock,
+            regions=adapters.regions,
+            notifier=notifier,
+            hr_recipients=(settings.company.hr_contact.email,),
+        ),
+    )
+
+
+def vacation_deps(settings: Settings, adapters: Adapters, *, notifier: MailNotifier) -> VacationDeps:
+    """The leave use cases' ports; HR hears of leave that a change of the HR data made overdrawn."""
+    return VacationDeps(
+        new_uow=adapters.new_uow,
+        clock=adapters.clock,
+        calendar=adapters.calendar,
+        notifier=notifier,
+        report=adapters.report,
+        policy=VacationPolicy(allow_overdraft_days=Decimal(str(settings.vacation.allow_overdraft_days))),
+        hr_recipients=(settings.company.hr_contact.email,),
     )
 
 

@@ -34,7 +34,15 @@ from ess.domain.passwords.change import set_password_by_operator
 from ess.domain.passwords.checks import PasswordRejected
 from ess.domain.passwords.reminders import ReminderRun, send_password_reminders
 from ess.domain.profile.scheduled import ApplyDueResult, apply_due
-from ess.domain.vacation.year_end import CloseYearResult, close_year, expire_due, grant_year, send_expiry_warnings
+from ess.domain.vacation.hr_changes import OUTSIDE_EMPLOYMENT, LeaveFollowUp
+from ess.domain.vacation.year_end import (
+    CloseYearResult,
+    YearNotOver,
+    close_year,
+    expire_due,
+    grant_year,
+    send_expiry_warnings,
+)
 from ess.settings import Settings, SettingsError, load_settings
 
 PROJECT_DIR: Final = Path(__file__).resolve().parent.parent
@@ -155,6 +163,26 @@ def hr_import(ctx: click.Context, file: Path, requested_by: str) -> None:
         f"Imported {result.total} employees from {file.name}: "
         f"{result.created} created, {result.updated} updated, {result.unchanged} unchanged."
     )
+    recalculated = [f for f in result.leave if f.corrections]
+    if recalculated:
+        click.echo(f"Leave recalculated for {len(recalculated)} employees (see their ledger for old -> new).")
+    for follow_up in result.leave_conflicts:
+        _print_leave_conflict(follow_up)
+
+
+def _print_leave_conflict(follow_up: LeaveFollowUp) -> None:
+    """One employee whose leave the import made overdrawn or impossible: imported all the same, for HR to decide."""
+    number = follow_up.employee.personnel_number
+    for year, days in follow_up.overdrawn:
+        err.print(f"[yellow]{number}: leave {year} overdrawn by {-days} days[/yellow]", highlight=False)
+    for conflict in follow_up.conflicts:
+        what = "outside the employment" if conflict.problem == OUTSIDE_EMPLOYMENT else "beyond the new entitlement"
+        err.print(
+            f"[yellow]{number}: {conflict.status.value} leave {conflict.start.isoformat()} to "
+            f"{conflict.end.isoformat()} (request {conflict.request_id}) is {what}; HR decides, nothing was "
+            f"cancelled[/yellow]",
+            highlight=False,
+        )
 
 
 def _operator() -> str:
@@ -248,12 +276,13 @@ def vacation_grant(ctx: click.Context, year: int) -> None:
 
     async def run(container: Container) -> int:
         if not sys.stderr.isatty():
-            return await grant_year(year, deps=container.vacation)
+            return await grant_year(year, deps=container.vacation, actor=_operator())
         with Progress(TextColumn("Granting"), BarColumn(), MofNCompleteColumn(), console=err, transient=True) as bar:
             task = bar.add_task("grant", total=None)
             return await grant_year(
                 year,
                 deps=container.vacation,
+                actor=_operator(),
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
             )
 
@@ -263,23 +292,35 @@ def vacation_grant(ctx: click.Context, year: int) -> None:
 
 @vacation.command("close-year")
 @click.argument("year", type=int)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Close a year that has not ended yet (audited; its last days can no longer be booked).",
+)
 @click.pass_context
-def vacation_close_year(ctx: click.Context, year: int) -> None:
-    """Carry what is left of YEAR into the next year, with its legal expiry (safe to run again)."""
+def vacation_close_year(ctx: click.Context, year: int, force: bool) -> None:
+    """Carry what is left of YEAR into the next year, with its legal expiry, for everybody employed in YEAR
+    (safe to run again)."""
 
     async def run(container: Container) -> CloseYearResult:
         if not sys.stderr.isatty():
-            return await close_year(year, deps=container.vacation)
+            return await close_year(year, deps=container.vacation, actor=_operator(), force=force)
         with Progress(TextColumn("Closing"), BarColumn(), MofNCompleteColumn(), console=err, transient=True) as bar:
             task = bar.add_task("close", total=None)
             return await close_year(
                 year,
                 deps=container.vacation,
+                actor=_operator(),
+                force=force,
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
             )
 
-    result = _run(run, _settings(ctx))
-    click.echo(f"Year {year} closed: days carried over for {result.carried} employees.")
+    try:
+        result = _run(run, _settings(ctx))
+    except YearNotOver as exc:
+        err.print(f"[red]{exc.message} (--force closes it anyway)[/red]", highlight=False)
+        sys.exit(1)
+    click.echo(f"Year {year} closed for {result.closed} employees: days carried over for {result.carried} of them.")
     if result.waiting:
         err.print(
             f"[yellow]Not closed for {len(result.waiting)} employees with undecided requests in {year}: "
@@ -295,7 +336,7 @@ def vacation_send_warnings(ctx: click.Context, year: int) -> None:
     """Warn everyone in Germany with leave of YEAR left that it lapses (and record the warning as evidence)."""
 
     async def run(container: Container) -> int:
-        return await send_expiry_warnings(year, deps=container.vacation)
+        return await send_expiry_warnings(year, deps=container.vacation, actor=_operator())
 
     click.echo(f"Expiry warnings sent: {_run(run, _settings(ctx))}.")
 
@@ -306,7 +347,7 @@ def vacation_expire(ctx: click.Context) -> None:
     """Book the lapse of carried-over days whose deadline has passed (safe to run daily)."""
 
     async def run(container: Container) -> Decimal:
-        return await expire_due(container.clock.today(), deps=container.vacation)
+        return await expire_due(container.clock.today(), deps=container.vacation, actor=_operator())
 
     click.echo(f"Days lapsed: {_run(run, _settings(ctx))}.")
 

@@ -21,6 +21,7 @@ from ess.routes.registry import DEPENDENCY_NAMES, ROUTE_HANDLERS
 ROUTE_NAMES: Final[Mapping[StrEnum, str]] = {
     VacationPage.OWN: "vacation",
     VacationPage.TEAM: "vacation_team",
+    VacationPage.REPORT: "vacation_report",
     ProfilePage.OWN: "profile",
     ProfilePage.HR_QUEUE: "hr_change_requests",
     PasswordPage.CHANGE: "password",

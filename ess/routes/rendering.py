@@ -68,6 +68,7 @@ ENTRY_LABELS: dict[str, str] = {
     "take": N_("leave taken"),
     "reverse": N_("cancelled leave"),
     "adjust": N_("correction by HR"),
+    "recalc": N_("recalculated from the HR data"),
 }
 MONTH_NAMES: tuple[str, ...] = (
     N_("January"), N_("February"), N_("March"), N_("April"), N_("May"), N_("June"),

@@ -19,7 +19,7 @@ from ess.domain.hr_import.format import SourceRecord
 from ess.domain.hr_import.importing import ImportEmployees, ImportRejected, ImportResult, import_employees, same_record
 from ess.domain.hr_import.ports import HrImportDeps
 from tests.factories import row
-from tests.fakes import FixedClock
+from tests.fakes import FakeNotifier, FixedClock
 
 DEMO = Path(__file__).resolve().parents[2] / "ess" / "demo" / "company.csv"
 
@@ -36,7 +36,7 @@ class Db:
     async def run_import(self, records: list[SourceRecord], name: str = "hr.csv") -> ImportResult:
         return await import_employees(
             ImportEmployees(records=records, source_name=name, actor="tester"),
-            deps=HrImportDeps(new_uow=self.uow, clock=self.clock, regions=HolidaysRegions()),
+            deps=HrImportDeps(new_uow=self.uow, clock=self.clock, regions=HolidaysRegions(), notifier=FakeNotifier()),
         )
 
     async def scalar(self, stmt):  # type: ignore[no-untyped-def]
@@ -56,7 +56,7 @@ async def test_the_demo_company_imports_and_a_second_run_changes_nothing(db: Db)
     progress: list[int] = []
     first = await import_employees(
         ImportEmployees(records=records, source_name="company.csv", actor="tester"),
-        deps=HrImportDeps(new_uow=db.uow, clock=db.clock, regions=HolidaysRegions()),
+        deps=HrImportDeps(new_uow=db.uow, clock=db.clock, regions=HolidaysRegions(), notifier=FakeNotifier()),
         progress=progress.append,
     )
     assert first.created == len(records) >= 60

@@ -107,9 +107,10 @@ class World:
                 if employee.exit_date is not None and employee.exit_date < date(as_of.year, 1, 1):
                     continue
                 assert employee.id is not None
+                buckets = await uow.vacation.buckets(employee.id)
                 b = compute_balance(
                     as_of,
-                    buckets=await uow.vacation.buckets(employee.id),
+                    buckets=buckets,
                     entries=await uow.vacation.entries(employee.id),
                     pending=await uow.vacation.requests(employee.id),
                 )
@@ -126,6 +127,10 @@ class World:
                         pending=b.pending,
                         expired=b.expired,
                         remaining=b.remaining,
+                        booked=any(
+                            x.leave_year == as_of.year and x.kind in (BucketKind.STATUTORY, BucketKind.CONTRACTUAL)
+                            for x in buckets
+                        ),
                     )
                 )
         return sorted(rows, key=lambda r: r.personnel_number)
@@ -166,7 +171,7 @@ async def world(database_url: str) -> AsyncIterator[World]:
     w = World(database_url)
     await import_employees(
         ImportEmployees(records=read_hr_file(DEMO), source_name="company.csv", actor="test"),
-        deps=HrImportDeps(new_uow=w.uow, clock=w.clock, regions=HolidaysRegions()),
+        deps=HrImportDeps(new_uow=w.uow, clock=w.clock, regions=HolidaysRegions(), notifier=FakeNotifier()),
     )
     # Anna: leave taken in spring, leave approved for December, a cancelled booking, a request over New Year.
     spring = await w.request("anna.schmidt", date(2026, 3, 9), date(2026, 3, 13))
@@ -253,6 +258,24 @@ async def test_the_report_says_what_compute_balance_says(world: World, as_of: da
         )
         assert anna.remaining == 15
         assert (anna.name, anna.org_unit, anna.location) == ("Anna Schmidt", "IT München", "DE-BY")
+
+
+async def test_the_report_computes_the_entitlement_of_those_who_never_opened_the_year(world: World) -> None:
+    # Katharina (30 days) and Johannes (30 days on a 3-day week: 18) never opened ESS in 2026; Theresa leaves on
+    # 31.12.2026 (second half after the waiting period: the full year, BUrlG §5(1)c a contrario).
+    stored = {r.personnel_number: r for r in await world.report.rows(TODAY)}
+    assert not stored["P10001"].booked
+    assert stored["P10001"].entitlement == 0  # the ledger holds nothing for her yet
+    rows = {r.personnel_number: r for r in await balance_report(TODAY, deps=world.deps)}
+    assert (rows["P10001"].entitlement, rows["P10001"].remaining) == (30, 30)
+    assert rows["P10025"].entitlement == 18
+    assert rows["P10024"].entitlement == 30
+    assert rows["P10011"].entitlement == 30  # booked rows stay as booked
+    # Nobody is left at 0: even Felix, who joined on 2.11.2026, has one full month (BUrlG §5(1)a: 2.5 -> 3).
+    assert rows["P20027"].entitlement == 3
+    assert [r.personnel_number for r in rows.values() if r.entitlement <= 0] == []
+    # The report does not book anything: reading it writes no grant.
+    assert not {r.personnel_number: r for r in await world.report.rows(TODAY)}["P10001"].booked
 
 
 async def test_the_report_lists_who_was_employed_in_the_year(world: World) -> None:

@@ -31,7 +31,7 @@ from ess.domain.vacation.decisions import decide, pending_for_decision
 from ess.domain.vacation.model import RequestStatus, VacationPolicy
 from ess.domain.vacation.ports import VacationDeps
 from ess.domain.vacation.requests import RequestLeave, request_leave, withdraw
-from ess.domain.vacation.year_end import close_year, expire_due, send_expiry_warnings
+from ess.domain.vacation.year_end import CloseYearResult, close_year, expire_due, send_expiry_warnings
 from tests.fakes import FakeNotifier, FixedClock
 
 DEMO = Path(__file__).resolve().parents[2] / "ess" / "demo" / "company.csv"
@@ -67,6 +67,13 @@ class World:
         found = {Role.EMPLOYEE, *roles, *([Role.MANAGER] if manager else [])}
         return Principal(login, employee.display_name, frozenset(found), employee.id)
 
+    async def close(self, year: int) -> CloseYearResult:
+        """close-year as HR runs it: once the year is over (the clock moves to 2 January if it is earlier)."""
+        new_year = datetime(year + 1, 1, 2, 9, 0, tzinfo=UTC)
+        if self.clock.now() < new_year:
+            self.clock.advance(new_year - self.clock.now())
+        return await close_year(year, deps=self.deps)
+
     async def request(self, who: Principal, start: date, end: date, **kwargs: bool) -> object:
         return await request_leave(
             RequestLeave(principal=who, start=start, end=end, **kwargs),  # type: ignore[arg-type]
@@ -79,7 +86,7 @@ async def world(database_url: str) -> AsyncIterator[World]:
     w = World(database_url)
     await import_employees(
         ImportEmployees(records=read_hr_file(DEMO), source_name="company.csv", actor="test"),
-        deps=HrImportDeps(new_uow=w.uow, clock=w.clock, regions=HolidaysRegions()),
+        deps=HrImportDeps(new_uow=w.uow, clock=w.clock, regions=HolidaysRegions(), notifier=FakeNotifier()),
     )
     yield w
     await w.engine.dispose()
@@ -113,7 +120,9 @@ async def test_anna_requests_christmas_and_markus_approves(world: World) -> None
     on_new_year = await balance(anna, date(2027, 1, 10), deps=world.deps)
     assert on_new_year.taken == 4  # 4., 5., 7. and 8. January 2027 (1.1. and 6.1. are holidays)
     assert on_new_year.entitlement == 30
-    assert on_new_year.remaining == 26
+    # 2026 is not closed yet: its 23 unused days are projected into 2027 as close-year will carry them.
+    assert (on_new_year.carried_over, on_new_year.projected_carried_over) == (23, 23)
+    assert on_new_year.remaining == 30 + 23 - 4
 
 
 async def test_double_booking_and_overdraft_are_refused(world: World) -> None:
@@ -197,10 +206,10 @@ async def test_close_year_carries_over_with_and_without_a_warning(world: World) 
     assert anna_mail.params["days"] == "30"
     assert anna_mail.params["deadline"] == "31.03.2027"
 
-    first = await close_year(2026, deps=world.deps)
+    first = await world.close(2026)
     assert first.carried >= 3
     assert first.waiting == []
-    assert (await close_year(2026, deps=world.deps)).carried == 0  # idempotent
+    assert (await world.close(2026)).carried == 0  # idempotent
 
     anna_2027 = await balance(anna, date(2027, 1, 15), deps=world.deps)
     assert anna_2027.carried_over == 30
@@ -220,7 +229,7 @@ async def test_close_year_carries_over_with_and_without_a_warning(world: World) 
 async def test_without_a_recorded_warning_german_leave_does_not_lapse(world: World) -> None:
     anna = await world.principal("anna.schmidt")
     await balance(anna, date(2026, 11, 22), deps=world.deps)
-    await close_year(2026, deps=world.deps)
+    await world.close(2026)
     carried = await balance(anna, date(2027, 1, 15), deps=world.deps)
     assert carried.carried_over == 30
     assert carried.carry_over_expires_on is None  # EuGH C-684/16: no warning, no lapse
@@ -243,10 +252,10 @@ async def test_close_year_moves_the_net_balance_and_keeps_old_deadlines(world: W
     await balance(anna, date(2026, 11, 22), deps=world.deps)
     await adjust("P10011", 2026, Decimal(-2), "Urlaubsbescheinigung", principal=hanna, deps=world.deps)
     await balance(tobias, date(2026, 11, 22), deps=world.deps)
-    await close_year(2026, deps=world.deps)
+    await world.close(2026)
     assert (await balance(anna, date(2027, 1, 2), deps=world.deps)).carried_over == 28
     world.clock.advance(timedelta(days=365))  # late 2027: 2028 may be booked now
-    await close_year(2027, deps=world.deps)
+    await world.close(2027)
     later = await balance(tobias, date(2028, 1, 2), deps=world.deps)
     # The 2026 days keep their own Austrian deadline (UrlG §4(5)): end of 2028, not of 2029.
     assert later.carry_over_expires_on == date(2028, 12, 31)
@@ -256,7 +265,7 @@ async def test_carry_over_that_will_have_lapsed_cannot_pay_for_summer(world: Wor
     anna = await world.principal("anna.schmidt")
     await balance(anna, date(2026, 11, 22), deps=world.deps)
     await send_expiry_warnings(2026, deps=replace(world.deps, notifier=RecordingNotifier()))
-    await close_year(2026, deps=world.deps)  # 30 days, usable until 31.3.2027
+    await world.close(2026)  # 30 days, usable until 31.3.2027
     with pytest.raises(PolicyViolation):
         await world.request(anna, date(2027, 6, 1), date(2027, 7, 30))  # 43 working days, 30 of 2027 usable
     accepted = await world.request(anna, date(2027, 2, 1), date(2027, 3, 12))  # 30 days, paid by the carry-over
@@ -267,10 +276,10 @@ async def test_a_closed_year_takes_no_more_requests_and_undecided_ones_block_clo
     anna = await world.principal("anna.schmidt")
     markus = await world.principal("markus.weber")
     waiting = await world.request(anna, date(2026, 12, 28), date(2026, 12, 30))
-    blocked = await close_year(2026, deps=world.deps)
+    blocked = await world.close(2026)
     assert "P10011" in blocked.waiting
     await decide(waiting.id, approve=True, comment="", principal=markus, deps=world.deps)  # type: ignore[attr-defined]
-    assert "P10011" not in (await close_year(2026, deps=world.deps)).waiting
+    assert "P10011" not in (await world.close(2026)).waiting
     with pytest.raises(PolicyViolation, match="closed"):
         await world.request(anna, date(2026, 12, 31), date(2026, 12, 31))
     assert (await balance(anna, date(2027, 1, 2), deps=world.deps)).carried_over == 27

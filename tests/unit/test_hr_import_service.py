@@ -10,13 +10,13 @@ from ess.domain.hr_import.format import SourceRecord
 from ess.domain.hr_import.importing import ImportEmployees, ImportRejected, ImportResult, import_employees
 from ess.domain.hr_import.ports import HrImportDeps
 from tests.factories import row
-from tests.fakes import FakeUnitOfWork, FixedClock
+from tests.fakes import FakeNotifier, FakeUnitOfWork, FixedClock
 
 
 async def run(uow: FakeUnitOfWork, records: list[SourceRecord]) -> ImportResult:
     return await import_employees(
         ImportEmployees(records=records, source_name="hr.csv", actor="cli:hr", requested_by="ticket 42"),
-        deps=HrImportDeps(new_uow=lambda: uow, clock=FixedClock(), regions=HolidaysRegions()),
+        deps=HrImportDeps(new_uow=lambda: uow, clock=FixedClock(), regions=HolidaysRegions(), notifier=FakeNotifier()),
     )
 
 

@@ -23,6 +23,7 @@ PAGES: list[StrEnum] = [*VacationPage, *ProfilePage, *PasswordPage, *RecoveryPag
 EXPECTED = {
     VacationPage.OWN: ({}, "/vacation"),
     VacationPage.TEAM: ({}, "/vacation/team"),
+    VacationPage.REPORT: ({}, "/hr/vacation-report"),
     ProfilePage.OWN: ({}, "/profile"),
     ProfilePage.HR_QUEUE: ({}, "/hr/change-requests"),
     PasswordPage.CHANGE: ({}, "/password"),

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from ess.domain.vacation.law_at import at_annual_entitlement, at_available_first_year, at_limitation_date
+from ess.domain.vacation.law_at import at_accrued, at_annual_entitlement, at_full_year_leave, at_limitation_date
 from ess.domain.vacation.law_ch import ch_annual_entitlement, ch_limitation_date
 from ess.domain.vacation.law_de import (
     ExpiryWarning,
@@ -300,16 +300,33 @@ def test_at_annual_entitlement(
 @pytest.mark.parametrize(
     ("as_of", "expected"),
     [
-        pytest.param(date(2024, 5, 31), D("6.25"), id="AT-02 3 full months -> 3/12 x 25"),
-        pytest.param(date(2024, 5, 30), D("4.17"), id="AT-02 2 full months"),
-        pytest.param(date(2024, 3, 1), D(0), id="AT-02 first day"),
-        pytest.param(date(2024, 8, 30), D("10.42"), id="AT-02 5 full months"),
-        pytest.param(date(2024, 8, 31), D(25), id="AT-02 after 6 months: full"),
-        pytest.param(date(2024, 2, 1), D(0), id="AT-02 before entry"),
+        # Entry 1.3.2024 (a leap year), 25 days a year; the year's aliquot is 25 x 306/366 = 20.90.
+        pytest.param(date(2024, 3, 1), D("0.07"), id="AT-02 UrlG §2(2) first day: 1 day served"),
+        pytest.param(date(2024, 5, 31), D("6.28"), id="AT-02 UrlG §2(2) 92 days served -> 25 x 92/366"),
+        pytest.param(date(2024, 8, 30), D("12.50"), id="AT-02 UrlG §2(2) 183 days served"),
+        pytest.param(date(2024, 8, 31), None, id="AT-02 UrlG §2(2) six full months: the whole share is there"),
+        pytest.param(date(2024, 12, 31), None, id="AT-02 UrlG §2(2) later in the year of entry"),
+        pytest.param(date(2025, 1, 10), None, id="AT-02 second leave year: arises whole on 1 January"),
+        pytest.param(date(2024, 2, 1), D(0), id="AT-02 UrlG §2(2) before entry"),
     ],
 )
-def test_at_available_first_year(as_of: date, expected: Decimal) -> None:
-    assert at_available_first_year(date(2024, 3, 1), as_of, D(25)) == expected
+def test_at_accrued_first_six_months_by_days(as_of: date, expected: Decimal | None) -> None:
+    assert at_accrued(date(2024, 3, 1), as_of, annual=D(25), year_share=D("20.90")) == expected
+
+
+def test_at_accrued_never_exceeds_the_years_share() -> None:
+    # Entry 1.11.2024: the year of entry ends before six months are served; the claim stops at the aliquot.
+    share = at_annual_entitlement(
+        2024, hire_date=date(2024, 11, 1), exit_date=None, days_per_week=D(5), contract_days=D(25)
+    )
+    assert share == D("4.17")  # 25 x 61/366
+    assert at_accrued(date(2024, 11, 1), date(2024, 12, 31), annual=D(25), year_share=share) == share
+
+
+def test_at_full_year_leave_is_the_minimum_or_the_contract() -> None:
+    assert at_full_year_leave(D(5), D(0)) == 25  # UrlG §2(1): 30 Werktage on a 5-day week
+    assert at_full_year_leave(D(4), D(0)) == 20
+    assert at_full_year_leave(D(5), D(27)) == 27
 
 
 def _warning(sent_on: date, deadline: date, days: str = "5") -> ExpiryWarning:

@@ -16,13 +16,14 @@ from ess.adapters.sql.tables import (
     LeaveRequestRow,
     OrgUnitRow,
 )
-from ess.domain.vacation.model import BucketKind, EntryType, ReportRow, RequestStatus
+from ess.domain.vacation.model import ENTITLEMENT_TYPES, BucketKind, EntryType, ReportRow, RequestStatus
 
 ZERO = Decimal(0)
 # Wide enough for a sum over many years of entries; the scale makes SQLite's float sums come back exact.
 _SUM = Numeric(14, 2)
 
-_ENTITLEMENT_TYPES = (EntryType.GRANT.value, EntryType.PRO_RATA_GRANT.value, EntryType.ADJUST.value)
+_ENTITLEMENT_TYPES = tuple(t.value for t in sorted(ENTITLEMENT_TYPES))
+_GRANT_KINDS = (BucketKind.STATUTORY.value, BucketKind.CONTRACTUAL.value)
 _ENTITLEMENT_KINDS = (BucketKind.STATUTORY.value, BucketKind.CONTRACTUAL.value, BucketKind.SPECIAL.value)
 _CARRY_TYPES = (EntryType.CARRY_IN.value, EntryType.ADJUST.value)
 _BOOKING_TYPES = (EntryType.TAKE.value, EntryType.REVERSE.value)
@@ -58,6 +59,7 @@ class SqlLeaveReport:
                 sums.c.taken,
                 sums.c.upcoming,
                 sums.c.expired,
+                sums.c.booked,
                 pending.c.pending,
             )
             .outerjoin(OrgUnitRow, OrgUnitRow.id == EmployeeRow.org_unit_id)
@@ -90,6 +92,7 @@ def _ledger_sums(as_of: date) -> Subquery:
             _sum_where(and_(ledger.entry_type.in_(_EXPIRY_TYPES), ledger.effective_date <= as_of), -amount).label(
                 "expired"
             ),
+            func.max(case((bucket.kind.in_(_GRANT_KINDS), 1), else_=0)).label("booked"),
         )
         # From the year's buckets to their entries (the bucket_id index): older years are never read.
         .select_from(LeaveBucketRow.__table__)
@@ -128,9 +131,16 @@ def _report_row(  # noqa: PLR0917 - one result row of the statement above, colum
     country: str,
     subdivision: str,
     unit: str | None,
-    *figures: Decimal | None,
+    entitlement: Decimal | None,
+    carried_over: Decimal | None,
+    taken: Decimal | None,
+    upcoming: Decimal | None,
+    expired: Decimal | None,
+    booked: int | None,
+    pending_days: Decimal | None,
 ) -> ReportRow:
-    entitlement, carried_over, taken, upcoming, expired, pending_days = (f or ZERO for f in figures)
+    entitlement, carried_over, taken = entitlement or ZERO, carried_over or ZERO, taken or ZERO
+    upcoming, expired, pending_days = upcoming or ZERO, expired or ZERO, pending_days or ZERO
     return ReportRow(
         personnel_number=number,
         # As Employee.display_name.
@@ -144,4 +154,5 @@ def _report_row(  # noqa: PLR0917 - one result row of the statement above, colum
         pending=pending_days,
         expired=expired,
         remaining=entitlement + carried_over - taken - upcoming - expired - pending_days,
+        booked=bool(booked),
     )

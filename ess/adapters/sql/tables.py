@@ -232,6 +232,17 @@ class LeaveRequestDayRow(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
+class LeaveYearClosureRow(Base):
+    """A leave year close-year has closed for one employee."""
+
+    __tablename__ = "leave_year_closures"
+
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id", ondelete="CASCADE"), primary_key=True)
+    leave_year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    closed_at: Mapped[datetime] = mapped_column(AwareDateTime())
+    closed_by: Mapped[str] = mapped_column(String(256))
+
+
 class ExpiryWarningRow(Base):
     """Evidence of the employer's duty to warn (EuGH C-684/16): what was said, to whom, when."""
 

@@ -19,6 +19,7 @@ from ess.adapters.sql.tables import (
     LeaveLedgerRow,
     LeaveRequestDayRow,
     LeaveRequestRow,
+    LeaveYearClosureRow,
 )
 from ess.domain.errors import Conflict
 from ess.domain.hr.model import Employee
@@ -191,6 +192,20 @@ class SqlVacationRepository:
             .where(LeaveRequestDayRow.request_id == request.id)
             .values(active=request.status in ACTIVE_STATUSES)
         )
+
+    async def closed_years(self, employee_id: EmployeeId) -> set[int]:
+        years = await self._session.scalars(
+            select(LeaveYearClosureRow.leave_year).where(LeaveYearClosureRow.employee_id == employee_id)
+        )
+        return set(years)
+
+    async def mark_closed(self, employee_id: EmployeeId, leave_year: int, *, at: datetime, by: str) -> None:
+        # Under the employee's lock (close-year takes it first): nobody else closes the same year meanwhile.
+        if leave_year not in await self.closed_years(employee_id):
+            self._session.add(
+                LeaveYearClosureRow(employee_id=employee_id, leave_year=leave_year, closed_at=at, closed_by=by[:256])
+            )
+            await self._session.flush()
 
     async def warnings(self, employee_id: EmployeeId, leave_year: int) -> list[ExpiryWarning]:
         rows = await self._session.scalars(

@@ -12,6 +12,7 @@ from ess.domain.hr_import.format import RowError, SourceRecord, check_managers, 
 from ess.domain.hr_import.ports import HrImportDeps, HrImportUnitOfWork
 from ess.domain.profile.imports import keep_changes_made_in_ess
 from ess.domain.shared import Clock
+from ess.domain.vacation.hr_changes import LeaveFollowUp, follow_hr_change, leave_relevant_changes, tell_about
 
 Progress = Callable[[int], None]
 
@@ -40,6 +41,12 @@ class ImportResult:
     created: int
     updated: int
     unchanged: int
+    # Employees whose booked leave the changed data recomputed, and what needs HR's attention among them.
+    leave: tuple[LeaveFollowUp, ...] = ()
+
+    @property
+    def leave_conflicts(self) -> tuple[LeaveFollowUp, ...]:
+        return tuple(f for f in self.leave if f.needs_attention)
 
     @property
     def total(self) -> int:
@@ -79,7 +86,10 @@ async def import_employees(
         created = sum(1 for e in employees if e.personnel_number not in existing)
         unchanged = sum(1 for e in employees if (before := existing.get(e.personnel_number)) and same_record(before, e))
         await uow.employees.save_all(employees, progress=progress)
-        result = ImportResult(created=created, updated=len(employees) - created - unchanged, unchanged=unchanged)
+        leave = await _follow_leave(employees, existing, cmd, uow, clock)
+        result = ImportResult(
+            created=created, updated=len(employees) - created - unchanged, unchanged=unchanged, leave=leave
+        )
         await uow.audit.add(
             _import_event(
                 cmd,
@@ -89,10 +99,40 @@ async def import_employees(
                 updated=result.updated,
                 unchanged=unchanged,
                 kept_from_ess=kept,
+                leave_recalculated=sum(1 for f in leave if f.corrections),
+                leave_conflicts=len(result.leave_conflicts),
             )
         )
         await uow.commit()
+    await tell_about(result.leave_conflicts, deps.notifier, deps.hr_recipients)
     return result
+
+
+async def _follow_leave(
+    employees: Sequence[Employee],
+    existing: dict[str, Employee],
+    cmd: ImportEmployees,
+    uow: HrImportUnitOfWork,
+    clock: Clock,
+) -> tuple[LeaveFollowUp, ...]:
+    """Recompute the booked leave of everyone whose entitlement data the file changed, in the import's
+    transaction: the import and its consequences are written together or not at all."""
+    changes = {
+        e.personnel_number: found
+        for e in employees
+        if (before := existing.get(e.personnel_number)) and (found := leave_relevant_changes(before, e))
+    }
+    if not changes:
+        return ()
+    stored = await uow.employees.by_personnel_numbers(sorted(changes))
+    return tuple(
+        [
+            await follow_hr_change(
+                stored[number], changes[number], uow, clock, source=f"HR import {cmd.source_name}", actor=cmd.actor
+            )
+            for number in sorted(changes)
+        ]
+    )
 
 
 async def record_unreadable_import(source_name: str, actor: str, reason: str, *, deps: HrImportDeps) -> None:

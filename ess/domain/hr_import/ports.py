@@ -8,7 +8,8 @@ from typing import Protocol
 
 from ess.domain.hr.ports import EmployeeRepository
 from ess.domain.profile.ports import ProfileRepository
-from ess.domain.shared import Clock, UnitOfWork
+from ess.domain.shared import Clock, Notifier, UnitOfWork
+from ess.domain.vacation.ports import VacationRepository
 
 
 class Regions(Protocol):
@@ -24,6 +25,9 @@ class HrImportUnitOfWork(UnitOfWork, Protocol):
     @property
     def profiles(self) -> ProfileRepository: ...
 
+    @property
+    def vacation(self) -> VacationRepository: ...
+
 
 @dataclass(frozen=True, slots=True)
 class HrImportDeps:
@@ -32,3 +36,6 @@ class HrImportDeps:
     new_uow: Callable[[], HrImportUnitOfWork]
     clock: Clock
     regions: Regions
+    notifier: Notifier
+    # Who in HR hears of leave an import made overdrawn or impossible.
+    hr_recipients: tuple[str, ...] = ()

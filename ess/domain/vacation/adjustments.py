@@ -9,9 +9,10 @@ from ess.domain.audit import AuditEvent, Outcome
 from ess.domain.auth.model import Principal
 from ess.domain.errors import InvalidInput, NotFound, PermissionDenied
 from ess.domain.hr.model import Role
-from ess.domain.vacation.entitlement import ensure_grants, ledger_entry
+from ess.domain.vacation.entitlement import ledger_entry
 from ess.domain.vacation.model import Balance, Bucket, BucketKind, EntryType, compute_balance
 from ess.domain.vacation.ports import VacationDeps
+from ess.domain.vacation.recompute import bring_up_to_date, carry_on
 from ess.domain.vacation.requests import MAX_NOTE
 
 MAX_ADJUSTMENT = 100
@@ -34,13 +35,13 @@ async def adjust(
             raise NotFound("No such employee.")
         if employee.login == principal.login:
             raise PermissionDenied("Nobody adjusts their own leave; ask a colleague in HR.")
-        await uow.vacation.lock_employee(employee.id)
-        buckets = await ensure_grants(employee, year, uow.vacation, deps.clock)
-        special = next((b for b in buckets if b.leave_year == year and b.kind is BucketKind.SPECIAL), None)
+        ledger = await bring_up_to_date(employee, [year], uow, deps.clock)
+        special = next((b for b in ledger.buckets if b.leave_year == year and b.kind is BucketKind.SPECIAL), None)
         if special is None:
             special = await uow.vacation.add_bucket(
                 Bucket(employee.id, BucketKind.SPECIAL, year, max(date(year, 1, 1), employee.hire_date))
             )
+            ledger.buckets.append(special)
         assert special.id is not None
         entry = ledger_entry(
             special.id,
@@ -53,6 +54,10 @@ async def adjust(
             reason=reason.strip()[:MAX_NOTE],
         )
         await uow.vacation.add_entries([entry])
+        ledger.entries.append(entry)
+        if year in ledger.closed:
+            # A closed year passes the correction on to the next one, as close-year would have.
+            await carry_on(employee, year, ledger, uow, deps.clock, author=principal.login)
         await uow.audit.add(
             AuditEvent(
                 occurred_at=deps.clock.now(),

@@ -4,12 +4,13 @@ much of a leave the buckets cannot pay for."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
 from ess.domain.auth.caller import own_employee
 from ess.domain.auth.model import Principal
-from ess.domain.vacation.entitlement import check_year, ensure_grants
+from ess.domain.vacation.entitlement import accrual_complete_on, accrued_on, check_year
 from ess.domain.vacation.model import (
     ZERO,
     Balance,
@@ -21,21 +22,27 @@ from ess.domain.vacation.model import (
     compute_balance,
 )
 from ess.domain.vacation.ports import VacationDeps
+from ess.domain.vacation.projection import ledger_on
 
 _KIND_ORDER = {BucketKind.CARRYOVER: 0, BucketKind.STATUTORY: 1, BucketKind.CONTRACTUAL: 2, BucketKind.SPECIAL: 3}
 
 
 async def balance(principal: Principal, as_of: date, *, deps: VacationDeps) -> Balance:
-    """The caller's balance on a date; past dates show history, future dates the projection."""
+    """The caller's balance on a date, computed from the HR data as it is now: past dates show history, future
+    dates the projection (what close-year and the expiry job will have booked by then, marked as projected)."""
     async with deps.new_uow() as uow:
         employee = await own_employee(principal, uow.employees)
         assert employee.id is not None
         check_year(employee, as_of.year, deps.clock)
-        buckets = await ensure_grants(employee, as_of.year, uow.vacation, deps.clock)
+        ledger = await ledger_on(employee, as_of, uow, deps.clock)
         await uow.commit()
-        entries = await uow.vacation.entries(employee.id)
         requests = await uow.vacation.requests(employee.id)
-    return compute_balance(as_of, buckets=buckets, entries=entries, pending=requests)
+    figures = compute_balance(as_of, buckets=ledger.buckets, entries=ledger.entries, pending=requests)
+    accrued = accrued_on(employee, as_of)
+    if accrued is None:
+        return figures
+    # UrlG §2(2): what has arisen so far; the rest of the year's share arises with each day served.
+    return replace(figures, accrued=accrued, accrual_complete_on=accrual_complete_on(employee))
 
 
 def shortfall(buckets: Sequence[Bucket], entries: Sequence[LedgerEntry], days: Sequence[LeaveDay]) -> Decimal:

@@ -11,7 +11,6 @@ from ess.domain.errors import Conflict, NotFound, PermissionDenied, PolicyViolat
 from ess.domain.hr.model import Employee, Role
 from ess.domain.shared import Link, Notice
 from ess.domain.vacation import rules
-from ess.domain.vacation.entitlement import ensure_grants
 from ess.domain.vacation.model import (
     EntryType,
     LeaveRequest,
@@ -21,6 +20,7 @@ from ess.domain.vacation.model import (
     bucket_remaining,
 )
 from ess.domain.vacation.ports import VacationDeps, VacationUnitOfWork
+from ess.domain.vacation.recompute import bring_up_to_date
 from ess.domain.vacation.requests import MAX_NOTE, date_text, days_text, leave_event
 
 
@@ -94,10 +94,8 @@ async def _book(
     request: LeaveRequest, requester: Employee, principal: Principal, uow: VacationUnitOfWork, deps: VacationDeps
 ) -> None:
     assert requester.id is not None and request.id is not None
-    for year in sorted({d.day.year for d in request.days}):
-        await ensure_grants(requester, year, uow.vacation, deps.clock)
-    buckets = await uow.vacation.buckets(requester.id)
-    entries = list(await uow.vacation.entries(requester.id))
+    ledger = await bring_up_to_date(requester, {d.day.year for d in request.days}, uow, deps.clock)
+    buckets, entries = ledger.buckets, ledger.entries
     booked: list[LedgerEntry] = []
     for day in request.days:
         # A leave day draws on its own year's buckets; earlier years reach it only through carry-over buckets.

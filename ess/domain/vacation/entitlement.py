@@ -11,11 +11,10 @@ from ess.domain.hr.model import Employee
 from ess.domain.shared import Clock
 from ess.domain.types import EmployeeId
 from ess.domain.vacation import rules
-from ess.domain.vacation.law_at import at_annual_entitlement
+from ess.domain.vacation.law_at import at_accrued, at_annual_entitlement, at_full_year_leave
 from ess.domain.vacation.law_ch import ch_annual_entitlement
 from ess.domain.vacation.law_de import de_annual_entitlement
-from ess.domain.vacation.model import ZERO, Bucket, BucketKind, EntryType, LedgerEntry
-from ess.domain.vacation.ports import VacationRepository
+from ess.domain.vacation.model import ZERO, EntryType, LedgerEntry
 
 FULL_TIME_DAYS = Decimal(5)
 # §3 BUrlG: 24 Werktage = 20 days on a 5-day week; the statutory part of a year counted by periods.
@@ -82,35 +81,25 @@ def year_entitlement(employee: Employee, year: int) -> rules.Entitlement:
     )
 
 
-async def ensure_grants(employee: Employee, year: int, repo: VacationRepository, clock: Clock) -> list[Bucket]:
-    """The year's statutory and contractual buckets, granted once (idempotent) on first use, in the caller's open
-    unit of work."""
-    assert employee.id is not None
-    # Two first views of a balance at the same moment must not both grant the year.
-    await repo.lock_employee(employee.id)
-    buckets = await repo.buckets(employee.id)
-    if any(b.leave_year == year and b.kind is not BucketKind.CARRYOVER for b in buckets):
-        return buckets
-    entitlement = year_entitlement(employee, year)
-    valid_from = max(date(year, 1, 1), employee.hire_date)
-    partial = employee.hire_date.year == year or (employee.exit_date is not None and employee.exit_date.year == year)
-    entry_type = EntryType.PRO_RATA_GRANT if partial else EntryType.GRANT
-    for kind, amount in (
-        (BucketKind.STATUTORY, entitlement.statutory),
-        (BucketKind.CONTRACTUAL, entitlement.contractual_extra),
-    ):
-        bucket = await repo.add_bucket(Bucket(employee.id, kind, year, valid_from))
-        assert bucket.id is not None
-        reason = f"{kind.value} entitlement {year} ({employee.location.country})"
-        await repo.add_entries(
-            [
-                ledger_entry(
-                    bucket.id, employee.id, valid_from, amount, entry_type, author="ess", clock=clock, reason=reason
-                )
-            ]
-        )
-        buckets.append(bucket)
-    return buckets
+def accrued_on(employee: Employee, day: date) -> Decimal | None:
+    """How much of the year's leave has arisen by `day` while it still grows (Austria, UrlG §2(2): the first six
+    months of the year of entry); None when the whole year's leave is there."""
+    if employee.location.country != "AT":
+        return None
+    pattern = employee.pattern_on(day)
+    contract = rules.convert_part_time(employee.annual_leave_days, pattern.days_per_week, FULL_TIME_DAYS)
+    return at_accrued(
+        employee.hire_date,
+        day,
+        annual=at_full_year_leave(pattern.days_per_week, contract),
+        year_share=year_entitlement(employee, day.year).total,
+    )
+
+
+def accrual_complete_on(employee: Employee) -> date:
+    """The day the year of entry's leave has wholly arisen (UrlG §2(2)): six full months served, or the end of
+    the year of entry, whichever comes first."""
+    return min(rules.end_of_nth_month(employee.hire_date, rules.WAITING_MONTHS), date(employee.hire_date.year, 12, 31))
 
 
 def check_year(employee: Employee, year: int, clock: Clock) -> None:

@@ -61,7 +61,7 @@ def at_annual_entitlement(
     - Leave year: the calendar year, which UrlG §2(4) allows by KV or works agreement instead of the work year.
     - In the calendar year of entry or exit the year's leave is aliquot: calendar days employed / days of the
       year, kept to two decimals (ROUND_HALF_UP). For the exit year that is the share §10 UrlG pays out; within
-      the first six months the full leave is not yet available either (see `at_available_first_year`).
+      the first six months the full leave is not yet available either (see `at_accrued`).
     """
     require_non_negative(contract_days=contract_days)
     require_days_per_week(days_per_week)
@@ -79,18 +79,35 @@ def at_annual_entitlement(
     return (annual * days_employed / days_in_year(year)).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def at_available_first_year(hire_date: date, as_of: date, annual: Decimal) -> Decimal:
-    """The leave available on `as_of` in the first six months after `hire_date` (UrlG §2(2)).
+def at_full_year_leave(days_per_week: Decimal, contract_days: Decimal) -> Decimal:
+    """The leave of a whole leave year for someone in their first year of service (UrlG §2(1), no senior week)."""
+    require_non_negative(contract_days=contract_days)
+    require_days_per_week(days_per_week)
+    return max(contract_days, AT_MINIMUM_WERKTAGE * days_per_week / WERKTAGE_PER_WEEK)
 
-    While fewer than six full months are served it grows by 1/12 of `annual` per full month (3 months, 25 days ->
-    6.25), kept to two decimals (ROUND_HALF_UP); from six months on it is `annual`. `annual` is the leave of the
-    year being served; with a calendar leave year pass the entry year's aliquot (`at_annual_entitlement`).
+
+def at_accrued(hire_date: date, day: date, *, annual: Decimal, year_share: Decimal) -> Decimal | None:
+    """The leave of the year of entry available on `day`, while it still grows (UrlG §2(2), AT-02).
+
+    "In den ersten sechs Monaten des ersten Arbeitsjahres entsteht der Anspruch im Verhältnis zu der im Arbeitsjahr
+    zurückgelegten Dienstzeit": the claim grows with every calendar day served, `annual` x days served / days of
+    the year, kept to two decimals (ROUND_HALF_UP) and never above `year_share` (the year's aliquot, see
+    `at_annual_entitlement`). Counted by days, not by full months, because the statute speaks of time served
+    (BUrlG §5 says "für jeden vollen Monat", UrlG §2(2) does not), because ESS already counts the Austrian
+    year of entry by calendar days (so the accrual ends exactly at the aliquot, with no step), and because a day
+    more of service never leaves the claim where it was.
+
+    None when nothing grows on `day`: six full months are served (the whole year's share is there, 1.3. -> from
+    31.8.), or `day` lies in a later leave year (with the calendar year as leave year, the second leave year
+    begins on 1 January and its leave arises whole then, AT-02). Before the entry: 0.
     """
-    require_non_negative(annual=annual)
-    months = full_months(hire_date, as_of)
-    if months >= WAITING_MONTHS:
-        return annual
-    return (annual * months / MONTHS_PER_YEAR).quantize(CENT, rounding=ROUND_HALF_UP)
+    require_non_negative(annual=annual, year_share=year_share)
+    if day.year != hire_date.year or full_months(hire_date, day) >= WAITING_MONTHS:
+        return None
+    if day < hire_date:
+        return ZERO
+    served = (day - hire_date).days + 1
+    return min(year_share, (annual * served / days_in_year(day.year)).quantize(CENT, rounding=ROUND_HALF_UP))
 
 
 def at_limitation_date(leave_year: int) -> date:

@@ -13,6 +13,8 @@ from ess.domain.errors import InvalidInput
 from ess.domain.types import EmployeeId
 
 ZERO = Decimal(0)
+# `created_by` of the entries a projection adds in memory (never stored): what the year-end jobs will book.
+PROJECTION: Final = "projection"
 HALF_DAY: Final = Decimal("0.5")
 WHOLE_DAY: Final = Decimal(1)
 
@@ -43,6 +45,7 @@ class VacationPage(StrEnum):
 
     OWN = "vacation.own"
     TEAM = "vacation.team"
+    REPORT = "vacation.report"
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,10 +70,16 @@ class EntryType(StrEnum):
     TAKE = "take"
     REVERSE = "reverse"
     ADJUST = "adjust"
+    # ESS recomputed a year's entitlement after the HR data changed: the difference, with old -> new and the cause.
+    RECALC = "recalc"
 
 
 # Entries that add to what an employee may take (as opposed to consuming it).
-CREDITS = frozenset({EntryType.GRANT, EntryType.PRO_RATA_GRANT, EntryType.CARRY_IN, EntryType.ADJUST})
+CREDITS = frozenset({EntryType.GRANT, EntryType.PRO_RATA_GRANT, EntryType.CARRY_IN, EntryType.ADJUST, EntryType.RECALC})
+# Entries that make up a year's entitlement in its statutory, contractual and special buckets.
+ENTITLEMENT_TYPES = frozenset({EntryType.GRANT, EntryType.PRO_RATA_GRANT, EntryType.ADJUST, EntryType.RECALC})
+# Entries that book the year's own grant, which ESS keeps equal to what the HR data gives (HR's ADJUST is apart).
+GRANT_TYPES = frozenset({EntryType.GRANT, EntryType.PRO_RATA_GRANT, EntryType.RECALC})
 
 
 class RequestStatus(StrEnum):
@@ -151,6 +160,16 @@ class ReportRow:
     pending: Decimal
     expired: Decimal
     remaining: Decimal
+    # False: nothing of the year is booked yet (nobody opened it); the entitlement is computed from the HR data.
+    booked: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Lapse:
+    """Days that lapse after `last_day` unless taken by then (the projection of the expiry job)."""
+
+    last_day: date
+    days: Decimal
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +187,20 @@ class Balance:
     expired: Decimal
     remaining: Decimal
     entries: Sequence[LedgerEntry] = field(default_factory=tuple)
+    # The parts that are projected, not yet booked: carry-over of years HR has not closed yet, and lapses whose
+    # deadline lies before `as_of` but that the expiry job has not booked yet (both as the jobs will book them).
+    projected_carried_over: Decimal = ZERO
+    projected_expired: Decimal = ZERO
+    # Deadlines still ahead, soonest first: what lapses on each unless taken.
+    lapses: tuple[Lapse, ...] = ()
+    # UrlG §2(2): in the first six months the year's leave arises with the time worked; None once it is whole.
+    accrued: Decimal | None = None
+    accrual_complete_on: date | None = None
+
+    @property
+    def overdrawn(self) -> bool:
+        """More leave taken, approved or requested than the year gives (e.g. after an exit date was entered)."""
+        return self.remaining < 0
 
 
 def bucket_remaining(bucket: Bucket, entries: Sequence[LedgerEntry], *, upto: date | None = None) -> Decimal:
@@ -193,7 +226,7 @@ def compute_balance(
         )
 
     entitlement = total(
-        frozenset({EntryType.GRANT, EntryType.PRO_RATA_GRANT, EntryType.ADJUST}),
+        ENTITLEMENT_TYPES,
         frozenset({BucketKind.STATUTORY, BucketKind.CONTRACTUAL, BucketKind.SPECIAL}),
     )
     carried_over = total(frozenset({EntryType.CARRY_IN, EntryType.ADJUST}), frozenset({BucketKind.CARRYOVER}))
@@ -215,6 +248,7 @@ def compute_balance(
     open_carry = [b for b in carry if bucket_remaining(b, mine) > 0 and b.expires_on is not None]
     expires_on = min((b.expires_on for b in open_carry if b.expires_on), default=None)
     lapsing = sum((bucket_remaining(b, mine) for b in open_carry if b.expires_on and b.expires_on >= as_of), ZERO)
+    projected = [e for e in mine if e.created_by == PROJECTION]
     remaining = entitlement + carried_over - taken - upcoming - expired - pending_days
     return Balance(
         as_of=as_of,
@@ -228,4 +262,18 @@ def compute_balance(
         expired=expired,
         remaining=remaining,
         entries=tuple(sorted(mine, key=lambda e: (e.effective_date, e.id or 0))),
+        projected_carried_over=sum((e.amount for e in projected if e.entry_type is EntryType.CARRY_IN), ZERO),
+        projected_expired=-sum(
+            (e.amount for e in projected if e.entry_type is EntryType.EXPIRE and e.effective_date <= as_of), ZERO
+        ),
+        lapses=_lapses_ahead(as_of, open_carry, mine),
     )
+
+
+def _lapses_ahead(as_of: date, carry: Sequence[Bucket], entries: Sequence[LedgerEntry]) -> tuple[Lapse, ...]:
+    """Per deadline on or after `as_of`, soonest first: the days that lapse unless taken by then."""
+    ahead: dict[date, Decimal] = {}
+    for bucket in carry:
+        if bucket.expires_on is not None and bucket.expires_on >= as_of:
+            ahead[bucket.expires_on] = ahead.get(bucket.expires_on, ZERO) + bucket_remaining(bucket, entries)
+    return tuple(Lapse(day, days) for day, days in sorted(ahead.items()) if days > 0)

@@ -38,6 +38,14 @@ class VacationRepository(Protocol):
         """Append to the ledger; entries are never changed or deleted."""
         ...
 
+    async def closed_years(self, employee_id: EmployeeId) -> set[int]:
+        """The leave years close-year has closed for the employee."""
+        ...
+
+    async def mark_closed(self, employee_id: EmployeeId, leave_year: int, *, at: datetime, by: str) -> None:
+        """Record that the year is closed for the employee (a second call changes nothing)."""
+        ...
+
     async def requests(self, employee_id: EmployeeId) -> list[LeaveRequest]: ...
 
     async def request(self, request_id: int) -> LeaveRequest | None: ...
@@ -90,11 +98,12 @@ class HolidayCalendar(Protocol):
 
 
 class LeaveReport(Protocol):
-    """Leave figures of all employees at once, for HR (read-only: grants not yet booked show as zero)."""
+    """Leave figures of all employees at once, for HR (read-only)."""
 
     async def rows(self, as_of: date) -> list[ReportRow]:
         """Every employee employed in the leave year of `as_of`, with the balance on `as_of`, in no particular
-        order; the same figures as `compute_balance` gives for each of them."""
+        order; the same figures as `compute_balance` gives for each of them over the booked ledger. A row whose
+        year has no grant booked yet says so (`booked` False)."""
         ...
 
 
@@ -108,3 +117,5 @@ class VacationDeps:
     notifier: Notifier
     report: LeaveReport
     policy: VacationPolicy = field(default_factory=VacationPolicy)
+    # Who in HR hears of leave that a change of the HR data made impossible or overdrawn.
+    hr_recipients: tuple[str, ...] = ()

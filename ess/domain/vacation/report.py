@@ -5,13 +5,17 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
+from ess.domain.vacation.entitlement import year_entitlement
 from ess.domain.vacation.model import ReportRow
 from ess.domain.vacation.ports import VacationDeps
 
 CENT = Decimal("0.01")
+# Employees read per query when computing years nobody has opened (well below any database's parameter limit).
+_CHUNK = 2000
 
 # Spreadsheets run a cell that starts with one of these as a formula (CSV injection, OWASP): names and org units
 # come from HR files, so a text cell that starts with one is prefixed with an apostrophe.
@@ -40,10 +44,25 @@ def _sort_key(row: ReportRow) -> tuple[bool, str, str, str]:
 async def balance_report(as_of: date, *, deps: VacationDeps) -> list[ReportRow]:
     """Every employee employed in the leave year of `as_of`, with the balance on `as_of`, by org unit and name.
 
-    The figures are what the ledger holds: a year nobody has opened a balance for yet (grants are booked on first
-    use) shows no entitlement.
+    The figures are what the ledger holds; for a year nobody has opened yet (its grant is booked on first use or
+    by `grant`/`close-year`) the entitlement is computed from the HR data, exactly as it will be booked.
     """
-    return sorted(await deps.report.rows(as_of), key=_sort_key)
+    rows = await deps.report.rows(as_of)
+    unbooked = [row.personnel_number for row in rows if not row.booked]
+    computed: dict[str, Decimal] = {}
+    for start in range(0, len(unbooked), _CHUNK):
+        async with deps.new_uow() as uow:
+            employees = await uow.employees.by_personnel_numbers(unbooked[start : start + _CHUNK])
+        computed |= {number: year_entitlement(e, as_of.year).total for number, e in employees.items()}
+    return sorted(
+        (
+            replace(row, entitlement=row.entitlement + days, remaining=row.remaining + days)
+            if not row.booked and (days := computed.get(row.personnel_number)) is not None
+            else row
+            for row in rows
+        ),
+        key=_sort_key,
+    )
 
 
 def _text(value: str) -> str:

@@ -14,17 +14,16 @@ from ess.domain.hr.model import Employee
 from ess.domain.shared import Clock, Link, Notice
 from ess.domain.vacation.balance import shortfall
 from ess.domain.vacation.calendar import count, days_off_between, leave_days
-from ess.domain.vacation.entitlement import check_year, ensure_grants
+from ess.domain.vacation.entitlement import accrual_complete_on, accrued_on, check_year
 from ess.domain.vacation.model import (
     ACTIVE_STATUSES,
-    Bucket,
-    EntryType,
     LeaveDay,
     LeaveRequest,
     RequestStatus,
     VacationPage,
 )
 from ess.domain.vacation.ports import VacationDeps, VacationUnitOfWork
+from ess.domain.vacation.recompute import bring_up_to_date
 
 MAX_NOTE = 500
 
@@ -144,24 +143,39 @@ async def _check_against_ledger(
     booked = {d.day for r in requests if r.status in ACTIVE_STATUSES for d in r.days}
     if clash := sorted(d.day for d in days if d.day in booked):
         raise Conflict("You already have leave on some of these days.", fields={"start": clash[0].isoformat()})
-    buckets: list[Bucket] = []
-    for year in sorted({d.day.year for d in days}):
+    years = sorted({d.day.year for d in days})
+    for year in years:
         check_year(employee, year, deps.clock)
-        buckets = await ensure_grants(employee, year, uow.vacation, deps.clock)
-    entries = await uow.vacation.entries(employee.id)
-    closed_years = {
-        b.leave_year for b in buckets for e in entries if e.bucket_id == b.id and e.entry_type is EntryType.CARRY_OUT
-    }
-    if closed := sorted({d.day.year for d in days} & closed_years):
+    ledger = await bring_up_to_date(employee, years, uow, deps.clock)
+    if closed := sorted(set(years) & ledger.closed):
         raise PolicyViolation(f"The leave year {closed[0]} is closed; please ask HR.", fields={"start": "year closed"})
     waiting = [d for r in requests if r.status is RequestStatus.PENDING for d in r.days]
-    short = shortfall(buckets, entries, [*waiting, *days])
+    short = shortfall(ledger.buckets, ledger.entries, [*waiting, *days])
     if short > deps.policy.allow_overdraft_days:
         wanted = count(days)
         raise PolicyViolation(
             f"Not enough leave for these dates: {wanted - short} of {wanted} days are covered.",
             fields={"end": f"{short} days more than available"},
         )
+    _check_accrual(employee, [d for r in requests if r.status in ACTIVE_STATUSES for d in r.days], days, deps)
+
+
+def _check_accrual(employee: Employee, booked: list[LeaveDay], days: list[LeaveDay], deps: VacationDeps) -> None:
+    """Austria, UrlG §2(2): in the first six months of the year of entry a day of leave needs the claim to have
+    arisen by that day: the leave taken, approved or requested up to each day stays within what has arisen."""
+    every = sorted([*booked, *days], key=lambda d: d.day)
+    for day in sorted(days, key=lambda d: d.day):
+        arisen = accrued_on(employee, day.day)
+        if arisen is None:
+            continue
+        used = count([d for d in every if d.day.year == day.day.year and d.day <= day.day])
+        if used > arisen + deps.policy.allow_overdraft_days:
+            raise PolicyViolation(
+                f"By {day.day.isoformat()} only {arisen} days of your leave have arisen (UrlG §2(2)); "
+                f"in your first months leave arises with each day worked, in full from "
+                f"{accrual_complete_on(employee).isoformat()}.",
+                fields={"start": f"{arisen} days arisen by {day.day.isoformat()}"},
+            )
 
 
 async def withdraw(request_id: int, *, principal: Principal, deps: VacationDeps) -> LeaveRequest:

@@ -1,4 +1,8 @@
-"""HR's yearly jobs: grant a year for everybody, warn of lapsing days, close a year (carry over), book lapses."""
+"""HR's yearly jobs: grant a year for everybody, warn of lapsing days, close a year (carry over), book lapses.
+
+Each job is idempotent (a second run books nothing twice), writes one audit event with its counts, and works for
+everybody in the HR data, whether or not they ever opened ESS.
+"""
 
 from __future__ import annotations
 
@@ -7,25 +11,20 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from ess.domain.audit import AuditEvent, Outcome
+from ess.domain.errors import PolicyViolation
 from ess.domain.hr.model import Employee
 from ess.domain.shared import Link, Notice
-from ess.domain.vacation.entitlement import ensure_grants, ledger_entry
-from ess.domain.vacation.law_at import at_limitation_date
-from ess.domain.vacation.law_ch import ch_limitation_date
-from ess.domain.vacation.law_de import ExpiryWarning, de_expiry_date
-from ess.domain.vacation.model import (
-    ZERO,
-    Bucket,
-    BucketKind,
-    EntryType,
-    LedgerEntry,
-    RequestStatus,
-    VacationPage,
-    bucket_remaining,
-    compute_balance,
-)
+from ess.domain.vacation.carry import lapse_plan
+from ess.domain.vacation.entitlement import ledger_entry
+from ess.domain.vacation.law_de import ExpiryWarning
+from ess.domain.vacation.model import ZERO, EntryType, RequestStatus, VacationPage, compute_balance
 from ess.domain.vacation.ports import VacationDeps, VacationUnitOfWork
+from ess.domain.vacation.projection import ledger_on
+from ess.domain.vacation.recompute import bring_up_to_date, carry_on
 from ess.domain.vacation.requests import date_text, days_text
+
+Progress = Callable[[int, int], None]
 
 
 async def _everybody(deps: VacationDeps) -> list[Employee]:
@@ -34,196 +33,173 @@ async def _everybody(deps: VacationDeps) -> list[Employee]:
         return list((await uow.employees.by_personnel_numbers(numbers)).values())
 
 
-async def grant_year(year: int, *, deps: VacationDeps, progress: Callable[[int, int], None] | None = None) -> int:
-    """Book the year's entitlement for everybody employed in it (idempotent); returns how many were granted now."""
-    employed = [
-        e
-        for e in await _everybody(deps)
-        if e.hire_date <= date(year, 12, 31) and (e.exit_date is None or e.exit_date.year >= year)
-    ]
+def _employed_in(employee: Employee, year: int) -> bool:
+    return employee.hire_date <= date(year, 12, 31) and (employee.exit_date is None or employee.exit_date.year >= year)
+
+
+async def _audit(deps: VacationDeps, actor: str, action: str, **details: str | int | bool | None) -> None:
+    async with deps.new_uow() as uow:
+        await uow.audit.add(
+            AuditEvent(
+                occurred_at=deps.clock.now(),
+                actor=actor,
+                action=action,
+                outcome=Outcome.SUCCESS,
+                target="leave",
+                details=details,
+            )
+        )
+        await uow.commit()
+
+
+async def grant_year(year: int, *, deps: VacationDeps, actor: str = "ess", progress: Progress | None = None) -> int:
+    """Book the year's entitlement for everybody employed in it, and bring every booked year up to date with the
+    HR data (idempotent); returns how many were granted now."""
+    employed = [e for e in await _everybody(deps) if _employed_in(e, year)]
     granted = 0
     for done, employee in enumerate(employed, start=1):
-        assert employee.id is not None
         async with deps.new_uow() as uow:
-            buckets = await uow.vacation.buckets(employee.id)
-            had = any(b.leave_year == year and b.kind is not BucketKind.CARRYOVER for b in buckets)
-            await ensure_grants(employee, year, uow.vacation, deps.clock)
+            had = year in (await bring_up_to_date(employee, (), uow, deps.clock)).booked_years
+            if not had:
+                await bring_up_to_date(employee, [year], uow, deps.clock)
             await uow.commit()
         granted += 0 if had else 1
         if progress is not None:
             progress(done, len(employed))
+    await _audit(deps, actor, "leave.year_granted", year=year, employees=len(employed), granted=granted)
     return granted
-
-
-def _carry_over_expiry(country: str, leave_year: int, warnings: list[ExpiryWarning]) -> date | None:
-    """Until when days left over from `leave_year` can still be taken, by the law of the work location."""
-    if country == "AT":
-        return at_limitation_date(leave_year)
-    if country == "CH":
-        return ch_limitation_date(leave_year)
-    # BUrlG §7(3) with the duty to warn: without a warning in time the days do not lapse (None).
-    return de_expiry_date(leave_year, warnings=warnings, transfer=True)
 
 
 @dataclass(frozen=True, slots=True)
 class CloseYearResult:
     carried: int  # employees whose days moved on now
     waiting: list[str]  # personnel numbers skipped: requests of that year still wait for a decision
+    closed: int = 0  # employees whose year was closed now
+
+
+class YearNotOver(PolicyViolation):
+    code = "year_not_over"
 
 
 async def close_year(
-    year: int, *, deps: VacationDeps, progress: Callable[[int, int], None] | None = None
+    year: int,
+    *,
+    deps: VacationDeps,
+    actor: str = "ess",
+    force: bool = False,
+    progress: Progress | None = None,
 ) -> CloseYearResult:
-    """Move what is left of `year` into `year`+1. Days carried over before keep their own deadline; the year's own
-    days get the legal one (DE: 31 March only if warned in time, AT 2 years, CH 5 years). Negative balances move
-    on as well. Idempotent; employees with undecided requests in `year` are skipped and named."""
-    employees = await _everybody(deps)
-    carried, waiting = 0, []
+    """Move what is left of `year` into `year`+1, for everybody employed in it: a year nobody opened is booked
+    first, so nobody's carry-over depends on having logged in. Days carried over before keep their own deadline;
+    the year's own days get the legal one (DE: 31 March only if warned in time, AT 2 years, CH 5 years). Negative
+    balances move on as well. A year that has not ended is refused unless `force` (audited: its last days could
+    then no longer be booked). Idempotent; employees with undecided requests in `year` are skipped and named."""
+    today = deps.clock.today()
+    if today <= date(year, 12, 31) and not force:
+        raise YearNotOver(
+            f"The leave year {year} runs until 31.12.{year}; close it from 1.1.{year + 1} on.",
+            fields={"year": "not over"},
+        )
+    employees = [e for e in await _everybody(deps) if _employed_in(e, year)]
+    carried, closed, waiting = 0, 0, []
     for done, employee in enumerate(employees, start=1):
-        assert employee.id is not None
         async with deps.new_uow() as uow:
-            await uow.vacation.lock_employee(employee.id)
-            undecided = [
-                r
-                for r in await uow.vacation.requests(employee.id)
-                if r.status in (RequestStatus.PENDING, RequestStatus.CANCELLATION_REQUESTED)
-                and any(d.day.year == year for d in r.days)
-            ]
-            if undecided:
-                waiting.append(employee.personnel_number)
-            elif await _carry_over(employee, year, uow, deps):
-                carried += 1
+            outcome = await _close_one(employee, year, uow, deps, actor)
             await uow.commit()
+        if outcome == "waiting":
+            waiting.append(employee.personnel_number)
+        carried += outcome == "carried"
+        closed += outcome in {"carried", "closed"}
         if progress is not None:
             progress(done, len(employees))
-    return CloseYearResult(carried=carried, waiting=waiting)
-
-
-async def _carry_over(employee: Employee, year: int, uow: VacationUnitOfWork, deps: VacationDeps) -> bool:
-    """Carry one employee's rest of `year` into the next, grouped by the deadline each part keeps."""
-    assert employee.id is not None
-    buckets = await uow.vacation.buckets(employee.id)
-    entries = await uow.vacation.entries(employee.id)
-    closed = {e.bucket_id for e in entries if e.entry_type is EntryType.CARRY_OUT}
-    year_end = date(year, 12, 31)
-    sources = [
-        b
-        for b in buckets
-        if b.leave_year == year
-        and b.id not in closed
-        and bucket_remaining(b, entries) != 0
-        and (b.expires_on is None or b.expires_on > year_end)  # lapsed days are the expiry job's business
-    ]
-    if not sources:
-        return False
-    legal = _carry_over_expiry(employee.location.country, year, await uow.vacation.warnings(employee.id, year))
-    groups: dict[date | None, list[Bucket]] = {}
-    for bucket in sources:
-        keeps_deadline = bucket.kind is BucketKind.CARRYOVER and bucket.expires_on is not None
-        groups.setdefault(bucket.expires_on if keeps_deadline else legal, []).append(bucket)
-    moves: list[LedgerEntry] = []
-    for expires_on, group in groups.items():
-        moves += await _move_group(employee, year, group, expires_on, entries, uow, deps)
-    await uow.vacation.add_entries(moves)
-    return True
-
-
-async def _move_group(  # noqa: PLR0917 - the group, and where it goes
-    employee: Employee,
-    year: int,
-    group: list[Bucket],
-    expires_on: date | None,
-    entries: list[LedgerEntry],
-    uow: VacationUnitOfWork,
-    deps: VacationDeps,
-) -> list[LedgerEntry]:
-    """Empty the group's buckets into one new carry-over bucket of `year`+1 that lapses on `expires_on`."""
-    assert employee.id is not None
-    new_year = date(year + 1, 1, 1)
-    target = await uow.vacation.add_bucket(Bucket(employee.id, BucketKind.CARRYOVER, year + 1, new_year, expires_on))
-    assert target.id is not None
-    moves = []
-    for bucket in group:
-        assert bucket.id is not None
-        moves.append(
-            ledger_entry(
-                bucket.id,
-                employee.id,
-                new_year,
-                -bucket_remaining(bucket, entries),
-                EntryType.CARRY_OUT,
-                author="close-year",
-                clock=deps.clock,
-                reason=f"carried into {year + 1}",
-            )
-        )
-    total = sum((bucket_remaining(b, entries) for b in group), ZERO)
-    until = f"may be taken until {expires_on.isoformat()}" if expires_on else "does not lapse"
-    moves.append(
-        ledger_entry(
-            target.id,
-            employee.id,
-            new_year,
-            total,
-            EntryType.CARRY_IN,
-            author="close-year",
-            clock=deps.clock,
-            reason=f"left over from {year}, {until}",
-        )
+    await _audit(
+        deps,
+        actor,
+        "leave.year_closed",
+        year=year,
+        employees=len(employees),
+        closed=closed,
+        carried=carried,
+        waiting=len(waiting),
+        forced=force and today <= date(year, 12, 31),
     )
-    return moves
+    return CloseYearResult(carried=carried, waiting=waiting, closed=closed)
 
 
-async def expire_due(today: date, *, deps: VacationDeps) -> Decimal:
-    """Book the lapse of carried-over days whose deadline has passed (idempotent). Returns the days that lapsed."""
-    lapsed = ZERO
+async def _close_one(employee: Employee, year: int, uow: VacationUnitOfWork, deps: VacationDeps, actor: str) -> str:
+    """Close the year for one employee: "carried", "closed" (nothing to move), "waiting" or "done" (before)."""
+    assert employee.id is not None
+    ledger = await bring_up_to_date(employee, [year], uow, deps.clock)
+    if year in ledger.closed:
+        return "done"
+    undecided = [
+        r
+        for r in await uow.vacation.requests(employee.id)
+        if r.status in (RequestStatus.PENDING, RequestStatus.CANCELLATION_REQUESTED)
+        and any(d.day.year == year for d in r.days)
+    ]
+    if undecided:
+        return "waiting"
+    moved = await carry_on(employee, year, ledger, uow, deps.clock, author="close-year")
+    await uow.vacation.mark_closed(employee.id, year, at=deps.clock.now(), by=actor)
+    return "carried" if moved else "closed"
+
+
+async def expire_due(today: date, *, deps: VacationDeps, actor: str = "ess") -> Decimal:
+    """Book the lapse of days whose deadline has passed (idempotent), and give back a lapse that a later downward
+    correction made too large. Returns the days that lapsed now (net)."""
+    lapsed, employees = ZERO, 0
     for employee in await _everybody(deps):
         assert employee.id is not None
         async with deps.new_uow() as uow:
-            await uow.vacation.lock_employee(employee.id)
-            entries = await uow.vacation.entries(employee.id)
-            expiring = [
-                b
-                for b in await uow.vacation.buckets(employee.id)
-                if b.expires_on is not None and b.expires_on < today and bucket_remaining(b, entries) > 0
-            ]
-            booked = []
-            for bucket in expiring:
-                assert bucket.id is not None and bucket.expires_on is not None
-                left = bucket_remaining(bucket, entries)
-                lapsed += left
-                booked.append(
-                    ledger_entry(
-                        bucket.id,
-                        employee.id,
-                        date.fromordinal(bucket.expires_on.toordinal() + 1),
-                        -left,
-                        EntryType.EXPIRE,
-                        author="expire",
-                        clock=deps.clock,
-                        reason=f"not taken by {bucket.expires_on.isoformat()}",
-                    )
+            ledger = await bring_up_to_date(employee, (), uow, deps.clock)
+            booked = [
+                ledger_entry(
+                    move.bucket.id,
+                    employee.id,
+                    move.effective_date,
+                    move.amount,
+                    EntryType.EXPIRE,
+                    author="expire",
+                    clock=deps.clock,
+                    reason=f"not taken by {move.bucket.expires_on.isoformat()}"
+                    if move.amount < 0
+                    else f"lapse of {move.bucket.expires_on.isoformat()} corrected",
                 )
+                for move in lapse_plan(today, ledger.buckets, ledger.entries)
+                if move.bucket.id is not None and move.bucket.expires_on is not None
+            ]
             await uow.vacation.add_entries(booked)
             await uow.commit()
+        lapsed -= sum((e.amount for e in booked), ZERO)
+        employees += bool(booked)
+    await _audit(deps, actor, "leave.expired", day=today.isoformat(), employees=employees, days=str(lapsed))
     return lapsed
 
 
-async def send_expiry_warnings(year: int, *, deps: VacationDeps) -> int:
+async def send_expiry_warnings(year: int, *, deps: VacationDeps, actor: str = "ess") -> int:
     """The employer's duty to warn (EuGH C-684/16, BAG 9 AZR 541/15): tell everyone in DE with days of `year` left
-    how many and until when, and record the warning as evidence. Returns the number of warnings sent."""
+    how many and until when, and record the warning as evidence. Everyone's year is booked first, so nobody goes
+    unwarned for not having opened ESS. Run again, it warns only those whose days changed since their last warning.
+    Returns the number of warnings sent."""
     deadline = date(year + 1, 3, 31)  # §7(3) BUrlG: carried-over leave must be taken by 31 March
     today = deps.clock.today()
     sent = 0
     for employee in await _everybody(deps):
         if employee.location.country != "DE" or employee.id is None or not employee.is_employed_on(today):
             continue
+        if not _employed_in(employee, year):
+            continue
         async with deps.new_uow() as uow:
-            buckets = await uow.vacation.buckets(employee.id)
-            entries = await uow.vacation.entries(employee.id)
+            ledger = await ledger_on(employee, date(year, 12, 31), uow, deps.clock)
+            await uow.commit()
             requests = await uow.vacation.requests(employee.id)
-            left = compute_balance(date(year, 12, 31), buckets=buckets, entries=entries, pending=requests).remaining
-            if left <= 0:
+            figures = compute_balance(
+                date(year, 12, 31), buckets=ledger.buckets, entries=ledger.entries, pending=requests
+            )
+            left = figures.remaining
+            earlier = await uow.vacation.warnings(employee.id, year)
+            if left <= 0 or any(w.deadline_stated == deadline and w.days_stated == left for w in earlier):
                 continue
             warning = ExpiryWarning(sent_on=today, days_stated=left, deadline_stated=deadline)
             await uow.vacation.add_warning(employee.id, year, warning, channel="email", recipient=employee.work_email)
@@ -238,4 +214,5 @@ async def send_expiry_warnings(year: int, *, deps: VacationDeps) -> int:
             Notice("leave_expiry_warning", (employee.work_email,), params, Link(VacationPage.OWN))
         )
         sent += 1
+    await _audit(deps, actor, "leave.expiry_warnings_sent", year=year, sent=sent)
     return sent

@@ -24,7 +24,15 @@ from ess.routes.guards import current_principal, requires_hr, requires_login, re
 MAX_ADJUSTMENT_DAYS = 999
 
 
+class LapseOut(msgspec.Struct):
+    last_day: date
+    days: Decimal
+
+
 class BalanceOut(msgspec.Struct):
+    """The balance on `as_of`. For a date ahead it is the projection: `projected_carried_over` and
+    `projected_expired` are the parts close-year and the expiry job have not booked yet but will."""
+
     as_of: date
     entitlement: Decimal
     carried_over: Decimal
@@ -35,6 +43,13 @@ class BalanceOut(msgspec.Struct):
     pending: Decimal
     expired: Decimal
     remaining: Decimal
+    projected: bool
+    projected_carried_over: Decimal
+    projected_expired: Decimal
+    lapses: list[LapseOut]
+    overdrawn: bool
+    accrued: Decimal | None
+    accrual_complete_on: date | None
 
 
 class LeaveDayOut(msgspec.Struct):
@@ -89,6 +104,13 @@ def balance_out(balance: Balance) -> BalanceOut:
         pending=balance.pending,
         expired=balance.expired,
         remaining=balance.remaining,
+        projected=bool(balance.projected_carried_over or balance.projected_expired),
+        projected_carried_over=balance.projected_carried_over,
+        projected_expired=balance.projected_expired,
+        lapses=[LapseOut(lapse.last_day, lapse.days) for lapse in balance.lapses],
+        overdrawn=balance.overdrawn,
+        accrued=balance.accrued,
+        accrual_complete_on=balance.accrual_complete_on,
     )
 
 
