@@ -10,9 +10,10 @@ from decimal import Decimal
 
 from ess.domain.hr.model import Employee
 from ess.domain.shared import Clock, Link, Notice, Notifier
-from ess.domain.vacation.model import ACTIVE_STATUSES, LeaveRequest, RequestStatus, VacationPage, compute_balance
+from ess.domain.vacation.model import ACTIVE_STATUSES, RequestStatus, VacationPage, compute_balance
 from ess.domain.vacation.ports import VacationUnitOfWork
-from ess.domain.vacation.recompute import Correction, Ledger, bring_up_to_date
+from ess.domain.vacation.projection import open_years, project
+from ess.domain.vacation.recompute import Correction, bring_up_to_date
 from ess.domain.vacation.requests import date_text, days_text
 
 OUTSIDE_EMPLOYMENT = "outside_employment"
@@ -80,7 +81,14 @@ async def follow_hr_change(
     cause = f"{source}: {', '.join(changes)}" if changes else source
     ledger = await bring_up_to_date(employee, (), uow, clock, cause=cause, actor=actor)
     requests = await uow.vacation.requests(employee.id)
-    overdrawn = _overdrawn(ledger, requests)
+    overdrawn = []
+    for year in sorted({c.year for c in ledger.corrections}):
+        # As the employee sees it: with the rest of earlier years that close-year will carry in.
+        warnings = {y: await uow.vacation.warnings(employee.id, y) for y in open_years(ledger, year)}
+        end = project(date(year, 12, 31), employee, ledger, warnings, clock=clock)
+        figures = compute_balance(date(year, 12, 31), buckets=end.buckets, entries=end.entries, pending=requests)
+        if figures.remaining < 0:
+            overdrawn.append((year, figures.remaining))
     today = clock.today()
     conflicts = [
         LeaveConflict(r.id, r.start, r.end, r.status, OUTSIDE_EMPLOYMENT)
@@ -97,16 +105,7 @@ async def follow_hr_change(
         and r.id not in {c.request_id for c in conflicts}
         and any(d.day.year in short_years for d in r.days)
     ]
-    return LeaveFollowUp(employee, tuple(ledger.corrections), overdrawn, tuple(conflicts))
-
-
-def _overdrawn(ledger: Ledger, requests: Sequence[LeaveRequest]) -> tuple[tuple[int, Decimal], ...]:
-    found = []
-    for year in sorted({c.year for c in ledger.corrections}):
-        figures = compute_balance(date(year, 12, 31), buckets=ledger.buckets, entries=ledger.entries, pending=requests)
-        if figures.remaining < 0:
-            found.append((year, figures.remaining))
-    return tuple(found)
+    return LeaveFollowUp(employee, tuple(ledger.corrections), tuple(overdrawn), tuple(conflicts))
 
 
 async def tell_about(follow_ups: Sequence[LeaveFollowUp], notifier: Notifier, hr_recipients: Sequence[str]) -> None:
