@@ -18,7 +18,7 @@ from ess.domain.errors import DomainError
 from ess.domain.passwords.ports import PasswordDeps
 from ess.i18n import LANGUAGE_COOKIE
 from ess.routes.errors import form_errors
-from ess.routes.middleware import SESSION_COOKIE, session_cookie
+from ess.routes.middleware import SESSION_COOKIE, cookie_name, session_cookie
 from ess.routes.pages.expired_password import expired_password_form
 from ess.routes.rendering import client_of, gettext_for, page_context, principal_of, url_to
 from ess.settings import Settings
@@ -97,14 +97,16 @@ class AuthPagesController(Controller):
         return response
 
     @post("/logout", operation_id="logout", name="logout", status_code=303)
-    async def logout(self, request: Request[Any, Any, Any], auth: NamedDependency[AuthDeps]) -> Response[Any]:
+    async def logout(
+        self, request: Request[Any, Any, Any], auth: NamedDependency[AuthDeps], settings: NamedDependency[Settings]
+    ) -> Response[Any]:
         """End the session."""
         principal = principal_of(request)
         session_id = request.scope.get("auth", {}).get("session_id")
         if principal is not None and session_id:
             await log_out(session_id, principal, deps=auth, client=client_of(request))
         response: Response[Any] = Redirect(url_to(request, "login") + "?logged_out=1", status_code=303)
-        response.delete_cookie(SESSION_COOKIE, path="/")
+        response.delete_cookie(cookie_name(SESSION_COOKIE, secure=settings.server.served_over_tls), path="/")
         return response
 
     @post("/language", operation_id="setLanguage", name="language", status_code=303)
