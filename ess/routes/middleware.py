@@ -19,6 +19,8 @@ from ess.i18n import LANGUAGE_COOKIE, negotiate
 from ess.settings import Settings
 
 SESSION_COOKIE: Final = "ess_session"
+# Signed "this browser has logged in as <login> before" (see ess.domain.auth.throttle).
+KNOWN_DEVICE_COOKIE: Final = "ess_device"
 # Over https every cookie of ours carries the `__Host-` prefix: the browser then takes it only with Secure, without
 # Domain and for the path "/", so no sibling host of the intranet can set or overwrite it.
 HOST_PREFIX: Final = "__Host-"
