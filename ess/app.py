@@ -28,6 +28,7 @@ from ess.routes.allow import allow_header_hook
 from ess.routes.csrf import SessionCsrfMiddleware
 from ess.routes.errors import exception_handlers
 from ess.routes.health import ReadinessChecks
+from ess.routes.hygiene import clean_input
 from ess.routes.log_redaction import install_log_redaction
 from ess.routes.middleware import IdentityMiddleware, security_headers_hook
 from ess.routes.openapi import complete_document
@@ -150,8 +151,9 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         openapi_config=_openapi(),
         exception_handlers=exception_handlers(container.passwords.policy),
         lifespan=[_lifespan(container)],
-        # Not an authorization guard: an id the database cannot hold is a 404 on every route, API and pages.
-        guards=[ids_in_range],
+        # Not authorization guards: an id the database cannot hold is a 404 on every route, API and pages; text
+        # with control characters is refused per field (422) before any handler sees it.
+        guards=[ids_in_range, clean_input],
         debug=False,
     )
     complete_document(app)
