@@ -12,7 +12,6 @@ from typing import Final
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from litestar import Litestar
-from litestar.config.csrf import CSRFConfig
 from litestar.di import Provide
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi.config import OpenAPIConfig
@@ -26,10 +25,12 @@ from ess import __version__
 from ess.bootstrap import Container, build_container
 from ess.domain.outbox.delivery import run_worker
 from ess.routes.allow import allow_header_hook
+from ess.routes.csrf import SessionCsrfMiddleware
 from ess.routes.errors import exception_handlers
 from ess.routes.health import ReadinessChecks
+from ess.routes.hygiene import clean_input
 from ess.routes.log_redaction import install_log_redaction
-from ess.routes.middleware import API_PREFIX, HEALTH_PREFIX, IdentityMiddleware, security_headers_hook
+from ess.routes.middleware import IdentityMiddleware, security_headers_hook
 from ess.routes.openapi import complete_document
 from ess.routes.problems import ids_in_range
 from ess.routes.registry import ROUTE_HANDLERS
@@ -108,18 +109,6 @@ def _lifespan(container: Container) -> Callable[[Litestar], AbstractAsyncContext
     return lifespan
 
 
-def _csrf(settings: Settings) -> CSRFConfig:
-    return CSRFConfig(
-        secret=settings.secret_key.reveal(),
-        cookie_name="ess_csrf",
-        cookie_secure=settings.server.served_over_tls,
-        cookie_httponly=True,
-        cookie_samesite="strict",
-        # The API authenticates by bearer token only (never by cookie), so cross-site requests cannot ride on it.
-        exclude=[f"^{API_PREFIX}", f"^{HEALTH_PREFIX}"],
-    )
-
-
 def _openapi() -> OpenAPIConfig:
     return OpenAPIConfig(
         title="ESS - Employee Self-Service API",
@@ -147,16 +136,24 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
             *ROUTE_HANDLERS,
             create_static_files_router(path="/static", directories=[PACKAGE_DIR / "static"], include_in_schema=False),
         ],
-        middleware=[DefineMiddleware(IdentityMiddleware, auth=container.auth, settings=settings)],
+        middleware=[
+            DefineMiddleware(IdentityMiddleware, auth=container.auth, settings=settings),
+            # Forms carry a token bound to the browser's session; the API (bearer tokens only) needs none.
+            DefineMiddleware(
+                SessionCsrfMiddleware,
+                secret_key=settings.secret_key.reveal(),
+                secure=settings.server.served_over_tls,
+            ),
+        ],
         before_send=[security_headers_hook(hsts=settings.server.served_over_tls), allow_header_hook],
         dependencies=providers(container),
-        csrf_config=_csrf(settings),
         template_config=TemplateConfig(instance=templates),
         openapi_config=_openapi(),
         exception_handlers=exception_handlers(container.passwords.policy),
         lifespan=[_lifespan(container)],
-        # Not an authorization guard: an id the database cannot hold is a 404 on every route, API and pages.
-        guards=[ids_in_range],
+        # Not authorization guards: an id the database cannot hold is a 404 on every route, API and pages; text
+        # with control characters is refused per field (422) before any handler sees it.
+        guards=[ids_in_range, clean_input],
         debug=False,
     )
     complete_document(app)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import hmac
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -127,6 +128,10 @@ def auth_policy(settings: Settings) -> AuthPolicy:
         failures_per_account=security.login_failures_per_account,
         failures_per_client=security.login_failures_per_client,
         window=timedelta(minutes=security.login_window_minutes),
+        failures_per_login_and_client=security.login_failures_per_login_and_client,
+        known_device_failures=security.login_known_device_failures,
+        known_device_lifetime=timedelta(days=security.login_known_device_days),
+        device_key=hmac.new(security.secret_key.encode("utf-8"), b"ess known devices v1", hashlib.sha256).digest(),
         session_idle=timedelta(minutes=security.session_idle_minutes),
         session_absolute=timedelta(hours=security.session_absolute_hours),
         token_lifetime=timedelta(hours=security.api_token_hours),

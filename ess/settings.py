@@ -115,8 +115,13 @@ class SecuritySettings(_Redacted, msgspec.Struct, forbid_unknown_fields=True, kw
     session_idle_minutes: int = 30
     session_absolute_hours: int = 10
     api_token_hours: int = 12
-    # Login throttling: failures counted per submitted login and per client address in a sliding window.
+    # Login throttling (docs/security.md, "No victim lockout"): the wrong passwords of one login the directory may
+    # see per window (below its lockout threshold), of which the owner's known devices keep a share; tries per
+    # login from one client address; failures per client address over all logins.
     login_failures_per_account: int = 5
+    login_known_device_failures: int = 2
+    login_known_device_days: int = 90
+    login_failures_per_login_and_client: int = 10
     login_failures_per_client: int = 30
     login_window_minutes: int = 15
 
@@ -398,6 +403,11 @@ def check_settings(settings: Settings) -> None:
     if settings.i18n.default_locale not in settings.i18n.locales:
         problems.append("i18n.default_locale must be one of i18n.locales")
     problems += _password_problems(settings)
+    security = settings.security
+    if not 0 <= security.login_known_device_failures < security.login_failures_per_account:
+        problems.append("security.login_known_device_failures must be >= 0 and below login_failures_per_account")
+    if min(security.login_window_minutes, security.login_failures_per_login_and_client) < 1:
+        problems.append("security.login_window_minutes and login_failures_per_login_and_client must be positive")
     if problems:
         raise SettingsError("ESS refuses to start:\n  - " + "\n  - ".join(problems))
 

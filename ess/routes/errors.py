@@ -20,6 +20,7 @@ from ess.domain.directory.model import DirectoryPasswordRejected, DirectoryRejec
 from ess.domain.errors import DomainError, Throttled
 from ess.domain.passwords.checks import PasswordRejected
 from ess.domain.passwords.model import PasswordPolicy, PasswordProblem
+from ess.routes.csrf import CSRF_REFUSED
 from ess.routes.middleware import API_PREFIX, HEALTH_PREFIX
 from ess.routes.problems import PROBLEM_JSON, TITLES, http_code, status_for
 from ess.routes.rendering import N_, gettext_for, page_context
@@ -141,7 +142,7 @@ def domain_error_handler(
         if isinstance(exc, PasswordRejected | DirectoryPasswordRejected):
             extra = {"errors": _password_error_list(request, exc, password_policy)}
         return problem(status, exc.message, code=exc.code, extra=extra, headers=headers)
-    return _error_page(request, status, headers=headers)
+    return _error_page(request, status, headers=headers, fields=sorted(exc.fields))
 
 
 def _password_error_list(
@@ -198,8 +199,14 @@ def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> R
     return _error_page(request, HTTP_500_INTERNAL_SERVER_ERROR)
 
 
-def _error_page(request: Request[Any, Any, Any], status: int, headers: dict[str, str] | None = None) -> Response[Any]:
-    context = page_context(request, error_status=status, csrf_failed=status == HTTP_403_FORBIDDEN)
+def _error_page(
+    request: Request[Any, Any, Any],
+    status: int,
+    headers: dict[str, str] | None = None,
+    fields: list[str] | None = None,
+) -> Response[Any]:
+    csrf_failed = status == HTTP_403_FORBIDDEN and bool(request.scope.get("state", {}).get(CSRF_REFUSED))
+    context = page_context(request, error_status=status, csrf_failed=csrf_failed, invalid_fields=fields or [])
     return Template(
         template_name="error.html", context=context, status_code=status, media_type=MediaType.HTML, headers=headers
     )

@@ -19,6 +19,11 @@ from ess.i18n import LANGUAGE_COOKIE, negotiate
 from ess.settings import Settings
 
 SESSION_COOKIE: Final = "ess_session"
+# Signed "this browser has logged in as <login> before" (see ess.domain.auth.throttle).
+KNOWN_DEVICE_COOKIE: Final = "ess_device"
+# Over https every cookie of ours carries the `__Host-` prefix: the browser then takes it only with Secure, without
+# Domain and for the path "/", so no sibling host of the intranet can set or overwrite it.
+HOST_PREFIX: Final = "__Host-"
 API_PREFIX: Final = "/api/"
 # Answers for load balancers and monitoring: JSON like the API, no session, no CSRF.
 HEALTH_PREFIX: Final = "/health/"
@@ -93,7 +98,13 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-def _cookies(scope: Scope) -> dict[str, str]:
+def cookie_name(base: str, *, secure: bool) -> str:
+    """The name a cookie of ours has: `__Host-<base>` when the app is served over https."""
+    return HOST_PREFIX + base if secure else base
+
+
+def request_cookies(scope: Scope) -> dict[str, str]:
+    """The request's cookies by name; the first of several with the same name counts."""
     raw = _header(scope, b"cookie") or ""
     cookies: dict[str, str] = {}
     for part in raw.split(";"):
@@ -114,13 +125,14 @@ class IdentityMiddleware:
         self.app = app
         self.auth = auth
         self.settings = settings
+        self.session_cookie = cookie_name(SESSION_COOKIE, secure=settings.server.served_over_tls)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
             await self.app(scope, receive, send)
             return
         settings = self.settings
-        cookies = _cookies(scope)
+        cookies = request_cookies(scope)
         state: dict[str, Any] = scope.setdefault("state", {})
         state["client"] = client_address(scope, settings.server.trusted_proxies)
         state["locale"] = negotiate(
@@ -139,7 +151,7 @@ class IdentityMiddleware:
                     principal = await principal_for_token(token.strip(), deps=self.auth)
                     if principal is not None:
                         auth = {"kind": "token", "token": token.strip()}
-            elif session_id := cookies.get(SESSION_COOKIE):
+            elif session_id := cookies.get(self.session_cookie):
                 principal = await resume_session(session_id, deps=self.auth)
                 if principal is not None:
                     auth = {"kind": "session", "session_id": session_id}
@@ -152,7 +164,7 @@ class IdentityMiddleware:
 
 def session_cookie(value: str, *, secure: bool, max_age: int | None) -> Cookie:
     return Cookie(
-        key=SESSION_COOKIE,
+        key=cookie_name(SESSION_COOKIE, secure=secure),
         value=value,
         path="/",
         httponly=True,

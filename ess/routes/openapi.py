@@ -30,7 +30,9 @@ from litestar.openapi.spec import (
 from litestar.routes import HTTPRoute
 from litestar.status_codes import HTTP_429_TOO_MANY_REQUESTS
 
+from ess.domain.errors import InvalidInput
 from ess.routes.guards import requires_login
+from ess.routes.hygiene import clean_input
 from ess.routes.problems import (
     HTTP_CODES,
     ID_MAX,
@@ -47,7 +49,7 @@ from ess.routes.problems import (
 PROBLEM: Final = "Problem"
 FIELD_ERROR: Final = "ProblemFieldError"
 # Guards that check the request, not the caller: they need no token.
-REQUEST_GUARDS: Final[frozenset[Callable[..., Any]]] = frozenset({ids_in_range})
+REQUEST_GUARDS: Final[frozenset[Callable[..., Any]]] = frozenset({ids_in_range, clean_input})
 METHODS: Final = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 # What each code means, for the descriptions in the document (and docs/api.md says the same).
@@ -168,6 +170,7 @@ def _problems_of(handler: HTTPRouteHandler, operation: Operation) -> dict[int, s
 
     if operation.request_body is not None or any(p.param_in != "path" for p in parameters):
         add(400, http_code(400))
+        add(422, InvalidInput.code)  # text with control characters (ess.routes.hygiene)
     if guards:
         add(401, http_code(401))
     if any(guard is not requires_login for guard in guards):

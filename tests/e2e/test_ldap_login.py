@@ -107,8 +107,9 @@ def test_a_wrong_password_and_injections_fail_alike_and_log_nothing_secret(
     caplog.set_level(logging.DEBUG)
     _, login = account
     assert log_in(client, login, "Kanarienvogel 4711") == 401
-    for injection in ("*)(uid=*", "admin)(|(a=*", "x\x00", "*"):
+    for injection in ("*)(uid=*", "admin)(|(a=*", "*"):
         assert log_in(client, injection, "Kanarienvogel 4711") == 401
+    assert log_in(client, "x\x00", "Kanarienvogel 4711") == 422  # a control character never gets as far as a lookup
     assert "Kanarienvogel" not in caplog.text
 
 

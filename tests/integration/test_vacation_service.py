@@ -140,9 +140,10 @@ async def test_only_the_manager_decides_and_only_the_owner_withdraws(world: Worl
     request = await world.request(anna, date(2026, 12, 14), date(2026, 12, 15))
     assert request.id is not None  # type: ignore[attr-defined]
     request_id: int = request.id  # type: ignore[attr-defined]
-    for intruder in (anna, lea):
-        with pytest.raises(PermissionDenied):
-            await decide(request_id, approve=True, comment="", principal=intruder, deps=world.deps)
+    with pytest.raises(PermissionDenied):  # her own request: she sees it, but does not decide it
+        await decide(request_id, approve=True, comment="", principal=anna, deps=world.deps)
+    with pytest.raises(NotFound):  # for anyone else it does not exist, like an unknown id
+        await decide(request_id, approve=True, comment="", principal=lea, deps=world.deps)
     with pytest.raises(NotFound):
         await withdraw(request_id, principal=lea, deps=world.deps)
     withdrawn = await withdraw(request_id, principal=anna, deps=world.deps)

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import date, timedelta
 
 import pytest
 
 from ess.domain.audit import Outcome
-from ess.domain.auth.login import LogIn, PasswordChangeRequired, log_in
+from ess.domain.auth.login import LogIn, PasswordChangeRequired, log_in, remember_device
 from ess.domain.auth.model import AuthPolicy, Principal, hash_token
 from ess.domain.auth.ports import AuthDeps
 from ess.domain.auth.sessions import open_session, resume_session, revoke_access
+from ess.domain.auth.throttle import is_known_device
 from ess.domain.auth.tokens import issue_api_token, principal_for_token, revoke_api_token
 from ess.domain.directory.model import AuthOutcome
 from ess.domain.errors import AuthenticationFailed, ServiceUnavailable, Throttled
@@ -30,8 +32,10 @@ class World:
         self.attempts = FakeAttemptCounter(self.clock)
         self.sessions = FakeSessions()
         self.policy = AuthPolicy(
-            failures_per_account=3,
+            failures_per_account=5,
+            known_device_failures=2,
             failures_per_client=10,
+            device_key=b"k" * 32,
             group_roles={"ess-admins": Role.ADMIN},
         )
 
@@ -57,8 +61,8 @@ class World:
     async def holder(self, token: str) -> Principal | None:
         return await principal_for_token(token, deps=self.deps)
 
-    async def log_in(self, login: str, password: str, client: str = "10.0.0.1") -> Principal:
-        return await log_in(LogIn(login=login, password=password, client=client), deps=self.deps)
+    async def log_in(self, login: str, password: str, client: str = "10.0.0.1", device: str = "") -> Principal:
+        return await log_in(LogIn(login=login, password=password, client=client, device=device), deps=self.deps)
 
 
 @pytest.fixture
@@ -110,20 +114,76 @@ async def test_an_empty_password_never_reaches_the_directory(world: World) -> No
 
 
 async def test_throttling_counts_per_typed_login_the_same_for_unknown_accounts(world: World) -> None:
+    # Of the 5 failures the directory may see per 15 minutes, strangers share 3: 2 at once, the third after half the
+    # window; the owner's known devices keep 2.
     for login in ("anna", "ghost"):
-        for _ in range(3):
+        for _ in range(2):
             with pytest.raises(AuthenticationFailed):
                 await world.log_in(login, "wrong")
         failures_before = world.directory.accounts["anna"].failed_attempts
         with pytest.raises(Throttled) as caught:
             await world.log_in(login, "wrong")
-        assert caught.value.retry_after_seconds == 15 * 60
+        assert caught.value.retry_after_seconds == 450
         # Throttled before any directory work: the directory's own lockout counter did not move.
         assert world.directory.accounts["anna"].failed_attempts == failures_before
     with pytest.raises(Throttled):
-        await world.log_in("anna", PASSWORD)  # even the right password waits
-    world.clock.advance(timedelta(minutes=15))
+        await world.log_in("anna", PASSWORD)  # a stranger's browser waits, even with the right password
+    world.clock.advance(timedelta(minutes=7, seconds=30))
     assert (await world.log_in("anna", PASSWORD)).login == "anna"
+
+
+async def test_strangers_never_lock_the_owner_out_of_a_known_device(world: World) -> None:
+    device = remember_device(await world.log_in("anna", PASSWORD), deps=world.deps)
+    assert device is not None
+    for minute in range(60):
+        for client in ("203.0.113.1", "203.0.113.2", "203.0.113.3"):
+            with pytest.raises((AuthenticationFailed, Throttled)):
+                await world.log_in("anna", "guess", client=client)
+        # The owner mistypes once and then gets in, every few minutes of the attack.
+        if minute % 5 == 0:
+            with pytest.raises(AuthenticationFailed):
+                await world.log_in("anna", "typo", client="198.51.100.7", device=device)
+            assert (await world.log_in("anna", PASSWORD, client="198.51.100.7", device=device)).login == "anna"
+        world.clock.advance(timedelta(minutes=1))
+    # A device value is bound to its login, and forged or foreign ones count as strangers.
+    for value in (device + "x", device.replace(".", ".1", 1), "", "a.b.c"):
+        assert not is_known_device(value, "anna", policy=world.policy, now=world.clock.now())
+    assert not is_known_device(device, "markus", policy=world.policy, now=world.clock.now())
+    world.clock.advance(timedelta(days=91))
+    assert not is_known_device(device, "anna", policy=world.policy, now=world.clock.now())
+
+
+async def test_the_directory_never_sees_more_failures_per_window_than_configured(world: World) -> None:
+    device = remember_device(await world.log_in("anna", PASSWORD), deps=world.deps)
+    assert device is not None
+    window_start = world.clock.now()
+    failures_at_start = world.directory.accounts["anna"].failed_attempts
+    per_window = []
+    for second in range(0, 3 * 900, 20):
+        for client in (f"203.0.113.{second % 250}", "203.0.113.250"):
+            with contextlib.suppress(AuthenticationFailed, Throttled):
+                await world.log_in("anna", "guess", client=client)
+        with contextlib.suppress(AuthenticationFailed, Throttled):
+            await world.log_in("anna", "typo", client="198.51.100.7", device=device)
+        world.clock.advance(timedelta(seconds=20))
+        if world.clock.now() - window_start >= timedelta(minutes=15):
+            failures = world.directory.accounts["anna"].failed_attempts
+            per_window.append(failures - failures_at_start)
+            window_start, failures_at_start = world.clock.now(), failures
+    assert per_window == [5, 5, 5]
+
+
+async def test_one_hammering_client_is_blocked_and_stops_taking_the_strangers_tries(world: World) -> None:
+    for _ in range(10):
+        with contextlib.suppress(AuthenticationFailed, Throttled):
+            await world.log_in("anna", "guess", client="203.0.113.9")
+    world.clock.advance(timedelta(minutes=7, seconds=30))
+    failures = world.directory.accounts["anna"].failed_attempts
+    with pytest.raises(Throttled):
+        await world.log_in("anna", "guess", client="203.0.113.9")
+    assert world.directory.accounts["anna"].failed_attempts == failures
+    # The third strangers' try of the window is still there for the owner on a new device.
+    assert (await world.log_in("anna", PASSWORD, client="198.51.100.7")).login == "anna"
 
 
 async def test_throttling_per_client_address(world: World) -> None:
@@ -136,14 +196,15 @@ async def test_throttling_per_client_address(world: World) -> None:
 
 
 async def test_a_success_clears_the_account_counter(world: World) -> None:
-    for _ in range(2):
+    device = remember_device(await world.log_in("anna", PASSWORD), deps=world.deps)
+    for _ in range(4):
         with pytest.raises(AuthenticationFailed):
-            await world.log_in("anna", "wrong")
-    await world.log_in("anna", PASSWORD)
-    for _ in range(2):
+            await world.log_in("anna", "wrong", device=device or "")
+    await world.log_in("anna", PASSWORD, device=device or "")
+    for _ in range(4):
         with pytest.raises(AuthenticationFailed):
-            await world.log_in("anna", "wrong")
-    assert (await world.log_in("anna", PASSWORD)).login == "anna"
+            await world.log_in("anna", "wrong", device=device or "")
+    assert (await world.log_in("anna", PASSWORD, device=device or "")).login == "anna"
 
 
 async def test_an_expired_password_is_only_revealed_after_the_right_password(world: World) -> None:
@@ -214,9 +275,9 @@ async def test_api_tokens_are_stored_hashed_expire_and_can_be_revoked(world: Wor
 
 async def test_parallel_attempts_cannot_slip_past_the_limit(world: World) -> None:
     results = await asyncio.gather(*(world.log_in("anna", "wrong") for _ in range(20)), return_exceptions=True)
-    assert sum(isinstance(r, AuthenticationFailed) and not isinstance(r, Throttled) for r in results) == 3
-    assert sum(isinstance(r, Throttled) for r in results) == 17
-    assert world.directory.accounts["anna"].failed_attempts == 3
+    assert sum(isinstance(r, AuthenticationFailed) and not isinstance(r, Throttled) for r in results) == 2
+    assert sum(isinstance(r, Throttled) for r in results) == 18
+    assert world.directory.accounts["anna"].failed_attempts == 2
 
 
 async def test_successful_logins_from_one_office_address_do_not_add_up(world: World) -> None:

@@ -55,11 +55,12 @@ def test_statuses_follow_from_guards_paths_bodies_and_declarations(document: dic
     assert "WWW-Authenticate" in decide["responses"]["401"]["headers"]
     assert problem_codes(decide, "403") == {"permission_denied"}
     assert problem_codes(decide, "409") == {"conflict"}
-    assert problem_codes(decide, "422") == {"policy_violation"}
+    assert problem_codes(decide, "422") == {"policy_violation", "invalid_input"}  # invalid_input: control characters
     (request_id,) = decide["parameters"]
     assert (request_id["schema"]["minimum"], request_id["schema"]["maximum"]) == (1, 2**31 - 1)
     token = ops["createApiToken"]
-    assert set(token["responses"]) == {"200", "400", "401", "429", "503"}
+    assert set(token["responses"]) == {"200", "400", "401", "422", "429", "503"}
+    assert problem_codes(token, "422") == {"invalid_input"}
     assert problem_codes(token, "401") == {"authentication_failed", "password_change_required"}
     assert token["responses"]["429"]["headers"]["Retry-After"]["required"] is True
     assert set(ops["getMe"]["responses"]) == {"200", "401"}

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from typing import Final
 
 from ess.domain.audit import AuditEvent, Outcome
 from ess.domain.auth.model import Principal, is_plausible_login
 from ess.domain.auth.ports import AuthDeps
+from ess.domain.auth.throttle import admit, is_known_device, new_device_cookie, refund, settle
 from ess.domain.directory.model import AuthOutcome, normalise_password
 from ess.domain.errors import AuthenticationFailed, DomainError, NotFound, ServiceUnavailable, Throttled
 from ess.domain.hr.model import Role
 
 MAX_LOGIN_LENGTH: Final = 256
 MAX_PASSWORD_LENGTH: Final = 1024
+# Outcomes that prove the password right.
+RIGHT_PASSWORD: Final = frozenset({AuthOutcome.OK, AuthOutcome.PASSWORD_EXPIRED, AuthOutcome.MUST_CHANGE})
 
 
 class PasswordChangeRequired(DomainError):
@@ -29,34 +31,27 @@ class LogIn:
     password: str
     client: str
     channel: str = "web"
+    # The browser's known-device cookie, if any (see auth.throttle).
+    device: str = ""
 
 
 def normalize_login(raw: str) -> str:
     return raw.strip().lower()[:MAX_LOGIN_LENGTH]
 
 
-def login_counter_keys(login: str, client: str) -> tuple[str, str]:
-    """The attempt-counter keys of a login attempt: per typed account and per client address. Keyed by what was
-    typed, existing or not, so throttling behaves the same for unknown accounts."""
-    return "login-account:" + hashlib.sha256(login.encode("utf-8")).hexdigest(), "login-client:" + client
-
-
 async def log_in(cmd: LogIn, *, deps: AuthDeps) -> Principal:
     """Check the credentials and return who logged in. Every failure looks the same to the caller."""
     login = normalize_login(cmd.login)
-    account_key, client_key = login_counter_keys(login, cmd.client)
-    policy, attempts = deps.policy, deps.attempts
-    window = int(policy.window.total_seconds())
     # What the audit log records as the actor: never raw control characters from the form.
     actor = login if is_plausible_login(login) else "(invalid login)"
-
-    # Count first, check the count, then do the work: parallel attempts cannot slip through between check and count.
-    # A success refunds its place, so successful logins from a shared office address never add up.
-    by_account = await attempts.hit(account_key, window)
-    by_client = await attempts.hit(client_key, window)
-    if by_account > policy.failures_per_account or by_client > policy.failures_per_client:
+    known = is_known_device(cmd.device, login, policy=deps.policy, now=deps.clock.now())
+    try:
+        admission = await admit(
+            login, cmd.client, known_device=known, policy=deps.policy, attempts=deps.attempts, now=deps.clock.now()
+        )
+    except Throttled:
         await _audit(deps, actor, Outcome.DENIED, cmd, reason="throttled")
-        raise Throttled("Too many failed logins. Please wait a few minutes.", retry_after_seconds=window)
+        raise
 
     if not is_plausible_login(login) or not cmd.password or len(cmd.password) > MAX_PASSWORD_LENGTH:
         outcome = AuthOutcome.INVALID_CREDENTIALS  # never ask the directory with an empty password
@@ -65,10 +60,11 @@ async def log_in(cmd: LogIn, *, deps: AuthDeps) -> Principal:
             # The same normalisation as when the password was set (NFC), so a composed and a decomposed "é" match.
             outcome = await deps.directory.authenticate(login, normalise_password(cmd.password))
         except ServiceUnavailable:
-            await attempts.release(account_key)
-            await attempts.release(client_key)
+            await refund(admission, attempts=deps.attempts)
             await _audit(deps, actor, Outcome.FAILURE, cmd, reason="directory_unavailable")
             raise
+    # A right password (also an expired one) resets the directory's failure count: ours are cleared with it.
+    await settle(admission, right_password=outcome in RIGHT_PASSWORD, attempts=deps.attempts)
 
     if outcome in (AuthOutcome.PASSWORD_EXPIRED, AuthOutcome.MUST_CHANGE):
         await _audit(deps, actor, Outcome.DENIED, cmd, reason=outcome.value)
@@ -78,11 +74,15 @@ async def log_in(cmd: LogIn, *, deps: AuthDeps) -> Principal:
         reason = outcome.value if outcome is not AuthOutcome.OK else "no_access"
         await _audit(deps, actor, Outcome.FAILURE, cmd, reason=reason)
         raise AuthenticationFailed("The login or the password is not correct.")
-
-    await attempts.clear(account_key)
-    await attempts.release(client_key)
-    await _audit(deps, actor, Outcome.SUCCESS, cmd)
+    await _audit(deps, actor, Outcome.SUCCESS, cmd, known_device=known)
     return principal
+
+
+def remember_device(principal: Principal, *, deps: AuthDeps) -> str | None:
+    """A known-device cookie value for the browser that just logged in (None when devices are not remembered)."""
+    if not deps.policy.device_key:
+        return None
+    return new_device_cookie(principal.login, key=deps.policy.device_key, now=deps.clock.now())
 
 
 async def resolve_principal(login: str, *, deps: AuthDeps, with_groups: bool = True) -> Principal | None:
@@ -126,7 +126,9 @@ async def still_allowed(login: str, *, deps: AuthDeps) -> Principal | None:
         return await resolve_principal(login, deps=deps, with_groups=False)
 
 
-async def _audit(deps: AuthDeps, login: str, outcome: Outcome, cmd: LogIn, *, reason: str = "") -> None:
+async def _audit(
+    deps: AuthDeps, login: str, outcome: Outcome, cmd: LogIn, *, reason: str = "", known_device: bool = False
+) -> None:
     async with deps.new_uow() as uow:
         await uow.audit.add(
             AuditEvent(
@@ -136,7 +138,11 @@ async def _audit(deps: AuthDeps, login: str, outcome: Outcome, cmd: LogIn, *, re
                 outcome=outcome,
                 target=login,
                 client_address=cmd.client,
-                details={"channel": cmd.channel, **({"reason": reason} if reason else {})},
+                details={
+                    "channel": cmd.channel,
+                    **({"reason": reason} if reason else {}),
+                    **({"known_device": True} if known_device else {}),
+                },
             )
         )
         await uow.commit()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Final
@@ -20,9 +20,19 @@ TOKEN_BYTES: Final = 32
 
 @dataclass(frozen=True, slots=True)
 class AuthPolicy:
+    """Sessions, tokens and login throttling (see `auth.throttle` for how the failure limits fit together)."""
+
+    # The most wrong passwords of one login the directory sees per window: keep it below the directory's lockout.
     failures_per_account: int = 5
     failures_per_client: int = 30
     window: timedelta = timedelta(minutes=15)
+    # Tries per login from one client address per window, refused ones included.
+    failures_per_login_and_client: int = 10
+    # Of `failures_per_account`, what the owner's known devices may use whatever strangers do.
+    known_device_failures: int = 2
+    known_device_lifetime: timedelta = timedelta(days=90)
+    # Signs known-device cookies; empty: no device is known.
+    device_key: bytes = field(default=b"", repr=False)
     session_idle: timedelta = timedelta(minutes=30)
     session_absolute: timedelta = timedelta(hours=10)
     token_lifetime: timedelta = timedelta(hours=12)

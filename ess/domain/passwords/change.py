@@ -6,9 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ess.domain.audit import AuditEvent, Outcome
-from ess.domain.auth.login import MAX_PASSWORD_LENGTH, login_counter_keys, normalize_login
+from ess.domain.auth.login import MAX_PASSWORD_LENGTH, RIGHT_PASSWORD, normalize_login
 from ess.domain.auth.model import Principal, is_plausible_login
 from ess.domain.auth.sessions import revoke_access
+from ess.domain.auth.throttle import admit, refund, settle
 from ess.domain.directory.model import AuthOutcome, DirectoryPasswordRejected, normalise_password
 from ess.domain.errors import AuthenticationFailed, ServiceUnavailable, Throttled
 from ess.domain.passwords.checks import PasswordRejected, WrongCurrentPassword, check_new_password, user_context
@@ -112,31 +113,33 @@ async def change_expired_password(cmd: ChangeExpiredPassword, *, deps: PasswordD
 async def _verify_current(cmd: ChangeExpiredPassword, login: str, current: str, deps: PasswordDeps) -> AuthOutcome:
     """Count the attempt like a login, then let the directory check the current password. Only a right password
     (expired, must change, or simply valid) gets further; the attempt is then refunded."""
-    account_key, client_key = login_counter_keys(login, cmd.client)
-    policy, attempts = deps.auth_policy, deps.attempts
-    window = int(policy.window.total_seconds())
-    by_account = await attempts.hit(account_key, window)
-    by_client = await attempts.hit(client_key, window)
-    if by_account > policy.failures_per_account or by_client > policy.failures_per_client:
+    try:
+        admission = await admit(
+            login,
+            cmd.client,
+            known_device=False,
+            policy=deps.auth_policy,
+            attempts=deps.attempts,
+            now=deps.clock.now(),
+        )
+    except Throttled:
         await _audit_expired(deps, cmd, login, Outcome.DENIED, {"reason": "throttled"})
-        raise Throttled("Too many failed attempts. Please wait a few minutes.", retry_after_seconds=window)
+        raise
 
     outcome = AuthOutcome.INVALID_CREDENTIALS
     if is_plausible_login(login) and current and len(current) <= MAX_PASSWORD_LENGTH:
         try:
             outcome = await deps.directory.authenticate(login, current)
         except ServiceUnavailable:
-            await attempts.release(account_key)
-            await attempts.release(client_key)
+            await refund(admission, attempts=deps.attempts)
             await _audit_expired(deps, cmd, login, Outcome.FAILURE, {"reason": "directory_unavailable"})
             raise
     # OK is let through as well: whoever knows a valid password may change it; the answer reveals nothing new.
-    if outcome not in (AuthOutcome.PASSWORD_EXPIRED, AuthOutcome.MUST_CHANGE, AuthOutcome.OK):
+    # A right password does not count against the account or the office's address.
+    await settle(admission, right_password=outcome in RIGHT_PASSWORD, attempts=deps.attempts)
+    if outcome not in RIGHT_PASSWORD:
         await _audit_expired(deps, cmd, login, Outcome.FAILURE, {"reason": outcome.value})
         raise AuthenticationFailed("The login or the password is not correct.")
-    # The current password is right: the attempt does not count against the account or the office's address.
-    await attempts.clear(account_key)
-    await attempts.release(client_key)
     return outcome
 
 

@@ -23,16 +23,19 @@ from ess.domain.vacation.ports import VacationDeps, VacationUnitOfWork
 from ess.domain.vacation.recompute import bring_up_to_date
 from ess.domain.vacation.requests import MAX_NOTE, date_text, days_text, leave_event
 
+NO_SUCH_REQUEST = "No such request."
+
 
 async def _authorize_decision(principal: Principal, requester: Employee, uow: VacationUnitOfWork) -> None:
-    """Only the requester's manager (or HR) decides; nobody decides their own request."""
+    """Only the requester's manager (or HR) decides; nobody decides their own request. For anyone else the request
+    does not exist: the same NotFound as an unknown id, so ids cannot be probed."""
     if requester.login == principal.login:
-        raise PermissionDenied("You cannot decide your own request.")
+        raise PermissionDenied("You cannot decide your own request.")  # they see it anyway
     if principal.has(Role.HR):
         return
     manager = await uow.employees.get(principal.employee_id) if principal.employee_id else None
     if manager is None or requester.manager_personnel_number != manager.personnel_number:
-        raise PermissionDenied("Only the manager of the employee can decide this request.")
+        raise NotFound(NO_SUCH_REQUEST)
 
 
 async def _waiting_request(
@@ -42,7 +45,7 @@ async def _waiting_request(
     request = await uow.vacation.request(request_id)
     requester = await uow.employees.get(request.employee_id) if request else None
     if request is None or requester is None:
-        raise NotFound("No such request.")
+        raise NotFound(NO_SUCH_REQUEST)
     await _authorize_decision(principal, requester, uow)
     await uow.vacation.lock_employee(request.employee_id)
     request = await uow.vacation.request(request_id)  # re-read under the lock

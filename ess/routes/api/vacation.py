@@ -88,7 +88,8 @@ class DecisionIn(msgspec.Struct, forbid_unknown_fields=True):
     comment: Annotated[str, msgspec.Meta(max_length=500)] = ""
 
 
-# Deciding can meet a request that is gone, decided already, not the caller's team's, or no longer covered.
+# Deciding can meet a request that is gone (or not the caller's team's: the same 404), decided already, the caller's
+# own, or no longer covered.
 DECISION_PROBLEMS = ["conflict", "permission_denied", "policy_violation"]
 
 

@@ -11,14 +11,14 @@ from litestar.di import NamedDependency
 from litestar.params import URLEncodedBody
 from litestar.response import Redirect, Template
 
-from ess.domain.auth.login import LogIn, PasswordChangeRequired, log_in
+from ess.domain.auth.login import LogIn, PasswordChangeRequired, log_in, remember_device
 from ess.domain.auth.ports import AuthDeps
 from ess.domain.auth.sessions import log_out, open_session
-from ess.domain.errors import DomainError
+from ess.domain.errors import DomainError, Throttled
 from ess.domain.passwords.ports import PasswordDeps
 from ess.i18n import LANGUAGE_COOKIE
 from ess.routes.errors import form_errors
-from ess.routes.middleware import SESSION_COOKIE, session_cookie
+from ess.routes.middleware import KNOWN_DEVICE_COOKIE, SESSION_COOKIE, cookie_name, session_cookie
 from ess.routes.pages.expired_password import expired_password_form
 from ess.routes.rendering import client_of, gettext_for, page_context, principal_of, url_to
 from ess.settings import Settings
@@ -72,9 +72,18 @@ class AuthPagesController(Controller):
         data: URLEncodedBody[LoginForm],
     ) -> Response[Any]:
         """Check the credentials and open a session."""
+        secure = settings.server.served_over_tls
+        device_cookie = cookie_name(KNOWN_DEVICE_COOKIE, secure=secure)
         try:
             principal = await log_in(
-                LogIn(login=data.username, password=data.password, client=client_of(request), channel="web"), deps=auth
+                LogIn(
+                    login=data.username,
+                    password=data.password,
+                    client=client_of(request),
+                    channel="web",
+                    device=request.cookies.get(device_cookie, ""),
+                ),
+                deps=auth,
             )
         except PasswordChangeRequired:
             # The password was right but has expired or must change: offer the change right here (no session yet).
@@ -86,25 +95,41 @@ class AuthPagesController(Controller):
             context = page_context(
                 request, next=safe_next(data.next), username=data.username[:256], error=errors["form"][0]
             )
-            return Template(template_name="login.html", context=context, status_code=status)
+            retry = {"Retry-After": str(exc.retry_after_seconds)} if isinstance(exc, Throttled) else None
+            return Template(template_name="login.html", context=context, status_code=status, headers=retry)
 
         previous = request.scope.get("auth", {}).get("session_id")
         if previous:
             await auth.sessions.delete(previous)  # one browser, one session: the old one ends here
         session_id = await open_session(principal, deps=auth)
         response: Response[Any] = Redirect(safe_next(data.next), status_code=303)
-        response.set_cookie(session_cookie(session_id, secure=settings.server.served_over_tls, max_age=None))
+        response.set_cookie(session_cookie(session_id, secure=secure, max_age=None))
+        if device := remember_device(principal, deps=auth):
+            lifetime = int(auth.policy.known_device_lifetime.total_seconds())
+            response.set_cookie(
+                Cookie(
+                    key=device_cookie,
+                    value=device,
+                    path="/",
+                    max_age=lifetime,
+                    httponly=True,
+                    secure=secure,
+                    samesite="strict",
+                )
+            )
         return response
 
     @post("/logout", operation_id="logout", name="logout", status_code=303)
-    async def logout(self, request: Request[Any, Any, Any], auth: NamedDependency[AuthDeps]) -> Response[Any]:
+    async def logout(
+        self, request: Request[Any, Any, Any], auth: NamedDependency[AuthDeps], settings: NamedDependency[Settings]
+    ) -> Response[Any]:
         """End the session."""
         principal = principal_of(request)
         session_id = request.scope.get("auth", {}).get("session_id")
         if principal is not None and session_id:
             await log_out(session_id, principal, deps=auth, client=client_of(request))
         response: Response[Any] = Redirect(url_to(request, "login") + "?logged_out=1", status_code=303)
-        response.delete_cookie(SESSION_COOKIE, path="/")
+        response.delete_cookie(cookie_name(SESSION_COOKIE, secure=settings.server.served_over_tls), path="/")
         return response
 
     @post("/language", operation_id="setLanguage", name="language", status_code=303)

@@ -1,0 +1,79 @@
+"""Input hygiene in one place: no text that reaches a route may carry control characters (NUL breaks PostgreSQL,
+directories and logs alike), nor lone surrogates (they cannot be stored as UTF-8). Multi-line fields keep newlines and
+tabs. A refusal is a 422 that names the field, before any handler, use case or query sees the value."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterator
+from typing import Any, Final
+
+import msgspec
+from litestar.connection import ASGIConnection
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotFoundException
+from litestar.handlers.base import BaseRouteHandler
+
+from ess.domain.errors import InvalidInput
+
+# The fields typed into a text area: a leave note, decision and rejection comments, an adjustment's reason.
+MULTILINE_FIELDS: Final = frozenset({"note", "comment", "reason"})
+LINE_BREAKS: Final = frozenset("\n\r\t")
+REFUSED: Final = "must not contain control characters"
+BODY_METHODS: Final = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def is_clean(value: str, *, multiline: bool = False) -> bool:
+    """No control characters (Unicode category Cc, so C0, DEL and C1) and no lone surrogates; multi-line text may
+    hold newlines and tabs."""
+    for char in value:
+        category = unicodedata.category(char)
+        if category == "Cs" or (category == "Cc" and not (multiline and char in LINE_BREAKS)):
+            return False
+    return True
+
+
+def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
+    """Every string in a decoded JSON value, with the dotted path of the field it sits in (keys are fields too)."""
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            field = f"{path}.{key}" if path else str(key)
+            yield field, str(key)
+            yield from _strings(item, field)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _strings(item, f"{path}[{index}]" if path else f"[{index}]")
+
+
+def _refuse_dirty(pairs: Iterator[tuple[str, str]]) -> None:
+    dirty = {}
+    for field, value in pairs:
+        last = field.rsplit(".", 1)[-1].split("[", 1)[0]
+        if field not in dirty and not is_clean(value, multiline=last in MULTILINE_FIELDS):
+            dirty[field] = REFUSED
+    if dirty:
+        raise InvalidInput(f"Control characters are not allowed in: {', '.join(sorted(dirty))}.", fields=dirty)
+
+
+async def clean_input(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """An app-wide guard: path parameters with control characters name nothing (404); query parameters, JSON bodies
+    and forms with them are refused per field (422)."""
+    if any(isinstance(v, str) and not is_clean(v) for v in connection.path_params.values()):
+        raise NotFoundException("No such resource.")
+    _refuse_dirty((name, value) for name, values in connection.query_params.dict().items() for value in values)
+    method = connection.scope.get("method", "GET")
+    if method not in BODY_METHODS:
+        return
+    request: Any = connection
+    content_type, _ = request.content_type
+    if content_type in (RequestEncodingType.URL_ENCODED, RequestEncodingType.MULTI_PART):
+        form = await request.form()
+        _refuse_dirty((name, value) for name, value in form.multi_items() if isinstance(value, str))
+    elif content_type.endswith("json"):
+        try:
+            decoded = msgspec.json.decode(await request.body())
+        except msgspec.DecodeError:
+            return  # the handler's own parsing answers 400
+        _refuse_dirty(_strings(decoded, ""))
