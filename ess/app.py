@@ -80,7 +80,11 @@ def providers(container: Container) -> dict[str, Provide]:
         "recovery": _constant(container.recovery),
         "settings": _constant(container.settings),
         "readiness": _constant(
-            ReadinessChecks(database=lambda: container.new_uow().ping(), directory=container.directory.ping)
+            ReadinessChecks(
+                database=lambda: container.new_uow().ping(),
+                directory=container.directory.ping,
+                sessions=container.shared_redis.ping if container.shared_redis is not None else None,
+            )
         ),
     }
 
@@ -88,6 +92,8 @@ def providers(container: Container) -> dict[str, Provide]:
 def _lifespan(container: Container) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        await container.check_shared_store()  # a configured Redis that does not answer stops the start, clearly
+
         async def sweep_forever() -> None:
             while True:
                 await container.sweep()

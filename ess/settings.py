@@ -47,7 +47,7 @@ class Secret(str):
         return str.__str__(self)
 
 
-_SECRET_FIELDS = frozenset({"secret_key", "bind_password", "smtp_password"})
+_SECRET_FIELDS = frozenset({"secret_key", "bind_password", "smtp_password", "password"})
 
 
 class _Redacted:
@@ -56,14 +56,17 @@ class _Redacted:
     __struct_fields__: tuple[str, ...]
 
     def __rich_repr__(self) -> list[tuple[str, Any]]:
-        return [
-            (name, "**********" if name in _SECRET_FIELDS and getattr(self, name) else getattr(self, name))
-            for name in self.__struct_fields__
-        ]
+        return [(name, _shown(name, getattr(self, name))) for name in self.__struct_fields__]
 
     def __repr__(self) -> str:
         fields = ", ".join(f"{name}={value!r}" for name, value in self.__rich_repr__())
         return f"{type(self).__name__}({fields})"
+
+
+def _shown(name: str, value: Any) -> Any:
+    if name in _SECRET_FIELDS and value:
+        return "**********"
+    return _redact_url(value) if name == "url" and isinstance(value, str) else value
 
 
 class ServerSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -74,6 +77,10 @@ class ServerSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     base_url: str = ""
     # Client addresses are taken from X-Forwarded-For only when the direct peer is one of these.
     trusted_proxies: list[str] = msgspec.field(default_factory=list)
+    # Server processes on this host (`ess serve --workers N`); more than one needs sessions.store = "redis".
+    workers: int = 1
+    # On SIGTERM: stop accepting, let requests in flight finish for up to this long, then stop the background work.
+    graceful_shutdown_seconds: float = 30.0
 
     def __post_init__(self) -> None:
         if not self.base_url.strip():
@@ -121,9 +128,29 @@ class SecuritySettings(_Redacted, msgspec.Struct, forbid_unknown_fields=True, kw
     login_window_minutes: int = 15
 
 
-class SessionSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    store: Literal["file", "memory"] = "file"
+class SessionSettings(_Redacted, msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Where browser sessions, login and recovery counters and revocation markers live."""
+
+    # "file": a folder on this host for ONE ESS process (the embedded default; its counters are exact only within a
+    # process); "memory": tests; "redis": Redis or Valkey, shared by every process and host (needed for workers > 1).
+    store: Literal["file", "memory", "redis"] = "file"
     path: str = "var/sessions"
+    # redis://host:6379/0, rediss://host:6380/0 (TLS) or unix:///run/redis/redis.sock; no password in the URL:
+    # set `password` (ESS_SESSIONS__PASSWORD) and, with Redis ACLs, `username`.
+    url: str = ""
+    username: str = ""
+    password: str = ""
+    # rediss:// only: the CA that signed the server's certificate (empty: the system's CAs), and a client
+    # certificate and key when the server asks for one (tls-auth-clients yes).
+    ca_file: str = ""
+    cert_file: str = ""
+    key_file: str = ""
+    # Every key ESS writes starts with this, so several ESS installations can share one Redis database.
+    key_prefix: str = "ess:"
+    connect_timeout_seconds: float = 2.0
+    operation_timeout_seconds: float = 2.0
+    # Connections per ESS process; more concurrent requests wait for a free one.
+    max_connections: int = 50
 
 
 class PasswordHashSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -398,6 +425,7 @@ def check_settings(settings: Settings) -> None:
     if settings.i18n.default_locale not in settings.i18n.locales:
         problems.append("i18n.default_locale must be one of i18n.locales")
     problems += _password_problems(settings)
+    problems += _session_problems(settings)
     if problems:
         raise SettingsError("ESS refuses to start:\n  - " + "\n  - ".join(problems))
 
@@ -453,4 +481,28 @@ def _password_problems(settings: Settings) -> list[str]:
         problems.append("passwords.remind_offsets_days must be whole days of 1 or more")
     if passwords.hibp_enabled and not passwords.hibp_url.startswith("https://") and settings.mode != "test":
         problems.append("passwords.hibp_url must use https (plain http only in test mode, for a local fake)")
+    return problems
+
+
+def _session_problems(settings: Settings) -> list[str]:
+    sessions, server = settings.sessions, settings.server
+    problems = []
+    if sessions.store == "redis":
+        if not sessions.url.startswith(("redis://", "rediss://", "unix://")):
+            problems.append('sessions.url must be a redis://, rediss:// or unix:// URL when sessions.store = "redis"')
+        if "@" in sessions.url.partition("://")[2] and settings.mode == "production":
+            problems.append("sessions.url must not carry credentials: set sessions.password (ESS_SESSIONS__PASSWORD)")
+        if sessions.password and settings.mode != "demo" and _is_placeholder(sessions.password):
+            problems.append("sessions.password (ESS_SESSIONS__PASSWORD) is a placeholder")
+        if (sessions.ca_file or sessions.cert_file) and not sessions.url.startswith("rediss://"):
+            problems.append("sessions.ca_file and cert_file need a rediss:// URL (TLS)")
+        if min(sessions.connect_timeout_seconds, sessions.operation_timeout_seconds, sessions.max_connections) <= 0:
+            problems.append("sessions: the timeouts and max_connections must be positive")
+    if server.workers < 1 or server.graceful_shutdown_seconds < 0:
+        problems.append("server.workers must be 1 or more and server.graceful_shutdown_seconds not negative")
+    elif server.workers > 1 and sessions.store != "redis":
+        problems.append(
+            f'server.workers = {server.workers} needs sessions.store = "redis": the {sessions.store} store is not '
+            "shared between processes, so sessions would not be seen and login limits would not hold"
+        )
     return problems
