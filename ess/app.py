@@ -23,6 +23,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from ess import __version__
+from ess.adapters.sql.figures import SqlFigures
 from ess.bootstrap import Container, build_container
 from ess.domain.outbox.delivery import run_worker
 from ess.routes.allow import allow_header_hook
@@ -30,6 +31,7 @@ from ess.routes.errors import exception_handlers
 from ess.routes.health import ReadinessChecks
 from ess.routes.log_redaction import install_log_redaction
 from ess.routes.middleware import API_PREFIX, HEALTH_PREFIX, IdentityMiddleware, security_headers_hook
+from ess.routes.observability import Gauges, Metrics, RequestContextMiddleware, metrics_handler, observe_hook
 from ess.routes.openapi import complete_document
 from ess.routes.problems import ids_in_range
 from ess.routes.registry import ROUTE_HANDLERS
@@ -114,6 +116,34 @@ def _lifespan(container: Container) -> Callable[[Litestar], AbstractAsyncContext
     return lifespan
 
 
+def _gauges(container: Container) -> Gauges:
+    """Figures read when Prometheus scrapes: the outbox backlog and the database pool (none without a database)."""
+    figures = SqlFigures(container.engine) if container.engine is not None else None
+
+    async def read() -> list[tuple[str, str, float]]:
+        if figures is None:
+            return []
+        found: list[tuple[str, str, float]] = []
+        try:
+            backlog = await figures.outbox_backlog(container.clock.now())
+            found += [
+                ("ess_outbox_backlog", "Directory changes waiting to be applied", backlog.pending),
+                ("ess_outbox_oldest_age_seconds", "Age of the oldest waiting change", backlog.oldest_age_seconds),
+                ("ess_database_up", "Whether the database answered the scrape's query", 1),
+            ]
+        except Exception:
+            found.append(("ess_database_up", "Whether the database answered the scrape's query", 0))
+        if (pool := figures.pool()) is not None:
+            found += [
+                ("ess_db_pool_size", "Connections the pool keeps (this process)", pool.size),
+                ("ess_db_pool_checked_out", "Connections in use (this process)", pool.checked_out),
+                ("ess_db_pool_overflow", "Connections beyond the pool size (this process)", pool.overflow),
+            ]
+        return found
+
+    return Gauges(read)
+
+
 def _csrf(settings: Settings) -> CSRFConfig:
     return CSRFConfig(
         secret=settings.secret_key.reveal(),
@@ -148,13 +178,23 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     templates = _template_engine()
     # What every page shows the same way: template globals, not a lookup per request.
     templates.engine.globals.update(company=settings.company, locales=settings.i18n.locales)
+    metrics = Metrics()
+    extra_handlers = [metrics_handler(metrics, _gauges(container), settings)] if settings.metrics.enabled else []
     app = Litestar(
         route_handlers=[
             *ROUTE_HANDLERS,
+            *extra_handlers,
             create_static_files_router(path="/static", directories=[PACKAGE_DIR / "static"], include_in_schema=False),
         ],
-        middleware=[DefineMiddleware(IdentityMiddleware, auth=container.auth, settings=settings)],
-        before_send=[security_headers_hook(hsts=settings.server.served_over_tls), allow_header_hook],
+        middleware=[
+            DefineMiddleware(RequestContextMiddleware, settings=settings),
+            DefineMiddleware(IdentityMiddleware, auth=container.auth, settings=settings),
+        ],
+        before_send=[
+            security_headers_hook(hsts=settings.server.served_over_tls),
+            allow_header_hook,
+            observe_hook(metrics, settings),
+        ],
         dependencies=providers(container),
         csrf_config=_csrf(settings),
         template_config=TemplateConfig(instance=templates),

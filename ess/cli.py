@@ -6,7 +6,9 @@ import asyncio
 import getpass
 import os
 import secrets
+import shutil
 import sys
+import tempfile
 from collections.abc import Callable, Coroutine
 from datetime import datetime
 from decimal import Decimal
@@ -92,6 +94,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int |
     import uvicorn  # noqa: PLC0415 - only the serve command needs the server
 
     from ess.app import create_app  # noqa: PLC0415 - keeps the other commands light
+    from ess.routes.observability import log_config  # noqa: PLC0415
 
     settings = _settings(ctx)
     workers = workers or settings.server.workers
@@ -108,16 +111,23 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int |
         "port": port or settings.server.port,
         "proxy_headers": False,  # ESS decides itself which proxies to believe (server.trusted_proxies)
         "server_header": False,
-        "log_level": "info",
+        "log_level": settings.logging.level,
+        "log_config": log_config(settings),
         "timeout_graceful_shutdown": settings.server.graceful_shutdown_seconds,
     }
     if workers == 1:
         uvicorn.run(create_app(settings), **options)
         return
-    # Each worker process builds its own app from the same configuration file and environment.
+    # Each worker process builds its own app from the same configuration file and environment, and counts its
+    # requests into files in this folder, which /metrics adds up over all workers (prometheus_client multiprocess).
     if ctx.meta.get("config_file"):
         os.environ["ESS_CONFIG"] = str(ctx.meta["config_file"])
-    uvicorn.run("ess.app:create_app", factory=True, workers=workers, **options)
+    metrics_dir = tempfile.mkdtemp(prefix="ess-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    try:
+        uvicorn.run("ess.app:create_app", factory=True, workers=workers, **options)
+    finally:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 def _check_shared_store(settings: Settings) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import tomllib
@@ -47,7 +48,7 @@ class Secret(str):
         return str.__str__(self)
 
 
-_SECRET_FIELDS = frozenset({"secret_key", "bind_password", "smtp_password", "password"})
+_SECRET_FIELDS = frozenset({"secret_key", "bind_password", "smtp_password", "password", "token"})
 
 
 class _Redacted:
@@ -308,6 +309,22 @@ class RecoverySettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True)
         return self.sms_gateway != "none"
 
 
+class MetricsSettings(_Redacted, msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Prometheus `/metrics`: who may read it. Anyone else gets a 404."""
+
+    enabled: bool = True
+    # Client addresses (after server.trusted_proxies) allowed without a token.
+    allow: list[str] = msgspec.field(default_factory=lambda: ["127.0.0.1/32", "::1/128"])
+    # Or a bearer token (ESS_METRICS__TOKEN), for a Prometheus elsewhere: Authorization: Bearer <token>.
+    token: str = ""
+
+
+class LoggingSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    # "text" for a terminal (the demo), "json" for log collectors: one object per line with the request id.
+    format: Literal["text", "json"] = "text"
+    level: Literal["debug", "info", "warning", "error"] = "info"
+
+
 class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     mode: Literal["demo", "production", "test"] = "production"
     server: ServerSettings = msgspec.field(default_factory=ServerSettings)
@@ -323,6 +340,8 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     outbox: OutboxSettings = msgspec.field(default_factory=OutboxSettings)
     passwords: PasswordSettings = msgspec.field(default_factory=PasswordSettings)
     recovery: RecoverySettings = msgspec.field(default_factory=RecoverySettings)
+    metrics: MetricsSettings = msgspec.field(default_factory=MetricsSettings)
+    logging: LoggingSettings = msgspec.field(default_factory=LoggingSettings)
 
     @property
     def secret_key(self) -> Secret:
@@ -426,6 +445,7 @@ def check_settings(settings: Settings) -> None:
         problems.append("i18n.default_locale must be one of i18n.locales")
     problems += _password_problems(settings)
     problems += _session_problems(settings)
+    problems += _metrics_problems(settings)
     if problems:
         raise SettingsError("ESS refuses to start:\n  - " + "\n  - ".join(problems))
 
@@ -505,4 +525,17 @@ def _session_problems(settings: Settings) -> list[str]:
             f'server.workers = {server.workers} needs sessions.store = "redis": the {sessions.store} store is not '
             "shared between processes, so sessions would not be seen and login limits would not hold"
         )
+    return problems
+
+
+def _metrics_problems(settings: Settings) -> list[str]:
+    metrics = settings.metrics
+    problems = []
+    for network in metrics.allow:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            problems.append(f"metrics.allow: {network!r} is not an address or network")
+    if metrics.token and (_is_placeholder(metrics.token) or len(metrics.token) < 24) and settings.mode != "demo":
+        problems.append("metrics.token (ESS_METRICS__TOKEN) must be a random value of at least 24 characters")
     return problems

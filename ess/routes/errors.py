@@ -21,6 +21,7 @@ from ess.domain.errors import DomainError, Throttled
 from ess.domain.passwords.checks import PasswordRejected
 from ess.domain.passwords.model import PasswordPolicy, PasswordProblem
 from ess.routes.middleware import API_PREFIX, HEALTH_PREFIX
+from ess.routes.observability import request_id_of
 from ess.routes.problems import PROBLEM_JSON, TITLES, http_code, status_for
 from ess.routes.rendering import N_, gettext_for, page_context
 
@@ -199,7 +200,13 @@ def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> R
 
 
 def _error_page(request: Request[Any, Any, Any], status: int, headers: dict[str, str] | None = None) -> Response[Any]:
-    context = page_context(request, error_status=status, csrf_failed=status == HTTP_403_FORBIDDEN)
+    context = page_context(
+        request,
+        error_status=status,
+        csrf_failed=status == HTTP_403_FORBIDDEN,
+        # Shown so a person can quote it to the helpdesk, who finds the request in the logs by it.
+        request_id=request_id_of(request.scope),
+    )
     return Template(
         template_name="error.html", context=context, status_code=status, media_type=MediaType.HTML, headers=headers
     )

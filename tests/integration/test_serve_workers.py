@@ -3,6 +3,7 @@ and a refusal where several workers could not share state."""
 
 from __future__ import annotations
 
+import json
 import signal
 import socket
 import subprocess
@@ -49,6 +50,10 @@ def test_two_workers_serve_and_stop_together(prepared: EssCluster, redis: RedisS
                 assert me.status_code == 200
             ready = httpx.get(f"{url}/health/ready").json()
             assert ready["checks"]["sessions"] == "ok"
+            # /metrics adds up the workers' counts (prometheus_client's multiprocess mode).
+            metrics = httpx.get(f"{url}/metrics").text
+            served = [line for line in metrics.splitlines() if line.startswith("ess_http_requests_total{")]
+            assert sum(float(line.split()[-1]) for line in served if 'route="/api/v1/me"' in line) == 20
     finally:
         assert stop(process) in {0, -signal.SIGTERM}
     assert not any(Path(f"/proc/{pid}").exists() for pid in workers)
@@ -98,3 +103,27 @@ def test_several_workers_without_a_shared_store_are_refused(prepared: EssCluster
     )
     assert result.returncode == 2
     assert 'ESS refuses to start: 3 workers need sessions.store = "redis"' in " ".join(result.stderr.split())
+
+
+def test_json_logs_carry_the_request_id_and_no_one_time_token(prepared: EssCluster) -> None:
+    json_logs = EssCluster(
+        prepared.workdir,
+        prepared.database_url,
+        redis=prepared.redis,
+        extra_env={"ESS_LOGGING__FORMAT": "json", "ESS_SERVER__TRUSTED_PROXIES": '["127.0.0.1/32"]'},
+    )
+    process, url = json_logs.start(2)
+    try:
+        proxied = httpx.get(f"{url}/password/reset/SECRET-one-time-token", headers={"X-Request-ID": "nginx-4f2a9c0e1b"})
+        assert proxied.headers["x-request-id"] == "nginx-4f2a9c0e1b"  # the trusted proxy's id is kept
+        own = httpx.get(f"{url}/health/live").headers["x-request-id"]
+    finally:
+        stop(process)
+    lines = [line for line in (prepared.workdir / "ess-2.log").read_text().splitlines() if line.strip()]
+    entries = [json.loads(line) for line in lines]  # every line is one JSON object
+    access = [entry for entry in entries if entry["logger"] == "uvicorn.access"]
+    by_id = {entry.get("request_id"): entry for entry in access}
+    assert by_id["nginx-4f2a9c0e1b"]["path"] == "/password/reset/[redacted]"
+    assert by_id[own]["path"] == "/health/live"
+    assert by_id[own]["status"] == 200
+    assert "SECRET-one-time-token" not in "\n".join(lines)
