@@ -8,10 +8,10 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from litestar import Litestar
+from litestar import Litestar, Request, Response
 from litestar.config.csrf import CSRFConfig
 from litestar.di import Provide
 from litestar.middleware.base import DefineMiddleware
@@ -21,13 +21,15 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
+from sqlalchemy.exc import SQLAlchemyError
 
 from ess import __version__
+from ess.adapters.sql.database import is_pressure
 from ess.adapters.sql.figures import SqlFigures
 from ess.bootstrap import Container, build_container
 from ess.domain.outbox.delivery import run_worker
 from ess.routes.allow import allow_header_hook
-from ess.routes.errors import exception_handlers
+from ess.routes.errors import database_busy, exception_handlers, internal_error_handler
 from ess.routes.health import ReadinessChecks
 from ess.routes.log_redaction import install_log_redaction
 from ess.routes.middleware import API_PREFIX, HEALTH_PREFIX, IdentityMiddleware, security_headers_hook
@@ -144,6 +146,11 @@ def _gauges(container: Container) -> Gauges:
     return Gauges(read)
 
 
+def _on_database_error(request: Request[Any, Any, Any], exc: SQLAlchemyError) -> Response[Any]:
+    """Lock and statement timeouts, an exhausted pool: 503 with Retry-After; any other database error stays a 500."""
+    return database_busy(request) if is_pressure(exc) else internal_error_handler(request, exc)
+
+
 def _csrf(settings: Settings) -> CSRFConfig:
     return CSRFConfig(
         secret=settings.secret_key.reveal(),
@@ -199,7 +206,10 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         csrf_config=_csrf(settings),
         template_config=TemplateConfig(instance=templates),
         openapi_config=_openapi(),
-        exception_handlers=exception_handlers(container.passwords.policy),
+        exception_handlers={
+            **exception_handlers(container.passwords.policy),
+            SQLAlchemyError: _on_database_error,
+        },
         lifespan=[_lifespan(container)],
         # Not an authorization guard: an id the database cannot hold is a 404 on every route, API and pages.
         guards=[ids_in_range],

@@ -389,7 +389,13 @@ def recovery_deps(
 def build_container(settings: Settings, *, clock: Clock | None = None) -> Container:
     """The real adapters from the settings, wired."""
     clock = clock or SystemClock()
-    engine = create_engine(settings.database.url, echo=settings.database.echo)
+    database = settings.database
+    engine = create_engine(
+        database.url,
+        echo=database.echo,
+        lock_timeout_seconds=database.lock_timeout_seconds,
+        statement_timeout_seconds=database.statement_timeout_seconds,
+    )
     session_factory = create_session_factory(engine)
     sessions, attempts, stores, shared_redis = build_state(settings)
     directory = build_directory(settings, session_factory, clock)

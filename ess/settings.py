@@ -110,12 +110,19 @@ def derived_base_url(host: str, port: int) -> str:
 class DatabaseSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     url: str = "sqlite+aiosqlite:///var/ess.db"
     echo: bool = False
+    # How long a statement waits for a lock (SQLite: the write lock) or for a free pooled connection before the
+    # request is answered 503 with Retry-After instead of hanging.
+    lock_timeout_seconds: float = 10.0
+    # PostgreSQL: a statement running longer is cancelled (503 too); 0 = no limit.
+    statement_timeout_seconds: float = 30.0
 
     def __rich_repr__(self) -> list[tuple[str, Any]]:
-        return [("url", _redact_url(self.url)), ("echo", self.echo)]
+        return [
+            (name, _redact_url(self.url) if name == "url" else getattr(self, name)) for name in self.__struct_fields__
+        ]
 
     def __repr__(self) -> str:
-        return f"DatabaseSettings(url={_redact_url(self.url)!r}, echo={self.echo!r})"
+        return f"DatabaseSettings({', '.join(f'{name}={value!r}' for name, value in self.__rich_repr__())})"
 
 
 class SecuritySettings(_Redacted, msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -441,6 +448,8 @@ def check_settings(settings: Settings) -> None:
         problems.append("outbox: poll_seconds, backoff_base_seconds, claim_seconds and batch_size must be positive")
     if outbox.backoff_max_seconds < outbox.backoff_base_seconds or outbox.max_attempts < 0:
         problems.append("outbox: backoff_max_seconds must be >= backoff_base_seconds and max_attempts >= 0")
+    if settings.database.lock_timeout_seconds <= 0 or settings.database.statement_timeout_seconds < 0:
+        problems.append("database: lock_timeout_seconds must be positive, statement_timeout_seconds 0 or more")
     if settings.i18n.default_locale not in settings.i18n.locales:
         problems.append("i18n.default_locale must be one of i18n.locales")
     problems += _password_problems(settings)
