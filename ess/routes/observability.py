@@ -35,7 +35,7 @@ REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("ess_req
 PROMETHEUS_TEXT: Final = "text/plain; version=0.0.4; charset=utf-8"
 # The login endpoints and what their statuses mean; the metric needs no code in the handlers.
 LOGIN_OPERATIONS: Final = {"login": "web", "createApiToken": "api"}
-_LOGIN_OUTCOMES: Final = {303: "success", 401: "failure", 429: "throttled", 503: "unavailable"}
+_LOGIN_OUTCOMES: Final = {401: "failure", 429: "throttled", 503: "unavailable"}
 
 
 def request_id_of(scope: Scope) -> str:
