@@ -8,10 +8,10 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from litestar import Litestar
+from litestar import Litestar, Request, Response
 from litestar.di import Provide
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi.config import OpenAPIConfig
@@ -20,17 +20,21 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
+from sqlalchemy.exc import SQLAlchemyError
 
 from ess import __version__
+from ess.adapters.sql.database import is_pressure
+from ess.adapters.sql.figures import SqlFigures
 from ess.bootstrap import Container, build_container
 from ess.domain.outbox.delivery import run_worker
 from ess.routes.allow import allow_header_hook
 from ess.routes.csrf import SessionCsrfMiddleware
-from ess.routes.errors import exception_handlers
+from ess.routes.errors import database_busy, exception_handlers, internal_error_handler
 from ess.routes.health import ReadinessChecks
 from ess.routes.hygiene import clean_input
 from ess.routes.log_redaction import install_log_redaction
 from ess.routes.middleware import IdentityMiddleware, security_headers_hook
+from ess.routes.observability import Gauges, Metrics, RequestContextMiddleware, metrics_handler, observe_hook
 from ess.routes.openapi import complete_document
 from ess.routes.problems import ids_in_range
 from ess.routes.registry import ROUTE_HANDLERS
@@ -81,7 +85,11 @@ def providers(container: Container) -> dict[str, Provide]:
         "recovery": _constant(container.recovery),
         "settings": _constant(container.settings),
         "readiness": _constant(
-            ReadinessChecks(database=lambda: container.new_uow().ping(), directory=container.directory.ping)
+            ReadinessChecks(
+                database=lambda: container.new_uow().ping(),
+                directory=container.directory.ping,
+                sessions=container.shared_redis.ping if container.shared_redis is not None else None,
+            )
         ),
     }
 
@@ -89,6 +97,8 @@ def providers(container: Container) -> dict[str, Provide]:
 def _lifespan(container: Container) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        await container.check_shared_store()  # a configured Redis that does not answer stops the start, clearly
+
         async def sweep_forever() -> None:
             while True:
                 await container.sweep()
@@ -107,6 +117,39 @@ def _lifespan(container: Container) -> Callable[[Litestar], AbstractAsyncContext
             await container.close()
 
     return lifespan
+
+
+def _gauges(container: Container) -> Gauges:
+    """Figures read when Prometheus scrapes: the outbox backlog and the database pool (none without a database)."""
+    figures = SqlFigures(container.engine) if container.engine is not None else None
+
+    async def read() -> list[tuple[str, str, float]]:
+        if figures is None:
+            return []
+        found: list[tuple[str, str, float]] = []
+        try:
+            backlog = await figures.outbox_backlog(container.clock.now())
+            found += [
+                ("ess_outbox_backlog", "Directory changes waiting to be applied", backlog.pending),
+                ("ess_outbox_oldest_age_seconds", "Age of the oldest waiting change", backlog.oldest_age_seconds),
+                ("ess_database_up", "Whether the database answered the scrape's query", 1),
+            ]
+        except Exception:
+            found.append(("ess_database_up", "Whether the database answered the scrape's query", 0))
+        if (pool := figures.pool()) is not None:
+            found += [
+                ("ess_db_pool_size", "Connections the pool keeps (this process)", pool.size),
+                ("ess_db_pool_checked_out", "Connections in use (this process)", pool.checked_out),
+                ("ess_db_pool_overflow", "Connections beyond the pool size (this process)", pool.overflow),
+            ]
+        return found
+
+    return Gauges(read)
+
+
+def _on_database_error(request: Request[Any, Any, Any], exc: SQLAlchemyError) -> Response[Any]:
+    """Lock and statement timeouts, an exhausted pool: 503 with Retry-After; any other database error stays a 500."""
+    return database_busy(request) if is_pressure(exc) else internal_error_handler(request, exc)
 
 
 def _openapi() -> OpenAPIConfig:
@@ -131,12 +174,16 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     templates = _template_engine()
     # What every page shows the same way: template globals, not a lookup per request.
     templates.engine.globals.update(company=settings.company, locales=settings.i18n.locales)
+    metrics = Metrics()
+    extra_handlers = [metrics_handler(metrics, _gauges(container), settings)] if settings.metrics.enabled else []
     app = Litestar(
         route_handlers=[
             *ROUTE_HANDLERS,
+            *extra_handlers,
             create_static_files_router(path="/static", directories=[PACKAGE_DIR / "static"], include_in_schema=False),
         ],
         middleware=[
+            DefineMiddleware(RequestContextMiddleware, settings=settings),
             DefineMiddleware(IdentityMiddleware, auth=container.auth, settings=settings),
             # Forms carry a token bound to the browser's session; the API (bearer tokens only) needs none.
             DefineMiddleware(
@@ -145,11 +192,18 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
                 secure=settings.server.served_over_tls,
             ),
         ],
-        before_send=[security_headers_hook(hsts=settings.server.served_over_tls), allow_header_hook],
+        before_send=[
+            security_headers_hook(hsts=settings.server.served_over_tls),
+            allow_header_hook,
+            observe_hook(metrics, settings),
+        ],
         dependencies=providers(container),
         template_config=TemplateConfig(instance=templates),
         openapi_config=_openapi(),
-        exception_handlers=exception_handlers(container.passwords.policy),
+        exception_handlers={
+            **exception_handlers(container.passwords.policy),
+            SQLAlchemyError: _on_database_error,
+        },
         lifespan=[_lifespan(container)],
         # Not authorization guards: an id the database cannot hold is a 404 on every route, API and pages; text
         # with control characters is refused per field (422) before any handler sees it.

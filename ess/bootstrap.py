@@ -34,6 +34,7 @@ from ess.adapters.recovery import (
     MemorySmsGateway,
     PyotpAuthenticator,
 )
+from ess.adapters.redis_store import RedisConnection, SharedRedis
 from ess.adapters.regions import HolidaysRegions
 from ess.adapters.sql.database import create_engine, create_session_factory
 from ess.adapters.sql.reports import SqlLeaveReport
@@ -93,6 +94,12 @@ class Container:
     local_directory: LocalDirectory | None = None
     ldap_directory: LdapDirectory | None = None
     jobs: BackgroundJobs | None = None
+    shared_redis: SharedRedis | None = None
+
+    async def check_shared_store(self) -> None:
+        """At start-up: a configured Redis must answer (SharedStoreUnreachable says what to check)."""
+        if self.shared_redis is not None:
+            await self.shared_redis.check()
 
     async def sweep(self) -> None:
         """Drop expired sessions and counters; a file store keeps them on disk until asked."""
@@ -108,10 +115,12 @@ class Container:
             self.ldap_directory.close()
         if self.engine is not None:
             await self.engine.dispose()
+        if self.shared_redis is not None:
+            await self.shared_redis.close()
 
 
 def build_stores(settings: Settings) -> tuple[Store, Store]:
-    """The session store and the attempt-counter store, each in its own namespace (folder)."""
+    """The session store and the attempt-counter store of the file or memory kind, each in its own namespace."""
     if settings.sessions.store == "memory":
         return MemoryStore(), MemoryStore()
     root = Path(settings.sessions.path)
@@ -120,6 +129,36 @@ def build_stores(settings: Settings) -> tuple[Store, Store]:
     root.chmod(0o700)  # session files are credentials-adjacent: owner only
     base = FileStore(root, create_directories=True)
     return base.with_namespace("sessions"), base.with_namespace("attempts")
+
+
+def build_shared_redis(settings: Settings) -> SharedRedis:
+    sessions = settings.sessions
+    return SharedRedis(
+        RedisConnection(
+            url=sessions.url,
+            username=sessions.username,
+            password=sessions.password,
+            ca_file=sessions.ca_file,
+            cert_file=sessions.cert_file,
+            key_file=sessions.key_file,
+            connect_timeout=sessions.connect_timeout_seconds,
+            operation_timeout=sessions.operation_timeout_seconds,
+            max_connections=sessions.max_connections,
+        ),
+        prefix=sessions.key_prefix,
+        max_session_seconds=settings.security.session_absolute_hours * 3600,
+    )
+
+
+def build_state(settings: Settings) -> tuple[SessionStore, AttemptCounter, list[Store], SharedRedis | None]:
+    """Sessions and counters: in Redis when configured (every process and host), else a file or memory store."""
+    if settings.sessions.store == "redis":
+        shared = build_shared_redis(settings)
+        return shared.sessions, shared.attempts, [], shared
+    session_store, attempt_store = build_stores(settings)
+    max_session_seconds = settings.security.session_absolute_hours * 3600
+    sessions = StoreSessions(session_store, max_session_seconds=max_session_seconds)
+    return sessions, StoreAttemptCounter(attempt_store), [session_store, attempt_store], None
 
 
 def auth_policy(settings: Settings) -> AuthPolicy:
@@ -367,9 +406,15 @@ def recovery_deps(
 def build_container(settings: Settings, *, clock: Clock | None = None) -> Container:
     """The real adapters from the settings, wired."""
     clock = clock or SystemClock()
-    engine = create_engine(settings.database.url, echo=settings.database.echo)
+    database = settings.database
+    engine = create_engine(
+        database.url,
+        echo=database.echo,
+        lock_timeout_seconds=database.lock_timeout_seconds,
+        statement_timeout_seconds=database.statement_timeout_seconds,
+    )
     session_factory = create_session_factory(engine)
-    session_store, attempt_store = build_stores(settings)
+    sessions, attempts, stores, shared_redis = build_state(settings)
     directory = build_directory(settings, session_factory, clock)
 
     def new_uow() -> AppUnitOfWork:
@@ -382,8 +427,8 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
             clock=clock,
             new_uow=new_uow,
             directory=directory,
-            sessions=StoreSessions(session_store, max_session_seconds=settings.security.session_absolute_hours * 3600),
-            attempts=StoreAttemptCounter(attempt_store),
+            sessions=sessions,
+            attempts=attempts,
             mailer=build_mailer(settings.mail),
             calendar=build_calendar(settings),
             report=SqlLeaveReport(session_factory),
@@ -393,7 +438,8 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         ),
     )
     container.engine = engine
-    container.stores = [session_store, attempt_store]
+    container.stores = stores
+    container.shared_redis = shared_redis
     container.local_directory = directory if isinstance(directory, LocalDirectory) else None
     container.ldap_directory = directory if isinstance(directory, LdapDirectory) else None
     container.jobs = jobs

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import os
 import secrets
+import shutil
 import sys
+import tempfile
 from collections.abc import Callable, Coroutine
 from datetime import datetime
 from decimal import Decimal
@@ -18,6 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from ess.adapters.hr_files import read_hr_file
 from ess.adapters.ldap.directory import Check, diagnose
+from ess.adapters.redis_store import SharedStoreUnreachable
 from ess.bootstrap import Container, build_container
 from ess.domain.errors import DomainError, InvalidInput
 from ess.domain.hr_import.importing import (
@@ -63,11 +67,16 @@ def _run(factory: Callable[[Container], Coroutine[Any, Any, T]], settings: Setti
     async def main() -> T:
         container = build_container(settings)
         try:
+            await container.check_shared_store()
             return await factory(container)
         finally:
             await container.close()
 
-    return asyncio.run(main())
+    try:
+        return asyncio.run(main())
+    except SharedStoreUnreachable as exc:
+        err.print(f"ESS refuses to start: {exc}", style="red", highlight=False, markup=False, soft_wrap=True)
+        sys.exit(2)
 
 
 @click.group()
@@ -75,6 +84,7 @@ def _run(factory: Callable[[Container], Coroutine[Any, Any, T]], settings: Setti
 @click.pass_context
 def main(ctx: click.Context, config_file: Path | None) -> None:
     """ESS - Employee Self-Service."""
+    ctx.meta["config_file"] = config_file
     try:
         ctx.obj = load_settings(config_file)
     except SettingsError as exc:
@@ -85,23 +95,58 @@ def main(ctx: click.Context, config_file: Path | None) -> None:
 @main.command()
 @click.option("--host", help="Overrides server.host / ESS_HOST.")
 @click.option("--port", type=int, help="Overrides server.port / ESS_PORT.")
+@click.option("--workers", type=click.IntRange(min=1), help="Server processes; overrides server.workers.")
 @click.pass_context
-def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
-    """Serve the web pages and the API."""
+def serve(ctx: click.Context, host: str | None, port: int | None, workers: int | None) -> None:
+    """Serve the web pages and the API (SIGTERM: finish the requests in flight, then stop)."""
     import uvicorn  # noqa: PLC0415 - only the serve command needs the server
 
     from ess.app import create_app  # noqa: PLC0415 - keeps the other commands light
+    from ess.routes.observability import log_config  # noqa: PLC0415
 
     settings = _settings(ctx)
-    app = create_app(settings)
-    uvicorn.run(
-        app,
-        host=host or settings.server.host,
-        port=port or settings.server.port,
-        proxy_headers=False,  # ESS decides itself which proxies to believe (server.trusted_proxies)
-        server_header=False,
-        log_level="info",
-    )
+    workers = workers or settings.server.workers
+    if workers > 1 and settings.sessions.store != "redis":
+        err.print(
+            f'[red]ESS refuses to start: {workers} workers need sessions.store = "redis"; the '
+            f"{settings.sessions.store} store is not shared between processes.[/red]",
+            highlight=False,
+        )
+        sys.exit(2)
+    _check_shared_store(settings)
+    options: dict[str, Any] = {
+        "host": host or settings.server.host,
+        "port": port or settings.server.port,
+        "proxy_headers": False,  # ESS decides itself which proxies to believe (server.trusted_proxies)
+        "server_header": False,
+        "log_level": settings.logging.level,
+        "log_config": log_config(settings),
+        "timeout_graceful_shutdown": settings.server.graceful_shutdown_seconds,
+    }
+    if workers == 1:
+        uvicorn.run(create_app(settings), **options)
+        return
+    # Each worker process builds its own app from the same configuration file and environment, and counts its
+    # requests into files in this folder, which /metrics adds up over all workers (prometheus_client multiprocess).
+    if ctx.meta.get("config_file"):
+        os.environ["ESS_CONFIG"] = str(ctx.meta["config_file"])
+    metrics_dir = tempfile.mkdtemp(prefix="ess-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    try:
+        uvicorn.run("ess.app:create_app", factory=True, workers=workers, **options)
+    finally:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _check_shared_store(settings: Settings) -> None:
+    """Stop with a clear message, before serving anything, when the configured Redis does not answer."""
+    if settings.sessions.store != "redis":
+        return
+
+    async def check(container: Container) -> None:
+        await container.check_shared_store()
+
+    _run(check, settings)
 
 
 @main.group()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import tomllib
@@ -47,7 +48,7 @@ class Secret(str):
         return str.__str__(self)
 
 
-_SECRET_FIELDS = frozenset({"secret_key", "bind_password", "smtp_password"})
+_SECRET_FIELDS = frozenset({"secret_key", "bind_password", "smtp_password", "password", "token"})
 
 
 class _Redacted:
@@ -56,14 +57,17 @@ class _Redacted:
     __struct_fields__: tuple[str, ...]
 
     def __rich_repr__(self) -> list[tuple[str, Any]]:
-        return [
-            (name, "**********" if name in _SECRET_FIELDS and getattr(self, name) else getattr(self, name))
-            for name in self.__struct_fields__
-        ]
+        return [(name, _shown(name, getattr(self, name))) for name in self.__struct_fields__]
 
     def __repr__(self) -> str:
         fields = ", ".join(f"{name}={value!r}" for name, value in self.__rich_repr__())
         return f"{type(self).__name__}({fields})"
+
+
+def _shown(name: str, value: Any) -> Any:
+    if name in _SECRET_FIELDS and value:
+        return "**********"
+    return _redact_url(value) if name == "url" and isinstance(value, str) else value
 
 
 class ServerSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -74,6 +78,10 @@ class ServerSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     base_url: str = ""
     # Client addresses are taken from X-Forwarded-For only when the direct peer is one of these.
     trusted_proxies: list[str] = msgspec.field(default_factory=list)
+    # Server processes on this host (`ess serve --workers N`); more than one needs sessions.store = "redis".
+    workers: int = 1
+    # On SIGTERM: stop accepting, let requests in flight finish for up to this long, then stop the background work.
+    graceful_shutdown_seconds: float = 30.0
 
     def __post_init__(self) -> None:
         if not self.base_url.strip():
@@ -102,12 +110,19 @@ def derived_base_url(host: str, port: int) -> str:
 class DatabaseSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     url: str = "sqlite+aiosqlite:///var/ess.db"
     echo: bool = False
+    # How long a statement waits for a lock (SQLite: the write lock) or for a free pooled connection before the
+    # request is answered 503 with Retry-After instead of hanging.
+    lock_timeout_seconds: float = 10.0
+    # PostgreSQL: a statement running longer is cancelled (503 too); 0 = no limit.
+    statement_timeout_seconds: float = 30.0
 
     def __rich_repr__(self) -> list[tuple[str, Any]]:
-        return [("url", _redact_url(self.url)), ("echo", self.echo)]
+        return [
+            (name, _redact_url(self.url) if name == "url" else getattr(self, name)) for name in self.__struct_fields__
+        ]
 
     def __repr__(self) -> str:
-        return f"DatabaseSettings(url={_redact_url(self.url)!r}, echo={self.echo!r})"
+        return f"DatabaseSettings({', '.join(f'{name}={value!r}' for name, value in self.__rich_repr__())})"
 
 
 class SecuritySettings(_Redacted, msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -126,9 +141,29 @@ class SecuritySettings(_Redacted, msgspec.Struct, forbid_unknown_fields=True, kw
     login_window_minutes: int = 15
 
 
-class SessionSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    store: Literal["file", "memory"] = "file"
+class SessionSettings(_Redacted, msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Where browser sessions, login and recovery counters and revocation markers live."""
+
+    # "file": a folder on this host for ONE ESS process (the embedded default; its counters are exact only within a
+    # process); "memory": tests; "redis": Redis or Valkey, shared by every process and host (needed for workers > 1).
+    store: Literal["file", "memory", "redis"] = "file"
     path: str = "var/sessions"
+    # redis://host:6379/0, rediss://host:6380/0 (TLS) or unix:///run/redis/redis.sock; no password in the URL:
+    # set `password` (ESS_SESSIONS__PASSWORD) and, with Redis ACLs, `username`.
+    url: str = ""
+    username: str = ""
+    password: str = ""
+    # rediss:// only: the CA that signed the server's certificate (empty: the system's CAs), and a client
+    # certificate and key when the server asks for one (tls-auth-clients yes).
+    ca_file: str = ""
+    cert_file: str = ""
+    key_file: str = ""
+    # Every key ESS writes starts with this, so several ESS installations can share one Redis database.
+    key_prefix: str = "ess:"
+    connect_timeout_seconds: float = 2.0
+    operation_timeout_seconds: float = 2.0
+    # Connections per ESS process; more concurrent requests wait for a free one.
+    max_connections: int = 50
 
 
 class PasswordHashSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -286,6 +321,22 @@ class RecoverySettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True)
         return self.sms_gateway != "none"
 
 
+class MetricsSettings(_Redacted, msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Prometheus `/metrics`: who may read it. Anyone else gets a 404."""
+
+    enabled: bool = True
+    # Client addresses (after server.trusted_proxies) allowed without a token.
+    allow: list[str] = msgspec.field(default_factory=lambda: ["127.0.0.1/32", "::1/128"])
+    # Or a bearer token (ESS_METRICS__TOKEN), for a Prometheus elsewhere: Authorization: Bearer <token>.
+    token: str = ""
+
+
+class LoggingSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    # "text" for a terminal (the demo), "json" for log collectors: one object per line with the request id.
+    format: Literal["text", "json"] = "text"
+    level: Literal["debug", "info", "warning", "error"] = "info"
+
+
 class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     mode: Literal["demo", "production", "test"] = "production"
     server: ServerSettings = msgspec.field(default_factory=ServerSettings)
@@ -301,6 +352,8 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     outbox: OutboxSettings = msgspec.field(default_factory=OutboxSettings)
     passwords: PasswordSettings = msgspec.field(default_factory=PasswordSettings)
     recovery: RecoverySettings = msgspec.field(default_factory=RecoverySettings)
+    metrics: MetricsSettings = msgspec.field(default_factory=MetricsSettings)
+    logging: LoggingSettings = msgspec.field(default_factory=LoggingSettings)
 
     @property
     def secret_key(self) -> Secret:
@@ -400,6 +453,8 @@ def check_settings(settings: Settings) -> None:
         problems.append("outbox: poll_seconds, backoff_base_seconds, claim_seconds and batch_size must be positive")
     if outbox.backoff_max_seconds < outbox.backoff_base_seconds or outbox.max_attempts < 0:
         problems.append("outbox: backoff_max_seconds must be >= backoff_base_seconds and max_attempts >= 0")
+    if settings.database.lock_timeout_seconds <= 0 or settings.database.statement_timeout_seconds < 0:
+        problems.append("database: lock_timeout_seconds must be positive, statement_timeout_seconds 0 or more")
     if settings.i18n.default_locale not in settings.i18n.locales:
         problems.append("i18n.default_locale must be one of i18n.locales")
     problems += _password_problems(settings)
@@ -408,6 +463,8 @@ def check_settings(settings: Settings) -> None:
         problems.append("security.login_known_device_failures must be >= 0 and below login_failures_per_account")
     if min(security.login_window_minutes, security.login_failures_per_login_and_client) < 1:
         problems.append("security.login_window_minutes and login_failures_per_login_and_client must be positive")
+    problems += _session_problems(settings)
+    problems += _metrics_problems(settings)
     if problems:
         raise SettingsError("ESS refuses to start:\n  - " + "\n  - ".join(problems))
 
@@ -463,4 +520,41 @@ def _password_problems(settings: Settings) -> list[str]:
         problems.append("passwords.remind_offsets_days must be whole days of 1 or more")
     if passwords.hibp_enabled and not passwords.hibp_url.startswith("https://") and settings.mode != "test":
         problems.append("passwords.hibp_url must use https (plain http only in test mode, for a local fake)")
+    return problems
+
+
+def _session_problems(settings: Settings) -> list[str]:
+    sessions, server = settings.sessions, settings.server
+    problems = []
+    if sessions.store == "redis":
+        if not sessions.url.startswith(("redis://", "rediss://", "unix://")):
+            problems.append('sessions.url must be a redis://, rediss:// or unix:// URL when sessions.store = "redis"')
+        if "@" in sessions.url.partition("://")[2] and settings.mode == "production":
+            problems.append("sessions.url must not carry credentials: set sessions.password (ESS_SESSIONS__PASSWORD)")
+        if sessions.password and settings.mode != "demo" and _is_placeholder(sessions.password):
+            problems.append("sessions.password (ESS_SESSIONS__PASSWORD) is a placeholder")
+        if (sessions.ca_file or sessions.cert_file) and not sessions.url.startswith("rediss://"):
+            problems.append("sessions.ca_file and cert_file need a rediss:// URL (TLS)")
+        if min(sessions.connect_timeout_seconds, sessions.operation_timeout_seconds, sessions.max_connections) <= 0:
+            problems.append("sessions: the timeouts and max_connections must be positive")
+    if server.workers < 1 or server.graceful_shutdown_seconds < 0:
+        problems.append("server.workers must be 1 or more and server.graceful_shutdown_seconds not negative")
+    elif server.workers > 1 and sessions.store != "redis":
+        problems.append(
+            f'server.workers = {server.workers} needs sessions.store = "redis": the {sessions.store} store is not '
+            "shared between processes, so sessions would not be seen and login limits would not hold"
+        )
+    return problems
+
+
+def _metrics_problems(settings: Settings) -> list[str]:
+    metrics = settings.metrics
+    problems = []
+    for network in metrics.allow:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            problems.append(f"metrics.allow: {network!r} is not an address or network")
+    if metrics.token and (_is_placeholder(metrics.token) or len(metrics.token) < 24) and settings.mode != "demo":
+        problems.append("metrics.token (ESS_METRICS__TOKEN) must be a random value of at least 24 characters")
     return problems

@@ -4,7 +4,7 @@
 #   scripts/ensure-test-deps.sh --demo          what `make install` / `make demo` need on a bare Debian 12: venv support
 #                                               for the Python that runs ESS (python3.11-venv: ensurepip) and CA certificates
 #   scripts/ensure-test-deps.sh --integration   --demo + the services the integration tests start themselves
-#                                               (PostgreSQL, slapd, Samba AD DC) and the openssl command (test certificates)
+#                                               (PostgreSQL, slapd, Samba AD DC, Redis) and the openssl command (test certificates)
 #   scripts/ensure-test-deps.sh --e2e           --integration + headless Chromium and libatomic1 (Playwright's driver)
 #   scripts/ensure-test-deps.sh [--test]        everything the whole suite needs (the default)
 #   scripts/ensure-test-deps.sh PACKAGE...      just those packages (e.g. `slapd ldap-utils` for make demo-ldap)
@@ -28,6 +28,7 @@ INTEGRATION_PACKAGES=(
     samba-ad-provision
     winbind
     krb5-user
+    redis-server
 )
 # Playwright's bundled node driver links libatomic.so.1, which Debian's chromium does not pull in.
 E2E_PACKAGES=(chromium libatomic1)
@@ -57,7 +58,7 @@ case "${1:-}" in
 esac
 
 # Init scripts of daemons these packages may start.
-SERVICES=(postgresql slapd samba-ad-dc samba smbd nmbd winbind)
+SERVICES=(postgresql slapd samba-ad-dc samba smbd nmbd winbind redis-server)
 
 APT_OPTS=(-o DPkg::Lock::Timeout=600 -o Acquire::Retries=3)
 

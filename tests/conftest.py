@@ -17,6 +17,7 @@ from alembic.config import Config
 from ess.settings import Settings, load_settings
 from tests.harness.directory import DirectoryServer
 from tests.harness.postgres import PostgresServer, create_database, running_postgres
+from tests.harness.redis import RedisServer, running_redis
 from tests.harness.samba_ad import discard_template, running_samba_ad
 from tests.harness.slapd import running_slapd
 
@@ -115,6 +116,20 @@ TEST_ENV = {
 def postgres_server() -> Iterator[PostgresServer]:
     with running_postgres() as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """One private redis-server (plain and TLS port, password) for the whole run."""
+    with running_redis() as server:
+        yield server
+
+
+@pytest.fixture
+def redis(redis_server: RedisServer) -> RedisServer:
+    """The run's Redis, emptied for this test."""
+    redis_server.flush()
+    return redis_server
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import traceback
 from typing import Any, Final
 from urllib.parse import quote
 
@@ -14,7 +15,12 @@ from litestar.exceptions import (
     ValidationException,
 )
 from litestar.response import Redirect, Template
-from litestar.status_codes import HTTP_403_FORBIDDEN, HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.status_codes import (
+    HTTP_400_BAD_REQUEST,
+    HTTP_403_FORBIDDEN,
+    HTTP_500_INTERNAL_SERVER_ERROR,
+    HTTP_503_SERVICE_UNAVAILABLE,
+)
 
 from ess.domain.directory.model import DirectoryPasswordRejected, DirectoryRejection
 from ess.domain.errors import DomainError, Throttled
@@ -22,6 +28,7 @@ from ess.domain.passwords.checks import PasswordRejected
 from ess.domain.passwords.model import PasswordPolicy, PasswordProblem
 from ess.routes.csrf import CSRF_REFUSED
 from ess.routes.middleware import API_PREFIX, HEALTH_PREFIX
+from ess.routes.observability import request_id_of
 from ess.routes.problems import PROBLEM_JSON, TITLES, http_code, status_for
 from ess.routes.rendering import N_, gettext_for, page_context
 
@@ -192,11 +199,47 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
 
 
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if _body_too_deep(exc):
+        return _unreadable_body(request)
     # Log the type and where, not the message: messages of library errors can carry input values.
     logger.error("Unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path, exc_info=False)
     if _is_api(request):
         return problem(HTTP_500_INTERNAL_SERVER_ERROR, "An internal error occurred.", code=http_code(500))
     return _error_page(request, HTTP_500_INTERNAL_SERVER_ERROR)
+
+
+# What a client waits before trying again when the database was too busy to answer in time.
+BUSY_RETRY_AFTER_SECONDS: Final = 5
+
+
+def database_busy(request: Request[Any, Any, Any]) -> Response[Any]:
+    """A database that did not grant a lock or finish a statement in time: 503 with Retry-After, never a 500."""
+    logger.warning("Database busy on %s %s: answered 503", request.method, request.url.path)
+    headers = {"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)}
+    if _is_api(request):
+        return problem(
+            HTTP_503_SERVICE_UNAVAILABLE,
+            "The database is busy. Please try again in a few seconds.",
+            code="service_unavailable",
+            headers=headers,
+        )
+    return _error_page(request, HTTP_503_SERVICE_UNAVAILABLE, headers=headers)
+
+
+def _body_too_deep(exc: Exception) -> bool:
+    """JSON nested deeper than the interpreter's recursion limit (e.g. 100,000 `[`): the decoder gives up with a
+    RecursionError in Litestar's JSON decoding, which is the client's fault, not ours."""
+    if not isinstance(exc, RecursionError):
+        return False
+    frames = traceback.extract_tb(exc.__traceback__)
+    return bool(frames) and frames[-1].name in {"decode_json", "decode_msgpack"}
+
+
+def _unreadable_body(request: Request[Any, Any, Any]) -> Response[Any]:
+    detail = "The request body is nested too deeply."
+    if _is_api(request):
+        return problem(HTTP_400_BAD_REQUEST, detail, code=http_code(HTTP_400_BAD_REQUEST))
+    return _error_page(request, HTTP_400_BAD_REQUEST)
 
 
 def _error_page(
@@ -206,7 +249,14 @@ def _error_page(
     fields: list[str] | None = None,
 ) -> Response[Any]:
     csrf_failed = status == HTTP_403_FORBIDDEN and bool(request.scope.get("state", {}).get(CSRF_REFUSED))
-    context = page_context(request, error_status=status, csrf_failed=csrf_failed, invalid_fields=fields or [])
+    context = page_context(
+        request,
+        error_status=status,
+        csrf_failed=csrf_failed,
+        invalid_fields=fields or [],
+        # Shown so a person can quote it to the helpdesk, who finds the request in the logs by it.
+        request_id=request_id_of(request.scope),
+    )
     return Template(
         template_name="error.html", context=context, status_code=status, media_type=MediaType.HTML, headers=headers
     )

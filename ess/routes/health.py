@@ -20,6 +20,8 @@ class ReadinessChecks:
 
     database: Callable[[], Awaitable[None]]
     directory: Callable[[], Awaitable[None]]
+    # The shared session store (Redis/Valkey), when one is configured.
+    sessions: Callable[[], Awaitable[None]] | None = None
 
 
 class HealthOut(msgspec.Struct):
@@ -39,12 +41,17 @@ class HealthController(Controller):
     @get(
         "/ready",
         operation_id="healthReady",
-        responses={503: ResponseSpec(HealthOut, description="The database or the directory does not answer.")},
+        responses={
+            503: ResponseSpec(HealthOut, description="A dependency (database, directory, sessions) does not answer.")
+        },
     )
     async def ready(self, readiness: NamedDependency[ReadinessChecks]) -> Response[HealthOut]:
-        """The database and the directory answer."""
+        """The database, the directory and (when configured) the shared session store answer."""
         checks: dict[str, str] = {}
-        for name, probe in (("database", readiness.database), ("directory", readiness.directory)):
+        probes = [("database", readiness.database), ("directory", readiness.directory)]
+        if readiness.sessions is not None:
+            probes.append(("sessions", readiness.sessions))
+        for name, probe in probes:
             try:
                 await probe()
                 checks[name] = "ok"

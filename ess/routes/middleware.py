@@ -73,17 +73,17 @@ def client_address(scope: Scope, trusted_proxies: list[str]) -> str:
     """The peer address; X-Forwarded-For is believed only when the peer is a configured proxy."""
     client = scope.get("client")
     peer = client[0] if client else ""
-    if peer and trusted_proxies and _in_networks(peer, trusted_proxies):
+    if peer and trusted_proxies and in_networks(peer, trusted_proxies):
         for name, value in scope["headers"]:
             if name == b"x-forwarded-for":
                 hops = [h.strip() for h in value.decode("latin-1").split(",") if h.strip()]
                 for hop in reversed(hops):
-                    if not _in_networks(hop, trusted_proxies):
+                    if not in_networks(hop, trusted_proxies):
                         return hop[:64]
     return peer
 
 
-def _in_networks(address: str, networks: list[str]) -> bool:
+def in_networks(address: str, networks: list[str]) -> bool:
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:

@@ -146,3 +146,55 @@ def test_an_explicit_base_url_wins_over_host_and_port(tmp_path: Path) -> None:
         },
     )
     assert production.server.base_url == "https://ess.example.com"
+
+
+REDIS_PASSWORD = "r3dis-Pass-word-not-a-placeholder"
+
+
+def _production(**env: str) -> dict[str, str]:
+    return {"ESS_MODE": "production", "ESS_SECRET_KEY": GOOD_SECRET, **env}
+
+
+def test_the_redis_store_takes_a_url_and_hides_its_password() -> None:
+    settings = load_settings(
+        DEFAULT_CONFIG,
+        environ=_production(
+            ESS_SESSIONS__STORE="redis",
+            ESS_SESSIONS__URL="rediss://valkey.internal:6380/0",
+            ESS_SESSIONS__PASSWORD=REDIS_PASSWORD,
+            ESS_SESSIONS__CA_FILE="/etc/ess/valkey-ca.pem",
+            ESS_SERVER__WORKERS="4",
+        ),
+    )
+    assert settings.sessions.store == "redis"
+    assert settings.server.workers == 4
+    assert REDIS_PASSWORD not in repr(settings)
+    assert "rediss://valkey.internal:6380/0" in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("env", "complaint"),
+    [
+        ({"ESS_SESSIONS__STORE": "redis"}, "sessions.url must be a redis://"),
+        ({"ESS_SESSIONS__STORE": "redis", "ESS_SESSIONS__URL": "http://x"}, "sessions.url must be a redis://"),
+        (
+            {"ESS_SESSIONS__STORE": "redis", "ESS_SESSIONS__URL": f"redis://:{REDIS_PASSWORD}@r:6379/0"},
+            "must not carry credentials",
+        ),
+        (
+            {"ESS_SESSIONS__STORE": "redis", "ESS_SESSIONS__URL": "redis://r/0", "ESS_SESSIONS__PASSWORD": "change-me"},
+            "sessions.password",
+        ),
+        (
+            {"ESS_SESSIONS__STORE": "redis", "ESS_SESSIONS__URL": "redis://r/0", "ESS_SESSIONS__CA_FILE": "/ca.pem"},
+            "need a rediss:// URL",
+        ),
+        ({"ESS_SERVER__WORKERS": "2"}, 'needs sessions.store = "redis"'),
+        ({"ESS_SERVER__WORKERS": "0"}, "server.workers must be 1 or more"),
+    ],
+)
+def test_shared_state_settings_that_cannot_work_are_refused(env: dict[str, str], complaint: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(DEFAULT_CONFIG, environ=_production(**env))
+    assert complaint in str(caught.value)
+    assert REDIS_PASSWORD not in str(caught.value)

@@ -3,27 +3,39 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as SqlAlchemyTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+# SQLSTATEs of a database under pressure: lock_timeout, statement_timeout (query canceled), too many connections.
+_PRESSURE_SQLSTATES: Final = frozenset({"55P03", "57014", "53300"})
 
-def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
-    """An async engine; on SQLite with WAL, foreign keys on and a busy timeout so writers queue instead of failing."""
+
+def create_engine(
+    url: str, *, echo: bool = False, lock_timeout_seconds: float = 30.0, statement_timeout_seconds: float = 0.0
+) -> AsyncEngine:
+    """An async engine; on SQLite with WAL, foreign keys on and a busy timeout so writers queue instead of failing.
+
+    A statement that waits longer than `lock_timeout_seconds` for a lock (SQLite: for the write lock) fails, and on
+    PostgreSQL one that runs longer than `statement_timeout_seconds` (0: no limit) is cancelled: `is_pressure` tells
+    those failures apart, and the app answers them with 503 instead of holding the request open."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+        engine = create_async_engine(url, echo=echo, connect_args={"timeout": lock_timeout_seconds})
+        busy_ms = int(lock_timeout_seconds * 1000)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
             cursor.close()
             # We issue BEGIN ourselves (below) instead of the driver's lazy, deferred one.
             dbapi_connection.isolation_level = None
@@ -35,7 +47,31 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_async_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    server_settings = {"lock_timeout": str(int(lock_timeout_seconds * 1000))}
+    if statement_timeout_seconds > 0:
+        server_settings["statement_timeout"] = str(int(statement_timeout_seconds * 1000))
+    return create_async_engine(
+        url,
+        echo=echo,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=10,
+        pool_timeout=lock_timeout_seconds,
+        connect_args={"server_settings": server_settings},
+    )
+
+
+def is_pressure(exc: BaseException) -> bool:
+    """A failure that says "the database is busy, try again shortly" (a lock not granted in time, a statement
+    cancelled by its timeout, no free connection), not a fault in the request or the code."""
+    if isinstance(exc, SqlAlchemyTimeout):  # no connection free in the pool within pool_timeout
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    original = exc.orig
+    if getattr(original, "sqlstate", None) in _PRESSURE_SQLSTATES:
+        return True
+    return isinstance(exc, OperationalError) and "database is locked" in str(original)
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -1,0 +1,142 @@
+"""What operators see, over HTTP: Prometheus /metrics behind a token or an address list, and a request id on every
+answer and error page."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from litestar import Litestar
+from litestar.testing import TestClient
+
+from ess.app import create_app
+from ess.bootstrap import build_container
+from ess.domain.outbox.model import DirectoryChange, OutboxStatus
+from ess.settings import Settings
+from tests.conftest import make_settings
+from tests.e2e.conftest import seed
+from tests.e2e.helpers import PASSWORD
+
+METRICS_TOKEN = "prometheus-scrape-token-0123456789"
+BEARER = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+
+
+@pytest.fixture
+def observed(sqlite_url: str) -> Iterator[tuple[Settings, TestClient[Litestar]]]:
+    settings = make_settings(sqlite_url, ESS_METRICS__TOKEN=METRICS_TOKEN)
+    asyncio.run(seed(settings))
+    with TestClient(app=create_app(settings), base_url="http://127.0.0.1:8000") as client:
+        yield settings, client
+
+
+def _sample(text: str, name: str, **labels: str) -> float:
+    """The value of one sample of the Prometheus text format (labels in any order)."""
+    for line in text.splitlines():
+        match = re.fullmatch(r"(\w+)(?:\{(.*)\})? (\S+)", line)
+        if match is None or match.group(1) != name:
+            continue
+        found = dict(re.findall(r'(\w+)="([^"]*)"', match.group(2) or ""))
+        if all(found.get(key) == value for key, value in labels.items()):
+            return float(match.group(3))
+    raise AssertionError(f"no sample {name} {labels}")
+
+
+def test_metrics_need_the_token_or_an_allowed_address(observed: tuple[Settings, TestClient[Litestar]]) -> None:
+    _, client = observed
+    assert client.get("/metrics").status_code == 404  # the test client's address is on no list
+    assert client.get("/metrics", headers={"Authorization": "Bearer wrong-token-0123456789abcdef"}).status_code == 404
+    answer = client.get("/metrics", headers=BEARER)
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("text/plain; version=0.0.4")
+    assert "/metrics" not in client.get("/schema/openapi.json").text
+
+
+def test_requests_are_counted_by_route_template_status_and_time(
+    observed: tuple[Settings, TestClient[Litestar]],
+) -> None:
+    _, client = observed
+    for _ in range(3):
+        assert client.get("/health/live").status_code == 200
+    client.get("/password/reset/a-secret-one-time-token")
+    client.get("/no/such/page")
+    text = client.get("/metrics", headers=BEARER).text
+    assert _sample(text, "ess_http_requests_total", method="GET", route="/health/live", status="200") == 3
+    assert _sample(text, "ess_http_request_duration_seconds_count", method="GET", route="/health/live") == 3
+    assert _sample(text, "ess_http_request_duration_seconds_bucket", route="/health/live", le="+Inf") == 3
+    # The template, not the path: one series per route, and no one-time token in the metrics.
+    assert _sample(text, "ess_http_requests_total", method="GET", route="/password/reset/{token}") == 1
+    assert "a-secret-one-time-token" not in text
+    assert _sample(text, "ess_http_requests_total", route="unmatched", status="404") == 1
+
+
+def test_logins_and_throttles_are_counted_by_outcome(observed: tuple[Settings, TestClient[Litestar]]) -> None:
+    settings, client = observed
+    client.post("/api/v1/auth/token", json={"username": "anna.schmidt", "password": PASSWORD})
+    for _ in range(settings.security.login_failures_per_account + 2):
+        client.post("/api/v1/auth/token", json={"username": "markus.weber", "password": "wrong password"})
+    text = client.get("/metrics", headers=BEARER).text
+    assert _sample(text, "ess_logins_total", channel="api", outcome="success") == 1
+    assert _sample(text, "ess_logins_total", channel="api", outcome="failure") == 5
+    assert _sample(text, "ess_logins_total", channel="api", outcome="throttled") == 2
+    assert _sample(text, "ess_throttled_total", route="/api/v1/auth/token") == 2
+
+
+def test_the_outbox_backlog_and_the_database_pool_are_read_at_scrape_time(
+    observed: tuple[Settings, TestClient[Litestar]],
+) -> None:
+    settings, client = observed
+    text = client.get("/metrics", headers=BEARER).text
+    assert _sample(text, "ess_outbox_backlog") == 0
+    assert _sample(text, "ess_outbox_oldest_age_seconds") == 0
+    assert _sample(text, "ess_database_up") == 1
+    assert _sample(text, "ess_db_pool_size") >= 1
+    asyncio.run(_queue_change(settings, age=timedelta(minutes=10)))
+    text = client.get("/metrics", headers=BEARER).text
+    assert _sample(text, "ess_outbox_backlog") == 1
+    assert 600 <= _sample(text, "ess_outbox_oldest_age_seconds") < 900
+
+
+async def _queue_change(settings: Settings, *, age: timedelta) -> None:
+    container = build_container(settings)
+    try:
+        async with container.new_uow() as uow:
+            anna = await uow.employees.by_login("anna.schmidt")
+            assert anna is not None and anna.id is not None
+            change = DirectoryChange(
+                id=None,
+                employee_id=anna.id,
+                login="anna.schmidt",
+                values={"mobile_phone": "+4915112345678"},
+                expected={"mobile_phone": ""},
+                status=OutboxStatus.PENDING,
+                created_at=datetime.now(UTC) - age,
+            )
+            await uow.outbox.add(change)
+            await uow.commit()
+    finally:
+        await container.close()
+
+
+def test_every_answer_carries_a_request_id_and_error_pages_show_it(
+    observed: tuple[Settings, TestClient[Litestar]],
+) -> None:
+    _, client = observed
+    answers = [client.get(path) for path in ("/health/live", "/login", "/static/ess.css", "/no/such/page")]
+    ids = [answer.headers["x-request-id"] for answer in answers]
+    assert all(re.fullmatch(r"[0-9a-f]{24}", request_id) for request_id in ids)
+    assert len(set(ids)) == len(ids)
+    assert answers[3].status_code == 404
+    assert f"<code>{ids[3]}</code>" in answers[3].text
+    # A client's own id is not taken over (only a trusted proxy's is).
+    assert client.get("/health/live", headers={"X-Request-ID": "my-own-id-123"}).headers["x-request-id"] != (
+        "my-own-id-123"
+    )
+
+
+def test_metrics_can_be_switched_off(sqlite_url: str) -> None:
+    settings = make_settings(sqlite_url, ESS_METRICS__ENABLED="false", ESS_METRICS__TOKEN=METRICS_TOKEN)
+    with TestClient(app=create_app(settings)) as client:
+        assert client.get("/metrics", headers=BEARER).status_code == 404
