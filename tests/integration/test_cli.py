@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from ess.adapters.clock import SystemClock
 from tests.conftest import TEST_ENV
 from tests.factories import VALID_ROW
 
@@ -144,3 +145,40 @@ def test_the_import_shows_a_progress_bar_on_a_terminal(tmp_path: Path) -> None:
     os.close(leader)
     assert b"Importing" in shown
     assert b"1/1" in shown
+
+
+def test_close_year_refuses_a_year_that_has_not_ended_unless_forced(tmp_path: Path) -> None:
+    run(tmp_path, "db", "upgrade")
+    run(tmp_path, "hr", "import", str(write_csv(tmp_path / "hr.csv", [VALID_ROW])))
+    year = str(SystemClock().today().year)
+    early = run(tmp_path, "vacation", "close-year", year)
+    assert early.returncode == 1
+    assert f"31.12.{year}" in early.stderr
+    assert "--force" in early.stderr
+    assert count(tmp_path, "leave_year_closures") == 0
+    forced = run(tmp_path, "vacation", "close-year", year, "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert "closed for 1 employees" in forced.stdout
+    assert count(tmp_path, "leave_year_closures") == 1
+    with sqlite3.connect(tmp_path / "ess.db") as connection:
+        (details,) = connection.execute(
+            "SELECT details FROM audit_events WHERE action = 'leave.year_closed'"
+        ).fetchone()
+    assert json.loads(details)["forced"] is True
+
+
+def test_an_import_that_changes_the_entitlement_says_so(tmp_path: Path) -> None:
+    run(tmp_path, "db", "upgrade")
+    run(tmp_path, "hr", "import", str(write_csv(tmp_path / "hr.csv", [VALID_ROW])))
+    year = SystemClock().today().year
+    assert run(tmp_path, "vacation", "grant", str(year)).returncode == 0
+    header = [*VALID_ROW, "exit_date"]
+    leaving = [*VALID_ROW.values(), f"{year}-03-31"]
+    (tmp_path / "exit.csv").write_text(",".join(header) + "\n" + ",".join(leaving) + "\n", encoding="utf-8")
+    result = run(tmp_path, "hr", "import", str(tmp_path / "exit.csv"))
+    assert result.returncode == 0, result.stderr
+    assert "Leave recalculated for 1 employees" in result.stdout
+    with sqlite3.connect(tmp_path / "ess.db") as connection:
+        reasons = [r for (r,) in connection.execute("SELECT reason FROM leave_ledger WHERE entry_type = 'recalc'")]
+    assert reasons
+    assert all(f"exit date {year}-03-31 (was none)" in reason for reason in reasons)
