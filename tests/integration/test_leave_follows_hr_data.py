@@ -348,3 +348,31 @@ async def test_an_austrian_entry_accrues_leave_in_the_first_six_months(company: 
     # In December more has arisen: 3 + 3 days by mid-December fit (25 x 106/365 = 7.26 by 15.12.).
     assert (await company.leave(lena, date(2026, 12, 14), date(2026, 12, 16)))["status_code"] == 201
     assert (await company.balance(lena, date(2027, 1, 15)))["accrued"] is None  # 2027 arises whole on 1.1.
+
+
+async def test_nothing_is_recalculated_when_nothing_changed(company: Company) -> None:
+    """Views and imports that change nothing book nothing: 27.5 days on a 3.5-day week (19.25, BAG: the
+    part-time share without rounding) is booked once and never corrected."""
+    company.add_row(
+        personnel_number="P10099",
+        login="paul.teil",
+        first_name="Paul",
+        last_name="Teil",
+        work_email="paul.teil@example-ess.test",
+        hire_date="2015-01-01",
+        country="DE",
+        subdivision="BY",
+        work_pattern="1|1|1|0.5|0|0|0",
+        annual_leave_days="27.5",
+    )
+    await company.import_file()
+    paul = await company.auth("paul.teil")
+    for _ in range(3):
+        assert entitlement(await company.balance(paul, date(2026, 11, 22))) == D("19.25")
+    assert (await company.import_file("again.csv")).leave == ()
+    async with company.container.new_uow() as uow:
+        employee = await uow.employees.by_login("paul.teil")
+        assert employee is not None and employee.id is not None
+        types = [e.entry_type.value for e in await uow.vacation.entries(employee.id)]
+    assert "recalc" not in types
+    assert types.count("grant") == 2  # statutory and contractual, once

@@ -81,3 +81,13 @@ def test_a_pattern_change_in_the_year_of_entry_counts_only_months_employed() -> 
         pattern_history=((date(2015, 1, 1), FIVE), (date(2026, 7, 1), THREE)),
     )
     assert year_entitlement(vienna, 2026).total == Decimal(20)  # EuGH C-486/08: 12.5 earned at 5 days + 7.5 at 3
+
+
+def test_the_entitlement_is_in_the_ledgers_unit_so_a_recomputation_finds_no_difference() -> None:
+    # 27.33 contractual days on a 3-day week: 27.33 x 3/5 = 16.398 (BAG: part-time share without rounding), which
+    # the ledger stores as 16.40; the figure ESS compares with the booked one must be the same 16.40.
+    part_timer = employee(annual_leave_days=Decimal("27.33"), work_pattern=WorkPattern.first_days(3))
+    entitlement = year_entitlement(part_timer, 2026)
+    assert entitlement.total == Decimal("16.40")
+    assert entitlement.statutory == Decimal(12)  # 24 Werktage x 3/6
+    assert entitlement.contractual_extra == Decimal("4.40")

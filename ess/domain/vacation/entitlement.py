@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from ess.domain.errors import InvalidInput
 from ess.domain.hr.model import Employee
@@ -30,6 +30,15 @@ def _with_minimum(entitlement_for: Callable[[Decimal], Decimal], contract: Decim
 
 
 def year_entitlement(employee: Employee, year: int) -> rules.Entitlement:
+    """The statutory and contractual days of a leave year, by the law of the work location, in the ledger's unit
+    (hundredths of a day, ROUND_HALF_UP, as the ledger stores them: booked and recomputed figures compare exactly)."""
+    exact = _exact_year_entitlement(employee, year)
+    statutory = exact.statutory.quantize(rules.CENT, rounding=ROUND_HALF_UP)
+    total = exact.total.quantize(rules.CENT, rounding=ROUND_HALF_UP)
+    return rules.Entitlement(statutory=statutory, contractual_extra=total - statutory)
+
+
+def _exact_year_entitlement(employee: Employee, year: int) -> rules.Entitlement:
     """The statutory and contractual days of a leave year, by the law of the work location.
 
     `annual_leave_days` is the contract's figure for a 5-day week; part-time patterns get their share without rounding
