@@ -12,11 +12,12 @@ from litestar.testing import TestClient
 
 from ess.app import create_app
 from ess.bootstrap import build_container
-from ess.domain.vacation.year_end import grant_year
+from ess.domain.vacation.year_end import grant_year, send_expiry_warnings
 from ess.settings import Settings
 from tests.conftest import make_settings
 from tests.e2e.conftest import seed
 from tests.e2e.helpers import PASSWORD, csrf_token, log_in
+from tests.fakes import FixedClock
 from tests.harness.smtp import running_smtp_sink
 
 BALANCE_FIELDS = {
@@ -217,3 +218,26 @@ def test_hr_adjusts_an_entitlement_with_a_reason(client: TestClient[Litestar], s
     assert client.post("/api/v1/hr/leave-adjustments", json={**body, "reason": " "}, headers=hr).status_code == 422
     anna = token(client, "anna.schmidt")
     assert client.post("/api/v1/hr/leave-adjustments", json=body, headers=anna).status_code == 403
+
+
+def test_the_leave_page_shows_the_projection_and_the_deadline_ahead(settings: Settings) -> None:
+    """Next year's balance carries this year's rest over as close-year will (marked as projected), and a recorded
+    warning makes the page say when those days lapse ("verfällt am ...")."""
+    clock = FixedClock(datetime(2026, 11, 22, 9, 0, tzinfo=ZoneInfo("UTC")))
+
+    async def warn() -> None:
+        container = build_container(settings, clock=clock)
+        try:
+            await send_expiry_warnings(2026, deps=container.vacation)
+        finally:
+            await container.close()
+
+    with TestClient(app=create_app(container=build_container(settings, clock=clock))) as client:
+        log_in(client, "anna.schmidt", PASSWORD)
+        before = client.get("/vacation?as_of=2027-03-01").text
+        assert "voraussichtlich: 30 Tage Rest aus dem Vorjahr" in before
+        assert "verfällt am" not in before  # not warned: German leave does not lapse (EuGH C-684/16)
+        asyncio.run(warn())
+        warned = client.get("/vacation?as_of=2027-03-01").text
+        assert "verfällt am 31.03.2027: 30 Tage" in warned
+        assert "(voraussichtlich)" in warned  # the projected lines of the calculation say so
