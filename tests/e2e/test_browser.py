@@ -16,6 +16,7 @@ from tests.e2e.conftest import DEMO_PASSWORD
 pytestmark = pytest.mark.browser
 
 USER = "anna.schmidt"
+WRONG_PASSWORD_USER = "julia.schneider"
 NAME = "Anna Schmidt"
 LOGIN_BUTTON = re.compile(r"^(Anmelden|Log in)$")
 PHONE = {"width": 390, "height": 844}
@@ -107,12 +108,14 @@ def test_login_page_has_no_axe_violations(page: Page, context: BrowserContext, l
 @pytest.mark.parametrize("lang", ["de", "en"])
 def test_login_error_has_no_axe_violations(page: Page, context: BrowserContext, live_server: str, lang: str) -> None:
     use_language(context, live_server, lang)
-    log_in(page, password="not-the-password", succeeds=False)
+    # Someone no other test here logs in as: wrong passwords count against the login's throttling window, and
+    # the next test's correct password from a new browser would otherwise depend on where in the window it runs.
+    log_in(page, WRONG_PASSWORD_USER, password="not-the-password", succeeds=False)
 
     alert = page.get_by_role("alert")
     expect(alert).to_be_visible()
     expect(page.locator("#username")).to_have_attribute("aria-invalid", "true")
-    expect(page.locator("#username")).to_have_value(USER)
+    expect(page.locator("#username")).to_have_value(WRONG_PASSWORD_USER)
     expect(page.locator("#password")).to_have_value("")
     assert_no_axe_violations(page)
 
