@@ -376,3 +376,28 @@ async def test_nothing_is_recalculated_when_nothing_changed(company: Company) ->
         types = [e.entry_type.value for e in await uow.vacation.entries(employee.id)]
     assert "recalc" not in types
     assert types.count("grant") == 2  # statutory and contractual, once
+
+
+async def test_a_correction_of_a_closed_year_passes_on_into_the_next(company: Company) -> None:
+    """A closed year is recomputed too; its correction moves on through the carry-over (never an edit)."""
+    company.set_today(date(2027, 1, 4))
+    await close_year(2026, deps=company.container.vacation)
+    felix = await company.auth("felix.walter")
+    before = await company.balance(felix, date(2027, 1, 4))
+    assert D(before["carried_over"]) == 3  # one full month of 2026
+    result = await company.import_file("entry.csv", P20027={"hire_date": "2026-06-01"})
+    (follow_up,) = result.leave
+    assert [(c.year, c.before, c.after) for c in follow_up.corrections] == [(2026, D(3), D(30))]
+    after = await company.balance(felix, date(2027, 1, 4))
+    assert D(after["carried_over"]) == 30
+    assert after["projected"] is False  # booked, not projected: 2026 is closed
+    assert D(after["remaining"]) == 30 + 30
+    async with company.container.new_uow() as uow:
+        employee = await uow.employees.by_login("felix.walter")
+        assert employee is not None and employee.id is not None
+        entries = await uow.vacation.entries(employee.id)
+    moves = [(e.entry_type.value, e.amount) for e in entries if e.created_by == "cli:hr" and e.amount]
+    # Corrected per kind (statutory +18, contractual +9), then carried out of 2026 and into 2027 as one.
+    assert sorted(moves) == sorted(
+        [("recalc", D(18)), ("recalc", D(9)), ("carry_out", D(-18)), ("carry_out", D(-9)), ("carry_in", D(27))]
+    )

@@ -82,7 +82,9 @@ async def follow_hr_change(
     ledger = await bring_up_to_date(employee, (), uow, clock, cause=cause, actor=actor)
     requests = await uow.vacation.requests(employee.id)
     overdrawn = []
-    for year in sorted({c.year for c in ledger.corrections}):
+    first = min((c.year for c in ledger.corrections), default=None)
+    # A corrected year, and every later one: a closed year passes its correction on through the carry-over.
+    for year in sorted(y for y in ledger.booked_years if first is not None and y >= first):
         # As the employee sees it: with the rest of earlier years that close-year will carry in.
         warnings = {y: await uow.vacation.warnings(employee.id, y) for y in open_years(ledger, year)}
         end = project(date(year, 12, 31), employee, ledger, warnings, clock=clock)
