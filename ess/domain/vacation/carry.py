@@ -9,6 +9,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from ess.domain.shared import Clock
+from ess.domain.types import EmployeeId
+from ess.domain.vacation.entitlement import ledger_entry
 from ess.domain.vacation.law_at import at_limitation_date
 from ess.domain.vacation.law_ch import ch_limitation_date
 from ess.domain.vacation.law_de import ExpiryWarning, de_expiry_date
@@ -91,3 +94,20 @@ def lapse_plan(today: date, buckets: Sequence[Bucket], entries: Sequence[LedgerE
         if amount != 0:
             moves.append(LapseMove(bucket, amount, bucket.expires_on + timedelta(days=1)))
     return moves
+
+
+def lapse_entry(employee_id: EmployeeId, move: LapseMove, *, clock: Clock, author: str) -> LedgerEntry:
+    """The ledger entry that books a lapse (or gives back part of one) on the day after the deadline."""
+    assert move.bucket.id is not None and move.bucket.expires_on is not None
+    deadline = move.bucket.expires_on.isoformat()
+    reason = f"not taken by {deadline}" if move.amount < 0 else f"lapse of {deadline} corrected"
+    return ledger_entry(
+        move.bucket.id,
+        employee_id,
+        move.effective_date,
+        move.amount,
+        EntryType.EXPIRE,
+        author=author,
+        clock=clock,
+        reason=reason,
+    )

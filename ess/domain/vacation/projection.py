@@ -9,10 +9,9 @@ from datetime import date
 
 from ess.domain.hr.model import Employee
 from ess.domain.shared import Clock
-from ess.domain.vacation.carry import carry_over_expiry, carry_plan, carry_target, lapse_plan
-from ess.domain.vacation.entitlement import ledger_entry
+from ess.domain.vacation.carry import carry_over_expiry, carry_plan, carry_target, lapse_entry, lapse_plan
 from ess.domain.vacation.law_de import ExpiryWarning
-from ess.domain.vacation.model import PROJECTION, Bucket, BucketKind, EntryType, LedgerEntry
+from ess.domain.vacation.model import PROJECTION, Bucket, BucketKind, LedgerEntry
 from ess.domain.vacation.ports import VacationUnitOfWork
 from ess.domain.vacation.recompute import Ledger, book_years, bring_up_to_date, carry_entries
 
@@ -59,20 +58,9 @@ def project(
                 )
                 buckets.append(target)
             entries += carry_entries(employee.id, year, group, target, clock=clock, author=PROJECTION)
-    for move in lapse_plan(as_of, buckets, entries):
-        assert move.bucket.id is not None and move.bucket.expires_on is not None
-        entries.append(
-            ledger_entry(
-                move.bucket.id,
-                employee.id,
-                move.effective_date,
-                move.amount,
-                EntryType.EXPIRE,
-                author=PROJECTION,
-                clock=clock,
-                reason=f"not taken by {move.bucket.expires_on.isoformat()}",
-            )
-        )
+    entries += [
+        lapse_entry(employee.id, m, clock=clock, author=PROJECTION) for m in lapse_plan(as_of, buckets, entries)
+    ]
     return Projected(buckets, entries)
 
 

@@ -15,10 +15,9 @@ from ess.domain.audit import AuditEvent, Outcome
 from ess.domain.errors import PolicyViolation
 from ess.domain.hr.model import Employee
 from ess.domain.shared import Link, Notice
-from ess.domain.vacation.carry import lapse_plan
-from ess.domain.vacation.entitlement import ledger_entry
+from ess.domain.vacation.carry import lapse_entry, lapse_plan
 from ess.domain.vacation.law_de import ExpiryWarning
-from ess.domain.vacation.model import ZERO, EntryType, RequestStatus, VacationPage, compute_balance
+from ess.domain.vacation.model import ZERO, RequestStatus, VacationPage, compute_balance
 from ess.domain.vacation.ports import VacationDeps, VacationUnitOfWork
 from ess.domain.vacation.projection import ledger_on
 from ess.domain.vacation.recompute import bring_up_to_date, carry_on
@@ -154,20 +153,8 @@ async def expire_due(today: date, *, deps: VacationDeps, actor: str = "ess") -> 
         async with deps.new_uow() as uow:
             ledger = await bring_up_to_date(employee, (), uow, deps.clock)
             booked = [
-                ledger_entry(
-                    move.bucket.id,
-                    employee.id,
-                    move.effective_date,
-                    move.amount,
-                    EntryType.EXPIRE,
-                    author="expire",
-                    clock=deps.clock,
-                    reason=f"not taken by {move.bucket.expires_on.isoformat()}"
-                    if move.amount < 0
-                    else f"lapse of {move.bucket.expires_on.isoformat()} corrected",
-                )
+                lapse_entry(employee.id, move, clock=deps.clock, author="expire")
                 for move in lapse_plan(today, ledger.buckets, ledger.entries)
-                if move.bucket.id is not None and move.bucket.expires_on is not None
             ]
             await uow.vacation.add_entries(booked)
             await uow.commit()
