@@ -34,17 +34,20 @@ def is_clean(value: str, *, multiline: bool = False) -> bool:
 
 
 def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
-    """Every string in a decoded JSON value, with the dotted path of the field it sits in (keys are fields too)."""
-    if isinstance(value, str):
-        yield path, value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            field = f"{path}.{key}" if path else str(key)
-            yield field, str(key)
-            yield from _strings(item, field)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _strings(item, f"{path}[{index}]" if path else f"[{index}]")
+    """Every string in a decoded JSON value, with the dotted path of the field it sits in (keys are fields too).
+    Walked with a stack, not by recursion: however deep a body the decoder accepted, this never runs out of stack."""
+    stack: list[tuple[Any, str]] = [(value, path)]
+    while stack:
+        current, where = stack.pop()
+        if isinstance(current, str):
+            yield where, current
+        elif isinstance(current, dict):
+            for key, item in current.items():
+                field = f"{where}.{key}" if where else str(key)
+                yield field, str(key)
+                stack.append((item, field))
+        elif isinstance(current, list):
+            stack.extend((item, f"{where}[{index}]" if where else f"[{index}]") for index, item in enumerate(current))
 
 
 def _refuse_dirty(pairs: Iterator[tuple[str, str]]) -> None:
@@ -74,6 +77,6 @@ async def clean_input(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRou
     elif content_type.endswith("json"):
         try:
             decoded = msgspec.json.decode(await request.body())
-        except msgspec.DecodeError:
-            return  # the handler's own parsing answers 400
+        except (msgspec.DecodeError, RecursionError):
+            return  # the handler's own parsing answers 400 (malformed, or nested too deeply to read)
         _refuse_dirty(_strings(decoded, ""))

@@ -183,3 +183,17 @@ def test_multiline_fields_keep_newlines_and_tabs_and_single_line_fields_refuse_t
     nul = client.post("/api/v1/me/leave-requests", json=body | {"substitute": "", "note": "a\x00b"}, headers=anna)
     assert nul.status_code == 422
     assert nul.json()["errors"][0]["field"] == "note"
+
+
+def test_a_deep_body_with_a_control_character_is_refused_not_a_500(sqlite_url: str) -> None:
+    """The check walks every string of a JSON body without recursion: a body as deep as the decoder accepts (here
+    900 levels) still gets its per-field answer."""
+    deep: Any = {"note": "a\u0000b"}
+    for _ in range(900):
+        deep = [deep]
+    with TestClient(app=create_app(make_settings(sqlite_url))) as client:
+        answer = client.post("/api/v1/auth/token", json={"username": deep, "password": "x"})
+    assert answer.status_code == 422
+    assert answer.headers["content-type"] == "application/problem+json"
+    (error,) = answer.json()["errors"]
+    assert error["field"] == "username" + "[0]" * 900 + ".note"
