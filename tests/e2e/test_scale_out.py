@@ -130,11 +130,17 @@ def test_a_password_change_on_one_process_ends_every_session_everywhere(cluster:
 
 
 def test_the_per_account_limit_is_exact_across_four_processes(cluster: tuple[EssCluster, list[str]]) -> None:
-    """20 parallel wrong passwords for one account, five at each process: five reach the directory, not 15."""
+    """20 parallel wrong passwords for one account, five at each process: the directory sees exactly the tries
+    the shared counter let through, never more than the strangers' share of the per-account limit (5 per window,
+    2 of them kept for the owner's known browsers: 3), not 5 per process as with a counter per process (measured:
+    5, 10, 15 with 1, 2, 4 processes). Strangers get half their share at once and the rest spread over the window,
+    so at any moment 2 or 3 pass."""
     setup, urls = cluster
     statuses = asyncio.run(_parallel_logins(urls, ["juergen.weiss"] * 20, client="203.0.113.20"))
-    assert sorted(statuses) == [401] * 5 + [429] * 15
-    assert _failed_attempts(setup.database_url, "juergen.weiss") == (5, False)  # never locked by ESS
+    passed = statuses.count(401)
+    assert sorted(statuses) == [401] * passed + [429] * (20 - passed)
+    assert 2 <= passed <= 3
+    assert _failed_attempts(setup.database_url, "juergen.weiss") == (passed, False)  # never locked by ESS
 
 
 def test_the_per_client_limit_counts_the_forwarded_address_across_processes(
