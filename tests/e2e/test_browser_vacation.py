@@ -65,6 +65,7 @@ def test_anna_requests_christmas_and_markus_approves_it(page: Page, artifacts_di
     # and 8. January.
     expect(page.locator("dl.balance")).to_contain_text("voraussichtlich: 23 Tage Rest aus dem Vorjahr")
     assert remaining(page) == "49 Tage"
+    assert_no_axe_violations(page)  # with the projected lines
     page.screenshot(path=str(artifacts_dir / "vacation-approved.png"), full_page=True)
 
 
