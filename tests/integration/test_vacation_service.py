@@ -183,6 +183,27 @@ async def test_parallel_requests_never_overdraw(world: World) -> None:
     assert len(booked_days) == len(set(booked_days))  # no day twice
 
 
+async def test_fifty_concurrent_first_views_and_requests_grant_once_and_never_overdraw(world: World) -> None:
+    """The year is opened by 25 balance views and 25 leave requests at the same moment: it is granted once, every
+    view shows the same entitlement, and the accepted requests fit into it."""
+    anna = await world.principal("anna.schmidt")
+    views = [balance(anna, date(2027, 1, 4), deps=world.deps) for _ in range(25)]
+    weeks = [(date(2027, 2, 1) + timedelta(weeks=i), date(2027, 2, 5) + timedelta(weeks=i)) for i in range(25)]
+    asks = [world.request(anna, start, end) for start, end in weeks]
+    results = await asyncio.gather(*views, *asks, return_exceptions=True)
+    unexpected = [r for r in results if isinstance(r, BaseException) and not isinstance(r, Conflict | PolicyViolation)]
+    assert unexpected == []
+    seen = {r.entitlement for r in results[:25] if not isinstance(r, BaseException)}
+    assert seen == {Decimal(30)}
+    accepted = [r for r in results[25:] if not isinstance(r, BaseException)]
+    assert 0 < sum(r.total for r in accepted) <= 30  # type: ignore[attr-defined]
+    after = await balance(anna, date(2027, 1, 4), deps=world.deps)
+    assert after.entitlement == 30
+    assert after.remaining >= 0
+    grants = [e for e in after.entries if e.entry_type.value in {"grant", "pro_rata_grant", "recalc"}]
+    assert len(grants) == 2  # statutory and contractual, once each
+
+
 async def test_the_ledger_is_append_only(world: World, database_url: str) -> None:
     anna = await world.principal("anna.schmidt")
     await balance(anna, date(2026, 11, 22), deps=world.deps)  # grants the year
