@@ -193,7 +193,7 @@ async def test_fifty_concurrent_first_views_and_requests_grant_once_and_never_ov
     results = await asyncio.gather(*views, *asks, return_exceptions=True)
     unexpected = [r for r in results if isinstance(r, BaseException) and not isinstance(r, Conflict | PolicyViolation)]
     assert unexpected == []
-    seen = {r.entitlement for r in results[:25] if not isinstance(r, BaseException)}
+    seen = {r.entitlement for r in results[:25] if not isinstance(r, BaseException)}  # type: ignore[attr-defined]
     assert seen == {Decimal(30)}
     accepted = [r for r in results[25:] if not isinstance(r, BaseException)]
     assert 0 < sum(r.total for r in accepted) <= 30  # type: ignore[attr-defined]
