@@ -26,6 +26,7 @@ from ess import __version__
 from ess.adapters.sql.database import is_pressure
 from ess.adapters.sql.figures import SqlFigures
 from ess.bootstrap import Container, build_container
+from ess.domain.mail.delivery import run_worker as run_mail_worker
 from ess.domain.outbox.delivery import run_worker
 from ess.routes.allow import allow_header_hook
 from ess.routes.csrf import SessionCsrfMiddleware
@@ -60,7 +61,8 @@ def _template_engine() -> JinjaTemplateEngine:
 
 
 async def stop_outbox_worker(worker: asyncio.Task[None], stop: asyncio.Event) -> None:
-    """Let the directory outbox worker finish the entry in hand; an entry cut off is claimed again later."""
+    """Let a queue worker (directory outbox, mail) finish the entry in hand; an entry cut off is claimed again
+    later."""
     stop.set()
     # On timeout wait_for cancels it: its claims run out and another worker takes the entries over.
     with contextlib.suppress(TimeoutError):
@@ -107,6 +109,8 @@ def _lifespan(container: Container) -> Callable[[Litestar], AbstractAsyncContext
         sweeper = asyncio.create_task(sweep_forever())
         stop_outbox = asyncio.Event()
         outbox_worker = asyncio.create_task(run_worker(stop_outbox, deps=container.outbox))
+        stop_mail = asyncio.Event()
+        mail_worker = asyncio.create_task(run_mail_worker(stop_mail, deps=container.mail))
         try:
             yield
         finally:
@@ -114,6 +118,7 @@ def _lifespan(container: Container) -> Callable[[Litestar], AbstractAsyncContext
             with contextlib.suppress(asyncio.CancelledError):
                 await sweeper
             await stop_outbox_worker(outbox_worker, stop_outbox)
+            await stop_outbox_worker(mail_worker, stop_mail)
             await container.close()
 
     return lifespan
@@ -132,6 +137,12 @@ def _gauges(container: Container) -> Gauges:
             found += [
                 ("ess_outbox_backlog", "Directory changes waiting to be applied", backlog.pending),
                 ("ess_outbox_oldest_age_seconds", "Age of the oldest waiting change", backlog.oldest_age_seconds),
+            ]
+            mail = await figures.mail_backlog(container.clock.now())
+            found += [
+                ("ess_mail_queue_backlog", "Mails waiting to be sent", mail.pending),
+                ("ess_mail_queue_oldest_age_seconds", "Age of the oldest waiting mail", mail.oldest_age_seconds),
+                ("ess_mail_queue_failed", "Mails given up (see `ess mail list --status failed`)", mail.failed),
                 ("ess_database_up", "Whether the database answered the scrape's query", 1),
             ]
         except Exception:

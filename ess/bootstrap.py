@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -45,6 +46,9 @@ from ess.domain.auth.ports import AttemptCounter, AuthDeps, SessionStore
 from ess.domain.directory.ports import Directory
 from ess.domain.hr.model import Role
 from ess.domain.hr_import.ports import HrImportDeps, HrImportUnitOfWork, Regions
+from ess.domain.mail.delivery import send_due
+from ess.domain.mail.ports import MailDeps, MailUnitOfWork
+from ess.domain.mail.queue import QueuedNotifier
 from ess.domain.outbox.model import RetryPolicy
 from ess.domain.outbox.ports import OutboxDeps, OutboxUnitOfWork
 from ess.domain.passwords.model import PasswordPolicy
@@ -53,7 +57,7 @@ from ess.domain.profile.model import ProfilePolicies
 from ess.domain.profile.ports import ProfileDeps, ProfileUnitOfWork
 from ess.domain.recovery.model import RecoveryPolicy
 from ess.domain.recovery.ports import Jobs, RecoveryDeps, RecoveryUnitOfWork, SmsGateway
-from ess.domain.shared import Clock
+from ess.domain.shared import Clock, Notifier
 from ess.domain.vacation.model import VacationPolicy
 from ess.domain.vacation.ports import HolidayCalendar, LeaveReport, VacationDeps, VacationUnitOfWork
 from ess.routes.links import PageLinks
@@ -67,6 +71,7 @@ class AppUnitOfWork(
     ProfileUnitOfWork,
     OutboxUnitOfWork,
     HrImportUnitOfWork,
+    MailUnitOfWork,
     Protocol,
 ):
     """Every area's unit of work at once: what the one SQL adapter (and the tests' fake) provides."""
@@ -89,6 +94,7 @@ class Container:
     recovery: RecoveryDeps
     outbox: OutboxDeps
     hr_import: HrImportDeps
+    mail: MailDeps
     engine: AsyncEngine | None = None
     stores: list[Store] = field(default_factory=list)
     local_directory: LocalDirectory | None = None
@@ -111,12 +117,25 @@ class Container:
     async def close(self) -> None:
         if self.jobs is not None:
             await self.jobs.drain()  # recovery mails already promised go out before the loop ends
+        await self.send_queued_mail()
+
+    async def send_queued_mail(self) -> None:
+        """One round of the mail queue, bounded in time: a CLI job's mails go out before it exits; what does not
+        stays queued for the servers' workers."""
+        try:
+            await asyncio.wait_for(send_due(deps=self.mail), timeout=MAIL_ROUND_SECONDS)
+        except Exception:  # the mails stay queued; closing must go on
+            logging.getLogger("ess.mail").warning("Queued mails not sent at shutdown stay queued for the workers")
         if self.ldap_directory is not None:
             self.ldap_directory.close()
         if self.engine is not None:
             await self.engine.dispose()
         if self.shared_redis is not None:
             await self.shared_redis.close()
+
+
+# How long closing the container (the end of a CLI job) spends sending queued mail.
+MAIL_ROUND_SECONDS = 30.0
 
 
 def build_stores(settings: Settings) -> tuple[Store, Store]:
@@ -303,7 +322,8 @@ def wire(settings: Settings, adapters: Adapters) -> Container:
     """Each area's dependencies from the settings and the adapters, built once."""
     clock, new_uow, directory = adapters.clock, adapters.new_uow, adapters.directory
     links = PageLinks()
-    notifier = build_notifier(settings, adapters.mailer, links)
+    mail = mail_deps(settings, adapters, links)
+    notifier = QueuedNotifier(mail)
     outbox = OutboxDeps(
         new_uow=new_uow,
         directory=directory,
@@ -352,10 +372,11 @@ def wire(settings: Settings, adapters: Adapters) -> Container:
             notifier=notifier,
             hr_recipients=(settings.company.hr_contact.email,),
         ),
+        mail=mail,
     )
 
 
-def vacation_deps(settings: Settings, adapters: Adapters, *, notifier: MailNotifier) -> VacationDeps:
+def vacation_deps(settings: Settings, adapters: Adapters, *, notifier: Notifier) -> VacationDeps:
     """The leave use cases' ports; HR hears of leave that a change of the HR data made overdrawn."""
     return VacationDeps(
         new_uow=adapters.new_uow,
@@ -368,10 +389,35 @@ def vacation_deps(settings: Settings, adapters: Adapters, *, notifier: MailNotif
     )
 
 
-def build_notifier(settings: Settings, mailer: Mailer, links: PageLinks) -> MailNotifier:
-    """Notices as mails in the company's language, linking to pages by route name under the configured address."""
+def mail_deps(settings: Settings, adapters: Adapters, links: PageLinks) -> MailDeps:
+    """The mail queue and its workers: notices become mails committed to the queue, sent at once and retried."""
+    return MailDeps(
+        new_uow=adapters.new_uow,
+        postman=build_postman(settings, adapters.mailer, links),
+        clock=adapters.clock,
+        policy=mail_retry_policy(settings),
+        wake=asyncio.Event(),
+    )
+
+
+def mail_retry_policy(settings: Settings) -> RetryPolicy:
+    queue = settings.mail.queue
+    return RetryPolicy(
+        poll_seconds=queue.poll_seconds,
+        backoff_base_seconds=queue.backoff_base_seconds,
+        backoff_max_seconds=queue.backoff_max_seconds,
+        max_attempts=queue.max_attempts,
+        batch_size=queue.batch_size,
+        claim_seconds=queue.claim_seconds,
+    )
+
+
+def build_postman(settings: Settings, mailer: Mailer, links: PageLinks) -> MailNotifier:
+    """Notices as mails in the company's language, linking to pages by route name under the configured address;
+    queued sealed with a key of their own derived from the application secret."""
     return MailNotifier(
         mailer,
+        sealer=FernetSecretBox(settings.secret_key.reveal(), purpose=b"ess mail queue"),
         locale=settings.i18n.default_locale,
         company=settings.company.name,
         base_url=settings.server.base_url,
@@ -380,7 +426,7 @@ def build_notifier(settings: Settings, mailer: Mailer, links: PageLinks) -> Mail
 
 
 def recovery_deps(
-    settings: Settings, adapters: Adapters, *, notifier: MailNotifier, password_policy: PasswordPolicy
+    settings: Settings, adapters: Adapters, *, notifier: Notifier, password_policy: PasswordPolicy
 ) -> RecoveryDeps:
     """The recovery use cases' ports; `password_policy` is the one every other password path uses."""
     secret = settings.secret_key.reveal()

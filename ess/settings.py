@@ -219,6 +219,20 @@ class ContactSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     hours: str = ""
 
 
+class MailQueueSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """The mail queue: every mail is committed to the database first and sent by the workers of every process."""
+
+    poll_seconds: float = 15.0
+    # Wait after the n-th failed attempt: backoff_base_seconds * 2**(n-1), at most backoff_max_seconds.
+    backoff_base_seconds: float = 10.0
+    backoff_max_seconds: float = 900.0
+    # Give a mail up (status failed, `ess mail retry` sends it again) after this many attempts; 0 = never.
+    max_attempts: int = 12
+    batch_size: int = 20
+    # A worker owns the mails it took this long (longer than the SMTP timeout); then another takes them over.
+    claim_seconds: float = 120.0
+
+
 class MailSettings(_Redacted, msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     # "file" writes each mail as an .eml file into `folder` (the demo); "smtp" delivers.
     backend: Literal["file", "smtp"] = "file"
@@ -230,6 +244,7 @@ class MailSettings(_Redacted, msgspec.Struct, forbid_unknown_fields=True, kw_onl
     smtp_username: str = ""
     smtp_password: str = ""
     timeout_seconds: float = 10.0
+    queue: MailQueueSettings = msgspec.field(default_factory=MailQueueSettings)
 
 
 class VacationSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

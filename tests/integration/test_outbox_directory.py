@@ -23,6 +23,8 @@ from ess.adapters.sql.database import create_engine, create_session_factory
 from ess.adapters.sql.unit_of_work import SqlUnitOfWork
 from ess.app import create_app
 from ess.bootstrap import build_container
+from ess.domain.mail.ports import MailDeps
+from ess.domain.mail.queue import QueuedNotifier
 from ess.domain.outbox.delivery import deliver_due, run_worker
 from ess.domain.outbox.model import DirectoryChange, OutboxStatus, RetryPolicy
 from ess.domain.outbox.queue import pending_fields, record_directory_change
@@ -198,7 +200,12 @@ async def test_a_value_changed_in_the_directory_is_reported_and_left_untouched(
         {"mobile_phone": "+491702222222", "city": "Köln"},
     )
     with running_smtp_sink() as sink:
-        notifier = MailNotifier(SmtpMailer(smtp_settings(sink)), locale="de", company="Test", base_url="http://x")
+        postman = MailNotifier(SmtpMailer(smtp_settings(sink)), locale="de", company="Test", base_url="http://x")
+        notifier = QueuedNotifier(
+            MailDeps(
+                new_uow=world.new_uow, postman=postman, clock=world.clock, policy=RetryPolicy(), wake=asyncio.Event()
+            )
+        )
         sync = outbox_deps(
             world.new_uow, world.directory, world.clock, notifier=notifier, hr_recipients=["hr@example-ess.test"]
         )
