@@ -147,6 +147,15 @@ def _gauges(container: Container) -> Gauges:
             ]
         except Exception:
             found.append(("ess_database_up", "Whether the database answered the scrape's query", 0))
+        if (guard := container.directory_guard) is not None:
+            state = guard.breaker.state.value
+            found.append(
+                (
+                    "ess_directory_circuit_open",
+                    "Whether this process stops asking the directory",
+                    float(state == "open"),
+                )
+            )
         if (pool := figures.pool()) is not None:
             found += [
                 ("ess_db_pool_size", "Connections the pool keeps (this process)", pool.size),
@@ -186,6 +195,8 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     # What every page shows the same way: template globals, not a lookup per request.
     templates.engine.globals.update(company=settings.company, locales=settings.i18n.locales)
     metrics = Metrics()
+    if container.directory_guard is not None:
+        container.directory_guard.observer = metrics.directory_call
     extra_handlers = [metrics_handler(metrics, _gauges(container), settings)] if settings.metrics.enabled else []
     app = Litestar(
         route_handlers=[

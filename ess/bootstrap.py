@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from ess.adapters.blocklist import ShippedBlocklist
 from ess.adapters.clock import SystemClock
+from ess.adapters.directory_guard import BreakerPolicy, GuardedDirectory
 from ess.adapters.holidays_calendar import HolidaysCalendar
 from ess.adapters.ldap.connections import ConnectionSettings, DirectoryConnector
 from ess.adapters.ldap.directory import LdapDirectory
@@ -99,6 +100,8 @@ class Container:
     stores: list[Store] = field(default_factory=list)
     local_directory: LocalDirectory | None = None
     ldap_directory: LdapDirectory | None = None
+    # The timeouts and circuit breaker every directory call goes through (None with a fake directory in tests).
+    directory_guard: GuardedDirectory | None = None
     jobs: BackgroundJobs | None = None
     shared_redis: SharedRedis | None = None
 
@@ -230,6 +233,16 @@ def retry_policy(settings: Settings) -> RetryPolicy:
         max_attempts=outbox.max_attempts,
         batch_size=outbox.batch_size,
         claim_seconds=outbox.claim_seconds,
+    )
+
+
+def breaker_policy(settings: Settings) -> BreakerPolicy:
+    breaker = settings.directory.breaker
+    local = settings.directory.kind == "local"
+    return BreakerPolicy(
+        call_timeout_seconds=breaker.local_call_timeout_seconds if local else breaker.call_timeout_seconds,
+        failure_threshold=breaker.failure_threshold,
+        open_seconds=breaker.open_seconds,
     )
 
 
@@ -461,7 +474,8 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
     )
     session_factory = create_session_factory(engine)
     sessions, attempts, stores, shared_redis = build_state(settings)
-    directory = build_directory(settings, session_factory, clock)
+    inner = build_directory(settings, session_factory, clock)
+    directory = GuardedDirectory(inner, breaker_policy(settings))
 
     def new_uow() -> AppUnitOfWork:
         return SqlUnitOfWork(session_factory, clock)
@@ -486,7 +500,8 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
     container.engine = engine
     container.stores = stores
     container.shared_redis = shared_redis
-    container.local_directory = directory if isinstance(directory, LocalDirectory) else None
-    container.ldap_directory = directory if isinstance(directory, LdapDirectory) else None
+    container.local_directory = inner if isinstance(inner, LocalDirectory) else None
+    container.ldap_directory = inner if isinstance(inner, LdapDirectory) else None
+    container.directory_guard = directory
     container.jobs = jobs
     return container

@@ -204,10 +204,24 @@ class LdapSettings(_Redacted, msgspec.Struct, forbid_unknown_fields=True, kw_onl
     attributes: dict[str, str] = msgspec.field(default_factory=dict)
 
 
+class DirectoryBreakerSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Timeouts and the circuit breaker around the directory (docs/operations.md, "When the directory hangs")."""
+
+    # A directory call (search, bind, password change) that has not finished by then fails with 503.
+    call_timeout_seconds: float = 1.0
+    # The embedded directory is the database (its own lock timeouts apply) and hashes passwords: more time.
+    local_call_timeout_seconds: float = 15.0
+    # Consecutive failures that open the breaker; while open, calls fail at once (503, Retry-After).
+    failure_threshold: int = 3
+    # How long the breaker stays open before one trial call goes through.
+    open_seconds: float = 10.0
+
+
 class DirectorySettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     kind: Literal["local", "openldap", "activedirectory"] = "local"
     local: LocalDirectorySettings = msgspec.field(default_factory=LocalDirectorySettings)
     ldap: LdapSettings = msgspec.field(default_factory=LdapSettings)
+    breaker: DirectoryBreakerSettings = msgspec.field(default_factory=DirectoryBreakerSettings)
     # Directory group name -> ESS role (hr, helpdesk, admin).
     group_roles: dict[str, str] = msgspec.field(default_factory=dict)
 

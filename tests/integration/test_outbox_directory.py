@@ -302,25 +302,32 @@ async def test_with_the_directory_stopped_the_change_waits_and_lands_after_the_s
 
 
 def ldap_settings(database_url: str, server: DirectoryServer) -> Settings:
-    endpoint = server.endpoint
     return make_settings(
         database_url,
-        ESS_DIRECTORY__KIND=endpoint.kind,
-        ESS_DIRECTORY__LDAP__URIS=json.dumps(list(endpoint.uris)),
-        ESS_DIRECTORY__LDAP__START_TLS="true" if endpoint.start_tls else "false",
-        ESS_DIRECTORY__LDAP__CA_FILE=str(endpoint.ca_file),
-        ESS_DIRECTORY__LDAP__BIND_DN=endpoint.bind_dn,
-        ESS_DIRECTORY__LDAP__BIND_PASSWORD=endpoint.bind_password,
-        ESS_DIRECTORY__LDAP__USER_BASE_DN=endpoint.user_base_dn,
-        ESS_DIRECTORY__LDAP__GROUP_BASE_DN=endpoint.group_base_dn,
-        ESS_DIRECTORY__LDAP__USER_FILTER=endpoint.user_filter,
-        ESS_DIRECTORY__LDAP__LOGIN_ATTRIBUTE=endpoint.login_attribute,
-        ESS_DIRECTORY__LDAP__EMAIL_ATTRIBUTE=endpoint.email_attribute,
-        ESS_DIRECTORY__LDAP__CONNECT_TIMEOUT_SECONDS="2",
-        ESS_DIRECTORY__LDAP__ATTRIBUTES=json.dumps(attribute_map(endpoint.kind)),
+        **ldap_env(server),
         ESS_OUTBOX__POLL_SECONDS="0.05",
         ESS_OUTBOX__BACKOFF_BASE_SECONDS="0.1",
     )
+
+
+def ldap_env(server: DirectoryServer) -> dict[str, str]:
+    """The ESS_* settings that point ESS at a test directory server."""
+    endpoint = server.endpoint
+    return {
+        "ESS_DIRECTORY__KIND": endpoint.kind,
+        "ESS_DIRECTORY__LDAP__URIS": json.dumps(list(endpoint.uris)),
+        "ESS_DIRECTORY__LDAP__START_TLS": "true" if endpoint.start_tls else "false",
+        "ESS_DIRECTORY__LDAP__CA_FILE": str(endpoint.ca_file),
+        "ESS_DIRECTORY__LDAP__BIND_DN": endpoint.bind_dn,
+        "ESS_DIRECTORY__LDAP__BIND_PASSWORD": endpoint.bind_password,
+        "ESS_DIRECTORY__LDAP__USER_BASE_DN": endpoint.user_base_dn,
+        "ESS_DIRECTORY__LDAP__GROUP_BASE_DN": endpoint.group_base_dn,
+        "ESS_DIRECTORY__LDAP__USER_FILTER": endpoint.user_filter,
+        "ESS_DIRECTORY__LDAP__LOGIN_ATTRIBUTE": endpoint.login_attribute,
+        "ESS_DIRECTORY__LDAP__EMAIL_ATTRIBUTE": endpoint.email_attribute,
+        "ESS_DIRECTORY__LDAP__CONNECT_TIMEOUT_SECONDS": "2",
+        "ESS_DIRECTORY__LDAP__ATTRIBUTES": json.dumps(attribute_map(endpoint.kind)),
+    }
 
 
 def test_a_restart_loses_nothing_the_new_app_delivers(slapd: DirectoryServer, sqlite_url: str) -> None:
