@@ -474,14 +474,25 @@ def _is_placeholder(value: str) -> bool:
     return lowered in PLACEHOLDER_SECRETS or lowered.startswith(("change", "demo", "<"))
 
 
+def _queue_problems(name: str, queue: OutboxSettings | MailQueueSettings) -> list[str]:
+    """The retry settings of a queue (the directory outbox, the mail queue)."""
+    problems = []
+    if min(queue.poll_seconds, queue.backoff_base_seconds, queue.claim_seconds) <= 0 or queue.batch_size < 1:
+        problems.append(f"{name}: poll_seconds, backoff_base_seconds, claim_seconds and batch_size must be positive")
+    if queue.backoff_max_seconds < queue.backoff_base_seconds or queue.max_attempts < 0:
+        problems.append(f"{name}: backoff_max_seconds must be >= backoff_base_seconds and max_attempts >= 0")
+    return problems
+
+
 def check_settings(settings: Settings) -> None:
     """Refuse configurations that are unsafe outside the demo: placeholder secrets, unknown roles."""
     problems = [*_secret_problems(settings), *_directory_problems(settings)]
-    outbox = settings.outbox
-    if min(outbox.poll_seconds, outbox.backoff_base_seconds, outbox.claim_seconds) <= 0 or outbox.batch_size < 1:
-        problems.append("outbox: poll_seconds, backoff_base_seconds, claim_seconds and batch_size must be positive")
-    if outbox.backoff_max_seconds < outbox.backoff_base_seconds or outbox.max_attempts < 0:
-        problems.append("outbox: backoff_max_seconds must be >= backoff_base_seconds and max_attempts >= 0")
+    problems += _queue_problems("outbox", settings.outbox) + _queue_problems("mail.queue", settings.mail.queue)
+    breaker = settings.directory.breaker
+    if min(breaker.call_timeout_seconds, breaker.local_call_timeout_seconds, breaker.open_seconds) <= 0:
+        problems.append("directory.breaker: call_timeout_seconds, local_call_timeout_seconds, open_seconds must be > 0")
+    if breaker.failure_threshold < 1:
+        problems.append("directory.breaker.failure_threshold must be at least 1")
     if settings.database.lock_timeout_seconds <= 0 or settings.database.statement_timeout_seconds < 0:
         problems.append("database: lock_timeout_seconds must be positive, statement_timeout_seconds 0 or more")
     if settings.i18n.default_locale not in settings.i18n.locales:

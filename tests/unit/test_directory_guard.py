@@ -4,12 +4,15 @@ answer (and lets one trial through later), answers that count as the directory w
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 
 from ess.adapters.directory_guard import BreakerPolicy, BreakerState, GuardedDirectory
+from ess.bootstrap import breaker_policy, mail_retry_policy
 from ess.domain.directory.model import AuthOutcome
 from ess.domain.errors import NotFound, ServiceUnavailable
+from ess.settings import SettingsError, load_settings
 from tests.fakes import FakeDirectory
 
 POLICY = BreakerPolicy(call_timeout_seconds=0.05, failure_threshold=2, open_seconds=10)
@@ -114,3 +117,18 @@ async def test_one_failure_below_the_threshold_is_forgotten_after_an_answer(
         inner.available = True
         assert await guard.groups("anna") == frozenset()
     assert guard.breaker.state is BreakerState.CLOSED
+
+
+def test_the_production_example_configures_the_breaker_and_the_mail_queue_and_nonsense_is_refused() -> None:
+    production = Path(__file__).resolve().parents[2] / "config" / "production.example.toml"
+    secret = {
+        "ESS_SECRET_KEY": "k3Jx9-very-random-and-long-enough-secret-value-42",
+        "ESS_DATABASE_URL": "postgresql+asyncpg://ess:s3cret@db/ess",
+    }
+    settings = load_settings(production, environ=secret)
+    assert breaker_policy(settings) == BreakerPolicy(call_timeout_seconds=15.0, failure_threshold=3, open_seconds=10)
+    assert mail_retry_policy(settings).max_attempts == 12
+    with pytest.raises(SettingsError, match=r"directory\.breaker"):
+        load_settings(production, environ={**secret, "ESS_DIRECTORY__BREAKER__FAILURE_THRESHOLD": "0"})
+    with pytest.raises(SettingsError, match=r"mail\.queue"):
+        load_settings(production, environ={**secret, "ESS_MAIL__QUEUE__BACKOFF_MAX_SECONDS": "1"})
