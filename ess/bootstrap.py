@@ -376,7 +376,7 @@ def wire(settings: Settings, adapters: Adapters) -> Container:
             hr_recipients=tuple(settings.profile.hr_notify_to),
             attempts=adapters.attempts,
         ),
-        recovery=recovery_deps(settings, adapters, notifier=notifier, password_policy=passwords.policy),
+        recovery=recovery_deps(settings, adapters, notifier=notifier, mail=mail, password_policy=passwords.policy),
         outbox=outbox,
         hr_import=HrImportDeps(
             new_uow=new_uow,
@@ -439,7 +439,7 @@ def build_postman(settings: Settings, mailer: Mailer, links: PageLinks) -> MailN
 
 
 def recovery_deps(
-    settings: Settings, adapters: Adapters, *, notifier: Notifier, password_policy: PasswordPolicy
+    settings: Settings, adapters: Adapters, *, notifier: Notifier, mail: MailDeps, password_policy: PasswordPolicy
 ) -> RecoveryDeps:
     """The recovery use cases' ports; `password_policy` is the one every other password path uses."""
     secret = settings.secret_key.reveal()
@@ -458,6 +458,7 @@ def recovery_deps(
         password_policy=password_policy,
         # Its own key for the HMAC of SMS codes, derived from the application secret.
         code_key=hashlib.sha256(b"ess recovery codes\0" + secret.encode("utf-8")).hexdigest(),
+        mail=mail,
         breached=adapters.breached,
     )
 

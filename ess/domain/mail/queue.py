@@ -67,14 +67,19 @@ class QueuedNotifier:
             raise ServiceUnavailable("The mail server cannot take the mail right now.")
 
     async def send_queued(self, mail: QueuedMail) -> None:
-        """Send a mail queued by the caller's committed transaction at once; leave it to the worker on trouble."""
-        try:
-            done = await send_now(_id(mail), deps=self._deps)
-        except Exception:  # the mail stays queued: the worker sends it
-            logger.exception("Mail %s could not be sent at once; it stays queued", mail.id)
-            done = None
-        if done is None or done.status is not MailStatus.SENT:
-            self._deps.wake.set()
+        await send_queued(mail, deps=self._deps)
+
+
+async def send_queued(mail: QueuedMail, *, deps: MailDeps) -> None:
+    """Send a mail that the caller's transaction queued (`queue_notice`) and committed, at once; on trouble leave it
+    to the worker (woken, or at its next poll)."""
+    try:
+        done = await send_now(_id(mail), deps=deps)
+    except Exception:  # the mail stays queued: the worker sends it
+        logger.exception("Mail %s could not be sent at once; it stays queued", mail.id)
+        done = None
+    if done is None or done.status is not MailStatus.SENT:
+        deps.wake.set()
 
 
 def _id(mail: QueuedMail) -> int:
