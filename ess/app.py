@@ -117,8 +117,10 @@ def _lifespan(container: Container) -> Callable[[Litestar], AbstractAsyncContext
             sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sweeper
-            await stop_outbox_worker(outbox_worker, stop_outbox)
-            await stop_outbox_worker(mail_worker, stop_mail)
+            # Both at once: shutdown must stay within the service manager's stop timeout.
+            await asyncio.gather(
+                stop_outbox_worker(outbox_worker, stop_outbox), stop_outbox_worker(mail_worker, stop_mail)
+            )
             await container.close()
 
     return lifespan

@@ -118,6 +118,7 @@ class Container:
                 await delete_expired()
 
     async def close(self) -> None:
+        """Release everything, after one bounded round of the mail queue (a CLI job's mails go out before it ends)."""
         if self.jobs is not None:
             await self.jobs.drain()  # recovery mails already promised go out before the loop ends
         await self.send_queued_mail()
