@@ -26,6 +26,7 @@ from ess import __version__
 from ess.adapters.sql.database import is_pressure
 from ess.adapters.sql.figures import SqlFigures
 from ess.bootstrap import Container, build_container
+from ess.domain.mail.delivery import run_worker as run_mail_worker
 from ess.domain.outbox.delivery import run_worker
 from ess.routes.allow import allow_header_hook
 from ess.routes.csrf import SessionCsrfMiddleware
@@ -60,7 +61,8 @@ def _template_engine() -> JinjaTemplateEngine:
 
 
 async def stop_outbox_worker(worker: asyncio.Task[None], stop: asyncio.Event) -> None:
-    """Let the directory outbox worker finish the entry in hand; an entry cut off is claimed again later."""
+    """Let a queue worker (directory outbox, mail) finish the entry in hand; an entry cut off is claimed again
+    later."""
     stop.set()
     # On timeout wait_for cancels it: its claims run out and another worker takes the entries over.
     with contextlib.suppress(TimeoutError):
@@ -107,13 +109,18 @@ def _lifespan(container: Container) -> Callable[[Litestar], AbstractAsyncContext
         sweeper = asyncio.create_task(sweep_forever())
         stop_outbox = asyncio.Event()
         outbox_worker = asyncio.create_task(run_worker(stop_outbox, deps=container.outbox))
+        stop_mail = asyncio.Event()
+        mail_worker = asyncio.create_task(run_mail_worker(stop_mail, deps=container.mail))
         try:
             yield
         finally:
             sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sweeper
-            await stop_outbox_worker(outbox_worker, stop_outbox)
+            # Both at once: shutdown must stay within the service manager's stop timeout.
+            await asyncio.gather(
+                stop_outbox_worker(outbox_worker, stop_outbox), stop_outbox_worker(mail_worker, stop_mail)
+            )
             await container.close()
 
     return lifespan
@@ -132,10 +139,25 @@ def _gauges(container: Container) -> Gauges:
             found += [
                 ("ess_outbox_backlog", "Directory changes waiting to be applied", backlog.pending),
                 ("ess_outbox_oldest_age_seconds", "Age of the oldest waiting change", backlog.oldest_age_seconds),
+            ]
+            mail = await figures.mail_backlog(container.clock.now())
+            found += [
+                ("ess_mail_queue_backlog", "Mails waiting to be sent", mail.pending),
+                ("ess_mail_queue_oldest_age_seconds", "Age of the oldest waiting mail", mail.oldest_age_seconds),
+                ("ess_mail_queue_failed", "Mails given up (see `ess mail list --status failed`)", mail.failed),
                 ("ess_database_up", "Whether the database answered the scrape's query", 1),
             ]
         except Exception:
             found.append(("ess_database_up", "Whether the database answered the scrape's query", 0))
+        if (guard := container.directory_guard) is not None:
+            state = guard.breaker.state.value
+            found.append(
+                (
+                    "ess_directory_circuit_open",
+                    "Whether this process stops asking the directory",
+                    float(state == "open"),
+                )
+            )
         if (pool := figures.pool()) is not None:
             found += [
                 ("ess_db_pool_size", "Connections the pool keeps (this process)", pool.size),
@@ -175,6 +197,8 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     # What every page shows the same way: template globals, not a lookup per request.
     templates.engine.globals.update(company=settings.company, locales=settings.i18n.locales)
     metrics = Metrics()
+    if container.directory_guard is not None:
+        container.directory_guard.observer = metrics.directory_call
     extra_handlers = [metrics_handler(metrics, _gauges(container), settings)] if settings.metrics.enabled else []
     app = Litestar(
         route_handlers=[

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -20,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from ess.adapters.blocklist import ShippedBlocklist
 from ess.adapters.clock import SystemClock
+from ess.adapters.directory_guard import BreakerPolicy, GuardedDirectory
 from ess.adapters.holidays_calendar import HolidaysCalendar
 from ess.adapters.ldap.connections import ConnectionSettings, DirectoryConnector
 from ess.adapters.ldap.directory import LdapDirectory
@@ -45,6 +47,9 @@ from ess.domain.auth.ports import AttemptCounter, AuthDeps, SessionStore
 from ess.domain.directory.ports import Directory
 from ess.domain.hr.model import Role
 from ess.domain.hr_import.ports import HrImportDeps, HrImportUnitOfWork, Regions
+from ess.domain.mail.delivery import send_due
+from ess.domain.mail.ports import MailDeps, MailUnitOfWork
+from ess.domain.mail.queue import QueuedNotifier
 from ess.domain.outbox.model import RetryPolicy
 from ess.domain.outbox.ports import OutboxDeps, OutboxUnitOfWork
 from ess.domain.passwords.model import PasswordPolicy
@@ -53,7 +58,7 @@ from ess.domain.profile.model import ProfilePolicies
 from ess.domain.profile.ports import ProfileDeps, ProfileUnitOfWork
 from ess.domain.recovery.model import RecoveryPolicy
 from ess.domain.recovery.ports import Jobs, RecoveryDeps, RecoveryUnitOfWork, SmsGateway
-from ess.domain.shared import Clock
+from ess.domain.shared import Clock, Notifier
 from ess.domain.vacation.model import VacationPolicy
 from ess.domain.vacation.ports import HolidayCalendar, LeaveReport, VacationDeps, VacationUnitOfWork
 from ess.routes.links import PageLinks
@@ -67,6 +72,7 @@ class AppUnitOfWork(
     ProfileUnitOfWork,
     OutboxUnitOfWork,
     HrImportUnitOfWork,
+    MailUnitOfWork,
     Protocol,
 ):
     """Every area's unit of work at once: what the one SQL adapter (and the tests' fake) provides."""
@@ -89,10 +95,13 @@ class Container:
     recovery: RecoveryDeps
     outbox: OutboxDeps
     hr_import: HrImportDeps
+    mail: MailDeps
     engine: AsyncEngine | None = None
     stores: list[Store] = field(default_factory=list)
     local_directory: LocalDirectory | None = None
     ldap_directory: LdapDirectory | None = None
+    # The timeouts and circuit breaker every directory call goes through (None with a fake directory in tests).
+    directory_guard: GuardedDirectory | None = None
     jobs: BackgroundJobs | None = None
     shared_redis: SharedRedis | None = None
 
@@ -109,14 +118,28 @@ class Container:
                 await delete_expired()
 
     async def close(self) -> None:
+        """Release everything, after one bounded round of the mail queue (a CLI job's mails go out before it ends)."""
         if self.jobs is not None:
             await self.jobs.drain()  # recovery mails already promised go out before the loop ends
+        await self.send_queued_mail()
+
+    async def send_queued_mail(self) -> None:
+        """One round of the mail queue, bounded in time: a CLI job's mails go out before it exits; what does not
+        stays queued for the servers' workers."""
+        try:
+            await asyncio.wait_for(send_due(deps=self.mail), timeout=MAIL_ROUND_SECONDS)
+        except Exception:  # the mails stay queued; closing must go on
+            logging.getLogger("ess.mail").warning("Queued mails not sent at shutdown stay queued for the workers")
         if self.ldap_directory is not None:
             self.ldap_directory.close()
         if self.engine is not None:
             await self.engine.dispose()
         if self.shared_redis is not None:
             await self.shared_redis.close()
+
+
+# How long closing the container (the end of a CLI job) spends sending queued mail.
+MAIL_ROUND_SECONDS = 30.0
 
 
 def build_stores(settings: Settings) -> tuple[Store, Store]:
@@ -214,6 +237,16 @@ def retry_policy(settings: Settings) -> RetryPolicy:
     )
 
 
+def breaker_policy(settings: Settings) -> BreakerPolicy:
+    breaker = settings.directory.breaker
+    local = settings.directory.kind == "local"
+    return BreakerPolicy(
+        call_timeout_seconds=breaker.local_call_timeout_seconds if local else breaker.call_timeout_seconds,
+        failure_threshold=breaker.failure_threshold,
+        open_seconds=breaker.open_seconds,
+    )
+
+
 def build_directory(settings: Settings, session_factory: async_sessionmaker[AsyncSession], clock: Clock) -> Directory:
     if settings.directory.kind == "local":
         local = settings.directory.local
@@ -303,7 +336,8 @@ def wire(settings: Settings, adapters: Adapters) -> Container:
     """Each area's dependencies from the settings and the adapters, built once."""
     clock, new_uow, directory = adapters.clock, adapters.new_uow, adapters.directory
     links = PageLinks()
-    notifier = build_notifier(settings, adapters.mailer, links)
+    mail = mail_deps(settings, adapters, links)
+    notifier = QueuedNotifier(mail)
     outbox = OutboxDeps(
         new_uow=new_uow,
         directory=directory,
@@ -343,7 +377,7 @@ def wire(settings: Settings, adapters: Adapters) -> Container:
             hr_recipients=tuple(settings.profile.hr_notify_to),
             attempts=adapters.attempts,
         ),
-        recovery=recovery_deps(settings, adapters, notifier=notifier, password_policy=passwords.policy),
+        recovery=recovery_deps(settings, adapters, notifier=notifier, mail=mail, password_policy=passwords.policy),
         outbox=outbox,
         hr_import=HrImportDeps(
             new_uow=new_uow,
@@ -352,10 +386,11 @@ def wire(settings: Settings, adapters: Adapters) -> Container:
             notifier=notifier,
             hr_recipients=(settings.company.hr_contact.email,),
         ),
+        mail=mail,
     )
 
 
-def vacation_deps(settings: Settings, adapters: Adapters, *, notifier: MailNotifier) -> VacationDeps:
+def vacation_deps(settings: Settings, adapters: Adapters, *, notifier: Notifier) -> VacationDeps:
     """The leave use cases' ports; HR hears of leave that a change of the HR data made overdrawn."""
     return VacationDeps(
         new_uow=adapters.new_uow,
@@ -368,10 +403,35 @@ def vacation_deps(settings: Settings, adapters: Adapters, *, notifier: MailNotif
     )
 
 
-def build_notifier(settings: Settings, mailer: Mailer, links: PageLinks) -> MailNotifier:
-    """Notices as mails in the company's language, linking to pages by route name under the configured address."""
+def mail_deps(settings: Settings, adapters: Adapters, links: PageLinks) -> MailDeps:
+    """The mail queue and its workers: notices become mails committed to the queue, sent at once and retried."""
+    return MailDeps(
+        new_uow=adapters.new_uow,
+        postman=build_postman(settings, adapters.mailer, links),
+        clock=adapters.clock,
+        policy=mail_retry_policy(settings),
+        wake=asyncio.Event(),
+    )
+
+
+def mail_retry_policy(settings: Settings) -> RetryPolicy:
+    queue = settings.mail.queue
+    return RetryPolicy(
+        poll_seconds=queue.poll_seconds,
+        backoff_base_seconds=queue.backoff_base_seconds,
+        backoff_max_seconds=queue.backoff_max_seconds,
+        max_attempts=queue.max_attempts,
+        batch_size=queue.batch_size,
+        claim_seconds=queue.claim_seconds,
+    )
+
+
+def build_postman(settings: Settings, mailer: Mailer, links: PageLinks) -> MailNotifier:
+    """Notices as mails in the company's language, linking to pages by route name under the configured address;
+    queued sealed with a key of their own derived from the application secret."""
     return MailNotifier(
         mailer,
+        sealer=FernetSecretBox(settings.secret_key.reveal(), purpose=b"ess mail queue"),
         locale=settings.i18n.default_locale,
         company=settings.company.name,
         base_url=settings.server.base_url,
@@ -380,7 +440,7 @@ def build_notifier(settings: Settings, mailer: Mailer, links: PageLinks) -> Mail
 
 
 def recovery_deps(
-    settings: Settings, adapters: Adapters, *, notifier: MailNotifier, password_policy: PasswordPolicy
+    settings: Settings, adapters: Adapters, *, notifier: Notifier, mail: MailDeps, password_policy: PasswordPolicy
 ) -> RecoveryDeps:
     """The recovery use cases' ports; `password_policy` is the one every other password path uses."""
     secret = settings.secret_key.reveal()
@@ -399,6 +459,7 @@ def recovery_deps(
         password_policy=password_policy,
         # Its own key for the HMAC of SMS codes, derived from the application secret.
         code_key=hashlib.sha256(b"ess recovery codes\0" + secret.encode("utf-8")).hexdigest(),
+        mail=mail,
         breached=adapters.breached,
     )
 
@@ -415,7 +476,8 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
     )
     session_factory = create_session_factory(engine)
     sessions, attempts, stores, shared_redis = build_state(settings)
-    directory = build_directory(settings, session_factory, clock)
+    inner = build_directory(settings, session_factory, clock)
+    directory = GuardedDirectory(inner, breaker_policy(settings))
 
     def new_uow() -> AppUnitOfWork:
         return SqlUnitOfWork(session_factory, clock)
@@ -440,7 +502,8 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
     container.engine = engine
     container.stores = stores
     container.shared_redis = shared_redis
-    container.local_directory = directory if isinstance(directory, LocalDirectory) else None
-    container.ldap_directory = directory if isinstance(directory, LdapDirectory) else None
+    container.local_directory = inner if isinstance(inner, LocalDirectory) else None
+    container.ldap_directory = inner if isinstance(inner, LdapDirectory) else None
+    container.directory_guard = directory
     container.jobs = jobs
     return container

@@ -31,6 +31,9 @@ from ess.domain.hr_import.importing import (
     import_employees,
     record_unreadable_import,
 )
+from ess.domain.mail.delivery import SendReport, send_due
+from ess.domain.mail.model import MailStatus, QueuedMail
+from ess.domain.mail.retry import retry as retry_mail
 from ess.domain.outbox.delivery import DeliveryReport, deliver_due
 from ess.domain.outbox.model import DirectoryChange, OutboxStatus
 from ess.domain.outbox.retry import retry
@@ -530,6 +533,67 @@ def outbox_retry(ctx: click.Context, change_id: int | None, retry_all: bool, for
         f"still waiting: {len(report.deferred)}, failed: {len(report.failed)}."
     )
     if report.conflicts or report.failed:
+        sys.exit(1)
+
+
+@main.group()
+def mail() -> None:
+    """Mails in the queue: every mail is committed there first and sent by the workers, with retries."""
+
+
+@mail.command("list")
+@click.option(
+    "--status",
+    "statuses",
+    multiple=True,
+    type=click.Choice([status.value for status in MailStatus]),
+    help="Only mails with this status (repeatable). Default: everything not sent.",
+)
+@click.option("--limit", default=100, show_default=True, help="At most this many mails, newest first.")
+@click.pass_context
+def mail_list(ctx: click.Context, statuses: tuple[str, ...], limit: int) -> None:
+    """Show queued mails: what is waiting and what failed (times in UTC; never the text, which may hold a link)."""
+    wanted = [MailStatus(status) for status in statuses] or [MailStatus.PENDING, MailStatus.FAILED]
+
+    async def run(container: Container) -> list[QueuedMail]:
+        async with container.new_uow() as uow:
+            return await uow.mail.listing(wanted, limit)
+
+    mails = _run(run, _settings(ctx))
+    if not mails:
+        click.echo("No mails.")
+        return
+    click.echo("ID\tSTATUS\tKIND\tTO\tCREATED\tATTEMPTS\tNEXT ATTEMPT\tDETAIL")
+    for queued in mails:
+        click.echo(
+            f"{queued.id}\t{queued.status.value}\t{queued.kind}\t{','.join(queued.to)}\t{_when(queued.created_at)}\t"
+            f"{queued.attempts}\t{_when(queued.next_attempt_at)}\t{queued.last_error}"
+        )
+
+
+@mail.command("retry")
+@click.argument("mail_id", type=int, required=False)
+@click.option("--all", "retry_all", is_flag=True, help="Every failed mail.")
+@click.pass_context
+def mail_retry(ctx: click.Context, mail_id: int | None, retry_all: bool) -> None:
+    """Make mail MAIL_ID (or with --all every failed mail) due now and try to send it at once."""
+    if (mail_id is None) == (not retry_all):
+        raise click.UsageError("Give either a mail ID or --all.")
+
+    async def run(container: Container) -> tuple[int, SendReport]:
+        count = await retry_mail(mail_id, deps=container.mail, actor=_operator())
+        return count, await send_due(deps=container.mail)
+
+    try:
+        count, report = _run(run, _settings(ctx))
+    except DomainError as exc:
+        err.print(f"[red]{exc.message}[/red]", highlight=False)
+        sys.exit(1)
+    click.echo(
+        f"{count} mails due again. Sent now: {len(report.sent)}, still waiting: {len(report.deferred)}, "
+        f"failed: {len(report.failed)}."
+    )
+    if report.deferred or report.failed:
         sys.exit(1)
 
 

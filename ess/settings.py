@@ -204,10 +204,24 @@ class LdapSettings(_Redacted, msgspec.Struct, forbid_unknown_fields=True, kw_onl
     attributes: dict[str, str] = msgspec.field(default_factory=dict)
 
 
+class DirectoryBreakerSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Timeouts and the circuit breaker around the directory (docs/operations.md, "When the directory hangs")."""
+
+    # A directory call (search, bind, password change) that has not finished by then fails with 503.
+    call_timeout_seconds: float = 1.0
+    # The embedded directory is the database (its own lock timeouts apply) and hashes passwords: more time.
+    local_call_timeout_seconds: float = 15.0
+    # Consecutive failures that open the breaker; while open, calls fail at once (503, Retry-After).
+    failure_threshold: int = 3
+    # How long the breaker stays open before one trial call goes through.
+    open_seconds: float = 10.0
+
+
 class DirectorySettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     kind: Literal["local", "openldap", "activedirectory"] = "local"
     local: LocalDirectorySettings = msgspec.field(default_factory=LocalDirectorySettings)
     ldap: LdapSettings = msgspec.field(default_factory=LdapSettings)
+    breaker: DirectoryBreakerSettings = msgspec.field(default_factory=DirectoryBreakerSettings)
     # Directory group name -> ESS role (hr, helpdesk, admin).
     group_roles: dict[str, str] = msgspec.field(default_factory=dict)
 
@@ -217,6 +231,20 @@ class ContactSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     email: str
     phone: str = ""
     hours: str = ""
+
+
+class MailQueueSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """The mail queue: every mail is committed to the database first and sent by the workers of every process."""
+
+    poll_seconds: float = 15.0
+    # Wait after the n-th failed attempt: backoff_base_seconds * 2**(n-1), at most backoff_max_seconds.
+    backoff_base_seconds: float = 10.0
+    backoff_max_seconds: float = 900.0
+    # Give a mail up (status failed, `ess mail retry` sends it again) after this many attempts; 0 = never.
+    max_attempts: int = 12
+    batch_size: int = 20
+    # A worker owns the mails it took this long (longer than the SMTP timeout); then another takes them over.
+    claim_seconds: float = 120.0
 
 
 class MailSettings(_Redacted, msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -230,6 +258,7 @@ class MailSettings(_Redacted, msgspec.Struct, forbid_unknown_fields=True, kw_onl
     smtp_username: str = ""
     smtp_password: str = ""
     timeout_seconds: float = 10.0
+    queue: MailQueueSettings = msgspec.field(default_factory=MailQueueSettings)
 
 
 class VacationSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -445,14 +474,25 @@ def _is_placeholder(value: str) -> bool:
     return lowered in PLACEHOLDER_SECRETS or lowered.startswith(("change", "demo", "<"))
 
 
+def _queue_problems(name: str, queue: OutboxSettings | MailQueueSettings) -> list[str]:
+    """The retry settings of a queue (the directory outbox, the mail queue)."""
+    problems = []
+    if min(queue.poll_seconds, queue.backoff_base_seconds, queue.claim_seconds) <= 0 or queue.batch_size < 1:
+        problems.append(f"{name}: poll_seconds, backoff_base_seconds, claim_seconds and batch_size must be positive")
+    if queue.backoff_max_seconds < queue.backoff_base_seconds or queue.max_attempts < 0:
+        problems.append(f"{name}: backoff_max_seconds must be >= backoff_base_seconds and max_attempts >= 0")
+    return problems
+
+
 def check_settings(settings: Settings) -> None:
     """Refuse configurations that are unsafe outside the demo: placeholder secrets, unknown roles."""
     problems = [*_secret_problems(settings), *_directory_problems(settings)]
-    outbox = settings.outbox
-    if min(outbox.poll_seconds, outbox.backoff_base_seconds, outbox.claim_seconds) <= 0 or outbox.batch_size < 1:
-        problems.append("outbox: poll_seconds, backoff_base_seconds, claim_seconds and batch_size must be positive")
-    if outbox.backoff_max_seconds < outbox.backoff_base_seconds or outbox.max_attempts < 0:
-        problems.append("outbox: backoff_max_seconds must be >= backoff_base_seconds and max_attempts >= 0")
+    problems += _queue_problems("outbox", settings.outbox) + _queue_problems("mail.queue", settings.mail.queue)
+    breaker = settings.directory.breaker
+    if min(breaker.call_timeout_seconds, breaker.local_call_timeout_seconds, breaker.open_seconds) <= 0:
+        problems.append("directory.breaker: call_timeout_seconds, local_call_timeout_seconds, open_seconds must be > 0")
+    if breaker.failure_threshold < 1:
+        problems.append("directory.breaker.failure_threshold must be at least 1")
     if settings.database.lock_timeout_seconds <= 0 or settings.database.statement_timeout_seconds < 0:
         problems.append("database: lock_timeout_seconds must be positive, statement_timeout_seconds 0 or more")
     if settings.i18n.default_locale not in settings.i18n.locales:

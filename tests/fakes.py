@@ -13,6 +13,7 @@ from ess.domain.auth.model import ApiToken, Purpose, SessionRecord
 from ess.domain.directory.model import AccountStatus, AuthOutcome, DirectoryAccount
 from ess.domain.errors import AuthenticationFailed, NotFound, ServiceUnavailable
 from ess.domain.hr.model import Employee
+from ess.domain.mail.model import MailStatus, QueuedMail
 from ess.domain.outbox.model import OPEN_STATUSES, DirectoryChange, OutboxStatus
 from ess.domain.recovery.model import RecoveryContact, RecoveryProfile, RecoveryToken
 from ess.domain.shared import Notice
@@ -138,6 +139,54 @@ class _Data:
     tokens: dict[str, ApiToken] = field(default_factory=dict)
     outbox: dict[int, DirectoryChange] = field(default_factory=dict)
     claims: dict[int, datetime] = field(default_factory=dict)
+    mails: dict[int, QueuedMail] = field(default_factory=dict)
+    mail_claims: dict[int, datetime] = field(default_factory=dict)
+
+
+class FakeMailQueue:
+    """The mail queue in memory, with the same claims as the SQL one."""
+
+    def __init__(self, data: _Data) -> None:
+        self._data = data
+
+    async def add(self, mail: QueuedMail) -> QueuedMail:
+        stored = replace(mail, id=max(self._data.mails, default=0) + 1)
+        self._data.mails[stored.id or 0] = stored
+        return stored
+
+    async def get(self, mail_id: int) -> QueuedMail | None:
+        return self._data.mails.get(mail_id)
+
+    def _claimed(self, mail_id: int, now: datetime) -> bool:
+        until = self._data.mail_claims.get(mail_id)
+        return until is not None and until > now
+
+    async def due(self, now: datetime, limit: int) -> list[QueuedMail]:
+        found = [
+            m
+            for key, m in sorted(self._data.mails.items())
+            if m.status is MailStatus.PENDING
+            and m.next_attempt_at is not None
+            and m.next_attempt_at <= now
+            and not self._claimed(key, now)
+        ]
+        return found[:limit]
+
+    async def claim(self, mail_id: int, *, now: datetime, until: datetime) -> bool:
+        mail = self._data.mails.get(mail_id)
+        if mail is None or mail.status is not MailStatus.PENDING or self._claimed(mail_id, now):
+            return False
+        self._data.mail_claims[mail_id] = until
+        return True
+
+    async def listing(self, statuses: Sequence[MailStatus] | None, limit: int) -> list[QueuedMail]:
+        newest_first = [m for _, m in sorted(self._data.mails.items(), reverse=True)]
+        return [m for m in newest_first if statuses is None or m.status in statuses][:limit]
+
+    async def update(self, mail: QueuedMail) -> None:
+        assert mail.id is not None
+        self._data.mails[mail.id] = mail
+        self._data.mail_claims.pop(mail.id, None)
 
 
 class FakeOutbox:
@@ -332,11 +381,14 @@ class FakeUnitOfWork:
             tokens=dict(self.committed.tokens),
             outbox=dict(self.committed.outbox),
             claims=dict(self.committed.claims),
+            mails=dict(self.committed.mails),
+            mail_claims=dict(self.committed.mail_claims),
         )
         self.employees = FakeEmployees(self._work)
         self.audit = FakeAudit(self._work)
         self.tokens = FakeTokens(self._work)
         self.outbox = FakeOutbox(self._work)
+        self.mail = FakeMailQueue(self._work)
         return self
 
     async def __aexit__(
@@ -350,6 +402,8 @@ class FakeUnitOfWork:
         self.committed.tokens = dict(self._work.tokens)
         self.committed.outbox = dict(self._work.outbox)
         self.committed.claims = dict(self._work.claims)
+        self.committed.mails = dict(self._work.mails)
+        self.committed.mail_claims = dict(self._work.mail_claims)
         self.commits += 1
 
     async def rollback(self) -> None:

@@ -1,30 +1,47 @@
-"""Notifications as e-mails: a plain-text Jinja template per kind, in the company's language, sent by a Mailer."""
+"""Notifications as e-mails: a plain-text Jinja template per kind, in the company's language, queued sealed and sent
+by a Mailer (the Postman port of durable mail)."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Final
+from typing import Final, Protocol
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from ess.adapters.mail import Mailer, OutgoingMail
-from ess.domain.errors import ServiceUnavailable
+from ess.domain.mail.model import ComposedMail, QueuedMail
 from ess.domain.shared import Link, Notice
 from ess.i18n import translations
 
-logger = logging.getLogger("ess.mail")
 TEMPLATES: Final = Path(__file__).resolve().parent.parent / "templates" / "mail"
 
 
+class Sealer(Protocol):
+    def seal(self, plain: str) -> str: ...
+
+    def open(self, sealed: str) -> str: ...
+
+
+class PlainText:
+    """No sealing (tests, tools): the body is stored as written."""
+
+    def seal(self, plain: str) -> str:
+        return plain
+
+    def open(self, sealed: str) -> str:
+        return sealed
+
+
 class MailNotifier:
-    """Implements the Notifier port. A template's first line is "Subject: ...", the rest is the body."""
+    """Implements the Postman port: renders a notice (a template's first line is "Subject: ...", the rest is the
+    body), seals the body for the queue (it may carry a one-time link) and sends queued mails with the Mailer."""
 
     def __init__(
         self,
         mailer: Mailer,
         *,
+        sealer: Sealer | None = None,
         locale: str,
         company: str,
         base_url: str,
@@ -33,6 +50,7 @@ class MailNotifier:
         """`links` turns a notice's link into a path (the edge builds it by route name); the configured `base_url`
         goes in front: links are built from the configured address, never from a request's Host header."""
         self._mailer = mailer
+        self._sealer = sealer or PlainText()
         self._company = company
         self._base_url = base_url.rstrip("/")
         self._links = links
@@ -66,13 +84,11 @@ class MailNotifier:
             raise RuntimeError(f"no link builder to turn {link.page!r} into a URL")
         return self._links(link)
 
-    async def notify(self, notice: Notice) -> None:
-        # Notifications follow a change that is already saved: a mail server outage must not undo it.
-        try:
-            await self._mailer.send(self.render(notice))
-        except ServiceUnavailable:
-            logger.warning("Could not send the %s notification; the change itself is saved", notice.kind)
+    def compose(self, notice: Notice) -> ComposedMail:
+        mail = self.render(notice)
+        return ComposedMail(kind=notice.kind, to=mail.to, subject=mail.subject, body=self._sealer.seal(mail.text))
 
-    async def notify_first(self, notice: Notice) -> None:
-        # Sent before a change is made: if it cannot go out, the caller makes no change (ServiceUnavailable).
-        await self._mailer.send(self.render(notice))
+    async def deliver(self, mail: QueuedMail) -> None:
+        """Send a queued mail; ServiceUnavailable when the mail server (or the key) does not allow it now."""
+        text = self._sealer.open(mail.body)
+        await self._mailer.send(OutgoingMail(to=mail.to, subject=mail.subject, text=text))

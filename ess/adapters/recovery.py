@@ -67,10 +67,9 @@ class PyotpAuthenticator:
 class FernetSecretBox:
     """Implements the SecretBox port: AES-128-CBC + HMAC-SHA256 (Fernet), key derived from the app secret by HKDF."""
 
-    def __init__(self, secret_key: str) -> None:
-        key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"ess recovery secret box").derive(
-            secret_key.encode("utf-8")
-        )
+    def __init__(self, secret_key: str, *, purpose: bytes = b"ess recovery secret box") -> None:
+        """`purpose` separates the keys of different uses of the same application secret."""
+        key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(secret_key.encode("utf-8"))
         self._fernet = Fernet(base64.urlsafe_b64encode(key))
 
     def seal(self, plain: str) -> str:

@@ -53,6 +53,11 @@ class Conflict(DomainError):
 
 
 class ServiceUnavailable(DomainError):
-    """An outside system (directory, database) cannot be reached right now."""
+    """An outside system (directory, database) cannot be reached right now; `retry_after_seconds` says when asking
+    again makes sense, where the adapter knows (a circuit breaker that is open)."""
 
     code = "service_unavailable"
+
+    def __init__(self, message: str, *, retry_after_seconds: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds

@@ -23,7 +23,7 @@ from litestar.status_codes import (
 )
 
 from ess.domain.directory.model import DirectoryPasswordRejected, DirectoryRejection
-from ess.domain.errors import DomainError, Throttled
+from ess.domain.errors import DomainError, ServiceUnavailable, Throttled
 from ess.domain.passwords.checks import PasswordRejected
 from ess.domain.passwords.model import PasswordPolicy, PasswordProblem
 from ess.routes.csrf import CSRF_REFUSED
@@ -143,13 +143,22 @@ def domain_error_handler(
     request: Request[Any, Any, Any], exc: DomainError, password_policy: PasswordPolicy
 ) -> Response[Any]:
     status = status_for(exc)
-    headers = {"Retry-After": str(exc.retry_after_seconds)} if isinstance(exc, Throttled) else None
+    headers = _retry_after(exc)
     if _is_api(request):
         extra = {"errors": [{"field": k, "message": v} for k, v in exc.fields.items()]} if exc.fields else None
         if isinstance(exc, PasswordRejected | DirectoryPasswordRejected):
             extra = {"errors": _password_error_list(request, exc, password_policy)}
         return problem(status, exc.message, code=exc.code, extra=extra, headers=headers)
     return _error_page(request, status, headers=headers, fields=sorted(exc.fields))
+
+
+def _retry_after(exc: DomainError) -> dict[str, str] | None:
+    """Retry-After for a limit, and for an outside system that is away (a 503 always says when to come back)."""
+    if isinstance(exc, Throttled):
+        return {"Retry-After": str(exc.retry_after_seconds)}
+    if isinstance(exc, ServiceUnavailable):
+        return {"Retry-After": str(exc.retry_after_seconds or BUSY_RETRY_AFTER_SECONDS)}
+    return None
 
 
 def _password_error_list(

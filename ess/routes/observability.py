@@ -36,6 +36,8 @@ PROMETHEUS_TEXT: Final = "text/plain; version=0.0.4; charset=utf-8"
 # The login endpoints and what their statuses mean; the metric needs no code in the handlers.
 LOGIN_OPERATIONS: Final = {"login": "web", "createApiToken": "api"}
 _LOGIN_OUTCOMES: Final = {401: "failure", 429: "throttled", 503: "unavailable"}
+# A directory answers in milliseconds; the guard gives up after a second or two.
+DIRECTORY_BUCKETS: Final = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 1.5, 2.5, 5.0, 10.0, 15.0)
 
 
 def request_id_of(scope: Scope) -> str:
@@ -79,6 +81,21 @@ class Metrics:
         self.throttled = Counter(
             "ess_throttled", "Answers 429 (a limit held a client back), by route", ["route"], registry=where
         )
+        self.directory_latency = Histogram(
+            "ess_directory_call_duration_seconds", "Time the directory took, by operation (calls it answered)",
+            ["operation"], buckets=DIRECTORY_BUCKETS, registry=where,
+        )  # fmt: skip
+        self.directory_errors = Counter(
+            "ess_directory_errors", "Directory calls that failed: error, timeout, circuit_open (not asked)",
+            ["operation", "reason"], registry=where,
+        )  # fmt: skip
+
+    def directory_call(self, operation: str, seconds: float, outcome: str) -> None:
+        """One directory call (the directory guard's observer)."""
+        if outcome == "ok":
+            self.directory_latency.labels(operation).observe(seconds)
+        elif outcome != "abandoned":
+            self.directory_errors.labels(operation, outcome).inc()
 
     def observe(self, scope: Scope, status: int, seconds: float | None) -> None:
         route = str(scope.get("path_template") or "unmatched")

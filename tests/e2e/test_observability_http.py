@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,6 +15,7 @@ from litestar.testing import TestClient
 
 from ess.app import create_app
 from ess.bootstrap import build_container
+from ess.domain.mail.model import ComposedMail, MailStatus, queued
 from ess.domain.outbox.model import DirectoryChange, OutboxStatus
 from ess.settings import Settings
 from tests.conftest import make_settings
@@ -147,3 +149,37 @@ def test_metrics_can_be_switched_off(sqlite_url: str) -> None:
     settings = make_settings(sqlite_url, ESS_METRICS__ENABLED="false", ESS_METRICS__TOKEN=METRICS_TOKEN)
     with TestClient(app=create_app(settings)) as client:
         assert client.get("/metrics", headers=BEARER).status_code == 404
+
+
+def test_the_mail_queue_backlog_its_oldest_mail_and_the_failed_ones_are_read_at_scrape_time(
+    observed: tuple[Settings, TestClient[Litestar]],
+) -> None:
+    settings, client = observed
+    text = client.get("/metrics", headers=BEARER).text
+    assert _sample(text, "ess_mail_queue_backlog") == 0
+    assert _sample(text, "ess_mail_queue_oldest_age_seconds") == 0
+    assert _sample(text, "ess_mail_queue_failed") == 0
+    asyncio.run(_queue_mails(settings, age=timedelta(minutes=10)))
+    text = client.get("/metrics", headers=BEARER).text
+    assert _sample(text, "ess_mail_queue_backlog") == 2
+    assert 600 <= _sample(text, "ess_mail_queue_oldest_age_seconds") < 900
+    assert _sample(text, "ess_mail_queue_failed") == 1
+
+
+async def _queue_mails(settings: Settings, *, age: timedelta) -> None:
+    """Two mails waiting (the older one `age` old) and one given up, written as the worker would leave them."""
+    container = build_container(settings)
+    now = datetime.now(UTC)
+    try:
+        async with container.new_uow() as uow:
+            for created, status in (
+                (now - age, MailStatus.PENDING),
+                (now, MailStatus.PENDING),
+                (now, MailStatus.FAILED),
+            ):
+                mail = queued(ComposedMail("leave_requested", ("a@example.test",), "S", "sealed"), created)
+                # Not due for an hour: the app's own worker must not send them while the test reads the figures.
+                await uow.mail.add(replace(mail, status=status, next_attempt_at=now + timedelta(hours=1)))
+            await uow.commit()
+    finally:
+        await container.close()

@@ -322,6 +322,17 @@ class SlapdServer:
             process.kill()
             process.wait()
 
+    def pause(self) -> None:
+        """SIGSTOP slapd: it keeps its sockets (connections are accepted by the kernel) but answers nothing, like a
+        hung directory server."""
+        assert self._process is not None and self._process.poll() is None, "slapd is not running"
+        self._process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """SIGCONT after :meth:`pause`."""
+        assert self._process is not None, "slapd is not running"
+        self._process.send_signal(signal.SIGCONT)
+
     def start(self) -> None:
         """Start slapd again on the same ports with the same data."""
         if self.running:

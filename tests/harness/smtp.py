@@ -107,21 +107,23 @@ class SmtpSink:
 
     # --- lifecycle -------------------------------------------------------------------------------------------
 
-    def start(self) -> None:
-        """Listen on a free port (retrying if another process takes it between lookup and bind)."""
+    def start(self, port: int = 0) -> None:
+        """Listen on `port`, or on a free port (retrying if another process takes it between lookup and bind).
+        A given port lets a test start the mail server after the program that sends to it (an outage that ends)."""
         if self._controller is not None:
             raise RuntimeError("the SMTP sink is already running")
-        for attempt in range(_BIND_ATTEMPTS):
-            port = free_port()
-            controller = Controller(_Handler(self), hostname=self.host, port=port, **self._smtp_options())
+        attempts = 1 if port else _BIND_ATTEMPTS
+        for attempt in range(attempts):
+            chosen = port or free_port()
+            controller = Controller(_Handler(self), hostname=self.host, port=chosen, **self._smtp_options())
             try:
                 controller.start()
             except OSError:
                 controller.loop.close()  # the server thread gave up before it could close its loop
-                if attempt == _BIND_ATTEMPTS - 1:
+                if attempt == attempts - 1:
                     raise
                 continue
-            self.port = port
+            self.port = chosen
             self._controller = controller
             return
 

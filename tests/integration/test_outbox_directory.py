@@ -23,6 +23,8 @@ from ess.adapters.sql.database import create_engine, create_session_factory
 from ess.adapters.sql.unit_of_work import SqlUnitOfWork
 from ess.app import create_app
 from ess.bootstrap import build_container
+from ess.domain.mail.ports import MailDeps
+from ess.domain.mail.queue import QueuedNotifier
 from ess.domain.outbox.delivery import deliver_due, run_worker
 from ess.domain.outbox.model import DirectoryChange, OutboxStatus, RetryPolicy
 from ess.domain.outbox.queue import pending_fields, record_directory_change
@@ -198,7 +200,12 @@ async def test_a_value_changed_in_the_directory_is_reported_and_left_untouched(
         {"mobile_phone": "+491702222222", "city": "Köln"},
     )
     with running_smtp_sink() as sink:
-        notifier = MailNotifier(SmtpMailer(smtp_settings(sink)), locale="de", company="Test", base_url="http://x")
+        postman = MailNotifier(SmtpMailer(smtp_settings(sink)), locale="de", company="Test", base_url="http://x")
+        notifier = QueuedNotifier(
+            MailDeps(
+                new_uow=world.new_uow, postman=postman, clock=world.clock, policy=RetryPolicy(), wake=asyncio.Event()
+            )
+        )
         sync = outbox_deps(
             world.new_uow, world.directory, world.clock, notifier=notifier, hr_recipients=["hr@example-ess.test"]
         )
@@ -295,25 +302,32 @@ async def test_with_the_directory_stopped_the_change_waits_and_lands_after_the_s
 
 
 def ldap_settings(database_url: str, server: DirectoryServer) -> Settings:
-    endpoint = server.endpoint
     return make_settings(
         database_url,
-        ESS_DIRECTORY__KIND=endpoint.kind,
-        ESS_DIRECTORY__LDAP__URIS=json.dumps(list(endpoint.uris)),
-        ESS_DIRECTORY__LDAP__START_TLS="true" if endpoint.start_tls else "false",
-        ESS_DIRECTORY__LDAP__CA_FILE=str(endpoint.ca_file),
-        ESS_DIRECTORY__LDAP__BIND_DN=endpoint.bind_dn,
-        ESS_DIRECTORY__LDAP__BIND_PASSWORD=endpoint.bind_password,
-        ESS_DIRECTORY__LDAP__USER_BASE_DN=endpoint.user_base_dn,
-        ESS_DIRECTORY__LDAP__GROUP_BASE_DN=endpoint.group_base_dn,
-        ESS_DIRECTORY__LDAP__USER_FILTER=endpoint.user_filter,
-        ESS_DIRECTORY__LDAP__LOGIN_ATTRIBUTE=endpoint.login_attribute,
-        ESS_DIRECTORY__LDAP__EMAIL_ATTRIBUTE=endpoint.email_attribute,
-        ESS_DIRECTORY__LDAP__CONNECT_TIMEOUT_SECONDS="2",
-        ESS_DIRECTORY__LDAP__ATTRIBUTES=json.dumps(attribute_map(endpoint.kind)),
+        **ldap_env(server),
         ESS_OUTBOX__POLL_SECONDS="0.05",
         ESS_OUTBOX__BACKOFF_BASE_SECONDS="0.1",
     )
+
+
+def ldap_env(server: DirectoryServer) -> dict[str, str]:
+    """The ESS_* settings that point ESS at a test directory server."""
+    endpoint = server.endpoint
+    return {
+        "ESS_DIRECTORY__KIND": endpoint.kind,
+        "ESS_DIRECTORY__LDAP__URIS": json.dumps(list(endpoint.uris)),
+        "ESS_DIRECTORY__LDAP__START_TLS": "true" if endpoint.start_tls else "false",
+        "ESS_DIRECTORY__LDAP__CA_FILE": str(endpoint.ca_file),
+        "ESS_DIRECTORY__LDAP__BIND_DN": endpoint.bind_dn,
+        "ESS_DIRECTORY__LDAP__BIND_PASSWORD": endpoint.bind_password,
+        "ESS_DIRECTORY__LDAP__USER_BASE_DN": endpoint.user_base_dn,
+        "ESS_DIRECTORY__LDAP__GROUP_BASE_DN": endpoint.group_base_dn,
+        "ESS_DIRECTORY__LDAP__USER_FILTER": endpoint.user_filter,
+        "ESS_DIRECTORY__LDAP__LOGIN_ATTRIBUTE": endpoint.login_attribute,
+        "ESS_DIRECTORY__LDAP__EMAIL_ATTRIBUTE": endpoint.email_attribute,
+        "ESS_DIRECTORY__LDAP__CONNECT_TIMEOUT_SECONDS": "2",
+        "ESS_DIRECTORY__LDAP__ATTRIBUTES": json.dumps(attribute_map(endpoint.kind)),
+    }
 
 
 def test_a_restart_loses_nothing_the_new_app_delivers(slapd: DirectoryServer, sqlite_url: str) -> None:

@@ -71,6 +71,10 @@ class DirectoryConnector:
     def uris(self) -> tuple[str, ...]:
         return self._settings.uris
 
+    @property
+    def pool_size(self) -> int:
+        return self._settings.pool_size
+
     def open_uri(self, index: int) -> Connection:
         """An open, encrypted connection to one particular server (for diagnostics): no failover."""
         server = self._servers[index]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Literal, TypeVar
@@ -122,6 +124,9 @@ class LdapDirectory:
         self._attributes = dict(attributes)
         self._default_policy_dn = default_policy_dn
         self._now = clock
+        # Its own threads: calls stuck on a hung directory (until the socket timeout) never hold up the threads that
+        # hash passwords or write files. A few more than the pool, for user binds.
+        self._executor = ThreadPoolExecutor(max_workers=connector.pool_size + 4, thread_name_prefix="ess-ldap")
 
     @property
     def is_ad(self) -> bool:
@@ -195,8 +200,14 @@ class LdapDirectory:
             checks.append(Check(f"right to write {attribute} ({field})", ok=ok))
         return checks
 
+    async def _blocking(self, func: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """Run a blocking ldap3 call on the directory's own threads."""
+        return await asyncio.get_running_loop().run_in_executor(
+            self._executor, functools.partial(func, *args, **kwargs)
+        )
+
     async def _service(self, operation: Callable[[Connection], T], *, idempotent: bool = True) -> T:
-        return await asyncio.to_thread(self._connector.with_service, operation, idempotent=idempotent)
+        return await self._blocking(self._connector.with_service, operation, idempotent=idempotent)
 
     # --- Lookup ------------------------------------------------------------------------------------------------
 
@@ -253,7 +264,7 @@ class LdapDirectory:
         entry = await self._service(lambda c: self._find(c, login))
         if entry is None:
             return AuthOutcome.INVALID_CREDENTIALS
-        return await asyncio.to_thread(self._bind_outcome, str(entry["dn"]), password)
+        return await self._blocking(self._bind_outcome, str(entry["dn"]), password)
 
     def _bind_outcome(self, dn: str, password: str) -> AuthOutcome:
         controls = None if self.is_ad else [PPOLICY_REQUEST]
@@ -294,7 +305,7 @@ class LdapDirectory:
             dn = await self._service(lambda c: self._dn(c, login))
         except NotFound as exc:
             raise AuthenticationFailed("The current password is not correct.") from exc
-        await asyncio.to_thread(self._change_as_user, dn, current, new)
+        await self._blocking(self._change_as_user, dn, current, new)
 
     def _change_as_user(self, dn: str, current: str, new: str) -> None:
         controls = None if self.is_ad else [PPOLICY_REQUEST]
@@ -530,6 +541,7 @@ class LdapDirectory:
 
     def close(self) -> None:
         self._connector.close()
+        self._executor.shutdown(wait=False, cancel_futures=True)
 
 
 def _text(raw: Mapping[str, Any], name: str) -> str:

@@ -371,6 +371,32 @@ class DirectoryOutboxRow(Base):
     claimed_until: Mapped[datetime | None] = mapped_column(AwareDateTime())
 
 
+class MailQueueRow(Base):
+    """Mails committed to the queue and sent afterwards by a worker (durable mail); the body is sealed and emptied
+    once sent."""
+
+    __tablename__ = "mail_queue"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'sent', 'failed')", name="known_status"),
+        Index("ix_mail_queue_status_next_attempt_at", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    recipients: Mapped[list[str]] = mapped_column(JSON)
+    subject: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    last_attempt_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    sent_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    # A worker owns the mail until then (set by claim, cleared by update); a crashed worker's claim just runs out.
+    claimed_until: Mapped[datetime | None] = mapped_column(AwareDateTime())
+
+
 class PasswordReminderRow(Base):
     """A password-expiry reminder that went out: one per account, password (its expiry instant) and offset."""
 

@@ -9,6 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from ess.adapters.sql.mail_queue import SqlMailQueue
 from ess.adapters.sql.outbox import SqlOutboxRepository
 from ess.adapters.sql.password_reminders import SqlPasswordReminderRepository
 from ess.adapters.sql.profiles import SqlProfileRepository
@@ -18,6 +19,7 @@ from ess.adapters.sql.vacation import SqlVacationRepository
 from ess.domain.auth.ports import ApiTokenRepository
 from ess.domain.errors import ServiceUnavailable
 from ess.domain.hr.ports import EmployeeRepository
+from ess.domain.mail.ports import MailQueue
 from ess.domain.outbox.ports import OutboxRepository
 from ess.domain.passwords.ports import PasswordReminderRepository
 from ess.domain.profile.ports import ProfileRepository
@@ -36,6 +38,7 @@ class SqlUnitOfWork:
     vacation: VacationRepository
     profiles: ProfileRepository
     outbox: OutboxRepository
+    mail: MailQueue
     password_reminders: PasswordReminderRepository
     recovery: RecoveryRepository
 
@@ -55,6 +58,7 @@ class SqlUnitOfWork:
         self.vacation = SqlVacationRepository(self._session, employees)
         self.profiles = SqlProfileRepository(self._session, self._clock.now())
         self.outbox = SqlOutboxRepository(self._session)
+        self.mail = SqlMailQueue(self._session)
         self.password_reminders = SqlPasswordReminderRepository(self._session)
         self.recovery = SqlRecoveryRepository(self._session)
         return self

@@ -9,11 +9,12 @@ from ess.domain.audit import Outcome
 from ess.domain.auth.login import MAX_LOGIN_LENGTH, normalize_login
 from ess.domain.auth.model import Purpose, is_plausible_login
 from ess.domain.errors import InvalidInput, Throttled
+from ess.domain.mail.queue import queue_notice, send_queued
 from ess.domain.recovery.limits import digest, is_over
 from ess.domain.recovery.model import LINK_PAGES, RecoveryToken, hash_token, mask_email, new_token
 from ess.domain.recovery.ports import RecoveryDeps
-from ess.domain.recovery.records import ANONYMOUS, audit, event, load_contact, name_of, notify
-from ess.domain.shared import Link
+from ess.domain.recovery.records import ANONYMOUS, audit, event, load_contact, name_of
+from ess.domain.shared import Link, Notice
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,10 +112,17 @@ async def issue_link(
     name: str,
     detail: str = "",
 ) -> None:
-    """A new one-time link (the account's earlier links of this purpose stop working), mailed to `address`."""
+    """A new one-time link (the account's earlier links of this purpose stop working), mailed to `address`: the link
+    and its mail are committed together, so there is never a link without its mail, nor a mail without its link."""
     token = new_token()
     now = deps.clock.now()
     minutes = int(deps.policy.token_lifetime.total_seconds() // 60)
+    notice = Notice(
+        kind=f"recovery_link_{purpose.value}",
+        to=(address,),
+        params={"name": name, "minutes": str(minutes)},
+        link=Link(LINK_PAGES[purpose], {"token": token}),
+    )
     async with deps.new_uow() as uow:
         await uow.recovery.add_token(
             RecoveryToken(
@@ -137,12 +145,6 @@ async def issue_link(
                 details={"purpose": purpose.value, "to": mask_email(address)},
             )
         )
+        mail = await queue_notice(uow, notice, postman=deps.mail.postman, now=now, actor=actor)
         await uow.commit()
-    await notify(
-        deps,
-        f"recovery_link_{purpose.value}",
-        (address,),
-        name=name,
-        link=Link(LINK_PAGES[purpose], {"token": token}),
-        minutes=str(minutes),
-    )
+    await send_queued(mail, deps=deps.mail)

@@ -10,6 +10,7 @@ from typing import Protocol
 
 from ess.domain.auth.ports import AttemptCounter, AuthUnitOfWork, RecoveryLinks, SessionStore
 from ess.domain.directory.ports import Directory
+from ess.domain.mail.ports import MailDeps, MailUnitOfWork
 from ess.domain.passwords.model import PasswordPolicy
 from ess.domain.passwords.ports import BreachedPasswords
 from ess.domain.recovery.model import RecoveryContact, RecoveryPolicy, RecoveryProfile, RecoveryToken
@@ -42,7 +43,7 @@ class RecoveryRepository(RecoveryLinks, Protocol):
     async def set_private_email(self, login: str, address: str, verified_at: datetime | None) -> None: ...
 
 
-class RecoveryUnitOfWork(AuthUnitOfWork, Protocol):
+class RecoveryUnitOfWork(AuthUnitOfWork, MailUnitOfWork, Protocol):
     @property
     def recovery(self) -> RecoveryRepository: ...
 
@@ -97,5 +98,7 @@ class RecoveryDeps:
     password_policy: PasswordPolicy
     # Key for the HMAC of short SMS codes (from the application secret).
     code_key: str
+    # The mail queue: a one-time link's mail is queued in the transaction that stores the link.
+    mail: MailDeps
     # Have I Been Pwned when [passwords] hibp_enabled: a reset checks what a change checks.
     breached: BreachedPasswords | None = None

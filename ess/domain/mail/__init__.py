@@ -1,0 +1,1 @@
+"""Durable mail: every notice is queued in the database and sent by a worker, with retries and backoff."""
