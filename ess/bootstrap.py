@@ -36,6 +36,7 @@ from ess.adapters.recovery import (
 )
 from ess.adapters.redis_store import RedisConnection, SharedRedis
 from ess.adapters.regions import HolidaysRegions
+from ess.adapters.sms import HttpSmsConfig, HttpSmsGateway
 from ess.adapters.sql.database import create_engine, create_session_factory
 from ess.adapters.sql.reports import SqlLeaveReport
 from ess.adapters.sql.unit_of_work import SqlUnitOfWork
@@ -276,9 +277,28 @@ def recovery_policy(settings: Settings) -> RecoveryPolicy:
 
 
 def build_sms_gateway(settings: Settings) -> SmsGateway:
-    """Plug a real gateway in here: any object with `async send(number, text)` that raises ServiceUnavailable."""
+    """The configured gateway; another one plugs in here: any object with `async send(number, text)` that raises
+    ServiceUnavailable."""
     if settings.recovery.sms_gateway == "memory":
         return MemorySmsGateway()
+    if settings.recovery.sms_gateway == "http":
+        sms = settings.recovery.sms_http
+        config = HttpSmsConfig(
+            url=sms.url,
+            method=sms.method,
+            auth=sms.auth,
+            username=sms.username,
+            password=sms.password,
+            token=sms.token,
+            header_name=sms.header_name,
+            body_template=sms.body_template,
+            content_type=sms.content_type,
+            timeout_seconds=sms.timeout_seconds,
+        )
+        try:
+            return HttpSmsGateway(config, allow_plain_http_on_loopback=settings.mode == "test")
+        except ValueError as exc:
+            raise SettingsError(str(exc)) from exc
     return DisabledSmsGateway()
 
 
