@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Protocol
+from urllib.parse import urlsplit
 
 from litestar.stores.base import Store
 from litestar.stores.file import FileStore
@@ -26,6 +27,7 @@ from ess.adapters.ldap.directory import LdapDirectory
 from ess.adapters.local_directory import HashingCost, LocalDirectory
 from ess.adapters.mail import Mailer, build_mailer
 from ess.adapters.notifications import MailNotifier
+from ess.adapters.passkeys import WebauthnPasskeys
 from ess.adapters.pwned_passwords import PwnedPasswordsRange
 from ess.adapters.recovery import (
     BackgroundJobs,
@@ -46,6 +48,8 @@ from ess.domain.auth.ports import AttemptCounter, AuthDeps, SessionStore
 from ess.domain.directory.ports import Directory
 from ess.domain.hr.model import Role
 from ess.domain.hr_import.ports import HrImportDeps, HrImportUnitOfWork, Regions
+from ess.domain.mfa.model import MfaPolicy
+from ess.domain.mfa.ports import MfaDeps, MfaUnitOfWork
 from ess.domain.outbox.model import RetryPolicy
 from ess.domain.outbox.ports import OutboxDeps, OutboxUnitOfWork
 from ess.domain.passwords.model import PasswordPolicy
@@ -62,6 +66,7 @@ from ess.settings import Settings, SettingsError
 
 
 class AppUnitOfWork(
+    MfaUnitOfWork,
     RecoveryUnitOfWork,
     PasswordsUnitOfWork,
     VacationUnitOfWork,
@@ -88,6 +93,7 @@ class Container:
     vacation: VacationDeps
     profile: ProfileDeps
     recovery: RecoveryDeps
+    mfa: MfaDeps
     outbox: OutboxDeps
     hr_import: HrImportDeps
     engine: AsyncEngine | None = None
@@ -344,6 +350,7 @@ def wire(settings: Settings, adapters: Adapters) -> Container:
         policy=password_policy(settings),
         breached=adapters.breached,
     )
+    recovery = recovery_deps(settings, adapters, notifier=notifier, password_policy=passwords.policy)
     return Container(
         settings=settings,
         clock=clock,
@@ -363,7 +370,8 @@ def wire(settings: Settings, adapters: Adapters) -> Container:
             hr_recipients=tuple(settings.profile.hr_notify_to),
             attempts=adapters.attempts,
         ),
-        recovery=recovery_deps(settings, adapters, notifier=notifier, password_policy=passwords.policy),
+        recovery=recovery,
+        mfa=mfa_deps(settings, adapters, recovery=recovery),
         outbox=outbox,
         hr_import=HrImportDeps(
             new_uow=new_uow,
@@ -420,6 +428,44 @@ def recovery_deps(
         # Its own key for the HMAC of SMS codes, derived from the application secret.
         code_key=hashlib.sha256(b"ess recovery codes\0" + secret.encode("utf-8")).hexdigest(),
         breached=adapters.breached,
+    )
+
+
+def mfa_policy(settings: Settings) -> MfaPolicy:
+    security = settings.security
+    return MfaPolicy(
+        required_roles=frozenset(Role(role) for role in security.second_factor_roles),
+        remember_lifetime=timedelta(days=security.second_factor_remember_days),
+        failures_per_account=security.second_factor_failures_per_account,
+        failures_per_client=security.login_failures_per_client,
+        issuer=settings.recovery.totp_issuer or settings.company.name,
+        key=hmac.new(security.secret_key.encode("utf-8"), b"ess second factor v1", hashlib.sha256).digest(),
+    )
+
+
+def build_passkeys(settings: Settings) -> WebauthnPasskeys:
+    """The relying party is the configured address: passkeys work only when the browser sees ESS under it."""
+    address = urlsplit(settings.server.base_url)
+    return WebauthnPasskeys(
+        rp_id=address.hostname or "localhost",
+        rp_name=settings.company.name,
+        origin=f"{address.scheme}://{address.netloc}",
+    )
+
+
+def mfa_deps(settings: Settings, adapters: Adapters, *, recovery: RecoveryDeps) -> MfaDeps:
+    secret = settings.secret_key.reveal()
+    return MfaDeps(
+        new_uow=adapters.new_uow,
+        clock=adapters.clock,
+        attempts=adapters.attempts,
+        authenticator=recovery.authenticator,
+        box=recovery.box,
+        passkeys=build_passkeys(settings),
+        policy=mfa_policy(settings),
+        # Its own key for the HMAC of recovery codes, derived from the application secret.
+        code_key=hashlib.sha256(b"ess login recovery codes\0" + secret.encode("utf-8")).hexdigest(),
+        recovery=recovery,
     )
 
 

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 import msgspec
 
-from ess.domain.hr.model import ASSIGNABLE_ROLES
+from ess.domain.hr.model import ASSIGNABLE_ROLES, Role
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config" / "ess.toml"
 
@@ -139,6 +139,12 @@ class SecuritySettings(_Redacted, msgspec.Struct, forbid_unknown_fields=True, kw
     login_failures_per_login_and_client: int = 10
     login_failures_per_client: int = 30
     login_window_minutes: int = 15
+    # Second factor at login (docs/security.md): roles whose accounts must use one (e.g. ["hr", "helpdesk",
+    # "admin"]; they set it up right after the password step), how long "remember this device" lasts (0: never
+    # offered), and wrong codes or passkeys per account and 15 minutes.
+    second_factor_roles: list[str] = msgspec.field(default_factory=list)
+    second_factor_remember_days: int = 30
+    second_factor_failures_per_account: int = 5
 
 
 class SessionSettings(_Redacted, msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -481,6 +487,13 @@ def check_settings(settings: Settings) -> None:
         problems.append("security.login_known_device_failures must be >= 0 and below login_failures_per_account")
     if min(security.login_window_minutes, security.login_failures_per_login_and_client) < 1:
         problems.append("security.login_window_minutes and login_failures_per_login_and_client must be positive")
+    problems += [
+        f"security.second_factor_roles: unknown role {role!r}"
+        for role in security.second_factor_roles
+        if role not in {r.value for r in Role}
+    ]
+    if security.second_factor_remember_days < 0 or security.second_factor_failures_per_account < 1:
+        problems.append("security.second_factor_remember_days must be >= 0, second_factor_failures_per_account >= 1")
     problems += _session_problems(settings)
     problems += _metrics_problems(settings)
     problems += _sms_problems(settings)

@@ -9,6 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from ess.adapters.sql.factors import SqlFactorRepository
 from ess.adapters.sql.outbox import SqlOutboxRepository
 from ess.adapters.sql.password_reminders import SqlPasswordReminderRepository
 from ess.adapters.sql.profiles import SqlProfileRepository
@@ -18,6 +19,7 @@ from ess.adapters.sql.vacation import SqlVacationRepository
 from ess.domain.auth.ports import ApiTokenRepository
 from ess.domain.errors import ServiceUnavailable
 from ess.domain.hr.ports import EmployeeRepository
+from ess.domain.mfa.ports import FactorRepository
 from ess.domain.outbox.ports import OutboxRepository
 from ess.domain.passwords.ports import PasswordReminderRepository
 from ess.domain.profile.ports import ProfileRepository
@@ -38,6 +40,7 @@ class SqlUnitOfWork:
     outbox: OutboxRepository
     password_reminders: PasswordReminderRepository
     recovery: RecoveryRepository
+    factors: FactorRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession], clock: Clock) -> None:
         self._factory = session_factory
@@ -57,6 +60,7 @@ class SqlUnitOfWork:
         self.outbox = SqlOutboxRepository(self._session)
         self.password_reminders = SqlPasswordReminderRepository(self._session)
         self.recovery = SqlRecoveryRepository(self._session)
+        self.factors = SqlFactorRepository(self._session)
         return self
 
     async def __aexit__(
