@@ -133,8 +133,20 @@ def test_enrol_totp_after_the_password_add_a_passkey_and_log_in_with_each(page: 
         expect(page).to_have_url(re.compile(r"/login/second-factor\?next=%2Fprofile$"))
         expect(page.get_by_role("button", name="Passkey verwenden")).to_be_visible()
         assert_no_axe_violations(page)
+        sent: list[str] = []
+        page.on("request", lambda r: sent.append(r.post_data or "") if r.url.endswith("/login/passkey") else None)
         page.get_by_role("button", name="Passkey verwenden").click()
         expect(page).to_have_url(re.compile(r"/profile$"))
+
+        # The same assertion again, against a fresh challenge after a fresh password step: refused.
+        password_step(page, base_url)
+        csrf = page.locator("#passkey-login").get_attribute("data-csrf") or ""
+        headers = {"x-csrftoken": csrf, "content-type": "application/json"}
+        assert page.request.post(f"{base_url}/login/passkey/options", headers=headers, data="{}").ok
+        replayed = page.request.post(f"{base_url}/login/passkey", headers=headers, data=sent[-1])
+        assert replayed.status == 401
+        page.goto(f"{base_url}/profile")
+        expect(page).to_have_url(re.compile(r"/login"))
 
         # And with a code from the app, without JavaScript's help.
         password_step(page, base_url)
