@@ -74,6 +74,7 @@ async def clean_input(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRou
     elif content_type.endswith("json"):
         try:
             decoded = msgspec.json.decode(await request.body())
-        except msgspec.DecodeError:
-            return  # the handler's own parsing answers 400
+        except (msgspec.DecodeError, RecursionError):
+            # The handler's own parsing answers 400 (also for JSON nested deeper than the recursion limit).
+            return
         _refuse_dirty(_strings(decoded, ""))
