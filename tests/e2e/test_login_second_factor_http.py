@@ -331,3 +331,25 @@ def test_the_second_step_needs_this_browsers_fresh_password_step(sqlite_url: str
         )
         assert answer.headers["location"].startswith("/login?expired")
         assert not logged_in(client)
+
+
+def test_the_helpdesk_page_resets_a_second_factor_and_says_why_it_refuses(sqlite_url: str, sink: SmtpSink) -> None:
+    settings = mfa_settings(sqlite_url, sink)
+    with TestClient(app=create_app(settings), base_url="http://127.0.0.1:8000") as client:
+        assert log_in(client, "anna.schmidt", PASSWORD).status_code == 303
+        enrol_totp(client)
+        log_out(client)
+        assert log_in(client, "lukas.wagner", PASSWORD).status_code == 303
+        page = "/helpdesk?login=anna.schmidt"
+        assert 'action="/helpdesk/second-factor/reset"' in client.get(page).text
+        status, text_ = post_form(client, page, "/helpdesk/second-factor/reset", login="anna.schmidt", reason="weg")
+        assert status == 422
+        assert 'id="mfa-reset-reason-error-1"' in text_ and "10 bis 500 Zeichen" in text_
+        assert 'value="weg"' in text_  # what was typed stays in the field
+        status, text_ = post_form(
+            client, page, "/helpdesk/second-factor/reset", login="anna.schmidt", reason="Ticket 4711, Rückruf"
+        )
+        assert status == 200
+        assert "Der zweite Faktor wurde zurückgesetzt" in text_
+        log_out(client)
+        assert log_in(client, "anna.schmidt", PASSWORD).headers["location"] == "/"

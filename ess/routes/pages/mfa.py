@@ -3,6 +3,7 @@ when the role needs a factor, the owner's settings page, and the helpdesk's rese
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Annotated, Any, Final
 
 import msgspec
@@ -28,6 +29,7 @@ from ess.domain.mfa.helpdesk import reset_second_factor
 from ess.domain.mfa.login import passkey_challenge, pending_login, remember_device, verify_code, verify_passkey
 from ess.domain.mfa.model import shown_code
 from ess.domain.mfa.ports import MfaDeps
+from ess.domain.recovery.helpdesk import helpdesk_lookup
 from ess.routes.errors import form_errors
 from ess.routes.guards import current_principal, requires_login
 from ess.routes.middleware import MFA_CHALLENGE_COOKIE, MFA_REMEMBERED_COOKIE, MFA_STEP_COOKIE, cookie_name
@@ -417,16 +419,19 @@ class HelpdeskSecondFactorPagesController(Controller):
         self, request: Request[Any, Any, Any], mfa: NamedDependency[MfaDeps], data: URLEncodedBody[HelpdeskResetForm]
     ) -> Template:
         """Reset an account's second factor."""
-        status, message = 200, ""
+        status, message, reason = 200, "", ""
         errors: dict[str, list[str]] = {}
+        operator = current_principal(request)
         try:
-            await reset_second_factor(
-                current_principal(request), data.login, data.reason, client=client_of(request), deps=mfa
-            )
+            await reset_second_factor(operator, data.login, data.reason, client=client_of(request), deps=mfa)
             message = N_("The second factor has been reset. The owner has been told by e-mail.")
         except DomainError as exc:
             status, errors = mfa_errors(request, exc)
+            reason = data.reason[:500]  # kept in its field beside the message
+        view = None
+        with suppress(DomainError):  # an unknown account: the refusal above says why
+            view = await helpdesk_lookup(operator, data.login, client=client_of(request), deps=mfa.recovery)
         context = page_context(
-            request, login=data.login[:256], view=None, errors=errors, message=message, reason=data.reason[:500]
+            request, login=data.login[:256], view=view, errors=errors, message=message, reason=reason
         )
         return Template(template_name="helpdesk.html", context=context, status_code=status)
