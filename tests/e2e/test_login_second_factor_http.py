@@ -330,6 +330,7 @@ def test_the_second_step_needs_this_browsers_fresh_password_step(sqlite_url: str
             "/login/second-factor", data={"_csrf_token": token, "code": totp.now()}, follow_redirects=False
         )
         assert answer.headers["location"].startswith("/login?expired")
+        assert "Die Anmeldung ist abgelaufen" in client.get(answer.headers["location"]).text
         assert not logged_in(client)
 
 

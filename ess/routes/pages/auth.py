@@ -116,6 +116,7 @@ class AuthPagesController(Controller):
                 username="",
                 logged_out="logged_out" in request.query_params,
                 password_changed="password_changed" in request.query_params,
+                step_expired="expired" in request.query_params,
             ),
         )
 
