@@ -85,6 +85,7 @@ def providers(container: Container) -> dict[str, Provide]:
         "vacation": _constant(container.vacation),
         "profile": _constant(container.profile),
         "recovery": _constant(container.recovery),
+        "mfa": _constant(container.mfa),
         "settings": _constant(container.settings),
         "readiness": _constant(
             ReadinessChecks(

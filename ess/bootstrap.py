@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Protocol
+from urllib.parse import urlsplit
 
 from litestar.stores.base import Store
 from litestar.stores.file import FileStore
@@ -28,6 +29,7 @@ from ess.adapters.ldap.directory import LdapDirectory
 from ess.adapters.local_directory import HashingCost, LocalDirectory
 from ess.adapters.mail import Mailer, build_mailer
 from ess.adapters.notifications import MailNotifier
+from ess.adapters.passkeys import WebauthnPasskeys
 from ess.adapters.pwned_passwords import PwnedPasswordsRange
 from ess.adapters.recovery import (
     BackgroundJobs,
@@ -38,6 +40,7 @@ from ess.adapters.recovery import (
 )
 from ess.adapters.redis_store import RedisConnection, SharedRedis
 from ess.adapters.regions import HolidaysRegions
+from ess.adapters.sms import HttpSmsConfig, HttpSmsGateway
 from ess.adapters.sql.database import create_engine, create_session_factory
 from ess.adapters.sql.reports import SqlLeaveReport
 from ess.adapters.sql.unit_of_work import SqlUnitOfWork
@@ -50,6 +53,8 @@ from ess.domain.hr_import.ports import HrImportDeps, HrImportUnitOfWork, Regions
 from ess.domain.mail.delivery import send_due
 from ess.domain.mail.ports import MailDeps, MailUnitOfWork
 from ess.domain.mail.queue import QueuedNotifier
+from ess.domain.mfa.model import MfaPolicy
+from ess.domain.mfa.ports import MfaDeps, MfaUnitOfWork
 from ess.domain.outbox.model import RetryPolicy
 from ess.domain.outbox.ports import OutboxDeps, OutboxUnitOfWork
 from ess.domain.passwords.model import PasswordPolicy
@@ -66,6 +71,7 @@ from ess.settings import Settings, SettingsError
 
 
 class AppUnitOfWork(
+    MfaUnitOfWork,
     RecoveryUnitOfWork,
     PasswordsUnitOfWork,
     VacationUnitOfWork,
@@ -93,6 +99,7 @@ class Container:
     vacation: VacationDeps
     profile: ProfileDeps
     recovery: RecoveryDeps
+    mfa: MfaDeps
     outbox: OutboxDeps
     hr_import: HrImportDeps
     mail: MailDeps
@@ -309,9 +316,28 @@ def recovery_policy(settings: Settings) -> RecoveryPolicy:
 
 
 def build_sms_gateway(settings: Settings) -> SmsGateway:
-    """Plug a real gateway in here: any object with `async send(number, text)` that raises ServiceUnavailable."""
+    """The configured gateway; another one plugs in here: any object with `async send(number, text)` that raises
+    ServiceUnavailable."""
     if settings.recovery.sms_gateway == "memory":
         return MemorySmsGateway()
+    if settings.recovery.sms_gateway == "http":
+        sms = settings.recovery.sms_http
+        config = HttpSmsConfig(
+            url=sms.url,
+            method=sms.method,
+            auth=sms.auth,
+            username=sms.username,
+            password=sms.password,
+            token=sms.token,
+            header_name=sms.header_name,
+            body_template=sms.body_template,
+            content_type=sms.content_type,
+            timeout_seconds=sms.timeout_seconds,
+        )
+        try:
+            return HttpSmsGateway(config, allow_plain_http_on_loopback=settings.mode == "test")
+        except ValueError as exc:
+            raise SettingsError(str(exc)) from exc
     return DisabledSmsGateway()
 
 
@@ -358,6 +384,7 @@ def wire(settings: Settings, adapters: Adapters) -> Container:
         policy=password_policy(settings),
         breached=adapters.breached,
     )
+    recovery = recovery_deps(settings, adapters, notifier=notifier, mail=mail, password_policy=passwords.policy)
     return Container(
         settings=settings,
         clock=clock,
@@ -377,7 +404,8 @@ def wire(settings: Settings, adapters: Adapters) -> Container:
             hr_recipients=tuple(settings.profile.hr_notify_to),
             attempts=adapters.attempts,
         ),
-        recovery=recovery_deps(settings, adapters, notifier=notifier, mail=mail, password_policy=passwords.policy),
+        recovery=recovery,
+        mfa=mfa_deps(settings, adapters, recovery=recovery),
         outbox=outbox,
         hr_import=HrImportDeps(
             new_uow=new_uow,
@@ -461,6 +489,44 @@ def recovery_deps(
         code_key=hashlib.sha256(b"ess recovery codes\0" + secret.encode("utf-8")).hexdigest(),
         mail=mail,
         breached=adapters.breached,
+    )
+
+
+def mfa_policy(settings: Settings) -> MfaPolicy:
+    security = settings.security
+    return MfaPolicy(
+        required_roles=frozenset(Role(role) for role in security.second_factor_roles),
+        remember_lifetime=timedelta(days=security.second_factor_remember_days),
+        failures_per_account=security.second_factor_failures_per_account,
+        failures_per_client=security.login_failures_per_client,
+        issuer=settings.recovery.totp_issuer or settings.company.name,
+        key=hmac.new(security.secret_key.encode("utf-8"), b"ess second factor v1", hashlib.sha256).digest(),
+    )
+
+
+def build_passkeys(settings: Settings) -> WebauthnPasskeys:
+    """The relying party is the configured address: passkeys work only when the browser sees ESS under it."""
+    address = urlsplit(settings.server.base_url)
+    return WebauthnPasskeys(
+        rp_id=address.hostname or "localhost",
+        rp_name=settings.company.name,
+        origin=f"{address.scheme}://{address.netloc}",
+    )
+
+
+def mfa_deps(settings: Settings, adapters: Adapters, *, recovery: RecoveryDeps) -> MfaDeps:
+    secret = settings.secret_key.reveal()
+    return MfaDeps(
+        new_uow=adapters.new_uow,
+        clock=adapters.clock,
+        attempts=adapters.attempts,
+        authenticator=recovery.authenticator,
+        box=recovery.box,
+        passkeys=build_passkeys(settings),
+        policy=mfa_policy(settings),
+        # Its own key for the HMAC of recovery codes, derived from the application secret.
+        code_key=hashlib.sha256(b"ess login recovery codes\0" + secret.encode("utf-8")).hexdigest(),
+        recovery=recovery,
     )
 
 

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 import msgspec
 
-from ess.domain.hr.model import ASSIGNABLE_ROLES
+from ess.domain.hr.model import ASSIGNABLE_ROLES, Role
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config" / "ess.toml"
 
@@ -139,6 +139,12 @@ class SecuritySettings(_Redacted, msgspec.Struct, forbid_unknown_fields=True, kw
     login_failures_per_login_and_client: int = 10
     login_failures_per_client: int = 30
     login_window_minutes: int = 15
+    # Second factor at login (docs/security.md): roles whose accounts must use one (e.g. ["hr", "helpdesk",
+    # "admin"]; they set it up right after the password step), how long "remember this device" lasts (0: never
+    # offered), and wrong codes or passkeys per account and 15 minutes.
+    second_factor_roles: list[str] = msgspec.field(default_factory=list)
+    second_factor_remember_days: int = 30
+    second_factor_failures_per_account: int = 5
 
 
 class SessionSettings(_Redacted, msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -327,6 +333,23 @@ class PasswordSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True)
     remind_offsets_days: list[int] = msgspec.field(default_factory=lambda: [14, 7, 3, 1])
 
 
+class SmsHttpSettings(_Redacted, msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """`[recovery.sms_http]`: a text-message gateway spoken to over HTTP (used when `sms_gateway = "http"`)."""
+
+    url: str = ""
+    method: Literal["POST", "PUT"] = "POST"
+    # "basic" (username, password), "bearer" (token) or "header" (token in the header `header_name`).
+    auth: Literal["none", "basic", "bearer", "header"] = "none"
+    username: str = ""
+    password: str = ""
+    token: str = ""
+    header_name: str = ""
+    # {number} (E.164) and {text}, escaped for content_type: JSON string content, form encoding, or as is.
+    body_template: str = '{"to": "{number}", "text": "{text}"}'
+    content_type: str = "application/json"
+    timeout_seconds: float = 5.0
+
+
 class RecoverySettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Forgotten password, unlock and recovery channels. Links are built from server.base_url."""
 
@@ -339,8 +362,9 @@ class RecoverySettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True)
     failures_per_client: int = 20
     failures_per_account: int = 3
     code_attempts_per_link: int = 5
-    # Text messages: "none" (default) or "memory" (tests and trials); a real gateway plugs in as an SmsGateway.
-    sms_gateway: Literal["none", "memory"] = "none"
+    # Text messages: "none" (default), "http" (a gateway configured in [recovery.sms_http]) or "memory" (tests).
+    sms_gateway: Literal["none", "memory", "http"] = "none"
+    sms_http: SmsHttpSettings = msgspec.field(default_factory=SmsHttpSettings)
     sms_code_minutes: int = 10
     # Shown in authenticator apps; empty: the company name.
     totp_issuer: str = ""
@@ -503,8 +527,16 @@ def check_settings(settings: Settings) -> None:
         problems.append("security.login_known_device_failures must be >= 0 and below login_failures_per_account")
     if min(security.login_window_minutes, security.login_failures_per_login_and_client) < 1:
         problems.append("security.login_window_minutes and login_failures_per_login_and_client must be positive")
+    problems += [
+        f"security.second_factor_roles: unknown role {role!r}"
+        for role in security.second_factor_roles
+        if role not in {r.value for r in Role}
+    ]
+    if security.second_factor_remember_days < 0 or security.second_factor_failures_per_account < 1:
+        problems.append("security.second_factor_remember_days must be >= 0, second_factor_failures_per_account >= 1")
     problems += _session_problems(settings)
     problems += _metrics_problems(settings)
+    problems += _sms_problems(settings)
     if problems:
         raise SettingsError("ESS refuses to start:\n  - " + "\n  - ".join(problems))
 
@@ -584,6 +616,25 @@ def _session_problems(settings: Settings) -> list[str]:
             f'server.workers = {server.workers} needs sessions.store = "redis": the {sessions.store} store is not '
             "shared between processes, so sessions would not be seen and login limits would not hold"
         )
+    return problems
+
+
+def _sms_problems(settings: Settings) -> list[str]:
+    if settings.recovery.sms_gateway != "http":
+        return []
+    sms = settings.recovery.sms_http
+    problems = []
+    if not sms.url.startswith("https://") and settings.mode != "test":
+        problems.append("recovery.sms_http.url must use https (plain http only in test mode, for a local stand-in)")
+    if "{text}" not in sms.body_template:
+        problems.append("recovery.sms_http.body_template must contain {text}")
+    secret = {"basic": sms.password, "bearer": sms.token, "header": sms.token}.get(sms.auth)
+    if secret is not None and (not secret or (settings.mode == "production" and _is_placeholder(secret))):
+        problems.append(f"recovery.sms_http: auth = {sms.auth!r} needs a real password or token")
+    if sms.auth == "header" and not sms.header_name:
+        problems.append('recovery.sms_http.header_name is needed with auth = "header"')
+    if sms.timeout_seconds <= 0:
+        problems.append("recovery.sms_http.timeout_seconds must be positive")
     return problems
 
 

@@ -14,6 +14,7 @@ from ess.domain.directory.model import AccountStatus, AuthOutcome, DirectoryAcco
 from ess.domain.errors import AuthenticationFailed, NotFound, ServiceUnavailable
 from ess.domain.hr.model import Employee
 from ess.domain.mail.model import MailStatus, QueuedMail
+from ess.domain.mfa.model import Factor
 from ess.domain.outbox.model import OPEN_STATUSES, DirectoryChange, OutboxStatus
 from ess.domain.recovery.model import RecoveryContact, RecoveryProfile, RecoveryToken
 from ess.domain.shared import Notice
@@ -141,6 +142,9 @@ class _Data:
     claims: dict[int, datetime] = field(default_factory=dict)
     mails: dict[int, QueuedMail] = field(default_factory=dict)
     mail_claims: dict[int, datetime] = field(default_factory=dict)
+    factors: dict[int, Factor] = field(default_factory=dict)
+    # (login, code hash) -> used at
+    recovery_codes: dict[tuple[str, str], datetime | None] = field(default_factory=dict)
 
 
 class FakeMailQueue:
@@ -356,6 +360,71 @@ class FakeRecovery:
         return None
 
 
+class FakeFactors:
+    """Login second factors in memory, shared by every unit of work of one FakeUnitOfWork (not transactional)."""
+
+    def __init__(self, data: _Data) -> None:
+        self._data = data
+
+    async def factors(self, login: str) -> list[Factor]:
+        return [f for _, f in sorted(self._data.factors.items()) if f.login == login]
+
+    async def add(self, factor: Factor) -> int:
+        new_id = max(self._data.factors, default=0) + 1
+        self._data.factors[new_id] = replace(factor, id=new_id)
+        return new_id
+
+    async def confirm(self, factor_id: int, step: int, at: datetime) -> None:
+        factor = self._data.factors[factor_id]
+        for other_id, other in list(self._data.factors.items()):
+            if other.login == factor.login and not other.confirmed and other_id != factor_id:
+                del self._data.factors[other_id]
+        self._data.factors[factor_id] = replace(factor, confirmed=True, created_at=at, last_step=step)
+
+    async def rename(self, factor_id: int, label: str) -> None:
+        self._data.factors[factor_id] = replace(self._data.factors[factor_id], label=label)
+
+    async def advance_step(self, factor_id: int, step: int, at: datetime) -> bool:
+        factor = self._data.factors[factor_id]
+        if factor.last_step >= step:
+            return False
+        self._data.factors[factor_id] = replace(factor, last_step=step, last_used_at=at)
+        return True
+
+    async def record_passkey_use(self, factor_id: int, sign_count: int, at: datetime) -> None:
+        self._data.factors[factor_id] = replace(self._data.factors[factor_id], sign_count=sign_count)
+
+    async def remove(self, login: str, factor_id: int) -> bool:
+        factor = self._data.factors.get(factor_id)
+        if factor is None or factor.login != login:
+            return False
+        del self._data.factors[factor_id]
+        return True
+
+    async def remove_all(self, login: str) -> int:
+        mine = [i for i, f in self._data.factors.items() if f.login == login]
+        confirmed = sum(1 for i in mine if self._data.factors[i].confirmed)
+        for i in mine:
+            del self._data.factors[i]
+        await self.replace_recovery_codes(login, [], datetime.now(UTC))
+        return confirmed
+
+    async def replace_recovery_codes(self, login: str, code_hashes: list[str], at: datetime) -> None:
+        for key in [k for k in self._data.recovery_codes if k[0] == login]:
+            del self._data.recovery_codes[key]
+        for code_hash in code_hashes:
+            self._data.recovery_codes[login, code_hash] = None
+
+    async def use_recovery_code(self, login: str, code_hash: str, at: datetime) -> bool:
+        if (login, code_hash) not in self._data.recovery_codes or self._data.recovery_codes[login, code_hash]:
+            return False
+        self._data.recovery_codes[login, code_hash] = at
+        return True
+
+    async def recovery_codes_left(self, login: str) -> int:
+        return sum(1 for (owner, _), used in self._data.recovery_codes.items() if owner == login and used is None)
+
+
 class FakeProfiles:
     """No personal-data history: what the HR import asks of profiles in unit tests."""
 
@@ -389,6 +458,7 @@ class FakeUnitOfWork:
         self.tokens = FakeTokens(self._work)
         self.outbox = FakeOutbox(self._work)
         self.mail = FakeMailQueue(self._work)
+        self.factors = FakeFactors(self.committed)
         return self
 
     async def __aexit__(

@@ -10,6 +10,7 @@ from typing import Final
 from litestar import Litestar
 from litestar.di import Provide
 
+from ess.domain.mfa.model import MfaPage
 from ess.domain.passwords.model import PasswordPage
 from ess.domain.profile.model import ProfilePage
 from ess.domain.recovery.model import RecoveryPage
@@ -30,6 +31,7 @@ ROUTE_NAMES: Final[Mapping[StrEnum, str]] = {
     RecoveryPage.CONFIRM_EMAIL_LINK: "confirm_email",
     RecoveryPage.LOGIN: "login",
     RecoveryPage.SECURITY: "security",
+    MfaPage.SETTINGS: "mfa_settings",
 }
 
 

@@ -21,6 +21,11 @@ from ess.settings import Settings
 SESSION_COOKIE: Final = "ess_session"
 # Signed "this browser has logged in as <login> before" (see ess.domain.auth.throttle).
 KNOWN_DEVICE_COOKIE: Final = "ess_device"
+# Between the right password and the second factor: a signed, short-lived ticket (see ess.domain.mfa.tickets).
+MFA_STEP_COOKIE: Final = "ess_login_step"
+# "Remember this device" for the second factor, and a passkey ceremony's signed challenge.
+MFA_REMEMBERED_COOKIE: Final = "ess_mfa_device"
+MFA_CHALLENGE_COOKIE: Final = "ess_passkey_challenge"
 # Over https every cookie of ours carries the `__Host-` prefix: the browser then takes it only with Secure, without
 # Domain and for the path "/", so no sibling host of the intranet can set or overwrite it.
 HOST_PREFIX: Final = "__Host-"

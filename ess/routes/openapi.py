@@ -71,8 +71,12 @@ MEANINGS: Final = {
     "directory_password_rejected": "the directory's own policy refused the new password; `errors[0].code` says why",
     "profile_rejected": "one or more entries are not valid; one entry per input in `errors`, nothing was stored",
     "recovery_link_invalid": "the link's token is unknown, used or expired",
-    "second_factor_failed": "the TOTP or SMS code is wrong",
+    "second_factor_failed": "the TOTP, recovery or SMS code is wrong (or already used)",
     "no_recovery_address": "the account has no verified recovery e-mail address",
+    "second_factor_required": "the password is right, but the account also needs a code (`totp`) from its "
+    "authenticator app or one of its recovery codes",
+    "second_factor_enrolment_required": "the account's role needs a second factor and none is set up: set one up "
+    "in the browser first",
 }
 
 

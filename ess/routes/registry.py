@@ -8,6 +8,7 @@ from litestar.types import ControllerRouterHandler
 
 from ess.routes.api.auth import AuthApiController
 from ess.routes.api.me import MeApiController
+from ess.routes.api.mfa import HelpdeskSecondFactorApiController
 from ess.routes.api.passwords import MyPasswordApiController, PasswordPolicyApiController
 from ess.routes.api.profile import EmployeeProfileApiController, HrChangeRequestApiController, ProfileApiController
 from ess.routes.api.recovery import HelpdeskApiController, RecoveryApiController
@@ -17,6 +18,11 @@ from ess.routes.pages.auth import AuthPagesController
 from ess.routes.pages.calendar import CalendarFeedController, TeamCalendarController
 from ess.routes.pages.expired_password import ExpiredPasswordPagesController
 from ess.routes.pages.home import HomePagesController
+from ess.routes.pages.mfa import (
+    HelpdeskSecondFactorPagesController,
+    SecondFactorLoginPagesController,
+    SecondFactorSettingsPagesController,
+)
 from ess.routes.pages.password import PasswordPagesController
 from ess.routes.pages.profile import HrChangeRequestPagesController, ProfilePagesController
 from ess.routes.pages.recovery import HelpdeskPagesController, RecoveryPagesController, SecurityPagesController
@@ -51,8 +57,12 @@ ROUTE_HANDLERS: Final[tuple[ControllerRouterHandler, ...]] = (
     RecoveryPagesController,
     SecurityPagesController,
     HelpdeskPagesController,
+    SecondFactorLoginPagesController,
+    SecondFactorSettingsPagesController,
+    HelpdeskSecondFactorPagesController,
+    HelpdeskSecondFactorApiController,
 )
 
 
 # The dependencies handlers ask for by name (`vacation: NamedDependency[VacationDeps]`); `create_app` provides each.
-DEPENDENCY_NAMES: Final = ("auth", "passwords", "vacation", "profile", "recovery", "settings", "readiness")
+DEPENDENCY_NAMES: Final = ("auth", "passwords", "vacation", "profile", "recovery", "mfa", "settings", "readiness")

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pyotp
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
@@ -68,6 +69,8 @@ def settings(tmp_path_factory: pytest.TempPathFactory, sink: SmtpSink) -> Settin
         ESS_MAIL__BACKEND="smtp",
         ESS_MAIL__SMTP_HOST=sink.host,
         ESS_MAIL__SMTP_PORT=str(sink.port),
+        # HR needs a second factor: hanna.berger walks through its enrolment and login pages.
+        ESS_SECURITY__SECOND_FACTOR_ROLES='["hr"]',
     )
     asyncio.run(seed_recovery(settings))
     asyncio.run(_provision_more(settings))
@@ -81,6 +84,7 @@ class Pages:
         self.client = client
         self.templates = templates
         self.html: dict[str, str] = {}
+        self.totp: dict[str, pyotp.TOTP] = {}
 
     def get(self, label: str, path: str, status: int = 200) -> str:
         return self._keep(label, self.client.get(path, follow_redirects=False), status)
@@ -96,8 +100,18 @@ class Pages:
             self.html[label] = response.text
         return str(response.text)
 
-    def log_in(self, login: str, password: str = PASSWORD) -> None:
-        assert log_in(self.client, login, password).status_code == 303, login
+    def log_in(self, login: str, password: str = PASSWORD) -> str:
+        """Log in; an account whose role needs a second factor sets up an app on the way. Returns where the
+        password step led."""
+        answer = log_in(self.client, login, password)
+        assert answer.status_code == 303, login
+        location = str(answer.headers["location"])
+        if location.startswith("/login/enrol"):
+            secret = re.search(r'<code id="totp-secret">([A-Z2-7]+)</code>', self.get("enrolment", location))
+            assert secret is not None
+            self.totp[login] = pyotp.TOTP(secret.group(1))
+            self.post("recovery codes", "/login/enrol", {"code": self.totp[login].now()}, csrf_from=location)
+        return location
 
     def log_out(self) -> None:
         self.post("logout", "/logout", {}, status=303, csrf_from="/")
@@ -209,6 +223,15 @@ def _hanna(pages: Pages) -> None:
     queue = pages.get("change requests", "/hr/change-requests")
     assert re.search(r'action="/hr/change-requests/\d+"', queue)
     pages.get("report", "/hr/vacation-report")
+    pages.get("second factor settings", "/security/second-factor")
+    pages.log_out()
+    second_step = pages.log_in("hanna.berger")
+    assert second_step.startswith("/login/second-factor")
+    pages.get("second factor", second_step)
+    pages.post("second factor, wrong", "/login/second-factor", {"code": "12345"}, status=401, csrf_from=second_step)
+    # The code of the next time step: the one of now confirmed the app (one step of clock drift is accepted).
+    code = pages.totp["hanna.berger"].at(datetime.now(COMPANY_ZONE) + timedelta(seconds=30))
+    pages.post("second factor, right", "/login/second-factor", {"code": code}, status=303, csrf_from=second_step)
     pages.log_out()
 
 

@@ -9,6 +9,7 @@ from litestar import Litestar
 
 from ess.app import create_app, providers
 from ess.bootstrap import Container, build_container
+from ess.domain.mfa.model import MfaPage
 from ess.domain.passwords.model import PasswordPage
 from ess.domain.profile.model import ProfilePage
 from ess.domain.recovery.model import RecoveryPage
@@ -18,7 +19,7 @@ from ess.routes.links import ROUTE_NAMES, PageLinks
 from ess.routes.registry import DEPENDENCY_NAMES
 from tests.conftest import make_settings
 
-PAGES: list[StrEnum] = [*VacationPage, *ProfilePage, *PasswordPage, *RecoveryPage]
+PAGES: list[StrEnum] = [*VacationPage, *ProfilePage, *PasswordPage, *RecoveryPage, *MfaPage]
 # The ids each page needs, and the path it must have: written out here once, so that a renamed route shows.
 EXPECTED = {
     VacationPage.OWN: ({}, "/vacation"),
@@ -32,6 +33,7 @@ EXPECTED = {
     RecoveryPage.CONFIRM_EMAIL_LINK: ({"token": "t0k3n"}, "/security/confirm-email/t0k3n"),
     RecoveryPage.LOGIN: ({}, "/login"),
     RecoveryPage.SECURITY: ({}, "/security"),
+    MfaPage.SETTINGS: ({}, "/security/second-factor"),
 }
 
 

@@ -59,9 +59,15 @@ def test_statuses_follow_from_guards_paths_bodies_and_declarations(document: dic
     (request_id,) = decide["parameters"]
     assert (request_id["schema"]["minimum"], request_id["schema"]["maximum"]) == (1, 2**31 - 1)
     token = ops["createApiToken"]
-    assert set(token["responses"]) == {"200", "400", "401", "422", "429", "503"}
+    assert set(token["responses"]) == {"200", "400", "401", "403", "422", "429", "503"}
     assert problem_codes(token, "422") == {"invalid_input"}
-    assert problem_codes(token, "401") == {"authentication_failed", "password_change_required"}
+    assert problem_codes(token, "401") == {
+        "authentication_failed",
+        "password_change_required",
+        "second_factor_required",
+        "second_factor_failed",
+    }
+    assert problem_codes(token, "403") == {"second_factor_enrolment_required"}
     assert token["responses"]["429"]["headers"]["Retry-After"]["required"] is True
     assert set(ops["getMe"]["responses"]) == {"200", "401"}
     assert set(ops["healthLive"]["responses"]) == {"200"}

@@ -445,3 +445,33 @@ class RecoveryProfileRow(Base):
     totp_secret: Mapped[str] = mapped_column(Text, default="")
     totp_pending: Mapped[str] = mapped_column(Text, default="")
     totp_last_step: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class LoginFactorRow(Base):
+    """Second factors of a login: TOTP (seed sealed with the application's key) or a passkey (public key only)."""
+
+    __tablename__ = "login_factors"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    login: Mapped[str] = mapped_column(String(256), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    label: Mapped[str] = mapped_column(String(60), default="")
+    secret: Mapped[str] = mapped_column(Text)
+    credential_id: Mapped[str | None] = mapped_column(String(1400), unique=True)
+    sign_count: Mapped[int] = mapped_column(Integer, default=0)
+    last_step: Mapped[int] = mapped_column(Integer, default=0)
+    confirmed_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+
+
+class LoginRecoveryCodeRow(Base):
+    """One-time recovery codes of a login, stored as HMAC-SHA256 under a key derived from the application secret."""
+
+    __tablename__ = "login_recovery_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    login: Mapped[str] = mapped_column(String(256), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(AwareDateTime())

@@ -9,6 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from ess.adapters.sql.factors import SqlFactorRepository
 from ess.adapters.sql.mail_queue import SqlMailQueue
 from ess.adapters.sql.outbox import SqlOutboxRepository
 from ess.adapters.sql.password_reminders import SqlPasswordReminderRepository
@@ -20,6 +21,7 @@ from ess.domain.auth.ports import ApiTokenRepository
 from ess.domain.errors import ServiceUnavailable
 from ess.domain.hr.ports import EmployeeRepository
 from ess.domain.mail.ports import MailQueue
+from ess.domain.mfa.ports import FactorRepository
 from ess.domain.outbox.ports import OutboxRepository
 from ess.domain.passwords.ports import PasswordReminderRepository
 from ess.domain.profile.ports import ProfileRepository
@@ -41,6 +43,7 @@ class SqlUnitOfWork:
     mail: MailQueue
     password_reminders: PasswordReminderRepository
     recovery: RecoveryRepository
+    factors: FactorRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession], clock: Clock) -> None:
         self._factory = session_factory
@@ -61,6 +64,7 @@ class SqlUnitOfWork:
         self.mail = SqlMailQueue(self._session)
         self.password_reminders = SqlPasswordReminderRepository(self._session)
         self.recovery = SqlRecoveryRepository(self._session)
+        self.factors = SqlFactorRepository(self._session)
         return self
 
     async def __aexit__(

@@ -14,6 +14,8 @@ from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 from ess.domain.auth.login import LogIn, log_in
 from ess.domain.auth.ports import AuthDeps
 from ess.domain.auth.tokens import issue_api_token, revoke_api_token
+from ess.domain.mfa.login import require_for_token
+from ess.domain.mfa.ports import MfaDeps
 from ess.routes.guards import current_principal, requires_login
 from ess.routes.rendering import client_of
 
@@ -21,6 +23,9 @@ from ess.routes.rendering import client_of
 class TokenIn(msgspec.Struct, forbid_unknown_fields=True):
     username: Annotated[str, msgspec.Meta(max_length=256)]
     password: Annotated[str, msgspec.Meta(max_length=1024)]
+    # A code from the authenticator app (or a recovery code): needed when the account has a second factor or its
+    # role needs one.
+    totp: Annotated[str, msgspec.Meta(max_length=64)] = ""
 
 
 class TokenOut(msgspec.Struct):
@@ -37,15 +42,28 @@ class AuthApiController(Controller):
         "/token",
         operation_id="createApiToken",
         status_code=HTTP_200_OK,
-        problems=["authentication_failed", "password_change_required", "throttled", "service_unavailable"],
+        problems=[
+            "authentication_failed",
+            "password_change_required",
+            "second_factor_required",
+            "second_factor_failed",
+            "second_factor_enrolment_required",
+            "throttled",
+            "service_unavailable",
+        ],
     )
     async def create_token(
-        self, request: Request[Any, Any, Any], auth: NamedDependency[AuthDeps], data: JSONBody[TokenIn]
+        self,
+        request: Request[Any, Any, Any],
+        auth: NamedDependency[AuthDeps],
+        mfa: NamedDependency[MfaDeps],
+        data: JSONBody[TokenIn],
     ) -> TokenOut:
-        """Exchange a login and password for a bearer token."""
+        """Exchange a login, password and (where the account has one) a second-factor code for a bearer token."""
         principal = await log_in(
             LogIn(login=data.username, password=data.password, client=client_of(request), channel="api"), deps=auth
         )
+        await require_for_token(principal, data.totp, client=client_of(request), deps=mfa)
         token, expires_at = await issue_api_token(principal, deps=auth, client=client_of(request))
         return TokenOut(
             access_token=token,

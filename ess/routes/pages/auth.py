@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
@@ -12,16 +13,72 @@ from litestar.params import URLEncodedBody
 from litestar.response import Redirect, Template
 
 from ess.domain.auth.login import LogIn, PasswordChangeRequired, log_in, remember_device
+from ess.domain.auth.model import Principal
 from ess.domain.auth.ports import AuthDeps
 from ess.domain.auth.sessions import log_out, open_session
 from ess.domain.errors import DomainError, Throttled
+from ess.domain.mfa.login import Need, after_password
+from ess.domain.mfa.ports import MfaDeps
 from ess.domain.passwords.ports import PasswordDeps
 from ess.i18n import LANGUAGE_COOKIE
 from ess.routes.errors import form_errors
-from ess.routes.middleware import KNOWN_DEVICE_COOKIE, SESSION_COOKIE, cookie_name, session_cookie
+from ess.routes.middleware import (
+    KNOWN_DEVICE_COOKIE,
+    MFA_REMEMBERED_COOKIE,
+    MFA_STEP_COOKIE,
+    SESSION_COOKIE,
+    cookie_name,
+    session_cookie,
+)
 from ess.routes.pages.expired_password import expired_password_form
 from ess.routes.rendering import client_of, gettext_for, page_context, principal_of, url_to
 from ess.settings import Settings
+
+
+def step_cookie(value: str, *, secure: bool, max_age: int) -> Cookie:
+    """The signed "password was right" ticket between the password and the second factor (see ess.domain.mfa)."""
+    return Cookie(
+        key=cookie_name(MFA_STEP_COOKIE, secure=secure),
+        value=value,
+        path="/",
+        max_age=max_age,
+        httponly=True,
+        secure=secure,
+        samesite="strict",
+    )
+
+
+async def finish_login(
+    request: Request[Any, Any, Any],
+    response: Response[Any],
+    principal: Principal,
+    *,
+    auth: AuthDeps,
+    settings: Settings,
+) -> Response[Any]:
+    """Open the session (after the password and, where needed, the second factor) and remember the device for the
+    login throttle; the second-factor step's ticket is dropped."""
+    secure = settings.server.served_over_tls
+    previous = request.scope.get("auth", {}).get("session_id")
+    if previous:
+        await auth.sessions.delete(previous)  # one browser, one session: the old one ends here
+    session_id = await open_session(principal, deps=auth)
+    response.set_cookie(session_cookie(session_id, secure=secure, max_age=None))
+    response.delete_cookie(cookie_name(MFA_STEP_COOKIE, secure=secure), path="/")
+    if device := remember_device(principal, deps=auth):
+        lifetime = int(auth.policy.known_device_lifetime.total_seconds())
+        response.set_cookie(
+            Cookie(
+                key=cookie_name(KNOWN_DEVICE_COOKIE, secure=secure),
+                value=device,
+                path="/",
+                max_age=lifetime,
+                httponly=True,
+                secure=secure,
+                samesite="strict",
+            )
+        )
+    return response
 
 
 class LoginForm(msgspec.Struct):
@@ -59,15 +116,17 @@ class AuthPagesController(Controller):
                 username="",
                 logged_out="logged_out" in request.query_params,
                 password_changed="password_changed" in request.query_params,
+                step_expired="expired" in request.query_params,
             ),
         )
 
     @post("/login", operation_id="login", name="login_submit", status_code=303)
-    async def login(
+    async def login(  # noqa: PLR0917 - Litestar injects each dependency by its parameter name
         self,
         request: Request[Any, Any, Any],
         auth: NamedDependency[AuthDeps],
         passwords: NamedDependency[PasswordDeps],
+        mfa: NamedDependency[MfaDeps],
         settings: NamedDependency[Settings],
         data: URLEncodedBody[LoginForm],
     ) -> Response[Any]:
@@ -98,25 +157,22 @@ class AuthPagesController(Controller):
             retry = {"Retry-After": str(exc.retry_after_seconds)} if isinstance(exc, Throttled) else None
             return Template(template_name="login.html", context=context, status_code=status, headers=retry)
 
-        previous = request.scope.get("auth", {}).get("session_id")
-        if previous:
-            await auth.sessions.delete(previous)  # one browser, one session: the old one ends here
-        session_id = await open_session(principal, deps=auth)
-        response: Response[Any] = Redirect(safe_next(data.next), status_code=303)
-        response.set_cookie(session_cookie(session_id, secure=secure, max_age=None))
-        if device := remember_device(principal, deps=auth):
-            lifetime = int(auth.policy.known_device_lifetime.total_seconds())
-            response.set_cookie(
-                Cookie(
-                    key=device_cookie,
-                    value=device,
-                    path="/",
-                    max_age=lifetime,
-                    httponly=True,
-                    secure=secure,
-                    samesite="strict",
-                )
-            )
+        step = await after_password(
+            principal,
+            remembered=request.cookies.get(cookie_name(MFA_REMEMBERED_COOKIE, secure=secure), ""),
+            client=client_of(request),
+            deps=mfa,
+        )
+        if step.need is Need.NOTHING:
+            response: Response[Any] = Redirect(safe_next(data.next), status_code=303)
+            return await finish_login(request, response, principal, auth=auth, settings=settings)
+        # The password was right; the session opens only after the second factor (or its enrolment).
+        page = "login_second_factor" if step.need is Need.VERIFY else "login_enrol"
+        query = "?" + urlencode({"next": safe_next(data.next)})
+        response = Redirect(url_to(request, page) + query, status_code=303)
+        response.set_cookie(
+            step_cookie(step.ticket, secure=secure, max_age=int(mfa.policy.step_lifetime.total_seconds()))
+        )
         return response
 
     @post("/logout", operation_id="logout", name="logout", status_code=303)
