@@ -51,7 +51,9 @@ async def after_password(principal: Principal, *, remembered: str, client: str, 
             tickets.REMEMBERED, remembered, key=deps.policy.key, now=now, lifetime=deps.policy.remember_lifetime
         )
         oldest = min(f.created_at for f in factors)
-        if ticket is not None and ticket.login == login and ticket.issued_at >= oldest.replace(microsecond=0):
+        # Remembered after the oldest factor it has now (a reset and a new factor forget every device).
+        set_up = oldest.replace(microsecond=oldest.microsecond // 1000 * 1000)
+        if ticket is not None and ticket.login == login and ticket.issued_at >= set_up:
             await audit(deps, login, "mfa.verified", Outcome.SUCCESS, login, client, method="remembered_device")
             return LoginStep(Need.NOTHING)
     ticket_value = tickets.issue(tickets.PASSWORD_STEP, login, key=deps.policy.key, now=now)

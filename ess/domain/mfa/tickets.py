@@ -36,9 +36,10 @@ def _mac(key: bytes, purpose: str, login: str, issued: str, nonce: str) -> str:
 
 
 def issue(purpose: str, login: str, *, key: bytes, now: datetime, nonce: str = "") -> str:
-    """`<login as base64url>.<unix time>.<nonce>.<mac>`; a random nonce unless one is given."""
+    """`<login as base64url>.<unix time in milliseconds>.<nonce>.<mac>`; a random nonce unless one is given.
+    Milliseconds, so that "issued after the factor was set up" holds even within the same second."""
     nonce = nonce or _b64(secrets.token_bytes(16))
-    issued = str(int(now.timestamp()))
+    issued = str(int(now.timestamp() * 1000))
     return ".".join((_b64(login.encode("utf-8")), issued, nonce, _mac(key, purpose, login, issued, nonce)))
 
 
@@ -50,7 +51,7 @@ def read(purpose: str, value: str, *, key: bytes, now: datetime, lifetime: timed
     encoded, issued, nonce, mac = parts
     try:
         login = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode("utf-8")
-        issued_at = datetime.fromtimestamp(int(issued), tz=UTC)
+        issued_at = datetime.fromtimestamp(int(issued) / 1000, tz=UTC)
     except (ValueError, OverflowError):
         return None
     if not hmac.compare_digest(mac, _mac(key, purpose, login, issued, nonce)):
