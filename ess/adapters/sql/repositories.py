@@ -32,13 +32,17 @@ from ess.domain.hr.model import (
 from ess.domain.types import EmployeeId
 
 
+# Built once: a new alias per load costs milliseconds and defeats SQLAlchemy's statement cache.
+_MANAGER = aliased(EmployeeRow, name="manager")
+
+
 class SqlEmployeeRepository:
     def __init__(self, session: AsyncSession, now: datetime) -> None:
         self._session = session
         self._now = now
 
     async def _load(self, *where: Any) -> list[Employee]:
-        manager = aliased(EmployeeRow)
+        manager = _MANAGER
         stmt = (
             select(EmployeeRow, manager.personnel_number, OrgUnitRow)
             .outerjoin(manager, EmployeeRow.manager_id == manager.id)
@@ -105,7 +109,7 @@ class SqlEmployeeRepository:
         return bool(await self._session.scalar(select(exists().where(EmployeeRow.manager_id == employee_id))))
 
     async def manager_links(self) -> dict[str, str | None]:
-        manager = aliased(EmployeeRow)
+        manager = _MANAGER
         rows = await self._session.execute(
             select(EmployeeRow.personnel_number, manager.personnel_number).outerjoin(
                 manager, EmployeeRow.manager_id == manager.id
