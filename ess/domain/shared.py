@@ -46,9 +46,10 @@ class UnitOfWork(Protocol):
     def audit(self) -> AuditLog: ...
 
     def read_only(self) -> Self:
-        """Call before entering (it holds for that one `async with`): this transaction only reads. On SQLite it then does not take the database's write
-        lock at its start, so it runs beside writers instead of queueing behind them; any write in it raises
-        WriteNeeded. Writers keep the default, which serialises them where the database needs it."""
+        """Call before entering (it holds for that one `async with`): this transaction only reads. On SQLite it
+        then does not take the database's write lock at its start, so it runs beside writers instead of queueing
+        behind them; any write in it raises WriteNeeded. Writers keep the default, which serialises them where the
+        database needs it."""
         ...
 
     async def __aenter__(self) -> Self: ...
