@@ -58,7 +58,11 @@ class SqlUnitOfWork:
             # Every connection of this session carries the option the SQLite begin hook reads (database.py), also
             # for a transaction begun after a commit.
             engine = self._factory.kw["bind"]
-            self._session = self._factory(bind=engine.execution_options(**{READ_ONLY: True}))
+            options: dict[str, Any] = {READ_ONLY: True}
+            if engine.dialect.name == "postgresql":
+                # One snapshot for every statement of the read, without the row locks writers take.
+                options["isolation_level"] = "REPEATABLE READ"
+            self._session = self._factory(bind=engine.execution_options(**options))
             self._session.info[READ_ONLY] = True
         else:
             self._session = self._factory()
