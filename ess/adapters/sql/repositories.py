@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import date, datetime
 from typing import Any, Final, TypeVar
 
-from sqlalchemy import delete, exists, insert, literal, select, update
+from sqlalchemy import Date, cast, delete, exists, insert, literal, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -89,19 +89,25 @@ class SqlEmployeeRepository:
             return []
         ids = [row[0].id for row in rows]
         roles: dict[int, set[Role]] = {}
-        role_rows = await self._session.execute(
-            select(RoleAssignmentRow.employee_id, RoleAssignmentRow.role).where(RoleAssignmentRow.employee_id.in_(ids))
-        )
-        for employee_id, role in role_rows:
-            roles.setdefault(employee_id, set()).add(Role(role))
         history: dict[int, list[tuple[date, WorkPattern]]] = {}
-        pattern_rows = await self._session.execute(
-            select(WorkPatternRow.employee_id, WorkPatternRow.valid_from, WorkPatternRow.pattern)
-            .where(WorkPatternRow.employee_id.in_(ids))
-            .order_by(WorkPatternRow.valid_from)
-        )
-        for employee_id, valid_from, pattern in pattern_rows:
-            history.setdefault(employee_id, []).append((valid_from, WorkPattern.parse(pattern)))
+        # Roles and pattern periods in one statement (one round trip less on every load of an employee).
+        extras = union_all(
+            select(
+                RoleAssignmentRow.employee_id,
+                RoleAssignmentRow.role.label("value"),
+                cast(None, Date).label("valid_from"),
+            ).where(RoleAssignmentRow.employee_id.in_(ids)),
+            select(WorkPatternRow.employee_id, WorkPatternRow.pattern, WorkPatternRow.valid_from).where(
+                WorkPatternRow.employee_id.in_(ids)
+            ),
+        ).subquery()
+        for employee_id, value, valid_from in await self._session.execute(
+            select(extras.c.employee_id, extras.c.value, extras.c.valid_from).order_by(extras.c.valid_from)
+        ):
+            if valid_from is None:
+                roles.setdefault(employee_id, set()).add(Role(value))
+            else:
+                history.setdefault(employee_id, []).append((valid_from, WorkPattern.parse(value)))
         return [
             replace(
                 _to_employee(row, boss, org, frozenset(roles.get(row.id, ()))),

@@ -63,8 +63,8 @@ async def _balance(principal: Principal, as_of: date, *, deps: VacationDeps, rea
         assert employee.id is not None
         check_year(employee, as_of.year, deps.clock)
         ledger = await ledger_on(employee, as_of, uow, deps.clock)
-        await uow.commit()
         requests = await uow.vacation.requests(employee.id)
+        await uow.commit()
     figures = compute_balance(as_of, buckets=ledger.buckets, entries=ledger.entries, pending=requests)
     accrued = accrued_on(employee, as_of)
     if accrued is not None:
