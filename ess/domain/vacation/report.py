@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from ess.domain.errors import InvalidInput
 from ess.domain.vacation.entitlement import year_entitlement
-from ess.domain.vacation.model import ReportRow
+from ess.domain.vacation.model import ReportPerson, ReportRow
 from ess.domain.vacation.ports import VacationDeps
 
 CENT = Decimal("0.01")
@@ -41,7 +41,7 @@ CSV_HEADER = (
 )
 
 
-def _sort_key(row: ReportRow) -> tuple[bool, str, str, str]:
+def _sort_key(row: ReportRow | ReportPerson) -> tuple[bool, str, str, str]:
     # Employees without an org unit come last; within a unit, by name (case-insensitive), then personnel number.
     return (row.org_unit == "", row.org_unit.casefold(), row.name.casefold(), row.personnel_number)
 
@@ -81,17 +81,20 @@ async def balance_report_page(
             f"A page starts at 0 or later and holds 1 to {MAX_PAGE_SIZE} rows.",
             fields={"offset": "must be 0 or more", "limit": f"must be 1 to {MAX_PAGE_SIZE}"},
         )
-    rows = sorted(await deps.report.rows(as_of), key=_sort_key)
+    # Sorted and searched on who is listed (one light query), figures only for the page's rows.
+    people = sorted(await deps.report.people(as_of), key=_sort_key)
     if needle := search.strip().casefold():
-        rows = [
-            row
-            for row in rows
-            if needle in row.personnel_number.casefold()
-            or needle in row.name.casefold()
-            or needle in row.org_unit.casefold()
+        people = [
+            person
+            for person in people
+            if needle in person.personnel_number.casefold()
+            or needle in person.name.casefold()
+            or needle in person.org_unit.casefold()
         ]
-    page = await _with_unbooked_entitlement(rows[offset : offset + limit], as_of, deps)
-    return ReportPage(rows=page, total=len(rows), offset=offset, limit=limit)
+    numbers = [person.personnel_number for person in people[offset : offset + limit]]
+    found = {row.personnel_number: row for row in await deps.report.rows(as_of, numbers)} if numbers else {}
+    page = await _with_unbooked_entitlement([found[n] for n in numbers if n in found], as_of, deps)
+    return ReportPage(rows=page, total=len(people), offset=offset, limit=limit)
 
 
 async def _with_unbooked_entitlement(rows: list[ReportRow], as_of: date, deps: VacationDeps) -> list[ReportRow]:
