@@ -403,11 +403,14 @@ class FakeAttemptCounter:
 
 
 class FakeSessions:
-    def __init__(self) -> None:
+    """With a clock, what is kept for a token expires like in a real store."""
+
+    def __init__(self, clock: FixedClock | None = None) -> None:
+        self._clock = clock
         self.records: dict[str, SessionRecord] = {}
         self.revocations: dict[str, datetime] = {}
         # Principals kept for API tokens (the store's cache), and revoked tokens nothing may be kept for.
-        self.tokens: dict[str, SessionRecord] = {}
+        self.tokens: dict[str, tuple[SessionRecord, int]] = {}
         self.forgotten_tokens: set[str] = set()
 
     async def revoke_all(self, login: str, *, before: datetime) -> None:
@@ -432,10 +435,16 @@ class FakeSessions:
 
     async def remember_token(self, token_hash: str, record: SessionRecord, ttl_seconds: int) -> None:
         if token_hash not in self.forgotten_tokens:
-            self.tokens[token_hash] = record
+            self.tokens[token_hash] = (record, ttl_seconds)
 
     async def recall_token(self, token_hash: str) -> SessionRecord | None:
-        return self.tokens.get(token_hash)
+        if (kept := self.tokens.get(token_hash)) is None:
+            return None
+        record, ttl_seconds = kept
+        if self._clock is not None and self._clock.now() >= record.last_seen_at + timedelta(seconds=ttl_seconds):
+            del self.tokens[token_hash]
+            return None
+        return record
 
     async def forget_token(self, token_hash: str, ttl_seconds: int) -> None:
         self.tokens.pop(token_hash, None)
