@@ -23,8 +23,9 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Table, func, insert, select, text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
+from ess.adapters.holidays_calendar import HolidaysCalendar
 from ess.adapters.sql.database import create_engine, create_session_factory
 from ess.adapters.sql.reports import SqlLeaveReport
 from ess.adapters.sql.tables import (
@@ -35,6 +36,11 @@ from ess.adapters.sql.tables import (
     LeaveRequestRow,
     OrgUnitRow,
 )
+from ess.adapters.sql.unit_of_work import SqlUnitOfWork
+from ess.domain.shared import Notice
+from ess.domain.vacation.model import VacationPolicy
+from ess.domain.vacation.ports import VacationDeps
+from ess.domain.vacation.report import PAGE_SIZE, balance_report, balance_report_page, to_csv
 
 ROOT = Path(__file__).resolve().parents[1]
 AS_OF = date(2026, 6, 30)
@@ -303,6 +309,13 @@ async def run(url: str, employees: int, as_of: date, repeat: int) -> None:
         scanned = len(await scan())
         report_seconds = await _best_of(lambda: report.rows(as_of), repeat)
         scan_seconds = await _best_of(scan, repeat)
+        deps = _deps(sessions, report)
+        page_seconds = await _best_of(lambda: balance_report_page(as_of, deps=deps), repeat)
+
+        async def export() -> str:
+            return to_csv(await balance_report(as_of, deps=deps))
+
+        csv_seconds = await _best_of(export, repeat)
     finally:
         await engine.dispose()
     print(f"database:         {engine.dialect.name} ({engine.url.render_as_string(hide_password=True)})")
@@ -314,6 +327,39 @@ async def run(url: str, employees: int, as_of: date, repeat: int) -> None:
     print(f"scan time:        {scan_seconds * 1000:.0f} ms (best of {repeat} after a warm-up)")
     print(f"ratio:            {report_seconds / scan_seconds:.2f} (report / scan)")
     print(f"goal (< {GOAL_SECONDS:.0f} s):     {'met' if report_seconds < GOAL_SECONDS else 'NOT met'}")
+    ratio = page_seconds / report_seconds
+    print(
+        f"first page ({PAGE_SIZE}): {page_seconds * 1000:.0f} ms (balance_report_page; {ratio:.2f} x the report query)"
+    )
+    print(f"CSV of every row: {csv_seconds * 1000:.0f} ms (balance_report + to_csv)")
+
+
+class _Clock:
+    def now(self) -> datetime:
+        return datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+
+    def today(self) -> date:
+        return self.now().date()
+
+
+class _NoNotices:
+    async def notify(self, notice: Notice) -> None:
+        pass
+
+    async def notify_first(self, notice: Notice) -> None:
+        pass
+
+
+def _deps(sessions: async_sessionmaker[AsyncSession], report: SqlLeaveReport) -> VacationDeps:
+    clock = _Clock()
+    return VacationDeps(
+        new_uow=lambda: SqlUnitOfWork(sessions, clock),
+        clock=clock,
+        calendar=HolidaysCalendar(),
+        notifier=_NoNotices(),
+        report=report,
+        policy=VacationPolicy(),
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -204,6 +204,7 @@ def auth_policy(settings: Settings) -> AuthPolicy:
         session_idle=timedelta(minutes=security.session_idle_minutes),
         session_absolute=timedelta(hours=security.session_absolute_hours),
         token_lifetime=timedelta(hours=security.api_token_hours),
+        principal_cache=timedelta(seconds=max(security.principal_cache_seconds, 0)),
         group_roles={group: Role(role) for group, role in settings.directory.group_roles.items()},
     )
 

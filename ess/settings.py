@@ -130,6 +130,10 @@ class SecuritySettings(_Redacted, msgspec.Struct, forbid_unknown_fields=True, kw
     session_idle_minutes: int = 30
     session_absolute_hours: int = 10
     api_token_hours: int = 12
+    # How long the roles of a session or API token are trusted before HR data and the directory are asked again
+    # (a disabled account or a changed role takes effect within this); logout, password changes and revoked
+    # tokens end access at once whatever it is.
+    principal_cache_seconds: int = 60
     # Login throttling (docs/security.md, "No victim lockout"): the wrong passwords of one login the directory may
     # see per window (below its lockout threshold), of which the owner's known devices keep a share; tries per
     # login from one client address; failures per client address over all logins.

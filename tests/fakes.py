@@ -17,7 +17,7 @@ from ess.domain.mail.model import MailStatus, QueuedMail
 from ess.domain.mfa.model import Factor
 from ess.domain.outbox.model import OPEN_STATUSES, DirectoryChange, OutboxStatus
 from ess.domain.recovery.model import RecoveryContact, RecoveryProfile, RecoveryToken
-from ess.domain.shared import Notice
+from ess.domain.shared import Notice, WriteNeeded
 from ess.domain.types import EmployeeId
 
 
@@ -440,6 +440,11 @@ class FakeUnitOfWork:
         self.commits = 0
         self.recovery = FakeRecovery()
         self.profiles = FakeProfiles()
+        self._read_only = False
+
+    def read_only(self) -> Self:
+        self._read_only = True
+        return self
 
     async def __aenter__(self) -> Self:
         if hasattr(self, "_work"):
@@ -465,8 +470,17 @@ class FakeUnitOfWork:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         del self._work
+        self._read_only = False
 
     async def commit(self) -> None:
+        if self._read_only and (
+            self._work.employees != self.committed.employees
+            or len(self._work.audit) != len(self.committed.audit)
+            or self._work.tokens != self.committed.tokens
+            or self._work.outbox != self.committed.outbox
+            or self._work.claims != self.committed.claims
+        ):
+            raise WriteNeeded
         self.committed.employees = dict(self._work.employees)
         self.committed.audit = list(self._work.audit)
         self.committed.tokens = dict(self._work.tokens)
@@ -513,9 +527,15 @@ class FakeAttemptCounter:
 
 
 class FakeSessions:
-    def __init__(self) -> None:
+    """With a clock, what is kept for a token expires like in a real store."""
+
+    def __init__(self, clock: FixedClock | None = None) -> None:
+        self._clock = clock
         self.records: dict[str, SessionRecord] = {}
         self.revocations: dict[str, datetime] = {}
+        # Principals kept for API tokens (the store's cache), and revoked tokens nothing may be kept for.
+        self.tokens: dict[str, tuple[SessionRecord, int]] = {}
+        self.forgotten_tokens: set[str] = set()
 
     async def revoke_all(self, login: str, *, before: datetime) -> None:
         self.revocations[login] = before
@@ -536,6 +556,23 @@ class FakeSessions:
 
     async def delete(self, session_id: str) -> None:
         self.records.pop(session_id, None)
+
+    async def remember_token(self, token_hash: str, record: SessionRecord, ttl_seconds: int) -> None:
+        if token_hash not in self.forgotten_tokens:
+            self.tokens[token_hash] = (record, ttl_seconds)
+
+    async def recall_token(self, token_hash: str) -> SessionRecord | None:
+        if (kept := self.tokens.get(token_hash)) is None:
+            return None
+        record, ttl_seconds = kept
+        if self._clock is not None and self._clock.now() >= record.last_seen_at + timedelta(seconds=ttl_seconds):
+            del self.tokens[token_hash]
+            return None
+        return record
+
+    async def forget_token(self, token_hash: str, ttl_seconds: int) -> None:
+        self.tokens.pop(token_hash, None)
+        self.forgotten_tokens.add(token_hash)
 
 
 class FakeNotifier:

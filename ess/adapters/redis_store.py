@@ -15,11 +15,13 @@ from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from ess.adapters.stores import (
+    FORGOTTEN,
     decode_session,
     encode_session,
     plausible_session_id,
     revocation_key,
     session_key,
+    token_key,
 )
 from ess.domain.auth.model import SessionRecord
 from ess.domain.errors import ServiceUnavailable
@@ -161,6 +163,22 @@ class RedisSessions:
         if not raw:
             return None
         return datetime.fromisoformat(raw.decode() if isinstance(raw, bytes) else raw)
+
+    async def remember_token(self, token_hash: str, record: SessionRecord, ttl_seconds: int) -> None:
+        # NX: a forgotten (revoked) token keeps its marker; an expired entry is simply written again.
+        with _answers():
+            await self._client.set(
+                self._prefix + token_key(token_hash), encode_session(record), ex=max(ttl_seconds, 1), nx=True
+            )
+
+    async def recall_token(self, token_hash: str) -> SessionRecord | None:
+        with _answers():
+            raw = await self._client.get(self._prefix + token_key(token_hash))
+        return None if raw is None or raw == FORGOTTEN else decode_session(raw)
+
+    async def forget_token(self, token_hash: str, ttl_seconds: int) -> None:
+        with _answers():
+            await self._client.set(self._prefix + token_key(token_hash), FORGOTTEN, ex=max(ttl_seconds, 1))
 
 
 class RedisAttemptCounter:

@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import secrets
 from datetime import datetime
+from typing import Final
 
 import msgspec
 from litestar.stores.base import Store
@@ -31,6 +32,14 @@ def session_key(session_id: str) -> str:
 
 def revocation_key(login: str) -> str:
     return "revoked-before:" + hashlib.sha256(login.encode("utf-8")).hexdigest()
+
+
+def token_key(token_hash: str) -> str:
+    return "token:" + token_hash
+
+
+# What a forgotten (revoked) token's key holds: nothing may be cached for it until the key expires.
+FORGOTTEN: Final = b"forgotten"
 
 
 def plausible_session_id(session_id: str) -> bool:
@@ -96,6 +105,18 @@ class StoreSessions:
     async def revoked_before(self, login: str) -> datetime | None:
         raw = await self._store.get(revocation_key(login))
         return datetime.fromisoformat(raw.decode()) if raw else None
+
+    async def remember_token(self, token_hash: str, record: SessionRecord, ttl_seconds: int) -> None:
+        # Read, then write: not atomic across processes, like the attempt counter (one host, see StoreAttemptCounter).
+        if await self._store.get(token_key(token_hash)) != FORGOTTEN:
+            await self._store.set(token_key(token_hash), encode_session(record), expires_in=max(ttl_seconds, 1))
+
+    async def recall_token(self, token_hash: str) -> SessionRecord | None:
+        raw = await self._store.get(token_key(token_hash))
+        return None if raw is None or raw == FORGOTTEN else decode_session(raw)
+
+    async def forget_token(self, token_hash: str, ttl_seconds: int) -> None:
+        await self._store.set(token_key(token_hash), FORGOTTEN, expires_in=max(ttl_seconds, 1))
 
 
 class StoreAttemptCounter:

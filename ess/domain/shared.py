@@ -30,6 +30,11 @@ class AuditLog(Protocol):
     async def recent(self, limit: int = 50, *, actor: str | None = None) -> list[AuditEvent]: ...
 
 
+class WriteNeeded(Exception):
+    """A unit of work opened with `read_only()` was asked to write. A use case that reads optimistically catches
+    it and runs again in an ordinary (writing) unit of work."""
+
+
 class UnitOfWork(Protocol):
     """One transaction. Leaving the block without commit() rolls everything back.
 
@@ -39,6 +44,13 @@ class UnitOfWork(Protocol):
 
     @property
     def audit(self) -> AuditLog: ...
+
+    def read_only(self) -> Self:
+        """Call before entering (it holds for that one `async with`): this transaction only reads. On SQLite it
+        then does not take the database's write lock at its start, so it runs beside writers instead of queueing
+        behind them; any write in it raises WriteNeeded. Writers keep the default, which serialises them where the
+        database needs it."""
+        ...
 
     async def __aenter__(self) -> Self: ...
 

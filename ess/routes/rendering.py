@@ -5,6 +5,7 @@ What is the same on every page of an app (the company, the offered languages) is
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any, Final
 from zoneinfo import ZoneInfo
@@ -92,6 +93,12 @@ def url_to(request: Request[Any, Any, Any], route_name: str, **path_params: Any)
     return request.app.route_reverse(route_name, **path_params)
 
 
+@functools.cache
+def parsed_locale(lang: str) -> Locale:
+    """Babel's locale, parsed once per language: parsing it for every number was most of a long table's time."""
+    return Locale.parse(lang)
+
+
 def page_context(request: Request[Any, Any, Any], **extra: Any) -> dict[str, Any]:
     catalog = translations(locale_of(request))
 
@@ -100,12 +107,13 @@ def page_context(request: Request[Any, Any, Any], **extra: Any) -> dict[str, Any
         return text % params if params else text
 
     lang = locale_of(request)
+    locale = parsed_locale(lang)
 
     def number(value: Any) -> str:
-        return str(format_decimal(value, locale=lang))
+        return str(format_decimal(value, locale=locale))
 
     def country_name(code: str) -> str:
-        return str(Locale.parse(lang).territories.get(code.upper(), code))
+        return str(locale.territories.get(code.upper(), code))
 
     def local_time(moment: datetime) -> str:
         return moment.astimezone(COMPANY_ZONE).strftime("%d.%m.%Y %H:%M")

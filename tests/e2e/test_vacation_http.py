@@ -161,6 +161,27 @@ def test_hr_sees_every_balance_as_a_page_and_as_csv(client: TestClient[Litestar]
     lines = csv.text.splitlines()
     assert lines[0].startswith("Personnel number;")
     assert any(line.startswith("P10011;Anna Schmidt;") and line.endswith(";30.00") for line in lines)
+    # The page shows 100 rows at a time and links to the next page; the CSV keeps every one of the 64 employees.
+    assert len(lines) == 65
+    small = client.get("/hr/vacation-report?as_of=2026-06-30&limit=10&offset=60")
+    assert small.text.count("<tr><td>") == 4
+    assert 'rel="prev"' in small.text and 'rel="next"' not in small.text
+    assert "Zeilen 61 bis 64 von 64" in small.text  # the default language is German
+    found = client.get("/hr/vacation-report?as_of=2026-06-30&search=schmidt")
+    assert found.text.count("<tr><td>") == 1 and "Anna Schmidt" in found.text
+    hr = token(client, "hanna.berger")
+    api = client.get("/api/v1/hr/leave-report?as_of=2026-06-30&limit=10&offset=60", headers=hr).json()
+    assert (api["total"], api["offset"], api["limit"], len(api["rows"])) == (64, 60, 10, 4)
+    everyone = [
+        row["personnel_number"]
+        for offset in range(0, 64, 25)
+        for row in client.get(f"/api/v1/hr/leave-report?as_of=2026-06-30&limit=25&offset={offset}", headers=hr).json()[
+            "rows"
+        ]
+    ]
+    assert everyone == [line.split(";", 1)[0] for line in lines[1:]]
+    assert client.get("/api/v1/hr/leave-report?limit=1001", headers=hr).status_code == 400
+    assert client.get("/api/v1/hr/leave-report", headers=token(client, "anna.schmidt")).status_code == 403
 
 
 async def make_account(settings: Settings, login: str) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from ess.adapters.hr_files import read_hr_file
 from ess.adapters.regions import HolidaysRegions
 from ess.adapters.sql.database import create_engine, create_session_factory
-from ess.adapters.sql.tables import AuditEventRow, EmployeeRow
+from ess.adapters.sql.tables import AuditEventRow, EmployeeRow, RoleAssignmentRow, WorkPatternRow
 from ess.adapters.sql.unit_of_work import SqlUnitOfWork
 from ess.domain.hr.model import Role
 from ess.domain.hr_import.format import SourceRecord
@@ -204,3 +204,42 @@ async def test_a_pattern_change_without_a_date_starts_on_the_first_of_this_month
         employee = await uow.employees.by_login("a.one")
     assert employee is not None
     assert [since for since, _ in employee.pattern_history] == [date(2020, 1, 1), date(2026, 11, 1)]  # clock: 22.11.
+
+
+def _many(count: int, *, four_days_every: int = 0) -> list[SourceRecord]:
+    """`count` rows: 20 managers with the HR role, everyone else reporting to one of them."""
+    return [
+        row(
+            n + 2,
+            personnel_number=f"M{n:06d}",
+            login=f"many{n:06d}",
+            work_email=f"many{n:06d}@example-ess.test",
+            private_email="",
+            mobile_phone="",
+            manager_personnel_number="" if n < 20 else f"M{n % 20:06d}",
+            roles="hr" if n < 20 else "",
+            days_per_week="4" if four_days_every and n % four_days_every == 0 else "5",
+        )
+        for n in range(count)
+    ]
+
+
+async def test_more_employees_than_one_statement_may_name_import_and_reimport(db: Db) -> None:
+    # PostgreSQL takes at most 32,767 parameters per statement: every list of ids must be cut into chunks.
+    count = 33_000
+    first = await db.run_import(_many(count))
+    assert (first.created, first.updated, first.unchanged) == (count, 0, 0)
+    assert await db.scalar(select(func.count()).select_from(EmployeeRow)) == count
+    assert await db.scalar(select(func.count()).select_from(WorkPatternRow)) == count
+    assert await db.scalar(select(func.count()).select_from(RoleAssignmentRow)) == 20
+    assert await db.scalar(select(func.count()).where(EmployeeRow.manager_id.is_not(None))) == count - 20
+
+    changed = await db.run_import(_many(count, four_days_every=1000))
+    assert (changed.created, changed.updated, changed.unchanged) == (0, 33, count - 33)
+    # A changed pattern starts a new period; the old one stays as history.
+    assert await db.scalar(select(func.count()).select_from(WorkPatternRow)) == count + 33
+    async with db.uow() as uow:
+        moved = await uow.employees.by_personnel_numbers(["M032000", "M032001"])
+    assert str(moved["M032000"].work_pattern) != str(moved["M032001"].work_pattern)
+    assert len(moved["M032000"].pattern_history) == 2
+    assert moved["M032001"].manager_personnel_number == "M000001"

@@ -21,6 +21,7 @@ from ess.adapters.sql.database import create_engine, create_session_factory
 from ess.adapters.sql.reports import SqlLeaveReport
 from ess.adapters.sql.unit_of_work import SqlUnitOfWork
 from ess.domain.auth.model import Principal
+from ess.domain.errors import InvalidInput
 from ess.domain.hr.model import Role
 from ess.domain.hr_import.importing import ImportEmployees, import_employees
 from ess.domain.hr_import.ports import HrImportDeps
@@ -37,7 +38,7 @@ from ess.domain.vacation.model import (
     compute_balance,
 )
 from ess.domain.vacation.ports import VacationDeps
-from ess.domain.vacation.report import CSV_HEADER, balance_report, to_csv
+from ess.domain.vacation.report import CSV_HEADER, MAX_PAGE_SIZE, balance_report, balance_report_page, to_csv
 from ess.domain.vacation.requests import RequestLeave, request_cancellation, request_leave
 from tests.fakes import FakeNotifier, FixedClock
 
@@ -292,6 +293,41 @@ async def test_the_report_is_sorted_by_org_unit_and_name(world: World) -> None:
     keys = [(r.org_unit.casefold(), r.name.casefold()) for r in rows]
     assert keys == sorted(keys)
     assert len(rows) == 64
+
+
+async def test_the_pages_of_the_report_are_the_report_cut_in_order(world: World) -> None:
+    everyone = await balance_report(TODAY, deps=world.deps)
+    pages = []
+    offset = 0
+    while True:
+        page = await balance_report_page(TODAY, deps=world.deps, offset=offset, limit=25)
+        assert (page.total, page.offset, page.limit) == (64, offset, 25)
+        pages.append(page.rows)
+        if not page.has_next:
+            break
+        offset += 25
+    assert [len(rows) for rows in pages] == [25, 25, 14]
+    # Every row once, in the report's order, with the computed entitlement of who never opened the year.
+    assert [row for rows in pages for row in rows] == everyone
+    beyond = await balance_report_page(TODAY, deps=world.deps, offset=64, limit=25)
+    assert (beyond.rows, beyond.total, beyond.has_next) == ([], 64, False)
+
+
+async def test_a_search_pages_only_the_rows_it_finds(world: World) -> None:
+    page = await balance_report_page(TODAY, deps=world.deps, search="  SCHMI ", limit=1)
+    everyone = await balance_report(TODAY, deps=world.deps)
+    found = [r for r in everyone if "schmi" in r.name.casefold()]  # Schmidt, Schmitt, Schmid
+    assert page.total == len(found) >= 2
+    assert page.rows == found[:1] and page.has_next
+    by_unit = await balance_report_page(TODAY, deps=world.deps, search="it münchen", limit=MAX_PAGE_SIZE)
+    assert {r.org_unit for r in by_unit.rows} == {"IT München"}
+    assert by_unit.total == sum(1 for r in everyone if r.org_unit == "IT München")
+
+
+@pytest.mark.parametrize(("offset", "limit"), [(-1, 10), (0, 0), (0, MAX_PAGE_SIZE + 1)])
+async def test_a_page_out_of_bounds_is_refused(world: World, offset: int, limit: int) -> None:
+    with pytest.raises(InvalidInput):
+        await balance_report_page(TODAY, deps=world.deps, offset=offset, limit=limit)
 
 
 async def test_the_report_as_csv(world: World) -> None:

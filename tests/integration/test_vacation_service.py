@@ -19,18 +19,21 @@ from ess.adapters.regions import HolidaysRegions
 from ess.adapters.sql.database import create_engine, create_session_factory
 from ess.adapters.sql.reports import SqlLeaveReport
 from ess.adapters.sql.unit_of_work import SqlUnitOfWork
+from ess.domain.audit import AuditEvent, Outcome
 from ess.domain.auth.model import Principal
 from ess.domain.errors import Conflict, NotFound, PermissionDenied, PolicyViolation
-from ess.domain.hr.model import Role
+from ess.domain.hr.model import Role, WorkPattern
 from ess.domain.hr_import.importing import ImportEmployees, import_employees
 from ess.domain.hr_import.ports import HrImportDeps
-from ess.domain.shared import Notice
+from ess.domain.shared import Notice, WriteNeeded
+from ess.domain.types import EmployeeId
 from ess.domain.vacation.adjustments import adjust
 from ess.domain.vacation.balance import balance
 from ess.domain.vacation.decisions import decide, pending_for_decision
 from ess.domain.vacation.model import RequestStatus, VacationPolicy
 from ess.domain.vacation.ports import VacationDeps
 from ess.domain.vacation.requests import RequestLeave, request_leave, withdraw
+from ess.domain.vacation.views import year_calendar
 from ess.domain.vacation.year_end import CloseYearResult, close_year, expire_due, send_expiry_warnings
 from tests.fakes import FakeNotifier, FixedClock
 
@@ -305,3 +308,56 @@ async def test_a_closed_year_takes_no_more_requests_and_undecided_ones_block_clo
     with pytest.raises(PolicyViolation, match="closed"):
         await world.request(anna, date(2026, 12, 31), date(2026, 12, 31))
     assert (await balance(anna, date(2027, 1, 2), deps=world.deps)).carried_over == 27
+
+
+async def test_a_read_runs_beside_a_writer_and_may_not_write(world: World) -> None:
+    anna = await world.principal("anna.schmidt")
+    first = await balance(anna, date(2026, 6, 30), deps=world.deps)  # books the year: a writer
+    async with world.uow() as writer:
+        await writer.vacation.lock_employee(EmployeeId(anna.employee_id or 0))
+        await writer.session.execute(text("SELECT 1"))  # SQLite: BEGIN IMMEDIATE holds the write lock from here
+        # Neither a read-only transaction nor the balance waits for it (on SQLite it would, for lock_timeout).
+        async with world.uow().read_only() as reader:
+            assert await reader.employees.by_login("anna.schmidt") is not None
+        again = await asyncio.wait_for(balance(anna, date(2026, 6, 30), deps=world.deps), timeout=20)
+        assert (again.entitlement, again.taken, again.remaining) == (first.entitlement, first.taken, first.remaining)
+    with pytest.raises(WriteNeeded):
+        async with world.uow().read_only() as reader:
+            await reader.audit.add(
+                AuditEvent(world.clock.now(), actor="x", action="x", outcome=Outcome.SUCCESS, target="x")
+            )
+            await reader.commit()
+    async with world.uow() as check:
+        assert await check.audit.recent(actor="x") == []
+
+
+async def test_the_first_view_of_a_year_books_it_once_under_parallel_reads(world: World) -> None:
+    anna = await world.principal("anna.schmidt")
+    # Nobody opened 2027 yet: every one of these parallel reads finds it unbooked, and one of them books it.
+    results = await asyncio.gather(*(balance(anna, date(2027, 3, 1), deps=world.deps) for _ in range(8)))
+    assert len({r.entitlement for r in results}) == 1 and results[0].entitlement > 0
+    async with world.uow() as uow:
+        buckets = [b for b in await uow.vacation.buckets(EmployeeId(anna.employee_id or 0)) if b.leave_year == 2027]
+    assert len(buckets) == len({b.kind for b in buckets})  # no grant twice
+
+
+async def test_the_year_calendar_follows_a_pattern_change_within_the_year(world: World) -> None:
+    anna = await world.principal("anna.schmidt")
+    async with world.uow() as uow:
+        employee = await uow.employees.by_login("anna.schmidt")
+        assert employee is not None
+        changed = replace(
+            employee,
+            work_pattern=WorkPattern.first_days(3),
+            work_pattern_since=date(2026, 7, 1),
+        )
+        await uow.employees.save_all([changed])
+        await uow.commit()
+    days = await year_calendar(anna, 2026, deps=world.deps)
+    assert len(days) == 365
+    async with world.uow() as uow:
+        stored = await uow.employees.by_login("anna.schmidt")
+    assert stored is not None and len(stored.pattern_history) == 2
+    assert [d.working for d in days] == [stored.pattern_on(d.day).days[d.day.weekday()] > 0 for d in days]
+    assert next(d for d in days if d.day == date(2026, 6, 26)).working  # a Friday on five days
+    assert not next(d for d in days if d.day == date(2026, 7, 3)).working  # a Friday on three days

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
 
 from ess.domain.audit import Outcome
 from ess.domain.auth.login import LogIn, PasswordChangeRequired, log_in, remember_device
-from ess.domain.auth.model import AuthPolicy, Principal, hash_token
+from ess.domain.auth.model import AuthPolicy, Principal, SessionRecord, hash_token
 from ess.domain.auth.ports import AuthDeps
 from ess.domain.auth.sessions import open_session, resume_session, revoke_access
 from ess.domain.auth.throttle import is_known_device
@@ -30,7 +31,7 @@ class World:
         self.directory = FakeDirectory()
         self.uow = FakeUnitOfWork()
         self.attempts = FakeAttemptCounter(self.clock)
-        self.sessions = FakeSessions()
+        self.sessions = FakeSessions(self.clock)
         self.policy = AuthPolicy(
             failures_per_account=5,
             known_device_failures=2,
@@ -333,3 +334,49 @@ async def test_a_directory_outage_keeps_tokens_working_with_hr_roles_only(world:
     world.directory.available = True
     after = await world.holder(token)
     assert after is not None and Role.ADMIN in after.roles
+
+
+async def test_a_tokens_principal_is_kept_for_the_cache_lifetime_then_checked_again(world: World) -> None:
+    anna = await world.log_in("anna", PASSWORD)
+    token, _ = await issue_api_token(anna, deps=world.deps, client="x")
+    assert await world.holder(token) == anna
+    world.directory.accounts["anna"].disabled = True  # in the directory, which ESS is not told about
+    world.clock.advance(timedelta(seconds=59))
+    assert await world.holder(token) == anna  # still the kept answer
+    world.clock.advance(timedelta(seconds=2))
+    assert await world.holder(token) is None  # asked again after principal_cache (60 s)
+
+
+async def test_without_a_cache_lifetime_every_request_checks_the_account(world: World) -> None:
+    world.policy = replace(world.policy, principal_cache=timedelta(0))
+    anna = await world.log_in("anna", PASSWORD)
+    token, _ = await issue_api_token(anna, deps=world.deps, client="x")
+    assert await world.holder(token) == anna
+    world.directory.accounts["anna"].disabled = True
+    assert await world.holder(token) is None
+
+
+async def test_revoking_ends_a_kept_token_at_once_and_a_late_check_cannot_keep_it(world: World) -> None:
+    anna = await world.log_in("anna", PASSWORD)
+    token, _ = await issue_api_token(anna, deps=world.deps, client="x")
+    other, _ = await issue_api_token(anna, deps=world.deps, client="x")
+    assert await world.holder(token) == anna
+    assert await world.holder(other) == anna
+    await revoke_api_token(token, anna, deps=world.deps, client="x")
+    assert await world.holder(token) is None
+    # A request that found the token valid just before the revocation tries to keep it afterwards: nothing is kept.
+    late = SessionRecord(principal=anna, created_at=world.clock.now(), last_seen_at=world.clock.now())
+    await world.sessions.remember_token(hash_token(token), late, 60)
+    assert await world.holder(token) is None
+    assert await world.holder(other) == anna  # the account's other token is not affected
+
+
+async def test_a_password_change_ends_every_kept_token_of_the_account_at_once(world: World) -> None:
+    anna = await world.log_in("anna", PASSWORD)
+    token, _ = await issue_api_token(anna, deps=world.deps, client="x")
+    assert await world.holder(token) == anna
+    world.clock.advance(timedelta(seconds=1))
+    async with world.uow as uow:
+        await revoke_access("anna", uow, sessions=world.sessions, now=world.clock.now())
+        await uow.commit()
+    assert await world.holder(token) is None

@@ -11,6 +11,8 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as SqlAlchemyTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+# The execution option (and session info key) of a read-only unit of work: its SQLite transaction starts deferred.
+READ_ONLY: Final = "ess_read_only"
 # SQLSTATEs of a database under pressure: lock_timeout, statement_timeout (query canceled), too many connections.
 _PRESSURE_SQLSTATES: Final = frozenset({"55P03", "57014", "53300"})
 
@@ -42,9 +44,12 @@ def create_engine(
 
         @event.listens_for(engine.sync_engine, "begin")
         def _sqlite_begin(connection: Any) -> None:
-            # IMMEDIATE takes the write lock at the start: a transaction that reads a balance and then books days
-            # cannot interleave with another one doing the same (SQLite's answer to SELECT ... FOR UPDATE).
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            # A writer's IMMEDIATE takes the write lock at the start: a transaction that reads a balance and then
+            # books days cannot interleave with another one doing the same (SQLite's answer to SELECT ... FOR
+            # UPDATE). A read-only one (it cannot write, see unit_of_work.py) begins deferred and, with WAL, reads
+            # its snapshot beside the writer instead of waiting for the lock.
+            read_only = connection.get_execution_options().get(READ_ONLY, False)
+            connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
     server_settings = {"lock_timeout": str(int(lock_timeout_seconds * 1000))}

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, Numeric, Subquery, and_, case, func, or_, select, type_coerce
+from sqlalchemy import ColumnElement, Numeric, ScalarSelect, Subquery, and_, case, func, or_, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ess.adapters.sql.tables import (
@@ -16,9 +17,18 @@ from ess.adapters.sql.tables import (
     LeaveRequestRow,
     OrgUnitRow,
 )
-from ess.domain.vacation.model import ENTITLEMENT_TYPES, BucketKind, EntryType, ReportRow, RequestStatus
+from ess.domain.vacation.model import (
+    ENTITLEMENT_TYPES,
+    BucketKind,
+    EntryType,
+    ReportPerson,
+    ReportRow,
+    RequestStatus,
+)
 
 ZERO = Decimal(0)
+# Personnel numbers per statement when rows of some employees are asked for (within every parameter limit).
+_CHUNK = 500
 # Wide enough for a sum over many years of entries; the scale makes SQLite's float sums come back exact.
 _SUM = Numeric(14, 2)
 
@@ -41,10 +51,42 @@ class SqlLeaveReport:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
 
-    async def rows(self, as_of: date) -> list[ReportRow]:
-        """Every employee employed in the leave year of `as_of`; the figures mean what `compute_balance` says."""
+    async def rows(self, as_of: date, personnel_numbers: Sequence[str] | None = None) -> list[ReportRow]:
+        """Every employee employed in the leave year of `as_of` (or those of `personnel_numbers`); the figures mean
+        what `compute_balance` says."""
+        if personnel_numbers is None:
+            return await self._rows(as_of, None)
+        rows: list[ReportRow] = []
+        for start in range(0, len(personnel_numbers), _CHUNK):
+            rows += await self._rows(as_of, personnel_numbers[start : start + _CHUNK])
+        return rows
+
+    async def people(self, as_of: date) -> list[ReportPerson]:
         first, last = date(as_of.year, 1, 1), date(as_of.year, 12, 31)
-        sums, pending = _ledger_sums(as_of), _pending_days(first, last)
+        statement = (
+            select(
+                EmployeeRow.personnel_number,
+                EmployeeRow.first_name,
+                EmployeeRow.preferred_name,
+                EmployeeRow.last_name,
+                OrgUnitRow.name,
+            )
+            .outerjoin(OrgUnitRow, OrgUnitRow.id == EmployeeRow.org_unit_id)
+            .where(_employed_between(first, last))
+        )
+        async with self._sessions() as session:
+            result = (await session.execute(statement)).all()
+        return [
+            ReportPerson(number, _display_name(first_name, preferred, last_name), unit or "")
+            for number, first_name, preferred, last_name, unit in result
+        ]
+
+    async def _rows(self, as_of: date, personnel_numbers: Sequence[str] | None) -> list[ReportRow]:
+        first, last = date(as_of.year, 1, 1), date(as_of.year, 12, 31)
+        only = None
+        if personnel_numbers is not None:
+            only = select(EmployeeRow.id).where(EmployeeRow.personnel_number.in_(personnel_numbers)).scalar_subquery()
+        sums, pending = _ledger_sums(as_of, only), _pending_days(first, last, only)
         statement = (
             select(
                 EmployeeRow.personnel_number,
@@ -65,14 +107,25 @@ class SqlLeaveReport:
             .outerjoin(OrgUnitRow, OrgUnitRow.id == EmployeeRow.org_unit_id)
             .outerjoin(sums, sums.c.employee_id == EmployeeRow.id)
             .outerjoin(pending, pending.c.employee_id == EmployeeRow.id)
-            .where(EmployeeRow.hire_date <= last, or_(EmployeeRow.exit_date.is_(None), EmployeeRow.exit_date >= first))
+            .where(_employed_between(first, last))
         )
+        if personnel_numbers is not None:
+            statement = statement.where(EmployeeRow.personnel_number.in_(personnel_numbers))
         async with self._sessions() as session:
             result = (await session.execute(statement)).all()
         return [_report_row(*row) for row in result]
 
 
-def _ledger_sums(as_of: date) -> Subquery:
+def _employed_between(first: date, last: date) -> ColumnElement[bool]:
+    return and_(EmployeeRow.hire_date <= last, or_(EmployeeRow.exit_date.is_(None), EmployeeRow.exit_date >= first))
+
+
+def _display_name(first_name: str, preferred: str, last_name: str) -> str:
+    # As Employee.display_name.
+    return f"{preferred or first_name} {last_name}"
+
+
+def _ledger_sums(as_of: date, only: ScalarSelect[int] | None = None) -> Subquery:
     """Per employee, the ledger of the year of `as_of` summed by what each entry means."""
     ledger = LeaveLedgerRow.__table__.c
     bucket = LeaveBucketRow.__table__.c
@@ -100,13 +153,13 @@ def _ledger_sums(as_of: date) -> Subquery:
             LeaveLedgerRow.__table__,
             and_(ledger.bucket_id == bucket.id, ledger.employee_id == bucket.employee_id),
         )
-        .where(bucket.leave_year == as_of.year)
+        .where(bucket.leave_year == as_of.year, *([bucket.employee_id.in_(only)] if only is not None else []))
         .group_by(bucket.employee_id)
         .subquery("sums")
     )
 
 
-def _pending_days(first: date, last: date) -> Subquery:
+def _pending_days(first: date, last: date, only: ScalarSelect[int] | None = None) -> Subquery:
     """Per employee, the days of pending requests between `first` and `last`."""
     day = LeaveRequestDayRow.__table__.c
     request = LeaveRequestRow.__table__.c
@@ -117,7 +170,11 @@ def _pending_days(first: date, last: date) -> Subquery:
         )
         .select_from(LeaveRequestDayRow.__table__)
         .join(LeaveRequestRow.__table__, request.id == day.request_id)
-        .where(request.status == RequestStatus.PENDING.value, day.day.between(first, last))
+        .where(
+            request.status == RequestStatus.PENDING.value,
+            day.day.between(first, last),
+            *([request.employee_id.in_(only)] if only is not None else []),
+        )
         .group_by(request.employee_id)
         .subquery("pending")
     )
@@ -143,8 +200,7 @@ def _report_row(  # noqa: PLR0917 - one result row of the statement above, colum
     upcoming, expired, pending_days = upcoming or ZERO, expired or ZERO, pending_days or ZERO
     return ReportRow(
         personnel_number=number,
-        # As Employee.display_name.
-        name=f"{preferred or first_name} {last_name}",
+        name=_display_name(first_name, preferred, last_name),
         org_unit=unit or "",
         location=f"{country}-{subdivision}" if subdivision else country,
         entitlement=entitlement,

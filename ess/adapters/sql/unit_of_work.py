@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import ORMExecuteState, Session
 
+from ess.adapters.sql.database import READ_ONLY
 from ess.adapters.sql.factors import SqlFactorRepository
 from ess.adapters.sql.mail_queue import SqlMailQueue
 from ess.adapters.sql.outbox import SqlOutboxRepository
@@ -26,7 +28,7 @@ from ess.domain.outbox.ports import OutboxRepository
 from ess.domain.passwords.ports import PasswordReminderRepository
 from ess.domain.profile.ports import ProfileRepository
 from ess.domain.recovery.ports import RecoveryRepository
-from ess.domain.shared import AuditLog, Clock
+from ess.domain.shared import AuditLog, Clock, WriteNeeded
 from ess.domain.vacation.ports import VacationRepository
 
 
@@ -49,11 +51,27 @@ class SqlUnitOfWork:
         self._factory = session_factory
         self._clock = clock
         self._session: AsyncSession | None = None
+        self._read_only = False
+
+    def read_only(self) -> Self:
+        self._read_only = True
+        return self
 
     async def __aenter__(self) -> Self:
         if self._session is not None:
             raise RuntimeError("this unit of work is already open")
-        self._session = self._factory()
+        if self._read_only:
+            # Every connection of this session carries the option the SQLite begin hook reads (database.py), also
+            # for a transaction begun after a commit.
+            engine = self._factory.kw["bind"]
+            options: dict[str, Any] = {READ_ONLY: True}
+            if engine.dialect.name == "postgresql":
+                # One snapshot for every statement of the read, without the row locks writers take.
+                options["isolation_level"] = "REPEATABLE READ"
+            self._session = self._factory(bind=engine.execution_options(**options))
+            self._session.info[READ_ONLY] = True
+        else:
+            self._session = self._factory()
         employees = SqlEmployeeRepository(self._session, self._clock.now())
         self.employees = employees
         self.audit = SqlAuditLog(self._session)
@@ -71,6 +89,7 @@ class SqlUnitOfWork:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         session, self._session = self._session, None
+        self._read_only = False
         if session is None:
             return
         try:
@@ -96,3 +115,15 @@ class SqlUnitOfWork:
                 await session.execute(text("SELECT 1"))
         except (SQLAlchemyError, OSError) as exc:
             raise ServiceUnavailable("The database is not reachable.") from exc
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_flush_when_reading(session: Session, _context: Any, _instances: Any) -> None:
+    if session.info.get(READ_ONLY) and (session.new or session.dirty or session.deleted):
+        raise WriteNeeded
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_writes_when_reading(state: ORMExecuteState) -> None:
+    if state.session.info.get(READ_ONLY) and (state.is_insert or state.is_update or state.is_delete):
+        raise WriteNeeded

@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ess.adapters.sql.database import READ_ONLY
 from ess.adapters.sql.repositories import SqlEmployeeRepository
 from ess.adapters.sql.tables import (
     CalendarTokenRow,
@@ -43,8 +44,12 @@ class SqlVacationRepository:
         self._employees = employees
 
     async def lock_employee(self, employee_id: EmployeeId) -> None:
-        # PostgreSQL: a row lock held to the end of the transaction. SQLite: every transaction already holds the
-        # database's write lock from its start (BEGIN IMMEDIATE, see database.py), so this is a no-op there.
+        # PostgreSQL: a row lock held to the end of the transaction. SQLite: every writing transaction already holds
+        # the database's write lock from its start (BEGIN IMMEDIATE, see database.py), so this is a no-op there.
+        # A read-only unit of work cannot write (WriteNeeded) and reads one snapshot: it needs no lock, and must
+        # not wait for writers.
+        if self._session.info.get(READ_ONLY):
+            return
         if self._session.bind.dialect.name == "postgresql":
             await self._session.execute(select(EmployeeRow.id).where(EmployeeRow.id == employee_id).with_for_update())
 

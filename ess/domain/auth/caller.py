@@ -29,7 +29,7 @@ async def own_employee(principal: Principal, employees: EmployeeRepository) -> E
 
 async def own_record(principal: Principal, *, deps: AuthDeps) -> OwnRecord:
     """The caller's own HR record and their manager. Raises NotFound for accounts without one."""
-    async with deps.new_uow() as uow:
+    async with deps.new_uow().read_only() as uow:
         employee = await own_employee(principal, uow.employees)
         manager = None
         if employee.manager_personnel_number:

@@ -88,7 +88,7 @@ def remember_device(principal: Principal, *, deps: AuthDeps) -> str | None:
 async def resolve_principal(login: str, *, deps: AuthDeps, with_groups: bool = True) -> Principal | None:
     """The roles of an account as of now: HR data and directory groups (unless `with_groups` is False). None when
     it has no business in ESS."""
-    async with deps.new_uow() as uow:
+    async with deps.new_uow().read_only() as uow:
         employee = await uow.employees.by_login(login)
         has_reports = employee is not None and employee.id is not None and await uow.employees.has_reports(employee.id)
     roles: set[Role] = set()
@@ -116,14 +116,19 @@ async def still_allowed(login: str, *, deps: AuthDeps) -> Principal | None:
 
     While the directory cannot answer, a live session or token goes on with the roles HR data gives (roles from
     directory groups are withheld until it answers again): an outage must not log everybody out, nor grant more."""
+    return (await checked_principal(login, deps=deps))[0]
+
+
+async def checked_principal(login: str, *, deps: AuthDeps) -> tuple[Principal | None, bool]:
+    """`still_allowed`, and whether the directory answered: only such an answer may be kept for a while."""
     try:
         if (await deps.directory.account_status(login)).disabled:
-            return None
-        return await resolve_principal(login, deps=deps)
+            return None, True
+        return await resolve_principal(login, deps=deps), True
     except NotFound:
-        return None
+        return None, True
     except ServiceUnavailable:
-        return await resolve_principal(login, deps=deps, with_groups=False)
+        return await resolve_principal(login, deps=deps, with_groups=False), False
 
 
 async def _audit(

@@ -36,6 +36,9 @@ class AuthPolicy:
     session_idle: timedelta = timedelta(minutes=30)
     session_absolute: timedelta = timedelta(hours=10)
     token_lifetime: timedelta = timedelta(hours=12)
+    # How long a session or token's principal (roles, disabled or not) is trusted before it is read again from HR
+    # data and the directory. Logout, password changes and revoked tokens end it at once regardless.
+    principal_cache: timedelta = timedelta(seconds=60)
     group_roles: Mapping[str, Role] | None = None
 
 

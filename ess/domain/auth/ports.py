@@ -59,6 +59,19 @@ class SessionStore(Protocol):
 
     async def revoked_before(self, login: str) -> datetime | None: ...
 
+    async def remember_token(self, token_hash: str, record: SessionRecord, ttl_seconds: int) -> None:
+        """Keep who holds an API token (checked at `record.last_seen_at`) for a short while, shared by every process
+        like the sessions, so a token is not re-checked against the database and the directory on each request.
+        Does nothing while the token is forgotten (see `forget_token`)."""
+        ...
+
+    async def recall_token(self, token_hash: str) -> SessionRecord | None: ...
+
+    async def forget_token(self, token_hash: str, ttl_seconds: int) -> None:
+        """Drop what is kept for the token, and keep nothing for it for `ttl_seconds`: a request that checked the
+        token just before it was revoked must not cache it afterwards."""
+        ...
+
 
 class AttemptCounter(Protocol):
     """Counts events per key in a fixed window that starts with the first event."""

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta
-from typing import Final
+from datetime import datetime
 
 from ess.domain.audit import AuditEvent, Outcome
 from ess.domain.auth.login import still_allowed
 from ess.domain.auth.model import Principal, Purpose, SessionRecord
 from ess.domain.auth.ports import AuthDeps, AuthUnitOfWork, SessionStore
-
-# A session's last-seen time is written at most this often: every request would be a store write otherwise.
-TOUCH_INTERVAL: Final = timedelta(seconds=60)
 
 
 async def open_session(principal: Principal, *, deps: AuthDeps) -> str:
@@ -24,7 +20,8 @@ async def open_session(principal: Principal, *, deps: AuthDeps) -> str:
 
 async def resume_session(session_id: str, *, deps: AuthDeps) -> Principal | None:
     """The principal of a live session; None (and the session gone) after a timeout, a revocation or when the
-    account was disabled. Roles are re-read at most every TOUCH_INTERVAL."""
+    account was disabled. Roles are re-read (and the last-seen time written) at most every `policy.principal_cache`:
+    every request would be a directory round trip and a store write otherwise."""
     sessions, policy = deps.sessions, deps.policy
     record = await sessions.get(session_id)
     if record is None:
@@ -38,7 +35,7 @@ async def resume_session(session_id: str, *, deps: AuthDeps) -> Principal | None
     ):
         await sessions.delete(session_id)
         return None
-    if now - record.last_seen_at < TOUCH_INTERVAL:
+    if now - record.last_seen_at < policy.principal_cache:
         return record.principal
     principal = await still_allowed(record.principal.login, deps=deps)
     if principal is None:

@@ -4,12 +4,14 @@ much of a leave the buckets cannot pay for."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
 from ess.domain.auth.caller import own_employee
 from ess.domain.auth.model import Principal
+from ess.domain.hr.model import Employee
+from ess.domain.shared import WriteNeeded
 from ess.domain.vacation.entitlement import accrual_complete_on, accrued_on, check_year
 from ess.domain.vacation.model import (
     ZERO,
@@ -17,6 +19,7 @@ from ess.domain.vacation.model import (
     Bucket,
     BucketKind,
     LeaveDay,
+    LeaveRequest,
     LedgerEntry,
     bucket_remaining,
     compute_balance,
@@ -30,19 +33,44 @@ _KIND_ORDER = {BucketKind.CARRYOVER: 0, BucketKind.STATUTORY: 1, BucketKind.CONT
 async def balance(principal: Principal, as_of: date, *, deps: VacationDeps) -> Balance:
     """The caller's balance on a date, computed from the HR data as it is now: past dates show history, future
     dates the projection (what close-year and the expiry job will have booked by then, marked as projected)."""
-    async with deps.new_uow() as uow:
+    return (await balance_and_requests(principal, as_of, deps=deps)).balance
+
+
+@dataclass(frozen=True, slots=True)
+class OwnLeave:
+    """The caller's record, balance and leave requests, read together (one load of the employee per request)."""
+
+    employee: Employee
+    balance: Balance
+    requests: list[LeaveRequest]
+
+
+async def balance_and_requests(principal: Principal, as_of: date, *, deps: VacationDeps) -> OwnLeave:
+    """The balance on `as_of` (see `balance`) with the caller's requests.
+
+    Read first without the write lock, beside other requests; only when the ledger must be written (the year's
+    first view, changed HR data) again as a writer, under the employee's lock."""
+    try:
+        return await _balance(principal, as_of, deps=deps, read_only=True)
+    except WriteNeeded:
+        return await _balance(principal, as_of, deps=deps, read_only=False)
+
+
+async def _balance(principal: Principal, as_of: date, *, deps: VacationDeps, read_only: bool) -> OwnLeave:
+    new_uow = deps.new_uow()
+    async with new_uow.read_only() if read_only else new_uow as uow:
         employee = await own_employee(principal, uow.employees)
         assert employee.id is not None
         check_year(employee, as_of.year, deps.clock)
         ledger = await ledger_on(employee, as_of, uow, deps.clock)
-        await uow.commit()
         requests = await uow.vacation.requests(employee.id)
+        await uow.commit()
     figures = compute_balance(as_of, buckets=ledger.buckets, entries=ledger.entries, pending=requests)
     accrued = accrued_on(employee, as_of)
-    if accrued is None:
-        return figures
-    # UrlG §2(2): what has arisen so far; the rest of the year's share arises with each day served.
-    return replace(figures, accrued=accrued, accrual_complete_on=accrual_complete_on(employee))
+    if accrued is not None:
+        # UrlG §2(2): what has arisen so far; the rest of the year's share arises with each day served.
+        figures = replace(figures, accrued=accrued, accrual_complete_on=accrual_complete_on(employee))
+    return OwnLeave(employee, figures, requests)
 
 
 def shortfall(buckets: Sequence[Bucket], entries: Sequence[LedgerEntry], days: Sequence[LeaveDay]) -> Decimal:

@@ -145,6 +145,15 @@ class LeaveRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class ReportPerson:
+    """Who a report row is about: what the report is sorted and searched by."""
+
+    personnel_number: str
+    name: str
+    org_unit: str
+
+
+@dataclass(frozen=True, slots=True)
 class ReportRow:
     """One employee's balance on the report date, with the same meaning as the fields of `Balance`:
     `remaining = entitlement + carried_over - taken - approved_upcoming - expired - pending`."""

@@ -17,6 +17,7 @@ from ess.domain.vacation.model import (
     DayOff,
     LeaveRequest,
     LedgerEntry,
+    ReportPerson,
     ReportRow,
     RequestStatus,
     VacationPolicy,
@@ -100,10 +101,14 @@ class HolidayCalendar(Protocol):
 class LeaveReport(Protocol):
     """Leave figures of all employees at once, for HR (read-only)."""
 
-    async def rows(self, as_of: date) -> list[ReportRow]:
-        """Every employee employed in the leave year of `as_of`, with the balance on `as_of`, in no particular
-        order; the same figures as `compute_balance` gives for each of them over the booked ledger. A row whose
-        year has no grant booked yet says so (`booked` False)."""
+    async def rows(self, as_of: date, personnel_numbers: Sequence[str] | None = None) -> list[ReportRow]:
+        """Every employee employed in the leave year of `as_of` (or only those of `personnel_numbers` among
+        them), with the balance on `as_of`, in no particular order; the same figures as `compute_balance` gives for
+        each of them over the booked ledger. A row whose year has no grant booked yet says so (`booked` False)."""
+        ...
+
+    async def people(self, as_of: date) -> list[ReportPerson]:
+        """Who `rows(as_of)` lists, without figures: cheap enough to sort and filter all of them for one page."""
         ...
 
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from ess.domain.auth.caller import own_employee
 from ess.domain.auth.model import Principal
-from ess.domain.hr.model import Role
-from ess.domain.vacation.model import ACTIVE_STATUSES, ZERO, RequestStatus
+from ess.domain.hr.model import Employee, Role
+from ess.domain.vacation.balance import balance_and_requests
+from ess.domain.vacation.model import ACTIVE_STATUSES, ZERO, Balance, LeaveRequest, RequestStatus
 from ess.domain.vacation.ports import VacationDeps
 
 
@@ -24,28 +26,59 @@ class CalendarDay:
 
 async def year_calendar(principal: Principal, year: int, *, deps: VacationDeps) -> list[CalendarDay]:
     """Every day of a year with the caller's leave, holidays and working days, for the year view."""
-    async with deps.new_uow() as uow:
+    async with deps.new_uow().read_only() as uow:
         employee = await own_employee(principal, uow.employees)
         assert employee.id is not None
-        requests = [r for r in await uow.vacation.requests(employee.id) if r.status in ACTIVE_STATUSES]
-    booked = {d.day: (d.fraction, r.status) for r in requests for d in r.days}
+        requests = await uow.vacation.requests(employee.id)
+    return calendar_of(employee, requests, year, deps=deps)
+
+
+def calendar_of(
+    employee: Employee, requests: Sequence[LeaveRequest], year: int, *, deps: VacationDeps
+) -> list[CalendarDay]:
+    """The year view of an employee's active requests: one pass over the days, one pattern per period."""
+    booked = {d.day: (d.fraction, r.status) for r in requests if r.status in ACTIVE_STATUSES for d in r.days}
     days_off = deps.calendar.days_off(employee.location, year)
+    first, last = date(year, 1, 1), date(year, 12, 31)
+    # The pattern in force on each day, from the history's periods (not a search of the history per day).
+    changes = sorted(employee.pattern_history, key=lambda item: item[0])
+    patterns = [(first, employee.pattern_on(first))] + [(since, p) for since, p in changes if first < since <= last]
     result: list[CalendarDay] = []
-    day = date(year, 1, 1)
-    while day.year == year:
-        fraction, status = booked.get(day, (ZERO, None))
-        off = days_off.get(day)
-        result.append(
-            CalendarDay(
-                day=day,
-                leave=fraction,
-                status=status,
-                holiday=off.name if off else "",
-                working=employee.pattern_on(day).days[day.weekday()] > 0,
+    for index, (start, pattern) in enumerate(patterns):
+        end = patterns[index + 1][0].toordinal() if index + 1 < len(patterns) else last.toordinal() + 1
+        for ordinal in range(start.toordinal(), end):
+            day = date.fromordinal(ordinal)
+            fraction, status = booked.get(day, (ZERO, None))
+            off = days_off.get(day)
+            result.append(
+                CalendarDay(
+                    day=day,
+                    leave=fraction,
+                    status=status,
+                    holiday=off.name if off else "",
+                    working=pattern.days[day.weekday()] > 0,
+                )
             )
-        )
-        day = date.fromordinal(day.toordinal() + 1)
     return result
+
+
+@dataclass(frozen=True, slots=True)
+class VacationOverview:
+    """What the vacation page shows: the balance, the requests (newest first) and the year calendar."""
+
+    balance: Balance
+    requests: list[LeaveRequest]
+    calendar: list[CalendarDay]
+
+
+async def vacation_overview(principal: Principal, as_of: date, *, deps: VacationDeps) -> VacationOverview:
+    """The vacation page's figures from one load of the caller's record and requests."""
+    own = await balance_and_requests(principal, as_of, deps=deps)
+    return VacationOverview(
+        balance=own.balance,
+        requests=sorted(own.requests, key=lambda r: r.start, reverse=True),
+        calendar=calendar_of(own.employee, own.requests, as_of.year, deps=deps),
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from ess.domain.hr.model import Employee
@@ -18,10 +18,34 @@ from ess.domain.vacation.balance import balance
 from ess.domain.vacation.decisions import decide_waiting, pending_for_decision
 from ess.domain.vacation.model import Balance, LeaveRequest
 from ess.domain.vacation.ports import VacationDeps
+from ess.domain.vacation.report import MAX_PAGE_SIZE, PAGE_SIZE, balance_report_page
 from ess.domain.vacation.requests import RequestLeave, my_requests, request_cancellation, request_leave, withdraw
 from ess.routes.guards import current_principal, requires_hr, requires_login, requires_manager_or_hr
 
 MAX_ADJUSTMENT_DAYS = 999
+MAX_SEARCH_LENGTH = 200
+
+
+class ReportRowOut(msgspec.Struct):
+    personnel_number: str
+    name: str
+    org_unit: str
+    location: str
+    entitlement: Decimal
+    carried_over: Decimal
+    taken: Decimal
+    approved_upcoming: Decimal
+    pending: Decimal
+    expired: Decimal
+    remaining: Decimal
+
+
+class ReportPageOut(msgspec.Struct):
+    as_of: date
+    total: int
+    offset: int
+    limit: int
+    rows: list[ReportRowOut]
 
 
 class LapseOut(msgspec.Struct):
@@ -314,4 +338,39 @@ class HrVacationApiController(Controller):
                 principal=current_principal(request),
                 deps=vacation,
             )
+        )
+
+    @get("/leave-report", operation_id="getLeaveReport", problems=["invalid_input"])
+    async def report(
+        self,
+        vacation: NamedDependency[VacationDeps],
+        as_of: FromQuery[date | None] = None,
+        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE)] = PAGE_SIZE,
+        search: Annotated[str, QueryParameter(max_length=MAX_SEARCH_LENGTH)] = "",
+    ) -> ReportPageOut:
+        """Every employee's leave balance on a date (today by default), a page at a time, by org unit and name."""
+        day = as_of or vacation.clock.today()
+        page = await balance_report_page(day, deps=vacation, offset=offset, limit=limit, search=search)
+        return ReportPageOut(
+            as_of=day,
+            total=page.total,
+            offset=page.offset,
+            limit=page.limit,
+            rows=[
+                ReportRowOut(
+                    personnel_number=row.personnel_number,
+                    name=row.name,
+                    org_unit=row.org_unit,
+                    location=row.location,
+                    entitlement=row.entitlement,
+                    carried_over=row.carried_over,
+                    taken=row.taken,
+                    approved_upcoming=row.approved_upcoming,
+                    pending=row.pending,
+                    expired=row.expired,
+                    remaining=row.remaining,
+                )
+                for row in page.rows
+            ],
         )

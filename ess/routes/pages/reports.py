@@ -9,8 +9,9 @@ from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
 from litestar.response import Template
 
+from ess.domain.errors import InvalidInput
 from ess.domain.vacation.ports import VacationDeps
-from ess.domain.vacation.report import balance_report, to_csv
+from ess.domain.vacation.report import MAX_PAGE_SIZE, PAGE_SIZE, balance_report, balance_report_page, to_csv
 from ess.routes.guards import requires_hr
 from ess.routes.rendering import page_context
 
@@ -22,6 +23,13 @@ def _as_of(request: Request[Any, Any, Any], vacation: VacationDeps) -> date:
         return vacation.clock.today()
 
 
+def _int_param(request: Request[Any, Any, Any], name: str, default: int) -> int:
+    try:
+        return int(request.query_params.get(name, default))
+    except ValueError:
+        return default
+
+
 class ReportPagesController(Controller):
     path = "/hr/vacation-report"
     include_in_schema = False
@@ -29,10 +37,27 @@ class ReportPagesController(Controller):
 
     @get("", operation_id="vacationReportPage", name="vacation_report")
     async def page(self, request: Request[Any, Any, Any], vacation: NamedDependency[VacationDeps]) -> Template:
-        """All employees' balances on a date."""
+        """All employees' balances on a date, a page at a time."""
         as_of = _as_of(request, vacation)
-        rows = await balance_report(as_of, deps=vacation)
-        return Template(template_name="report.html", context=page_context(request, rows=rows, as_of=as_of))
+        offset = max(_int_param(request, "offset", 0), 0)
+        limit = min(max(_int_param(request, "limit", PAGE_SIZE), 1), MAX_PAGE_SIZE)
+        search = request.query_params.get("search", "")[:200]
+        try:
+            page = await balance_report_page(as_of, deps=vacation, offset=offset, limit=limit, search=search)
+        except InvalidInput:  # cannot happen with the bounds above; a first page rather than an error page
+            page = await balance_report_page(as_of, deps=vacation)
+        return Template(
+            template_name="report.html",
+            context=page_context(
+                request,
+                rows=page.rows,
+                page=page,
+                as_of=as_of,
+                search=search,
+                previous_offset=max(page.offset - page.limit, 0) if page.offset > 0 else None,
+                next_offset=page.offset + page.limit if page.has_next else None,
+            ),
+        )
 
     @get("/csv", operation_id="vacationReportCsv", name="vacation_report_csv")
     async def csv(self, request: Request[Any, Any, Any], vacation: NamedDependency[VacationDeps]) -> Response[str]:

@@ -12,11 +12,10 @@ from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from ess.domain.errors import DomainError
-from ess.domain.vacation.balance import balance
 from ess.domain.vacation.decisions import decide_waiting, pending_for_decision
 from ess.domain.vacation.ports import VacationDeps
-from ess.domain.vacation.requests import RequestLeave, my_requests, request_cancellation, request_leave, withdraw
-from ess.domain.vacation.views import year_calendar
+from ess.domain.vacation.requests import RequestLeave, request_cancellation, request_leave, withdraw
+from ess.domain.vacation.views import vacation_overview
 from ess.routes.errors import form_errors
 from ess.routes.guards import current_principal, requires_login, requires_manager_or_hr
 from ess.routes.rendering import gettext_for, page_context, url_to
@@ -54,9 +53,8 @@ class VacationPagesController(Controller):
         principal = current_principal(request)
         today = vacation.clock.today()
         as_of = _parse_day(request.query_params.get("as_of", "")) or today
-        figures = await balance(principal, as_of, deps=vacation)
-        requests = await my_requests(principal, deps=vacation)
-        days = await year_calendar(principal, as_of.year, deps=vacation)
+        shown = await vacation_overview(principal, as_of, deps=vacation)
+        figures, requests, days = shown.balance, shown.requests, shown.calendar
         months = [[d for d in days if d.day.month == month] for month in range(1, 13)]
         extra.setdefault("errors", {})
         extra.setdefault("form", LeaveForm())
