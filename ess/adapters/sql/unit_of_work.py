@@ -9,6 +9,12 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from ess.adapters.sql.help import (
+    SqlArticleRepository,
+    SqlFeedbackRepository,
+    SqlMissedQueryRepository,
+    SqlSearchIndex,
+)
 from ess.adapters.sql.outbox import SqlOutboxRepository
 from ess.adapters.sql.password_reminders import SqlPasswordReminderRepository
 from ess.adapters.sql.profiles import SqlProfileRepository
@@ -17,6 +23,7 @@ from ess.adapters.sql.repositories import SqlApiTokenRepository, SqlAuditLog, Sq
 from ess.adapters.sql.vacation import SqlVacationRepository
 from ess.domain.auth.ports import ApiTokenRepository
 from ess.domain.errors import ServiceUnavailable
+from ess.domain.help.ports import ArticleRepository, FeedbackRepository, MissedQueryRepository, SearchIndex
 from ess.domain.hr.ports import EmployeeRepository
 from ess.domain.outbox.ports import OutboxRepository
 from ess.domain.passwords.ports import PasswordReminderRepository
@@ -38,6 +45,10 @@ class SqlUnitOfWork:
     outbox: OutboxRepository
     password_reminders: PasswordReminderRepository
     recovery: RecoveryRepository
+    articles: ArticleRepository
+    help_index: SearchIndex
+    help_feedback: FeedbackRepository
+    missed_queries: MissedQueryRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession], clock: Clock) -> None:
         self._factory = session_factory
@@ -57,6 +68,10 @@ class SqlUnitOfWork:
         self.outbox = SqlOutboxRepository(self._session)
         self.password_reminders = SqlPasswordReminderRepository(self._session)
         self.recovery = SqlRecoveryRepository(self._session)
+        self.articles = SqlArticleRepository(self._session)
+        self.help_index = SqlSearchIndex(self._session)
+        self.help_feedback = SqlFeedbackRepository(self._session)
+        self.missed_queries = SqlMissedQueryRepository(self._session)
         return self
 
     async def __aexit__(
