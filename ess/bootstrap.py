@@ -25,6 +25,7 @@ from ess.adapters.ldap.connections import ConnectionSettings, DirectoryConnector
 from ess.adapters.ldap.directory import LdapDirectory
 from ess.adapters.local_directory import HashingCost, LocalDirectory
 from ess.adapters.mail import Mailer, build_mailer
+from ess.adapters.markdown import SafeMarkdown
 from ess.adapters.notifications import MailNotifier
 from ess.adapters.pwned_passwords import PwnedPasswordsRange
 from ess.adapters.recovery import (
@@ -43,6 +44,7 @@ from ess.adapters.stores import StoreAttemptCounter, StoreSessions
 from ess.domain.auth.model import AuthPolicy
 from ess.domain.auth.ports import AttemptCounter, AuthDeps, SessionStore
 from ess.domain.directory.ports import Directory
+from ess.domain.help.ports import HelpDeps, HelpUnitOfWork
 from ess.domain.hr.model import Role
 from ess.domain.hr_import.ports import HrImportDeps, HrImportUnitOfWork, Regions
 from ess.domain.outbox.model import RetryPolicy
@@ -67,6 +69,7 @@ class AppUnitOfWork(
     ProfileUnitOfWork,
     OutboxUnitOfWork,
     HrImportUnitOfWork,
+    HelpUnitOfWork,
     Protocol,
 ):
     """Every area's unit of work at once: what the one SQL adapter (and the tests' fake) provides."""
@@ -89,6 +92,7 @@ class Container:
     recovery: RecoveryDeps
     outbox: OutboxDeps
     hr_import: HrImportDeps
+    help: HelpDeps
     engine: AsyncEngine | None = None
     stores: list[Store] = field(default_factory=list)
     local_directory: LocalDirectory | None = None
@@ -324,6 +328,17 @@ def wire(settings: Settings, adapters: Adapters) -> Container:
         policy=password_policy(settings),
         breached=adapters.breached,
     )
+    vacation = vacation_deps(settings, adapters, notifier=notifier)
+    profile = ProfileDeps(
+        new_uow=new_uow,
+        clock=clock,
+        directory=directory,
+        notifier=notifier,
+        policies=profile_policies(settings),
+        directory_changed=outbox.wake.set,
+        hr_recipients=tuple(settings.profile.hr_notify_to),
+        attempts=adapters.attempts,
+    )
     return Container(
         settings=settings,
         clock=clock,
@@ -332,17 +347,8 @@ def wire(settings: Settings, adapters: Adapters) -> Container:
         links=links,
         auth=AuthDeps(new_uow, directory, adapters.sessions, adapters.attempts, clock, auth_policy(settings)),
         passwords=passwords,
-        vacation=vacation_deps(settings, adapters, notifier=notifier),
-        profile=ProfileDeps(
-            new_uow=new_uow,
-            clock=clock,
-            directory=directory,
-            notifier=notifier,
-            policies=profile_policies(settings),
-            directory_changed=outbox.wake.set,
-            hr_recipients=tuple(settings.profile.hr_notify_to),
-            attempts=adapters.attempts,
-        ),
+        vacation=vacation,
+        profile=profile,
         recovery=recovery_deps(settings, adapters, notifier=notifier, password_policy=passwords.policy),
         outbox=outbox,
         hr_import=HrImportDeps(
@@ -352,7 +358,35 @@ def wire(settings: Settings, adapters: Adapters) -> Container:
             notifier=notifier,
             hr_recipients=(settings.company.hr_contact.email,),
         ),
+        help=help_deps(settings, adapters, vacation=vacation, profile=profile),
     )
+
+
+def help_deps(settings: Settings, adapters: Adapters, *, vacation: VacationDeps, profile: ProfileDeps) -> HelpDeps:
+    """The help center reads personal answers through the leave and profile use cases and the directory."""
+    return HelpDeps(
+        new_uow=adapters.new_uow,
+        clock=adapters.clock,
+        renderer=SafeMarkdown(),
+        vacation=vacation,
+        profile=profile,
+        directory=adapters.directory,
+        values=company_values(settings),
+    )
+
+
+def company_values(settings: Settings) -> dict[str, str]:
+    """The configured values help articles may show as {name}: the company and how to reach HR and IT."""
+    company = settings.company
+    values = {"company": company.name}
+    for prefix, contact in (("hr", company.hr_contact), ("it", company.it_contact)):
+        values |= {
+            f"{prefix}_name": contact.name,
+            f"{prefix}_email": contact.email,
+            f"{prefix}_phone": contact.phone or contact.email,
+            f"{prefix}_hours": contact.hours or "-",
+        }
+    return values
 
 
 def vacation_deps(settings: Settings, adapters: Adapters, *, notifier: MailNotifier) -> VacationDeps:
