@@ -83,6 +83,7 @@ def providers(container: Container) -> dict[str, Provide]:
         "vacation": _constant(container.vacation),
         "profile": _constant(container.profile),
         "recovery": _constant(container.recovery),
+        "help": _constant(container.help),
         "settings": _constant(container.settings),
         "readiness": _constant(
             ReadinessChecks(
