@@ -141,6 +141,7 @@ async def save_article(cmd: SaveArticle, *, deps: HelpDeps) -> Article:
             current is not None and not can_edit(cmd.principal, current.category)
         ):
             await _audit(uow, cmd.principal, "help.article_save", cmd.slug, Outcome.DENIED, deps=deps)
+            await uow.commit()
             raise PermissionDenied("Your roles do not allow editing this topic.")
         article = current or Article(slug=cmd.slug, category=cmd.category, review_due=cmd.review_due)
         if current is None and not cmd.texts:
