@@ -179,7 +179,10 @@ class Vocabulary:
 
     def __post_init__(self) -> None:
         for word in self.known:
-            for variant in _deletes(word) | {word}:
+            variants = _deletes(word) | {word}
+            if allowed_typos(word) > 1:  # symmetric deletes of both sides find every pair of mistakes
+                variants |= {d for v in _deletes(word) for d in _deletes(v)}
+            for variant in variants:
                 self._by_delete.setdefault(variant, set()).add(word)
 
     @classmethod
