@@ -62,8 +62,9 @@ async def make_world(database_url: str) -> HelpWorld:
         deps=container.hr_import,
     )
     assert container.local_directory is not None
-    for login in ("anna.schmidt", "markus.weber", "hanna.berger", "ivan.petrovic"):
-        await container.local_directory.provision(login, password=DEMO_PASSWORD, groups=[])
+    for login in ("anna.schmidt", "markus.weber", "hanna.berger", "ivan.petrovic", "admin"):
+        groups = ["ess-admins"] if login == "admin" else []
+        await container.local_directory.provision(login, password=DEMO_PASSWORD, groups=groups)
     await seed_articles(shipped_articles(), review_due=date(2027, 11, 22), deps=container.help)
     return HelpWorld(container, clock)
 

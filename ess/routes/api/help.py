@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from litestar import Controller, Request, get, post, put
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 from ess.domain.help.articles import (
@@ -166,7 +166,7 @@ class HelpApiController(Controller):
         self,
         request: Request[Any, Any, Any],
         help: NamedDependency[HelpDeps],
-        q: Annotated[FromQuery[str], msgspec.Meta(max_length=MAX_QUERY)] = "",
+        q: Annotated[str, QueryParameter(max_length=MAX_QUERY)] = "",
         lang: FromQuery[Lang | None] = None,
     ) -> SearchOut:
         """One search: answers from the caller's own data (when authenticated), actions and help articles."""
