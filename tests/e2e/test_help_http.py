@@ -4,6 +4,7 @@ articles as sanitised HTML, the editors' operations by role, feedback, and the p
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -121,3 +122,23 @@ def test_help_pages_work_without_login(client: TestClient[Litestar]) -> None:
     assert found.status_code == 200 and "/help/passwort-vergessen" in found.text
     assert client.get("/help/gibt-es-nicht").status_code == 404
     assert client.get("/help-editor", follow_redirects=False).status_code in {302, 303}
+
+
+def log_in_page(client: TestClient[Litestar], login: str) -> None:
+    form = client.get("/login").text
+    csrf = re.search(r'name="_csrf_token" value="([^"]+)"', form)
+    assert csrf is not None
+    answer = client.post("/login", data={"username": login, "password": DEMO_PASSWORD, "_csrf_token": csrf.group(1)})
+    assert answer.status_code == 200 and "/login" not in str(answer.url)
+
+
+def test_the_flows_link_their_help_and_say_what_happens_next(client: TestClient[Litestar]) -> None:
+    log_in_page(client, "anna.schmidt")
+    vacation = client.get("/vacation").text
+    assert 'href="/help/urlaub-beantragen"' in vacation and "Wie es weitergeht" not in vacation
+    sent = client.get("/vacation", params={"created": "1"}).text
+    assert "Wie es weitergeht" in sent and "Führungskraft bekommt eine E-Mail" in sent
+    assert 'href="/help/genehmigung-urlaub"' in sent
+    assert 'href="/help/bankverbindung-aendern"' in client.get("/profile/edit/bank").text
+    requested = client.get("/profile", params={"saved": "requested"}).text
+    assert "Wie es weitergeht" in requested and "Vier-Augen-Prinzip" in requested
