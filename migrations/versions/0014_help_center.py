@@ -51,9 +51,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_help_article_versions")),
         sa.UniqueConstraint("article_id", "lang", "version", name="uq_help_article_versions_version"),
     )
-    op.create_index(
-        op.f("ix_help_article_versions_article_id"), "help_article_versions", ["article_id"], unique=False
-    )
+    op.create_index(op.f("ix_help_article_versions_article_id"), "help_article_versions", ["article_id"], unique=False)
     op.create_table(
         "help_feedback",
         sa.Column("id", sa.Integer(), nullable=False),
