@@ -142,3 +142,40 @@ def test_the_flows_link_their_help_and_say_what_happens_next(client: TestClient[
     assert 'href="/help/bankverbindung-aendern"' in client.get("/profile/edit/bank").text
     requested = client.get("/profile", params={"saved": "requested"}).text
     assert "Wie es weitergeht" in requested and "Vier-Augen-Prinzip" in requested
+
+
+def test_editors_write_and_publish_in_the_app(client: TestClient[Litestar]) -> None:
+    log_in_page(client, "anna.schmidt")
+    assert client.get("/help-editor").status_code == 403
+    client.post("/logout", data={"_csrf_token": csrf_of(client.get("/").text)})
+
+    log_in_page(client, "hanna.berger")
+    overview = client.get("/help-editor")
+    assert overview.status_code == 200 and "Suchen ohne Ergebnis" in overview.text
+    new = client.get("/help-editor", params={"slug": "parkplatz"}, follow_redirects=False)
+    assert new.headers["location"] == "/help-editor/articles/parkplatz"
+    form = client.get("/help-editor/articles/parkplatz").text
+    assert 'value="account"' not in form  # HR cannot choose IT's topic
+    saved = client.post(
+        "/help-editor/articles/parkplatz",
+        data={
+            "_csrf_token": csrf_of(form),
+            "category": "general",
+            "review_due": "2027-06-01",
+            "title_de": "Parkplätze",
+            "body_de": "Die **Tiefgarage** hat 40 Plätze. <img src=x onerror=alert(1)>",
+            "title_en": "Parking",
+            "body_en": "The garage has 40 spaces.",
+            "publish": "1",
+        },
+    )
+    assert saved.status_code == 200 and "Gespeichert." in saved.text
+    shown = client.get("/help/parkplatz").text
+    assert "<strong>Tiefgarage</strong>" in shown and "<img" not in shown
+    assert "Diesen Artikel bearbeiten" in shown
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="_csrf_token" value="([^"]+)"', html)
+    assert found is not None
+    return found.group(1)
