@@ -3,14 +3,14 @@ drafts, versions and audit, stored XSS, feedback and missed searches counted wit
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from html.parser import HTMLParser
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import text, update
 
-from ess.adapters.sql.tables import HelpFeedbackRow, HelpMissedQueryRow
+from ess.adapters.sql.tables import HelpFeedbackRow, HelpMissedQueryRow, LocalAccountRow
 from ess.domain.auth.model import Principal
 from ess.domain.errors import InvalidInput, NotFound, PermissionDenied
 from ess.domain.help.articles import SaveArticle, article_history, publish_article, read_article, save_article
@@ -237,3 +237,20 @@ async def test_an_overdue_review_is_flagged_to_the_editors(help_world: HelpWorld
     overdue = {a.slug for a in (await insights(hanna, deps=help_world.deps)).overdue}
     assert "halbe-tage" in overdue and "passwort-vergessen" not in overdue  # an IT article is IT's to review
     assert (await read_article("halbe-tage", "de", principal=hanna, deps=help_world.deps)).overdue
+
+
+async def test_the_password_expiry_answer_is_the_callers_own(help_world: HelpWorld) -> None:
+    anna = await help_world.principal("anna.schmidt")
+    markus = await help_world.principal("markus.weber")
+    async with help_world.container.new_uow() as uow:
+        session = getattr(uow, "session")  # noqa: B009 - the SQL unit of work's session
+        await session.execute(
+            update(LocalAccountRow)
+            .where(LocalAccountRow.login == "anna.schmidt")
+            .values(password_expires_at=datetime(2026, 12, 24, 12, 0, tzinfo=UTC))
+        )
+        await uow.commit()
+    mine = (await answers(help_world, "wann läuft mein Passwort ab", anna))["password_expiry"]
+    assert mine.facts["expires_on"] == date(2026, 12, 24)
+    theirs = (await answers(help_world, "when does my password expire", markus, lang="en"))["password_expiry"]
+    assert theirs.facts["expires_on"] is None
