@@ -132,12 +132,12 @@ async def search(query: str, lang: str, *, principal: Principal | None, deps: He
             ResultKind.ARTICLE,
             hit.slug,
             Link(HelpPage.ARTICLE, {"slug": hit.slug}),
-            # Articles fill the band between strong and weak intents, in their ranked order.
-            score=STRONG - 0.5 + score / best - index * 1e-3,
+            # Articles keep their ranked order; the score only says how close each is to the best.
+            score=score / best,
             title=hit.title,
             snippet=hit.snippet,
         )
-        for index, (hit, score) in enumerate(hits)
+        for hit, score in hits
     ]
     answers: list[Result] = []
     if principal is not None:
@@ -146,5 +146,6 @@ async def search(query: str, lang: str, *, principal: Principal | None, deps: He
             if answer is not None:
                 answers.append(answer)
     order = {ResultKind.ANSWER: 0, ResultKind.ACTION: 1, ResultKind.ARTICLE: 2}
-    ranked = sorted([*answers, *actions, *articles], key=lambda r: (-r.score, order[r.kind], r.key))
-    return SearchAnswer(query=text, lang=lang, results=tuple(ranked))
+    intents = sorted([*answers, *actions], key=lambda r: (-r.score, order[r.kind], r.key))
+    strong, weak = [r for r in intents if r.score >= STRONG], [r for r in intents if r.score < STRONG]
+    return SearchAnswer(query=text, lang=lang, results=(*strong, *articles[:1], *weak, *articles[1:]))
