@@ -216,6 +216,8 @@ class HelpEditorPagesController(Controller):
         data: URLEncodedBody[ArticleForm],
     ) -> Response[Any]:
         """Save a new version (and publish it when asked)."""
+        if not is_editor(current_principal(request)):
+            raise PermissionDeniedException()
         _ = gettext_for(request)
         try:
             category = Category(data.category)
