@@ -86,6 +86,7 @@ def providers(container: Container) -> dict[str, Provide]:
         "profile": _constant(container.profile),
         "recovery": _constant(container.recovery),
         "mfa": _constant(container.mfa),
+        "help": _constant(container.help),
         "settings": _constant(container.settings),
         "readiness": _constant(
             ReadinessChecks(

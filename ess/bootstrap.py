@@ -28,6 +28,7 @@ from ess.adapters.ldap.connections import ConnectionSettings, DirectoryConnector
 from ess.adapters.ldap.directory import LdapDirectory
 from ess.adapters.local_directory import HashingCost, LocalDirectory
 from ess.adapters.mail import Mailer, build_mailer
+from ess.adapters.markdown import SafeMarkdown
 from ess.adapters.notifications import MailNotifier
 from ess.adapters.passkeys import WebauthnPasskeys
 from ess.adapters.pwned_passwords import PwnedPasswordsRange
@@ -48,6 +49,7 @@ from ess.adapters.stores import StoreAttemptCounter, StoreSessions
 from ess.domain.auth.model import AuthPolicy
 from ess.domain.auth.ports import AttemptCounter, AuthDeps, SessionStore
 from ess.domain.directory.ports import Directory
+from ess.domain.help.ports import HelpDeps, HelpUnitOfWork
 from ess.domain.hr.model import Role
 from ess.domain.hr_import.ports import HrImportDeps, HrImportUnitOfWork, Regions
 from ess.domain.mail.delivery import send_due
@@ -79,6 +81,7 @@ class AppUnitOfWork(
     OutboxUnitOfWork,
     HrImportUnitOfWork,
     MailUnitOfWork,
+    HelpUnitOfWork,
     Protocol,
 ):
     """Every area's unit of work at once: what the one SQL adapter (and the tests' fake) provides."""
@@ -103,6 +106,7 @@ class Container:
     outbox: OutboxDeps
     hr_import: HrImportDeps
     mail: MailDeps
+    help: HelpDeps
     engine: AsyncEngine | None = None
     stores: list[Store] = field(default_factory=list)
     local_directory: LocalDirectory | None = None
@@ -386,6 +390,8 @@ def wire(settings: Settings, adapters: Adapters) -> Container:
         breached=adapters.breached,
     )
     recovery = recovery_deps(settings, adapters, notifier=notifier, mail=mail, password_policy=passwords.policy)
+    vacation = vacation_deps(settings, adapters, notifier=notifier)
+    profile = profile_deps(settings, adapters, notifier=notifier, directory_changed=outbox.wake.set)
     return Container(
         settings=settings,
         clock=clock,
@@ -394,17 +400,8 @@ def wire(settings: Settings, adapters: Adapters) -> Container:
         links=links,
         auth=AuthDeps(new_uow, directory, adapters.sessions, adapters.attempts, clock, auth_policy(settings)),
         passwords=passwords,
-        vacation=vacation_deps(settings, adapters, notifier=notifier),
-        profile=ProfileDeps(
-            new_uow=new_uow,
-            clock=clock,
-            directory=directory,
-            notifier=notifier,
-            policies=profile_policies(settings),
-            directory_changed=outbox.wake.set,
-            hr_recipients=tuple(settings.profile.hr_notify_to),
-            attempts=adapters.attempts,
-        ),
+        vacation=vacation,
+        profile=profile,
         recovery=recovery,
         mfa=mfa_deps(settings, adapters, recovery=recovery),
         outbox=outbox,
@@ -416,6 +413,50 @@ def wire(settings: Settings, adapters: Adapters) -> Container:
             hr_recipients=(settings.company.hr_contact.email,),
         ),
         mail=mail,
+        help=help_deps(settings, adapters, vacation=vacation, profile=profile),
+    )
+
+
+def help_deps(settings: Settings, adapters: Adapters, *, vacation: VacationDeps, profile: ProfileDeps) -> HelpDeps:
+    """The help center reads personal answers through the leave and profile use cases and the directory."""
+    return HelpDeps(
+        new_uow=adapters.new_uow,
+        clock=adapters.clock,
+        renderer=SafeMarkdown(),
+        vacation=vacation,
+        profile=profile,
+        directory=adapters.directory,
+        values=company_values(settings),
+    )
+
+
+def company_values(settings: Settings) -> dict[str, str]:
+    """The configured values help articles may show as {name}: the company and how to reach HR and IT."""
+    company = settings.company
+    values = {"company": company.name}
+    for prefix, contact in (("hr", company.hr_contact), ("it", company.it_contact)):
+        values |= {
+            f"{prefix}_name": contact.name,
+            f"{prefix}_email": contact.email,
+            f"{prefix}_phone": contact.phone or contact.email,
+            f"{prefix}_hours": contact.hours or "-",
+        }
+    return values
+
+
+def profile_deps(
+    settings: Settings, adapters: Adapters, *, notifier: Notifier, directory_changed: Callable[[], None]
+) -> ProfileDeps:
+    """The profile use cases' ports; `directory_changed` wakes the outbox worker after a directory field changed."""
+    return ProfileDeps(
+        new_uow=adapters.new_uow,
+        clock=adapters.clock,
+        directory=adapters.directory,
+        notifier=notifier,
+        policies=profile_policies(settings),
+        directory_changed=directory_changed,
+        hr_recipients=tuple(settings.profile.hr_notify_to),
+        attempts=adapters.attempts,
     )
 
 

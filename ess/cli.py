@@ -10,7 +10,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Coroutine
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final, TypeVar
@@ -19,11 +19,13 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from ess.adapters.help_content import shipped_articles
 from ess.adapters.hr_files import read_hr_file
 from ess.adapters.ldap.directory import Check, diagnose
 from ess.adapters.redis_store import SharedStoreUnreachable
 from ess.bootstrap import Container, build_container
 from ess.domain.errors import DomainError, InvalidInput
+from ess.domain.help.articles import seed_articles
 from ess.domain.hr_import.importing import (
     ImportEmployees,
     ImportRejected,
@@ -170,10 +172,25 @@ def _alembic_config(settings: Settings) -> Any:
 @click.argument("revision", default="head")
 @click.pass_context
 def db_upgrade(ctx: click.Context, revision: str) -> None:
-    """Migrate the database to REVISION (default: the newest)."""
+    """Migrate the database to REVISION (default: the newest), then add the shipped help articles that are missing."""
     from alembic import command  # noqa: PLC0415
 
-    command.upgrade(_alembic_config(_settings(ctx)), revision)
+    settings = _settings(ctx)
+    command.upgrade(_alembic_config(settings), revision)
+    if revision == "head":
+        added = _seed_help(settings)
+        if added:
+            click.echo(f"Help center: {added} shipped articles added.")
+
+
+def _seed_help(settings: Settings) -> int:
+    """The shipped help articles that are missing, published, with a review due in a year; edited ones stay."""
+
+    async def seed(container: Container) -> int:
+        review_due = container.clock.today() + timedelta(days=365)
+        return await seed_articles(shipped_articles(), review_due=review_due, deps=container.help)
+
+    return _run(seed, settings)
 
 
 @db.command("current")
@@ -308,6 +325,7 @@ def demo_seed(ctx: click.Context) -> None:
         return await grant_year(container.clock.today().year, deps=container.vacation)
 
     _run(grant, settings)
+    _seed_help(settings)
     click.echo(f"Demo company ready: {result.total} employees, {created} new accounts (password {DEMO_PASSWORD}).")
 
 

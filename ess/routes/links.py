@@ -3,36 +3,14 @@ by Litestar's `route_reverse` from the app's own routing table - never written o
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from enum import StrEnum
-from typing import Final
+from collections.abc import Callable
 
 from litestar import Litestar
 from litestar.di import Provide
 
-from ess.domain.mfa.model import MfaPage
-from ess.domain.passwords.model import PasswordPage
-from ess.domain.profile.model import ProfilePage
-from ess.domain.recovery.model import RecoveryPage
 from ess.domain.shared import Link
-from ess.domain.vacation.model import VacationPage
 from ess.routes.registry import DEPENDENCY_NAMES, ROUTE_HANDLERS
-
-# Every page of every area's `...Page` enum: the route (handler name) that shows it.
-ROUTE_NAMES: Final[Mapping[StrEnum, str]] = {
-    VacationPage.OWN: "vacation",
-    VacationPage.TEAM: "vacation_team",
-    VacationPage.REPORT: "vacation_report",
-    ProfilePage.OWN: "profile",
-    ProfilePage.HR_QUEUE: "hr_change_requests",
-    PasswordPage.CHANGE: "password",
-    RecoveryPage.RESET_LINK: "password_reset",
-    RecoveryPage.UNLOCK_LINK: "account_unlock",
-    RecoveryPage.CONFIRM_EMAIL_LINK: "confirm_email",
-    RecoveryPage.LOGIN: "login",
-    RecoveryPage.SECURITY: "security",
-    MfaPage.SETTINGS: "mfa_settings",
-}
+from ess.routes.route_names import ROUTE_NAMES
 
 
 def _routing_only() -> Litestar:
@@ -68,3 +46,6 @@ class PageLinks:
             self.bind(_routing_only())
         assert self._reverse is not None
         return self._reverse(ROUTE_NAMES[link.page], **link.ids)
+
+
+__all__ = ["ROUTE_NAMES", "PageLinks"]

@@ -7,6 +7,7 @@ from typing import Final
 from litestar.types import ControllerRouterHandler
 
 from ess.routes.api.auth import AuthApiController
+from ess.routes.api.help import HelpApiController
 from ess.routes.api.me import MeApiController
 from ess.routes.api.mfa import HelpdeskSecondFactorApiController
 from ess.routes.api.passwords import MyPasswordApiController, PasswordPolicyApiController
@@ -17,6 +18,7 @@ from ess.routes.health import HealthController
 from ess.routes.pages.auth import AuthPagesController
 from ess.routes.pages.calendar import CalendarFeedController, TeamCalendarController
 from ess.routes.pages.expired_password import ExpiredPasswordPagesController
+from ess.routes.pages.help import HelpEditorPagesController, HelpPagesController
 from ess.routes.pages.home import HomePagesController
 from ess.routes.pages.mfa import (
     HelpdeskSecondFactorPagesController,
@@ -61,8 +63,21 @@ ROUTE_HANDLERS: Final[tuple[ControllerRouterHandler, ...]] = (
     SecondFactorSettingsPagesController,
     HelpdeskSecondFactorPagesController,
     HelpdeskSecondFactorApiController,
+    HelpPagesController,
+    HelpEditorPagesController,
+    HelpApiController,
 )
 
 
 # The dependencies handlers ask for by name (`vacation: NamedDependency[VacationDeps]`); `create_app` provides each.
-DEPENDENCY_NAMES: Final = ("auth", "passwords", "vacation", "profile", "recovery", "mfa", "settings", "readiness")
+DEPENDENCY_NAMES: Final = (
+    "auth",
+    "passwords",
+    "vacation",
+    "profile",
+    "recovery",
+    "mfa",
+    "help",
+    "settings",
+    "readiness",
+)

@@ -77,6 +77,9 @@ def hidden_and_unknown(path: str, name: str, param_type: type, objects: dict[str
         return objects["login"], "no.such.login"
     if name == "section":
         return "contact", "contact"  # a part of the caller's own profile: nobody else's object
+    if name == "slug":
+        # Help articles: published ones are public; an unpublished one answers like a missing one (test_help_http).
+        return "a-draft-of-the-editors", "no-such-article"
     if name in ("token", "feed_token"):
         return "a-token-of-someone-else", "a-token-of-nobody"  # a capability: knowing it is the permission
     raise AssertionError(f"unknown path parameter {name!r} on {path}")

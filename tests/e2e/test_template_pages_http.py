@@ -18,9 +18,11 @@ from litestar import Litestar
 from litestar.testing import TestClient
 from sqlalchemy import update
 
+from ess.adapters.help_content import shipped_articles
 from ess.adapters.sql.tables import LocalAccountRow
 from ess.app import create_app
 from ess.bootstrap import build_container
+from ess.domain.help.articles import seed_articles
 from ess.settings import Settings
 from tests.conftest import make_settings, migrate
 from tests.e2e.helpers import PASSWORD, csrf_token, log_in
@@ -46,7 +48,7 @@ def sink() -> Iterator[SmtpSink]:
 
 
 async def _provision_more(settings: Settings) -> None:
-    """HR (hanna.berger) and an account whose password must be changed at the next login."""
+    """HR (hanna.berger), an account whose password must be changed at the next login, the help articles."""
     container = build_container(settings)
     try:
         assert container.local_directory is not None and container.engine is not None
@@ -56,6 +58,8 @@ async def _provision_more(settings: Settings) -> None:
             await connection.execute(
                 update(LocalAccountRow).where(LocalAccountRow.login == EXPIRED_LOGIN).values(must_change=True)
             )
+        # What `ess db upgrade` adds after the migrations: the shipped help articles.
+        await seed_articles(shipped_articles(), review_due=date(2027, 12, 1), deps=container.help)
     finally:
         await container.close()
 
@@ -141,6 +145,7 @@ def pages(settings: Settings, sink: SmtpSink) -> Iterator[Pages]:
         _anna_sees_both(pages)
         _hanna(pages)
         _lukas(pages)
+        _help(pages)
         _anna_recovers(pages, sink)
         yield pages
 
@@ -239,6 +244,35 @@ def _lukas(pages: Pages) -> None:
     pages.log_in("lukas.wagner")
     helpdesk = pages.get("helpdesk", "/helpdesk?login=anna.schmidt")
     assert 'action="/helpdesk/unlock"' in helpdesk
+    pages.log_out()
+
+
+def _help(pages: Pages) -> None:
+    pages.get("help", "/help")
+    pages.get("help article", "/help/passwort-vergessen")
+    pages.get("search, anonymous", "/search?q=Konto+gesperrt")
+    pages.post(
+        "feedback",
+        "/help/feedback",
+        {"kind": "article", "key": "halbe-tage", "helpful": "yes"},
+        status=303,
+        csrf_from="/help/halbe-tage",
+    )
+    pages.log_in("anna.schmidt")
+    pages.get("search", "/search?q=Resturlaub")
+    pages.get("search, nothing found", "/search?q=Dienstfahrrad")
+    pages.get("leave sent", "/vacation?created=1")
+    pages.get("change sent", "/profile?saved=requested")
+    pages.log_out()
+    pages.log_in("hanna.berger")
+    pages.get("help editor", "/help-editor")
+    pages.get("help edit", "/help-editor/articles/halbe-tage")
+    pages.post(
+        "help save refused",
+        "/help-editor/articles/halbe-tage",
+        {"category": "leave", "review_due": "kein Datum"},
+        status=422,
+    )
     pages.log_out()
 
 

@@ -14,13 +14,22 @@ from ess.adapters.sql.database import create_engine
 from ess.adapters.sql.tables import Base
 
 
+def _not_the_search_index(name: str | None, type_: str, _parents: object) -> bool:
+    """The help center's full-text index is made per dialect by its migration (an FTS5 virtual table with its
+    shadow tables on SQLite, a tsvector table on PostgreSQL) and has no model."""
+    return not (type_ in {"table", "index"} and (name or "").startswith(("help_search", "ix_help_search")))
+
+
 async def test_the_migrated_schema_matches_the_models(database_url: str) -> None:
     engine = create_engine(database_url)
     try:
         async with engine.connect() as connection:
             diff = await connection.run_sync(
                 lambda sync: compare_metadata(
-                    MigrationContext.configure(sync, opts={"compare_type": True}), Base.metadata
+                    MigrationContext.configure(
+                        sync, opts={"compare_type": True, "include_name": _not_the_search_index}
+                    ),
+                    Base.metadata,
                 )
             )
     finally:

@@ -9,6 +9,7 @@ from litestar import Litestar
 
 from ess.app import create_app, providers
 from ess.bootstrap import Container, build_container
+from ess.domain.help.model import HelpPage
 from ess.domain.mfa.model import MfaPage
 from ess.domain.passwords.model import PasswordPage
 from ess.domain.profile.model import ProfilePage
@@ -19,7 +20,7 @@ from ess.routes.links import ROUTE_NAMES, PageLinks
 from ess.routes.registry import DEPENDENCY_NAMES
 from tests.conftest import make_settings
 
-PAGES: list[StrEnum] = [*VacationPage, *ProfilePage, *PasswordPage, *RecoveryPage, *MfaPage]
+PAGES: list[StrEnum] = [*VacationPage, *ProfilePage, *PasswordPage, *RecoveryPage, *MfaPage, *HelpPage]
 # The ids each page needs, and the path it must have: written out here once, so that a renamed route shows.
 EXPECTED = {
     VacationPage.OWN: ({}, "/vacation"),
@@ -34,6 +35,14 @@ EXPECTED = {
     RecoveryPage.LOGIN: ({}, "/login"),
     RecoveryPage.SECURITY: ({}, "/security"),
     MfaPage.SETTINGS: ({}, "/security/second-factor"),
+    HelpPage.INDEX: ({}, "/help"),
+    HelpPage.ARTICLE: ({"slug": "passwort-vergessen"}, "/help/passwort-vergessen"),
+    HelpPage.SEARCH: ({}, "/search"),
+    HelpPage.EDIT: ({}, "/help-editor"),
+    HelpPage.CONTACT: ({}, "/contact"),
+    HelpPage.PROFILE_EDIT: ({"section": "address"}, "/profile/edit/address"),
+    HelpPage.FORGOT_PASSWORD: ({}, "/password/forgot"),
+    HelpPage.UNLOCK: ({}, "/password/forgot"),
 }
 
 

@@ -22,6 +22,11 @@ ANONYMOUS = {
     "getPasswordPolicy",
     "healthLive",
     "healthReady",
+    # The help center: a locked-out person needs help most; a token adds personal answers to the search.
+    "search",
+    "listHelpArticles",
+    "getHelpArticle",
+    "giveHelpFeedback",
 }
 
 

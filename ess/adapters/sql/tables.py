@@ -475,3 +475,68 @@ class LoginRecoveryCodeRow(Base):
     code_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(AwareDateTime())
     used_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+
+
+class HelpArticleRow(Base):
+    """A help article; its texts are versions. The full-text index (`help_search`) is made per dialect by the
+    migration (SQLite FTS5, PostgreSQL tsvector) and is not part of these models."""
+
+    __tablename__ = "help_articles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    category: Mapped[str] = mapped_column(String(16))
+    review_due: Mapped[date] = mapped_column(Date)
+    updated_at: Mapped[datetime] = mapped_column(AwareDateTime())
+
+
+class HelpArticleVersionRow(Base):
+    __tablename__ = "help_article_versions"
+    __table_args__ = (UniqueConstraint("article_id", "lang", "version", name="uq_help_article_versions_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("help_articles.id", ondelete="CASCADE"), index=True)
+    lang: Mapped[str] = mapped_column(String(2))
+    version: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    keywords: Mapped[str] = mapped_column(String(500), default="")
+    created_by: Mapped[str] = mapped_column(String(256))
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime())
+    published_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+
+
+class HelpFeedbackRow(Base):
+    """One "was this helpful?" vote, deliberately without anybody's id."""
+
+    __tablename__ = "help_feedback"
+    __table_args__ = (Index("ix_help_feedback_kind_key", "kind", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(80))
+    helpful: Mapped[bool] = mapped_column(Boolean)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime())
+
+
+class HelpMissedQueryRow(Base):
+    """Searches that found nothing, counted per folded text and language; never who searched."""
+
+    __tablename__ = "help_missed_queries"
+    __table_args__ = (UniqueConstraint("query", "lang", name="uq_help_missed_queries_query_lang"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    query: Mapped[str] = mapped_column(String(200))
+    lang: Mapped[str] = mapped_column(String(2))
+    count: Mapped[int] = mapped_column(Integer)
+    last_seen: Mapped[datetime] = mapped_column(AwareDateTime())
+
+
+class HelpIndexStateRow(Base):
+    """One row: a number bumped with every change of the search index, so processes know to reload its words."""
+
+    __tablename__ = "help_index_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    generation: Mapped[int] = mapped_column(Integer)

@@ -12,6 +12,12 @@ from sqlalchemy.orm import ORMExecuteState, Session
 
 from ess.adapters.sql.database import READ_ONLY
 from ess.adapters.sql.factors import SqlFactorRepository
+from ess.adapters.sql.help import (
+    SqlArticleRepository,
+    SqlFeedbackRepository,
+    SqlMissedQueryRepository,
+    SqlSearchIndex,
+)
 from ess.adapters.sql.mail_queue import SqlMailQueue
 from ess.adapters.sql.outbox import SqlOutboxRepository
 from ess.adapters.sql.password_reminders import SqlPasswordReminderRepository
@@ -21,6 +27,7 @@ from ess.adapters.sql.repositories import SqlApiTokenRepository, SqlAuditLog, Sq
 from ess.adapters.sql.vacation import SqlVacationRepository
 from ess.domain.auth.ports import ApiTokenRepository
 from ess.domain.errors import ServiceUnavailable
+from ess.domain.help.ports import ArticleRepository, FeedbackRepository, MissedQueryRepository, SearchIndex
 from ess.domain.hr.ports import EmployeeRepository
 from ess.domain.mail.ports import MailQueue
 from ess.domain.mfa.ports import FactorRepository
@@ -46,6 +53,10 @@ class SqlUnitOfWork:
     password_reminders: PasswordReminderRepository
     recovery: RecoveryRepository
     factors: FactorRepository
+    articles: ArticleRepository
+    help_index: SearchIndex
+    help_feedback: FeedbackRepository
+    missed_queries: MissedQueryRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession], clock: Clock) -> None:
         self._factory = session_factory
@@ -83,6 +94,10 @@ class SqlUnitOfWork:
         self.password_reminders = SqlPasswordReminderRepository(self._session)
         self.recovery = SqlRecoveryRepository(self._session)
         self.factors = SqlFactorRepository(self._session)
+        self.articles = SqlArticleRepository(self._session)
+        self.help_index = SqlSearchIndex(self._session)
+        self.help_feedback = SqlFeedbackRepository(self._session)
+        self.missed_queries = SqlMissedQueryRepository(self._session)
         return self
 
     async def __aexit__(
