@@ -7,7 +7,7 @@ import asyncio
 import hashlib
 import hmac
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlsplit
 
+import msgspec
 from litestar.stores.base import Store
 from litestar.stores.file import FileStore
 from litestar.stores.memory import MemoryStore
@@ -43,6 +44,7 @@ from ess.adapters.redis_store import RedisConnection, SharedRedis
 from ess.adapters.regions import HolidaysRegions
 from ess.adapters.sms import HttpSmsConfig, HttpSmsGateway
 from ess.adapters.sql.database import create_engine, create_session_factory
+from ess.adapters.sql.privacy import sql_data_areas
 from ess.adapters.sql.reports import SqlLeaveReport
 from ess.adapters.sql.unit_of_work import SqlUnitOfWork
 from ess.adapters.stores import StoreAttemptCounter, StoreSessions
@@ -61,6 +63,8 @@ from ess.domain.outbox.model import RetryPolicy
 from ess.domain.outbox.ports import OutboxDeps, OutboxUnitOfWork
 from ess.domain.passwords.model import PasswordPolicy
 from ess.domain.passwords.ports import BreachedPasswords, PasswordDeps, PasswordsUnitOfWork
+from ess.domain.privacy.model import RetentionPolicy
+from ess.domain.privacy.ports import DataArea, PrivacyDeps, PrivacyUnitOfWork
 from ess.domain.profile.model import ProfilePolicies
 from ess.domain.profile.ports import ProfileDeps, ProfileUnitOfWork
 from ess.domain.recovery.model import RecoveryPolicy
@@ -82,6 +86,7 @@ class AppUnitOfWork(
     HrImportUnitOfWork,
     MailUnitOfWork,
     HelpUnitOfWork,
+    PrivacyUnitOfWork,
     Protocol,
 ):
     """Every area's unit of work at once: what the one SQL adapter (and the tests' fake) provides."""
@@ -107,6 +112,7 @@ class Container:
     hr_import: HrImportDeps
     mail: MailDeps
     help: HelpDeps
+    privacy: PrivacyDeps
     engine: AsyncEngine | None = None
     stores: list[Store] = field(default_factory=list)
     local_directory: LocalDirectory | None = None
@@ -361,6 +367,8 @@ class Adapters:
     regions: Regions
     jobs: Jobs
     breached: BreachedPasswords | None = None
+    # The areas that hold personal data (export and retention); help requests and analytics plug in here.
+    data_areas: Sequence[DataArea] = ()
 
 
 def wire(settings: Settings, adapters: Adapters) -> Container:
@@ -414,6 +422,12 @@ def wire(settings: Settings, adapters: Adapters) -> Container:
         ),
         mail=mail,
         help=help_deps(settings, adapters, vacation=vacation, profile=profile),
+        privacy=PrivacyDeps(
+            new_uow=new_uow,
+            clock=clock,
+            retention=RetentionPolicy.from_settings(msgspec.structs.asdict(settings.retention)),
+            areas=tuple(adapters.data_areas),
+        ),
     )
 
 
@@ -605,6 +619,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
             regions=HolidaysRegions(),
             jobs=jobs,
             breached=breached_passwords(settings),
+            data_areas=data_areas(),
         ),
     )
     container.engine = engine
@@ -615,3 +630,9 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
     container.directory_guard = directory
     container.jobs = jobs
     return container
+
+
+def data_areas() -> tuple[DataArea, ...]:
+    """Every area that holds personal data: each exports what it holds about a person and deletes what its
+    retention says is due. A new area (help requests, analytics) adds its own here."""
+    return (*sql_data_areas(),)

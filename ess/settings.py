@@ -394,6 +394,19 @@ class LoggingSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     level: Literal["debug", "info", "warning", "error"] = "info"
 
 
+class RetentionSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """How long each kind of data is kept before `ess retention run` deletes it (docs/privacy.md names each key, its
+    reason and what must be kept longer). 0 keeps that kind for ever."""
+
+    audit_events_days: int = 1095
+    profile_history_days: int = 1095
+    leavers_years: int = 10
+    expired_links_days: int = 30
+    mail_days: int = 30
+    help_requests_days: int = 365
+    analytics_events_days: int = 90
+
+
 class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     mode: Literal["demo", "production", "test"] = "production"
     server: ServerSettings = msgspec.field(default_factory=ServerSettings)
@@ -411,6 +424,7 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     recovery: RecoverySettings = msgspec.field(default_factory=RecoverySettings)
     metrics: MetricsSettings = msgspec.field(default_factory=MetricsSettings)
     logging: LoggingSettings = msgspec.field(default_factory=LoggingSettings)
+    retention: RetentionSettings = msgspec.field(default_factory=RetentionSettings)
 
     @property
     def secret_key(self) -> Secret:
