@@ -7,7 +7,7 @@ import asyncio
 import hashlib
 import hmac
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -25,8 +25,9 @@ from ess.adapters.blocklist import ShippedBlocklist
 from ess.adapters.clock import SystemClock
 from ess.adapters.directory_guard import BreakerPolicy, GuardedDirectory
 from ess.adapters.holidays_calendar import HolidaysCalendar
+from ess.adapters.hr_files import read_hr_bytes
 from ess.adapters.ldap.connections import ConnectionSettings, DirectoryConnector
-from ess.adapters.ldap.directory import LdapDirectory
+from ess.adapters.ldap.directory import LdapDirectory, diagnose
 from ess.adapters.local_directory import HashingCost, LocalDirectory
 from ess.adapters.mail import Mailer, build_mailer
 from ess.adapters.markdown import SafeMarkdown
@@ -50,6 +51,7 @@ from ess.adapters.sql.unit_of_work import SqlUnitOfWork
 from ess.adapters.stores import StoreAttemptCounter, StoreSessions
 from ess.domain.auth.model import AuthPolicy
 from ess.domain.auth.ports import AttemptCounter, AuthDeps, SessionStore
+from ess.domain.console.ports import ConsoleDeps, DirectoryCheck
 from ess.domain.directory.ports import Directory
 from ess.domain.help.ports import HelpDeps, HelpUnitOfWork
 from ess.domain.hr.model import Role
@@ -73,7 +75,7 @@ from ess.domain.shared import Clock, Notifier
 from ess.domain.vacation.model import VacationPolicy
 from ess.domain.vacation.ports import HolidayCalendar, LeaveReport, VacationDeps, VacationUnitOfWork
 from ess.routes.links import PageLinks
-from ess.settings import Settings, SettingsError
+from ess.settings import Settings, SettingsError, overview_lines
 
 
 class AppUnitOfWork(
@@ -113,6 +115,7 @@ class Container:
     mail: MailDeps
     help: HelpDeps
     privacy: PrivacyDeps
+    console: ConsoleDeps
     engine: AsyncEngine | None = None
     stores: list[Store] = field(default_factory=list)
     local_directory: LocalDirectory | None = None
@@ -369,6 +372,8 @@ class Adapters:
     breached: BreachedPasswords | None = None
     # The areas that hold personal data (export and retention); help requests and analytics plug in here.
     data_areas: Sequence[DataArea] = ()
+    # The operator console's directory check (`ess directory check`); None: the console says it cannot tell.
+    check_directory: Callable[[], Awaitable[list[DirectoryCheck]]] | None = None
 
 
 def wire(settings: Settings, adapters: Adapters) -> Container:
@@ -400,6 +405,19 @@ def wire(settings: Settings, adapters: Adapters) -> Container:
     recovery = recovery_deps(settings, adapters, notifier=notifier, mail=mail, password_policy=passwords.policy)
     vacation = vacation_deps(settings, adapters, notifier=notifier)
     profile = profile_deps(settings, adapters, notifier=notifier, directory_changed=outbox.wake.set)
+    hr_import = HrImportDeps(
+        new_uow=new_uow,
+        clock=clock,
+        regions=adapters.regions,
+        notifier=notifier,
+        hr_recipients=(settings.company.hr_contact.email,),
+    )
+    privacy = PrivacyDeps(
+        new_uow=new_uow,
+        clock=clock,
+        retention=RetentionPolicy.from_settings(msgspec.structs.asdict(settings.retention)),
+        areas=tuple(adapters.data_areas),
+    )
     return Container(
         settings=settings,
         clock=clock,
@@ -413,20 +431,18 @@ def wire(settings: Settings, adapters: Adapters) -> Container:
         recovery=recovery,
         mfa=mfa_deps(settings, adapters, recovery=recovery),
         outbox=outbox,
-        hr_import=HrImportDeps(
-            new_uow=new_uow,
-            clock=clock,
-            regions=adapters.regions,
-            notifier=notifier,
-            hr_recipients=(settings.company.hr_contact.email,),
-        ),
+        hr_import=hr_import,
         mail=mail,
         help=help_deps(settings, adapters, vacation=vacation, profile=profile),
-        privacy=PrivacyDeps(
-            new_uow=new_uow,
-            clock=clock,
-            retention=RetentionPolicy.from_settings(msgspec.structs.asdict(settings.retention)),
-            areas=tuple(adapters.data_areas),
+        privacy=privacy,
+        console=ConsoleDeps(
+            outbox=outbox,
+            mail=mail,
+            hr_import=hr_import,
+            privacy=privacy,
+            check_directory=adapters.check_directory or _cannot_tell,
+            read_hr_upload=read_hr_bytes,
+            settings_lines=tuple(overview_lines(settings)),
         ),
     )
 
@@ -620,6 +636,10 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
             jobs=jobs,
             breached=breached_passwords(settings),
             data_areas=data_areas(),
+            check_directory=directory_checker(
+                inner if isinstance(inner, LocalDirectory) else None,
+                inner if isinstance(inner, LdapDirectory) else None,
+            ),
         ),
     )
     container.engine = engine
@@ -636,3 +656,22 @@ def data_areas() -> tuple[DataArea, ...]:
     """Every area that holds personal data: each exports what it holds about a person and deletes what its
     retention says is due. A new area (help requests, analytics) adds its own here."""
     return (*sql_data_areas(),)
+
+
+async def _cannot_tell() -> list[DirectoryCheck]:
+    return [DirectoryCheck("directory", ok=None, detail="no check for this directory")]
+
+
+def directory_checker(
+    local: LocalDirectory | None, ldap: LdapDirectory | None
+) -> Callable[[], Awaitable[list[DirectoryCheck]]]:
+    """The checks of `ess directory check`, for the console."""
+
+    async def check() -> list[DirectoryCheck]:
+        if ldap is None:
+            count = len(await local.logins()) if local is not None else 0
+            return [DirectoryCheck("local directory (accounts in the ESS database)", True, f"{count} accounts")]
+        found = await asyncio.to_thread(diagnose, ldap, None)
+        return [DirectoryCheck(c.name, c.ok, c.detail) for c in found]
+
+    return check

@@ -667,3 +667,29 @@ def _metrics_problems(settings: Settings) -> list[str]:
     if metrics.token and (_is_placeholder(metrics.token) or len(metrics.token) < 24) and settings.mode != "demo":
         problems.append("metrics.token (ESS_METRICS__TOKEN) must be a random value of at least 24 characters")
     return problems
+
+
+_SECRET_PARTS = ("password", "secret", "token", "key", "credential")
+
+
+def overview_lines(settings: Settings) -> list[tuple[str, str]]:
+    """Every effective setting as (dotted key, value) for the operator console, with every secret left out (its
+    value shown as set or not set) and passwords in URLs replaced."""
+    lines: list[tuple[str, str]] = []
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, msgspec.Struct):
+            for name in value.__struct_fields__:
+                walk(f"{prefix}{name}.", getattr(value, name))
+            return
+        key = prefix.rstrip(".")
+        leaf = key.rsplit(".", 1)[-1]
+        if leaf in _SECRET_FIELDS or any(part in leaf.lower() for part in _SECRET_PARTS):
+            lines.append((key, "(set)" if value else "(not set)"))
+        elif isinstance(value, dict):
+            lines.append((key, ", ".join(f"{k} = {v}" for k, v in value.items()) or "-"))
+        else:
+            lines.append((key, str(_shown(leaf, value))))
+
+    walk("", settings)
+    return lines
