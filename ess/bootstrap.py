@@ -405,19 +405,8 @@ def wire(settings: Settings, adapters: Adapters) -> Container:
     recovery = recovery_deps(settings, adapters, notifier=notifier, mail=mail, password_policy=passwords.policy)
     vacation = vacation_deps(settings, adapters, notifier=notifier)
     profile = profile_deps(settings, adapters, notifier=notifier, directory_changed=outbox.wake.set)
-    hr_import = HrImportDeps(
-        new_uow=new_uow,
-        clock=clock,
-        regions=adapters.regions,
-        notifier=notifier,
-        hr_recipients=(settings.company.hr_contact.email,),
-    )
-    privacy = PrivacyDeps(
-        new_uow=new_uow,
-        clock=clock,
-        retention=RetentionPolicy.from_settings(msgspec.structs.asdict(settings.retention)),
-        areas=tuple(adapters.data_areas),
-    )
+    hr_import = HrImportDeps(new_uow, clock, adapters.regions, notifier, (settings.company.hr_contact.email,))
+    privacy = privacy_deps(settings, adapters)
     return Container(
         settings=settings,
         clock=clock,
@@ -436,13 +425,13 @@ def wire(settings: Settings, adapters: Adapters) -> Container:
         help=help_deps(settings, adapters, vacation=vacation, profile=profile),
         privacy=privacy,
         console=ConsoleDeps(
-            outbox=outbox,
-            mail=mail,
-            hr_import=hr_import,
-            privacy=privacy,
-            check_directory=adapters.check_directory or _cannot_tell,
-            read_hr_upload=read_hr_bytes,
-            settings_lines=tuple(overview_lines(settings)),
+            outbox,
+            mail,
+            hr_import,
+            privacy,
+            adapters.check_directory or _cannot_tell,
+            read_hr_bytes,
+            overview_lines(settings),
         ),
     )
 
@@ -656,6 +645,15 @@ def data_areas() -> tuple[DataArea, ...]:
     """Every area that holds personal data: each exports what it holds about a person and deletes what its
     retention says is due. A new area (help requests, analytics) adds its own here."""
     return (*sql_data_areas(),)
+
+
+def privacy_deps(settings: Settings, adapters: Adapters) -> PrivacyDeps:
+    return PrivacyDeps(
+        new_uow=adapters.new_uow,
+        clock=adapters.clock,
+        retention=RetentionPolicy.from_settings(msgspec.structs.asdict(settings.retention)),
+        areas=tuple(adapters.data_areas),
+    )
 
 
 async def _cannot_tell() -> list[DirectoryCheck]:

@@ -63,7 +63,8 @@ def _drop_append_only(table: str) -> None:
 def _create_append_only(table: str, *, permit: bool) -> None:
     """UPDATE is always refused; DELETE only while the deleting transaction holds a retention permit for the
     table (a row it inserts and removes again before committing, so no other transaction ever sees it)."""
-    allowed = f"EXISTS (SELECT 1 FROM retention_permits WHERE table_name = '{table}')" if permit else "FALSE"
+    permitted = f"EXISTS (SELECT 1 FROM retention_permits WHERE table_name = '{table}')"  # noqa: S608 - fixed names
+    allowed = permitted if permit else "FALSE"
     if op.get_bind().dialect.name == "postgresql":
         op.execute(
             f"""
