@@ -8,8 +8,9 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, get
 from litestar.di import NamedDependency
-from litestar.params import FromQuery, QueryParameter
+from litestar.params import QueryParameter
 
+from ess.domain.errors import InvalidInput
 from ess.domain.privacy.audit_trail import view_audit
 from ess.domain.privacy.export import export_my_data
 from ess.domain.privacy.model import MAX_PAGE, AuditQuery
@@ -47,8 +48,8 @@ class AuditApiController(Controller):
         self,
         request: Request[Any, Any, Any],
         privacy: NamedDependency[PrivacyDeps],
-        since: FromQuery[datetime | None] = None,
-        until: FromQuery[datetime | None] = None,
+        since: Annotated[str | None, QueryParameter(max_length=40, schema_extra={"format": "date-time"})] = None,
+        until: Annotated[str | None, QueryParameter(max_length=40, schema_extra={"format": "date-time"})] = None,
         action: Annotated[str, QueryParameter(max_length=64)] = "",
         actor: Annotated[str, QueryParameter(max_length=256)] = "",
         subject: Annotated[str, QueryParameter(max_length=256)] = "",
@@ -74,9 +75,15 @@ class AuditApiController(Controller):
         )
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    """An instant without an offset is read as UTC."""
-    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
+def _aware(text: str | None) -> datetime | None:
+    """An ISO 8601 instant; one without an offset is read as UTC."""
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise InvalidInput("since and until are ISO 8601 instants, e.g. 2026-01-31T00:00:00Z.") from exc
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 class MyDataApiController(Controller):
