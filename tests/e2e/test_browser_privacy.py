@@ -28,7 +28,7 @@ def _fits_a_phone(page: Page) -> None:
 
 @pytest.mark.parametrize("lang", ["de", "en"])
 @pytest.mark.parametrize(("login", "path"), PAGES)
-def test_the_privacy_and_console_pages_have_no_axe_violations_and_fit_a_phone(
+def test_the_privacy_and_console_pages_have_no_axe_violations_and_fit_a_phone(  # noqa: PLR0917 - fixtures
     page: Page, context: BrowserContext, live_server: str, lang: str, login: str, path: str
 ) -> None:
     use_language(context, live_server, lang)
