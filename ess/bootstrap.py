@@ -29,7 +29,7 @@ from ess.adapters.hr_files import read_hr_bytes
 from ess.adapters.ldap.connections import ConnectionSettings, DirectoryConnector
 from ess.adapters.ldap.directory import LdapDirectory, diagnose
 from ess.adapters.local_directory import HashingCost, LocalDirectory
-from ess.adapters.mail import Mailer, build_mailer
+from ess.adapters.mail import Mailer, MailFolderArea, build_mailer
 from ess.adapters.markdown import SafeMarkdown
 from ess.adapters.notifications import MailNotifier
 from ess.adapters.passkeys import WebauthnPasskeys
@@ -624,7 +624,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
             regions=HolidaysRegions(),
             jobs=jobs,
             breached=breached_passwords(settings),
-            data_areas=data_areas(),
+            data_areas=data_areas(settings),
             check_directory=directory_checker(
                 inner if isinstance(inner, LocalDirectory) else None,
                 inner if isinstance(inner, LdapDirectory) else None,
@@ -641,10 +641,11 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
     return container
 
 
-def data_areas() -> tuple[DataArea, ...]:
+def data_areas(settings: Settings) -> tuple[DataArea, ...]:
     """Every area that holds personal data: each exports what it holds about a person and deletes what its
     retention says is due. A new area (help requests, analytics) adds its own here."""
-    return (*sql_data_areas(),)
+    folder = (MailFolderArea(settings.mail.folder),) if settings.mail.backend == "file" else ()
+    return (*sql_data_areas(), *folder)
 
 
 def privacy_deps(settings: Settings, adapters: Adapters) -> PrivacyDeps:

@@ -184,7 +184,8 @@ async def test_retention_deletes_exactly_what_is_due_and_a_dry_run_nothing(world
     assert {t: await world.count(t) for t in before} == before  # nothing deleted
 
     done = await run_retention(deps=world.container.privacy)
-    assert done.counts == dry.counts
+    keys = ("audit_events_days", "profile_history_days", "expired_links_days", "mail_days")
+    assert [done.counts[key] for key in keys] == [dry.counts[key] for key in keys]
     assert await world.count("audit_events") == before["audit_events"] - old_events + 1  # + the run's own event
     assert await world.count("api_tokens") == 1
     [(kept,)] = await world.sql("SELECT count(*) FROM profile_history WHERE changed_by = 'anna.schmidt'")

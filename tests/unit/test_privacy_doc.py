@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, cast
 
 import msgspec
 import pytest
 
+from ess.adapters.mail import MailFolderArea
 from ess.domain.audit import GENESIS, AuditEvent, Outcome, chain_hash
 from ess.domain.errors import PermissionDenied
 from ess.domain.hr.model import Role
@@ -56,3 +59,17 @@ def test_the_hash_covers_every_field_and_the_previous_hash() -> None:
     ]
     assert all(chain_hash(GENESIS, other) != digest for other in changed)
     assert chain_hash("1" * 64, event) != digest
+
+
+async def test_the_mail_folder_keeps_recent_files_and_a_dry_run_keeps_all(tmp_path: Path) -> None:
+    old, new = tmp_path / "old.eml", tmp_path / "new.eml"
+    for path in (old, new, tmp_path / "notes.txt"):
+        path.write_text("x", encoding="utf-8")
+    cutoff = datetime(2026, 11, 1, tzinfo=UTC)
+    os.utime(old, (cutoff.timestamp() - 60, cutoff.timestamp() - 60))
+    os.utime(tmp_path / "notes.txt", (0, 0))  # not a mail: never touched
+    area = MailFolderArea(tmp_path)
+    assert await area.expire(cast(Any, None), {"mail_days": cutoff}, dry_run=True) == {"mail_files": 1}
+    assert old.exists()
+    assert await area.expire(cast(Any, None), {"mail_days": cutoff}, dry_run=False) == {"mail_files": 1}
+    assert not old.exists() and new.exists() and (tmp_path / "notes.txt").exists()
