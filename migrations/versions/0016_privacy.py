@@ -1,5 +1,6 @@
 """Data protection: audit events chained by hash (existing rows back-filled in id order), retention permits that let
-the retention job (and only it) delete old audit events and profile history, and the last run of every daily job.
+the retention job (and only it) delete old audit events, profile history and leavers' leave ledgers, and the last
+run of every daily job.
 
 Revision ID: 0016
 Revises: 0014
@@ -23,7 +24,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 GENESIS = "0" * 64
-_APPEND_ONLY = ("audit_events", "profile_history")
+_APPEND_ONLY = ("audit_events", "profile_history", "leave_ledger")
 
 
 def _hash(previous: str, row: Any) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -23,6 +23,7 @@ from ess.domain.hr.model import Role
 from ess.domain.hr_import.importing import ImportEmployees, import_employees
 from ess.domain.privacy.audit_trail import verify_chain
 from ess.domain.privacy.export import export_my_data
+from ess.domain.privacy.model import RetentionPolicy
 from ess.domain.privacy.retention import run_retention
 from ess.domain.profile.changing import ChangeProfile, change_profile
 from ess.domain.vacation.requests import RequestLeave, request_leave
@@ -195,3 +196,29 @@ async def test_retention_deletes_exactly_what_is_due_and_a_dry_run_nothing(world
     async with world.container.new_uow() as uow:
         [latest] = await uow.audit.recent(1)
     assert latest.action == "privacy.retention" and latest.details["audit_events_days"] == old_events
+
+
+async def test_leavers_go_with_their_employment_records_after_their_period(world: World) -> None:
+    await _records_for(world, "anna.schmidt")
+    await _records_for(world, "markus.weber")
+    [(anna_id,)] = await world.sql("SELECT id FROM employees WHERE login = 'anna.schmidt'")
+    tables = ("leave_ledger", "leave_requests", "profile_history", "profile_change_requests", "work_patterns")
+    counts = {t: await world.count(t) for t in tables}
+    anna_rows = {
+        t: (await world.sql(f"SELECT count(*) FROM {t} WHERE employee_id = :id", id=anna_id))[0][0]  # noqa: S608
+        for t in tables
+    }
+    assert all(anna_rows[t] for t in ("leave_ledger", "leave_requests", "profile_history"))
+    await world.sql("UPDATE employees SET exit_date = '2024-12-31' WHERE id = :id", id=anna_id)
+    await world.sql("UPDATE employees SET exit_date = '2026-06-30' WHERE login = 'markus.weber'")  # not yet due
+    deps = replace(world.container.privacy, retention=RetentionPolicy.from_settings({"leavers_years": 1}))
+
+    dry = await run_retention(dry_run=True, deps=deps)
+    assert dry.counts["leavers_years"] == 1
+    assert {t: await world.count(t) for t in tables} == counts
+
+    done = await run_retention(deps=deps)
+    assert done.counts == {"leavers_years": 1}
+    assert await world.sql("SELECT id FROM employees WHERE id = :id", id=anna_id) == []
+    assert {t: await world.count(t) for t in tables} == {t: counts[t] - anna_rows[t] for t in tables}
+    assert await world.sql("SELECT id FROM employees WHERE login = 'markus.weber'") != []

@@ -22,6 +22,7 @@ from ess.adapters.sql.tables import (
     DirectoryOutboxRow,
     EmergencyContactRow,
     EmployeeRow,
+    ExpiryWarningRow,
     JobRunRow,
     LeaveBucketRow,
     LeaveLedgerRow,
@@ -159,10 +160,12 @@ async def _end_permit(session: AsyncSession, table: str) -> None:
 
 
 class HrArea:
-    """The HR record: master data, roles, work patterns, bank account (IBAN masked), emergency contacts."""
+    """The HR record: master data, roles, work patterns, bank account (IBAN masked), emergency contacts. Leavers
+    whose exit lies more than `leavers_years` back go with everything ESS keeps about their employment (leave,
+    profile history, change requests, directory changes); their audit events follow their own retention."""
 
     name = "hr"
-    retention_keys: Final = ()
+    retention_keys: Final = ("leavers_years",)
 
     async def export(self, uow: PrivacyUnitOfWork, subject: Subject) -> Mapping[str, Sequence[Record]]:
         if subject.employee_id is None:
@@ -182,7 +185,28 @@ class HrArea:
     async def expire(
         self, uow: PrivacyUnitOfWork, cutoffs: Mapping[str, datetime], *, dry_run: bool
     ) -> Mapping[str, int]:
-        return {}
+        session = _session(uow)
+        leavers = list(
+            await session.scalars(select(EmployeeRow.id).where(EmployeeRow.exit_date < cutoffs["leavers_years"].date()))
+        )
+        if dry_run or not leavers:
+            return {"leavers_years": len(leavers)}
+        for start in range(0, len(leavers), 500):  # IN lists within every database's parameter limit
+            await _delete_employees(session, leavers[start : start + 500])
+        return {"leavers_years": len(leavers)}
+
+
+async def _delete_employees(session: AsyncSession, ids: list[int]) -> None:
+    """The rows that do not cascade first (append-only ones under a permit), then the employees: the rest cascades."""
+    await _with_permit(session, "leave_ledger")
+    await session.execute(delete(LeaveLedgerRow).where(LeaveLedgerRow.employee_id.in_(ids)))
+    await _end_permit(session, "leave_ledger")
+    await _with_permit(session, "profile_history")
+    await session.execute(delete(ProfileHistoryRow).where(ProfileHistoryRow.employee_id.in_(ids)))
+    await _end_permit(session, "profile_history")
+    await session.execute(delete(ExpiryWarningRow).where(ExpiryWarningRow.employee_id.in_(ids)))
+    await session.execute(delete(DirectoryOutboxRow).where(DirectoryOutboxRow.employee_id.in_(ids)))
+    await session.execute(delete(EmployeeRow).where(EmployeeRow.id.in_(ids)))
 
 
 class ProfileArea:
