@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,7 +30,7 @@ from ess.domain.privacy.model import RetentionPolicy
 from ess.domain.privacy.retention import run_retention
 from ess.domain.profile.changing import ChangeProfile, change_profile
 from ess.domain.vacation.requests import RequestLeave, request_leave
-from tests.conftest import make_settings
+from tests.conftest import TEST_ENV, make_settings
 from tests.e2e.conftest import DEMO_COMPANY
 from tests.fakes import FixedClock
 
@@ -222,3 +225,38 @@ async def test_leavers_go_with_their_employment_records_after_their_period(world
     assert await world.sql("SELECT id FROM employees WHERE id = :id", id=anna_id) == []
     assert {t: await world.count(t) for t in tables} == {t: counts[t] - anna_rows[t] for t in tables}
     assert await world.sql("SELECT id FROM employees WHERE login = 'markus.weber'") != []
+
+
+WRITER = """
+import asyncio, sys
+from datetime import UTC, datetime
+from ess.bootstrap import build_container
+from ess.domain.audit import AuditEvent, Outcome
+from ess.settings import load_settings
+
+async def main() -> None:
+    container = build_container(load_settings(None))
+    try:
+        for number in range(15):
+            async with container.new_uow() as uow:
+                now = datetime.now(UTC)
+                await uow.audit.add(AuditEvent(now, sys.argv[1], "test.event", Outcome.SUCCESS, details={"n": number}))
+                await uow.commit()
+    finally:
+        await container.close()
+
+asyncio.run(main())
+"""
+
+
+async def test_several_processes_append_to_one_chain(world: World, database_url: str, tmp_path: Path) -> None:
+    environment = {**os.environ, **TEST_ENV, "ESS_DATABASE_URL": database_url, "ESS_MAIL__FOLDER": str(tmp_path)}
+    writers = [
+        await asyncio.create_subprocess_exec(sys.executable, "-c", WRITER, f"process{n}", env=environment)
+        for n in range(3)
+    ]
+    assert [await writer.wait() for writer in writers] == [0, 0, 0]
+    [(written,)] = await world.sql("SELECT count(*) FROM audit_events WHERE action = 'test.event'")
+    assert written == 45
+    report = await verify_chain(deps=world.container.privacy)
+    assert report.first_break is None and report.checked == await world.count("audit_events")
