@@ -208,3 +208,55 @@ def test_the_console_upload_previews_and_refuses_a_broken_file_changing_nothing(
     assert _employees(settings) == before  # neither the preview nor the refused import changed anything
     upload(good, "import")
     assert _employees(settings) != before
+
+
+def _sql(settings: Settings, statement: str, **params: object) -> list[tuple[object, ...]]:
+    async def go() -> list[tuple[object, ...]]:
+        container = build_container(settings)
+        try:
+            async with container.new_uow() as uow:
+                session = getattr(uow, "session")  # noqa: B009 - raw rows for the set-up and the checks
+                result = await session.execute(text(statement), params)
+                rows = [tuple(row) for row in result] if result.returns_rows else []
+                await uow.commit()
+                return rows
+        finally:
+            await container.close()
+
+    return asyncio.run(go())
+
+
+def test_the_console_retries_a_given_up_mail_and_a_failed_directory_change(
+    client: TestClient[Litestar], settings: Settings
+) -> None:
+    _sql(
+        settings,
+        "INSERT INTO mail_queue (kind, recipients, subject, body, status, created_at, attempts, last_error) "
+        "VALUES ('leave_decided', '[\"x@example-ess.test\"]', 's', 'sealed', 'failed', :now, 12, 'gave up')",
+        now=datetime(2026, 11, 1, tzinfo=UTC),
+    )
+    [(mail_id,)] = _sql(settings, "SELECT id FROM mail_queue WHERE status = 'failed'")
+    [(anna_id,)] = _sql(settings, "SELECT id FROM employees WHERE login = 'anna.schmidt'")
+    _sql(
+        settings,
+        'INSERT INTO directory_outbox (employee_id, login, "values", expected, status, created_at, attempts, '
+        "last_error, conflicts, forced_by) VALUES (:e, 'anna.schmidt', '{\"work_phone\": \"+49895550099\"}', "
+        "'{}', 'failed', :now, 9, 'gave up', '{}', '')",
+        e=anna_id,
+        now=datetime(2026, 11, 1, tzinfo=UTC),
+    )
+    [(change_id,)] = _sql(settings, "SELECT id FROM directory_outbox WHERE status = 'failed'")
+    _as(client, "admin")
+    console = client.get("/admin")
+    assert f"#{mail_id}" in console.text and f"#{change_id}" in console.text
+    token = csrf_token(client, "/admin")
+    sent = client.post(f"/admin/mail/{mail_id}/retry", data={"_csrf_token": token}, follow_redirects=False)
+    assert sent.status_code == 303
+    retried = client.post(f"/admin/outbox/{change_id}/retry", data={"_csrf_token": token}, follow_redirects=False)
+    assert retried.status_code == 303 and "done=" in retried.headers["location"]
+    actions = _sql(settings, "SELECT action FROM audit_events WHERE actor = 'admin' ORDER BY id")
+    assert ("mail_retried",) in actions and ("directory_change_retried",) in actions
+    [(status,)] = _sql(settings, "SELECT status FROM directory_outbox WHERE id = :id", id=change_id)
+    assert status in {"applied", "pending"}  # due again, and tried at once
+    missing = client.post("/admin/mail/999999/retry", data={"_csrf_token": token}, follow_redirects=False)
+    assert missing.status_code == 303 and missing.headers["location"].endswith("done=refused#mail")
