@@ -16,9 +16,32 @@ from ess.domain.privacy.model import MAX_PAGE, AuditQuery, audit_scope
 from ess.domain.privacy.ports import PrivacyDeps
 from ess.routes.guards import current_principal, requires_login
 from ess.routes.privacy_files import audit_csv, audit_json, personal_data_zip
-from ess.routes.rendering import COMPANY_ZONE, client_of, page_context
+from ess.routes.rendering import COMPANY_ZONE, N_, client_of, page_context
 
 PAGE: Final = 100
+# What each kind of record is, for people (the download keeps the kinds as they are).
+SECTION_LABELS: Final = {
+    "hr_record": N_("HR record"),
+    "roles": N_("Roles"),
+    "work_patterns": N_("Working week"),
+    "bank_account": N_("Bank account"),
+    "emergency_contacts": N_("Emergency contacts"),
+    "profile_history": N_("History of changes to my data"),
+    "change_requests": N_("Change requests"),
+    "directory_changes": N_("Changes written to the directory"),
+    "leave_requests": N_("Leave requests"),
+    "leave_ledger": N_("Leave account entries"),
+    "leave_buckets": N_("Leave entitlements"),
+    "calendar_feeds": N_("Calendar subscriptions"),
+    "recovery_channels": N_("Recovery channels"),
+    "second_factors": N_("Second factors"),
+    "recovery_codes": N_("Recovery codes"),
+    "api_tokens": N_("API tokens"),
+    "one_time_links": N_("One-time links"),
+    "password_reminders": N_("Password reminders"),
+    "audit_events": N_("Audit events by or about me"),
+    "mails": N_("Mails to me"),
+}
 _FILTERS: Final = ("from", "to", "action", "actor", "subject")
 
 
@@ -99,7 +122,9 @@ class MyDataPagesController(Controller):
     async def page(self, request: Request[Any, Any, Any], privacy: NamedDependency[PrivacyDeps]) -> Template:
         """Everything ESS holds about the caller, readable, with the download button."""
         data = await export_my_data(current_principal(request), client=client_of(request), deps=privacy)
-        return Template(template_name="my_data.html", context=page_context(request, data=data))
+        return Template(
+            template_name="my_data.html", context=page_context(request, data=data, section_labels=SECTION_LABELS)
+        )
 
     @post("/download", operation_id="myDataDownload", name="my_data_download", status_code=200)
     async def download(self, request: Request[Any, Any, Any], privacy: NamedDependency[PrivacyDeps]) -> Response[bytes]:
