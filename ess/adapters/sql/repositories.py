@@ -11,6 +11,7 @@ from sqlalchemy import Date, cast, delete, exists, insert, literal, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from ess.adapters.sql.database import READ_ONLY
 from ess.adapters.sql.tables import (
     ApiTokenRow,
     AuditEventRow,
@@ -29,6 +30,7 @@ from ess.domain.hr.model import (
     WorkLocation,
     WorkPattern,
 )
+from ess.domain.shared import WriteNeeded
 from ess.domain.types import EmployeeId
 
 _IMPORTED_COLUMNS: Final = (
@@ -389,6 +391,8 @@ class SqlAuditLog:
         self._pending: list[AuditEvent] = []
 
     async def add(self, event: AuditEvent) -> None:
+        if self._session.info.get(READ_ONLY):
+            raise WriteNeeded  # at once, as a staged row would at its flush: the caller reruns as a writer
         self._pending.append(
             AuditEvent(
                 occurred_at=event.occurred_at,
