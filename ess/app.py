@@ -87,6 +87,8 @@ def providers(container: Container) -> dict[str, Provide]:
         "recovery": _constant(container.recovery),
         "mfa": _constant(container.mfa),
         "help": _constant(container.help),
+        "privacy": _constant(container.privacy),
+        "console": _constant(container.console),
         "settings": _constant(container.settings),
         "readiness": _constant(
             ReadinessChecks(

@@ -7,7 +7,7 @@ import asyncio
 import hashlib
 import hmac
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlsplit
 
+import msgspec
 from litestar.stores.base import Store
 from litestar.stores.file import FileStore
 from litestar.stores.memory import MemoryStore
@@ -24,10 +25,11 @@ from ess.adapters.blocklist import ShippedBlocklist
 from ess.adapters.clock import SystemClock
 from ess.adapters.directory_guard import BreakerPolicy, GuardedDirectory
 from ess.adapters.holidays_calendar import HolidaysCalendar
+from ess.adapters.hr_files import read_hr_bytes
 from ess.adapters.ldap.connections import ConnectionSettings, DirectoryConnector
-from ess.adapters.ldap.directory import LdapDirectory
+from ess.adapters.ldap.directory import LdapDirectory, diagnose
 from ess.adapters.local_directory import HashingCost, LocalDirectory
-from ess.adapters.mail import Mailer, build_mailer
+from ess.adapters.mail import Mailer, MailFolderArea, build_mailer
 from ess.adapters.markdown import SafeMarkdown
 from ess.adapters.notifications import MailNotifier
 from ess.adapters.passkeys import WebauthnPasskeys
@@ -43,11 +45,13 @@ from ess.adapters.redis_store import RedisConnection, SharedRedis
 from ess.adapters.regions import HolidaysRegions
 from ess.adapters.sms import HttpSmsConfig, HttpSmsGateway
 from ess.adapters.sql.database import create_engine, create_session_factory
+from ess.adapters.sql.privacy import sql_data_areas
 from ess.adapters.sql.reports import SqlLeaveReport
 from ess.adapters.sql.unit_of_work import SqlUnitOfWork
 from ess.adapters.stores import StoreAttemptCounter, StoreSessions
 from ess.domain.auth.model import AuthPolicy
 from ess.domain.auth.ports import AttemptCounter, AuthDeps, SessionStore
+from ess.domain.console.ports import ConsoleDeps, DirectoryCheck
 from ess.domain.directory.ports import Directory
 from ess.domain.help.ports import HelpDeps, HelpUnitOfWork
 from ess.domain.hr.model import Role
@@ -61,6 +65,8 @@ from ess.domain.outbox.model import RetryPolicy
 from ess.domain.outbox.ports import OutboxDeps, OutboxUnitOfWork
 from ess.domain.passwords.model import PasswordPolicy
 from ess.domain.passwords.ports import BreachedPasswords, PasswordDeps, PasswordsUnitOfWork
+from ess.domain.privacy.model import RetentionPolicy
+from ess.domain.privacy.ports import DataArea, PrivacyDeps, PrivacyUnitOfWork
 from ess.domain.profile.model import ProfilePolicies
 from ess.domain.profile.ports import ProfileDeps, ProfileUnitOfWork
 from ess.domain.recovery.model import RecoveryPolicy
@@ -69,7 +75,7 @@ from ess.domain.shared import Clock, Notifier
 from ess.domain.vacation.model import VacationPolicy
 from ess.domain.vacation.ports import HolidayCalendar, LeaveReport, VacationDeps, VacationUnitOfWork
 from ess.routes.links import PageLinks
-from ess.settings import Settings, SettingsError
+from ess.settings import Settings, SettingsError, overview_lines
 
 
 class AppUnitOfWork(
@@ -82,6 +88,7 @@ class AppUnitOfWork(
     HrImportUnitOfWork,
     MailUnitOfWork,
     HelpUnitOfWork,
+    PrivacyUnitOfWork,
     Protocol,
 ):
     """Every area's unit of work at once: what the one SQL adapter (and the tests' fake) provides."""
@@ -107,6 +114,8 @@ class Container:
     hr_import: HrImportDeps
     mail: MailDeps
     help: HelpDeps
+    privacy: PrivacyDeps
+    console: ConsoleDeps
     engine: AsyncEngine | None = None
     stores: list[Store] = field(default_factory=list)
     local_directory: LocalDirectory | None = None
@@ -361,6 +370,10 @@ class Adapters:
     regions: Regions
     jobs: Jobs
     breached: BreachedPasswords | None = None
+    # The areas that hold personal data (export and retention); help requests and analytics plug in here.
+    data_areas: Sequence[DataArea] = ()
+    # The operator console's directory check (`ess directory check`); None: the console says it cannot tell.
+    check_directory: Callable[[], Awaitable[list[DirectoryCheck]]] | None = None
 
 
 def wire(settings: Settings, adapters: Adapters) -> Container:
@@ -392,6 +405,8 @@ def wire(settings: Settings, adapters: Adapters) -> Container:
     recovery = recovery_deps(settings, adapters, notifier=notifier, mail=mail, password_policy=passwords.policy)
     vacation = vacation_deps(settings, adapters, notifier=notifier)
     profile = profile_deps(settings, adapters, notifier=notifier, directory_changed=outbox.wake.set)
+    hr_import = HrImportDeps(new_uow, clock, adapters.regions, notifier, (settings.company.hr_contact.email,))
+    privacy = privacy_deps(settings, adapters)
     return Container(
         settings=settings,
         clock=clock,
@@ -405,15 +420,19 @@ def wire(settings: Settings, adapters: Adapters) -> Container:
         recovery=recovery,
         mfa=mfa_deps(settings, adapters, recovery=recovery),
         outbox=outbox,
-        hr_import=HrImportDeps(
-            new_uow=new_uow,
-            clock=clock,
-            regions=adapters.regions,
-            notifier=notifier,
-            hr_recipients=(settings.company.hr_contact.email,),
-        ),
+        hr_import=hr_import,
         mail=mail,
         help=help_deps(settings, adapters, vacation=vacation, profile=profile),
+        privacy=privacy,
+        console=ConsoleDeps(
+            outbox,
+            mail,
+            hr_import,
+            privacy,
+            adapters.check_directory or _cannot_tell,
+            read_hr_bytes,
+            overview_lines(settings),
+        ),
     )
 
 
@@ -605,6 +624,11 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
             regions=HolidaysRegions(),
             jobs=jobs,
             breached=breached_passwords(settings),
+            data_areas=data_areas(settings),
+            check_directory=directory_checker(
+                inner if isinstance(inner, LocalDirectory) else None,
+                inner if isinstance(inner, LdapDirectory) else None,
+            ),
         ),
     )
     container.engine = engine
@@ -615,3 +639,38 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
     container.directory_guard = directory
     container.jobs = jobs
     return container
+
+
+def data_areas(settings: Settings) -> tuple[DataArea, ...]:
+    """Every area that holds personal data: each exports what it holds about a person and deletes what its
+    retention says is due. A new area (help requests, analytics) adds its own here."""
+    folder = (MailFolderArea(settings.mail.folder),) if settings.mail.backend == "file" else ()
+    return (*sql_data_areas(), *folder)
+
+
+def privacy_deps(settings: Settings, adapters: Adapters) -> PrivacyDeps:
+    return PrivacyDeps(
+        new_uow=adapters.new_uow,
+        clock=adapters.clock,
+        retention=RetentionPolicy.from_settings(msgspec.structs.asdict(settings.retention)),
+        areas=tuple(adapters.data_areas),
+    )
+
+
+async def _cannot_tell() -> list[DirectoryCheck]:
+    return [DirectoryCheck("directory", ok=None, detail="no check for this directory")]
+
+
+def directory_checker(
+    local: LocalDirectory | None, ldap: LdapDirectory | None
+) -> Callable[[], Awaitable[list[DirectoryCheck]]]:
+    """The checks of `ess directory check`, for the console."""
+
+    async def check() -> list[DirectoryCheck]:
+        if ldap is None:
+            count = len(await local.logins()) if local is not None else 0
+            return [DirectoryCheck("local directory (accounts in the ESS database)", True, f"{count} accounts")]
+        found = await asyncio.to_thread(diagnose, ldap, None)
+        return [DirectoryCheck(c.name, c.ok, c.detail) for c in found]
+
+    return check

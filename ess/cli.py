@@ -42,6 +42,8 @@ from ess.domain.outbox.retry import retry
 from ess.domain.passwords.change import set_password_by_operator
 from ess.domain.passwords.checks import PasswordRejected
 from ess.domain.passwords.reminders import ReminderRun, send_password_reminders
+from ess.domain.privacy.audit_trail import verify_chain
+from ess.domain.privacy.retention import RetentionReport, record_job, run_retention
 from ess.domain.profile.scheduled import ApplyDueResult, apply_due
 from ess.domain.vacation.hr_changes import OUTSIDE_EMPLOYMENT, LeaveFollowUp
 from ess.domain.vacation.year_end import (
@@ -413,7 +415,12 @@ def vacation_expire(ctx: click.Context) -> None:
     """Book the lapse of carried-over days whose deadline has passed (safe to run daily)."""
 
     async def run(container: Container) -> Decimal:
-        return await expire_due(container.clock.today(), deps=container.vacation, actor=_operator())
+        return await record_job(
+            "vacation expire",
+            lambda: expire_due(container.clock.today(), deps=container.vacation, actor=_operator()),
+            lambda days: f"{days} days lapsed",
+            deps=container.privacy,
+        )
 
     click.echo(f"Days lapsed: {_run(run, _settings(ctx))}.")
 
@@ -625,10 +632,18 @@ def profile() -> None:
 def profile_apply_due(ctx: click.Context) -> None:
     """Apply approved personal-data changes whose effective date has come (run daily, e.g. at 00:05)."""
 
-    async def run(container: Container) -> tuple[ApplyDueResult, DeliveryReport]:
+    async def job(container: Container) -> tuple[ApplyDueResult, DeliveryReport]:
         result = await apply_due(deps=container.profile, actor=_operator())
         # Directory fields go out now if the directory answers; otherwise the server's outbox worker retries.
         return result, await deliver_due(deps=container.outbox)
+
+    async def run(container: Container) -> tuple[ApplyDueResult, DeliveryReport]:
+        return await record_job(
+            "profile apply-due",
+            lambda: job(container),
+            lambda done: f"{done[0].applied} applied, {done[0].stale} stale",
+            deps=container.privacy,
+        )
 
     result, report = _run(run, _settings(ctx))
     click.echo(
@@ -650,14 +665,72 @@ def password_remind(ctx: click.Context) -> None:
     settings = _settings(ctx)
 
     async def run(container: Container) -> ReminderRun:
-        return await send_password_reminders(
-            offsets=settings.passwords.remind_offsets_days, deps=container.passwords, actor=_operator()
+        return await record_job(
+            "password remind",
+            lambda: send_password_reminders(
+                offsets=settings.passwords.remind_offsets_days, deps=container.passwords, actor=_operator()
+            ),
+            lambda done: done.summary,
+            deps=container.privacy,
         )
 
     result = _run(run, settings)
     click.echo(result.summary)
     if result.failed:
         sys.exit(1)
+
+
+@main.group()
+def audit() -> None:
+    """The audit trail."""
+
+
+@audit.command("verify")
+@click.pass_context
+def audit_verify(ctx: click.Context) -> None:
+    """Check the audit events' hash chain from the oldest kept event to the newest; exits 1 and names the first
+    event that breaks it (altered, removed or inserted)."""
+
+    async def run(container: Container) -> Any:
+        return await verify_chain(deps=container.privacy)
+
+    report = _run(run, _settings(ctx))
+    if report.first_break is not None:
+        err.print(
+            f"[red]Audit chain broken at event {report.first_break.id}: {report.first_break.reason}. "
+            f"{report.checked} events before it are intact.[/red]",
+            highlight=False,
+        )
+        sys.exit(1)
+    click.echo(f"Audit chain intact: {report.checked} events; newest hash {report.head}.")
+
+
+@main.group()
+def retention() -> None:
+    """Retention and deletion ([retention] in the settings; docs/privacy.md)."""
+
+
+@retention.command("run")
+@click.option("--dry-run", is_flag=True, help="Only list what is due; delete nothing.")
+@click.pass_context
+def retention_run(ctx: click.Context, dry_run: bool) -> None:
+    """Delete what is older than its retention period (run daily); the deletions are audited by count."""
+
+    async def run(container: Container) -> RetentionReport:
+        if dry_run:
+            return await run_retention(dry_run=True, deps=container.privacy)
+        return await record_job(
+            "retention run",
+            lambda: run_retention(deps=container.privacy),
+            lambda done: ", ".join(f"{key}: {count}" for key, count in done.counts.items()) or "nothing configured",
+            deps=container.privacy,
+        )
+
+    report = _run(run, _settings(ctx))
+    verb = "due" if report.dry_run else "deleted"
+    for key, count in report.counts.items():
+        click.echo(f"{key}: {count} {verb}")
+    click.echo(f"{'Dry run: nothing deleted' if report.dry_run else 'Deleted'}; {report.total} records {verb}.")
 
 
 if __name__ == "__main__":

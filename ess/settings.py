@@ -394,6 +394,19 @@ class LoggingSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     level: Literal["debug", "info", "warning", "error"] = "info"
 
 
+class RetentionSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """How long each kind of data is kept before `ess retention run` deletes it (docs/privacy.md names each key, its
+    reason and what must be kept longer). 0 keeps that kind for ever."""
+
+    audit_events_days: int = 1095
+    profile_history_days: int = 1095
+    leavers_years: int = 10
+    expired_links_days: int = 30
+    mail_days: int = 30
+    help_requests_days: int = 365
+    analytics_events_days: int = 90
+
+
 class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     mode: Literal["demo", "production", "test"] = "production"
     server: ServerSettings = msgspec.field(default_factory=ServerSettings)
@@ -411,6 +424,7 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     recovery: RecoverySettings = msgspec.field(default_factory=RecoverySettings)
     metrics: MetricsSettings = msgspec.field(default_factory=MetricsSettings)
     logging: LoggingSettings = msgspec.field(default_factory=LoggingSettings)
+    retention: RetentionSettings = msgspec.field(default_factory=RetentionSettings)
 
     @property
     def secret_key(self) -> Secret:
@@ -653,3 +667,29 @@ def _metrics_problems(settings: Settings) -> list[str]:
     if metrics.token and (_is_placeholder(metrics.token) or len(metrics.token) < 24) and settings.mode != "demo":
         problems.append("metrics.token (ESS_METRICS__TOKEN) must be a random value of at least 24 characters")
     return problems
+
+
+_SECRET_PARTS = ("password", "secret", "token", "key", "credential")
+
+
+def overview_lines(settings: Settings) -> list[tuple[str, str]]:
+    """Every effective setting as (dotted key, value) for the operator console, with every secret left out (its
+    value shown as set or not set) and passwords in URLs replaced."""
+    lines: list[tuple[str, str]] = []
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, msgspec.Struct):
+            for name in value.__struct_fields__:
+                walk(f"{prefix}{name}.", getattr(value, name))
+            return
+        key = prefix.rstrip(".")
+        leaf = key.rsplit(".", 1)[-1]
+        if leaf in _SECRET_FIELDS or any(part in leaf.lower() for part in _SECRET_PARTS):
+            lines.append((key, "(set)" if value else "(not set)"))
+        elif isinstance(value, dict):
+            lines.append((key, ", ".join(f"{k} = {v}" for k, v in value.items()) or "-"))
+        else:
+            lines.append((key, str(_shown(leaf, value))))
+
+    walk("", settings)
+    return lines

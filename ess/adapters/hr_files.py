@@ -17,11 +17,16 @@ def read_hr_file(path: Path) -> list[SourceRecord]:
         raw = path.read_bytes()
     except OSError as exc:
         raise InvalidInput(f"Cannot read {path}: {exc.strerror}") from exc
+    return read_hr_bytes(raw, str(path))
+
+
+def read_hr_bytes(raw: bytes, name: str) -> list[SourceRecord]:
+    """The same for a file's content (an upload); `name` tells JSON by its suffix and names the file in errors."""
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InvalidInput(f"{path} is not UTF-8 text (byte {exc.start})") from exc
-    if path.suffix.lower() == ".json" or text.lstrip().startswith(("[", "{")):
+        raise InvalidInput(f"{name} is not UTF-8 text (byte {exc.start})") from exc
+    if name.lower().endswith(".json") or text.lstrip().startswith(("[", "{")):
         return _read_json(text)
     return _read_csv(text)
 

@@ -8,15 +8,18 @@ import email.utils
 import logging
 import os
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Final, Protocol, runtime_checkable
 
 import aiosmtplib
 
 from ess.domain.errors import ServiceUnavailable
+from ess.domain.privacy.model import Record, Subject
+from ess.domain.privacy.ports import PrivacyUnitOfWork
 from ess.settings import MailSettings
 
 logger = logging.getLogger("ess.mail")
@@ -161,3 +164,30 @@ def build_mailer(settings: MailSettings) -> Mailer:
     if settings.backend == "smtp":
         return SmtpMailer(settings)
     return FileMailer(settings.folder, from_address=settings.from_address)
+
+
+class MailFolderArea:
+    """The demo's mail folder as a data area: its .eml files older than `mail_days` are deleted by the retention
+    job. The files hold mails to many people, so the export lists the person's mails from the queue instead."""
+
+    name = "mail_files"
+    retention_keys: Final = ("mail_days",)
+
+    def __init__(self, folder: Path | str) -> None:
+        self._folder = Path(folder)
+
+    async def export(self, uow: PrivacyUnitOfWork, subject: Subject) -> Mapping[str, Sequence[Record]]:
+        return {}
+
+    async def expire(
+        self, uow: PrivacyUnitOfWork, cutoffs: Mapping[str, datetime], *, dry_run: bool
+    ) -> Mapping[str, int]:
+        limit = cutoffs["mail_days"].timestamp()
+        return {"mail_files": await asyncio.to_thread(self._expire, limit, dry_run)}
+
+    def _expire(self, limit: float, dry_run: bool) -> int:
+        due = [path for path in self._folder.glob("*.eml") if path.stat().st_mtime < limit]
+        if not dry_run:
+            for path in due:
+                path.unlink(missing_ok=True)
+        return len(due)

@@ -11,12 +11,14 @@ from ess.routes.api.help import HelpApiController
 from ess.routes.api.me import MeApiController
 from ess.routes.api.mfa import HelpdeskSecondFactorApiController
 from ess.routes.api.passwords import MyPasswordApiController, PasswordPolicyApiController
+from ess.routes.api.privacy import AuditApiController, MyDataApiController
 from ess.routes.api.profile import EmployeeProfileApiController, HrChangeRequestApiController, ProfileApiController
 from ess.routes.api.recovery import HelpdeskApiController, RecoveryApiController
 from ess.routes.api.vacation import HrVacationApiController, LeaveDecisionsApiController, VacationApiController
 from ess.routes.health import HealthController
 from ess.routes.pages.auth import AuthPagesController
 from ess.routes.pages.calendar import CalendarFeedController, TeamCalendarController
+from ess.routes.pages.console import ConsolePagesController
 from ess.routes.pages.expired_password import ExpiredPasswordPagesController
 from ess.routes.pages.help import HelpEditorPagesController, HelpPagesController
 from ess.routes.pages.home import HomePagesController
@@ -26,6 +28,7 @@ from ess.routes.pages.mfa import (
     SecondFactorSettingsPagesController,
 )
 from ess.routes.pages.password import PasswordPagesController
+from ess.routes.pages.privacy import AuditPagesController, MyDataPagesController
 from ess.routes.pages.profile import HrChangeRequestPagesController, ProfilePagesController
 from ess.routes.pages.recovery import HelpdeskPagesController, RecoveryPagesController, SecurityPagesController
 from ess.routes.pages.reports import ReportPagesController
@@ -66,6 +69,11 @@ ROUTE_HANDLERS: Final[tuple[ControllerRouterHandler, ...]] = (
     HelpPagesController,
     HelpEditorPagesController,
     HelpApiController,
+    AuditApiController,
+    MyDataApiController,
+    AuditPagesController,
+    MyDataPagesController,
+    ConsolePagesController,
 )
 
 
@@ -78,6 +86,8 @@ DEPENDENCY_NAMES: Final = (
     "recovery",
     "mfa",
     "help",
+    "privacy",
+    "console",
     "settings",
     "readiness",
 )

@@ -81,6 +81,7 @@ ROLE_LABELS: dict[str, str] = {
     "hr": N_("HR"),
     "helpdesk": N_("IT helpdesk"),
     "admin": N_("Administrator"),
+    "auditor": N_("Data-protection officer"),
 }
 
 

@@ -52,7 +52,7 @@ async def _provision_more(settings: Settings) -> None:
     container = build_container(settings)
     try:
         assert container.local_directory is not None and container.engine is not None
-        for login in ("hanna.berger", EXPIRED_LOGIN):
+        for login in ("hanna.berger", EXPIRED_LOGIN, "admin"):
             await container.local_directory.provision(login, password=PASSWORD)
         async with container.engine.begin() as connection:
             await connection.execute(
@@ -145,6 +145,7 @@ def pages(settings: Settings, sink: SmtpSink) -> Iterator[Pages]:
         _anna_sees_both(pages)
         _hanna(pages)
         _lukas(pages)
+        _privacy_and_console(pages)
         _help(pages)
         _anna_recovers(pages, sink)
         yield pages
@@ -253,6 +254,25 @@ def _lukas(pages: Pages) -> None:
     pages.log_in("lukas.wagner")
     helpdesk = pages.get("helpdesk", "/helpdesk?login=anna.schmidt")
     assert 'action="/helpdesk/unlock"' in helpdesk
+    pages.log_out()
+
+
+def _privacy_and_console(pages: Pages) -> None:
+    """The audit trail (helpdesk's scope), "my data" and the operator console with an upload's preview."""
+    pages.log_in("lukas.wagner")
+    pages.get("audit trail", "/audit?action=auth.")
+    pages.log_out()
+    pages.log_in("anna.schmidt")
+    pages.get("my data", "/my-data")
+    pages.log_out()
+    pages.log_in("admin")
+    pages.get("console", "/admin")
+    pages.post("console, directory check", "/admin/directory-check", {}, csrf_from="/admin")
+    pages.get("hr import", "/admin/hr-import")
+    token = csrf_token(pages.client, "/admin/hr-import")
+    files = {"file": ("company.csv", b"personnel_number,login\nP1,\n", "text/csv")}
+    answer = pages.client.post("/admin/hr-import", data={"_csrf_token": token, "action": "preview"}, files=files)
+    pages._keep("hr import preview with errors", answer, 200)
     pages.log_out()
 
 

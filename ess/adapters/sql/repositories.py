@@ -7,10 +7,11 @@ from dataclasses import replace
 from datetime import date, datetime
 from typing import Any, Final, TypeVar
 
-from sqlalchemy import Date, cast, delete, exists, insert, literal, select, union_all, update
+from sqlalchemy import Date, cast, delete, exists, insert, literal, select, text, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from ess.adapters.sql.database import READ_ONLY
 from ess.adapters.sql.tables import (
     ApiTokenRow,
     AuditEventRow,
@@ -19,7 +20,7 @@ from ess.adapters.sql.tables import (
     RoleAssignmentRow,
     WorkPatternRow,
 )
-from ess.domain.audit import AuditEvent, Outcome
+from ess.domain.audit import GENESIS, AuditEvent, Outcome, chain_hash
 from ess.domain.auth.model import ApiToken
 from ess.domain.hr.model import (
     Employee,
@@ -29,6 +30,7 @@ from ess.domain.hr.model import (
     WorkLocation,
     WorkPattern,
 )
+from ess.domain.shared import WriteNeeded
 from ess.domain.types import EmployeeId
 
 _IMPORTED_COLUMNS: Final = (
@@ -379,38 +381,80 @@ def _to_employee(
 
 
 class SqlAuditLog:
+    """Events are kept in the unit of work and chained when it commits (`seal`): the chain's append is the last thing
+    a transaction does, serialised across processes (SQLite: the writer's database lock, taken at BEGIN IMMEDIATE;
+    PostgreSQL: a transaction-level advisory lock held until the commit), so the previous hash is always the newest
+    committed one and no other lock is ever taken after it (no deadlock with row locks)."""
+
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+        self._pending: list[AuditEvent] = []
 
     async def add(self, event: AuditEvent) -> None:
-        self._session.add(
-            AuditEventRow(
+        if self._session.info.get(READ_ONLY):
+            raise WriteNeeded  # at once, as a staged row would at its flush: the caller reruns as a writer
+        self._pending.append(
+            AuditEvent(
                 occurred_at=event.occurred_at,
                 actor=event.actor[:256],
-                action=event.action,
+                action=event.action[:64],
+                outcome=event.outcome,
                 target=event.target[:256],
                 client_address=event.client_address[:64],
-                outcome=event.outcome.value,
                 details=dict(event.details),
             )
         )
+
+    async def seal(self) -> None:
+        """Append the pending events to the chain, inside the caller's transaction (called by commit)."""
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, []
+        if self._session.bind.dialect.name == "postgresql":
+            await self._session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_CHAIN_LOCK})
+        previous = await self._session.scalar(select(AuditEventRow.hash).order_by(AuditEventRow.id.desc()).limit(1))
+        previous = previous or GENESIS
+        for event in pending:
+            digest = chain_hash(previous, event)
+            self._session.add(
+                AuditEventRow(
+                    occurred_at=event.occurred_at,
+                    actor=event.actor,
+                    action=event.action,
+                    target=event.target,
+                    client_address=event.client_address,
+                    outcome=event.outcome.value,
+                    details=dict(event.details),
+                    prev_hash=previous,
+                    hash=digest,
+                )
+            )
+            previous = digest
+        await self._session.flush()
 
     async def recent(self, limit: int = 50, *, actor: str | None = None) -> list[AuditEvent]:
         stmt = select(AuditEventRow).order_by(AuditEventRow.id.desc()).limit(limit)
         if actor is not None:
             stmt = stmt.where(AuditEventRow.actor == actor)
-        return [
-            AuditEvent(
-                occurred_at=row.occurred_at,
-                actor=row.actor,
-                action=row.action,
-                outcome=Outcome(row.outcome),
-                target=row.target,
-                client_address=row.client_address,
-                details=row.details,
-            )
-            for row in await self._session.scalars(stmt)
-        ]
+        pending = [e for e in reversed(self._pending) if actor is None or e.actor == actor]
+        stored = [event_of(row) for row in await self._session.scalars(stmt)]
+        return [*pending, *stored][:limit]
+
+
+# The key of PostgreSQL's advisory lock that serialises appends to the audit chain ("ESSaudit" in ASCII).
+AUDIT_CHAIN_LOCK: Final = 0x4553_5361_7564_6974
+
+
+def event_of(row: AuditEventRow) -> AuditEvent:
+    return AuditEvent(
+        occurred_at=row.occurred_at,
+        actor=row.actor,
+        action=row.action,
+        outcome=Outcome(row.outcome),
+        target=row.target,
+        client_address=row.client_address,
+        details=row.details,
+    )
 
 
 class SqlApiTokenRepository:

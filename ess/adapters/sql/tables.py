@@ -127,6 +127,30 @@ class AuditEventRow(Base):
     client_address: Mapped[str] = mapped_column(String(64), default="")
     outcome: Mapped[str] = mapped_column(String(16))
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The hash chain (ess.domain.audit.chain_hash): the hash of the event before this one, and this event's hash.
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class RetentionPermitRow(Base):
+    """While the retention job's transaction holds a row here (inserted and removed again before it commits), the
+    append-only triggers of that table let it delete; no other transaction ever sees the row."""
+
+    __tablename__ = "retention_permits"
+
+    table_name: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class JobRunRow(Base):
+    """The last run of each daily job, for the operator console."""
+
+    __tablename__ = "job_runs"
+
+    job: Mapped[str] = mapped_column(String(64), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(AwareDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    outcome: Mapped[str] = mapped_column(String(16))
+    summary: Mapped[str] = mapped_column(Text)
 
 
 class ApiTokenRow(Base):

@@ -21,6 +21,7 @@ from ess.adapters.sql.help import (
 from ess.adapters.sql.mail_queue import SqlMailQueue
 from ess.adapters.sql.outbox import SqlOutboxRepository
 from ess.adapters.sql.password_reminders import SqlPasswordReminderRepository
+from ess.adapters.sql.privacy import SqlAuditTrail, SqlJobLog
 from ess.adapters.sql.profiles import SqlProfileRepository
 from ess.adapters.sql.recovery import SqlRecoveryRepository
 from ess.adapters.sql.repositories import SqlApiTokenRepository, SqlAuditLog, SqlEmployeeRepository
@@ -33,6 +34,7 @@ from ess.domain.mail.ports import MailQueue
 from ess.domain.mfa.ports import FactorRepository
 from ess.domain.outbox.ports import OutboxRepository
 from ess.domain.passwords.ports import PasswordReminderRepository
+from ess.domain.privacy.ports import AuditTrail, JobLog
 from ess.domain.profile.ports import ProfileRepository
 from ess.domain.recovery.ports import RecoveryRepository
 from ess.domain.shared import AuditLog, Clock, WriteNeeded
@@ -57,6 +59,8 @@ class SqlUnitOfWork:
     help_index: SearchIndex
     help_feedback: FeedbackRepository
     missed_queries: MissedQueryRepository
+    audit_trail: AuditTrail
+    job_log: JobLog
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession], clock: Clock) -> None:
         self._factory = session_factory
@@ -85,7 +89,8 @@ class SqlUnitOfWork:
             self._session = self._factory()
         employees = SqlEmployeeRepository(self._session, self._clock.now())
         self.employees = employees
-        self.audit = SqlAuditLog(self._session)
+        self._audit = SqlAuditLog(self._session)
+        self.audit = self._audit
         self.tokens = SqlApiTokenRepository(self._session)
         self.vacation = SqlVacationRepository(self._session, employees)
         self.profiles = SqlProfileRepository(self._session, self._clock.now())
@@ -98,6 +103,8 @@ class SqlUnitOfWork:
         self.help_index = SqlSearchIndex(self._session)
         self.help_feedback = SqlFeedbackRepository(self._session)
         self.missed_queries = SqlMissedQueryRepository(self._session)
+        self.audit_trail = SqlAuditTrail(self._session)
+        self.job_log = SqlJobLog(self._session)
         return self
 
     async def __aexit__(
@@ -119,7 +126,9 @@ class SqlUnitOfWork:
         return self._session
 
     async def commit(self) -> None:
-        await self.session.commit()
+        session = self.session
+        await self._audit.seal()  # the audit chain's append comes last: its lock is held only until this commit
+        await session.commit()
 
     async def rollback(self) -> None:
         await self.session.rollback()

@@ -23,9 +23,10 @@ class Role(StrEnum):
     HR = "hr"
     HELPDESK = "helpdesk"
     ADMIN = "admin"
+    AUDITOR = "auditor"  # the data-protection officer: reads every audit event
 
 
-ASSIGNABLE_ROLES: Final = frozenset({Role.HR, Role.HELPDESK, Role.ADMIN})
+ASSIGNABLE_ROLES: Final = frozenset({Role.HR, Role.HELPDESK, Role.ADMIN, Role.AUDITOR})
 
 
 @dataclass(frozen=True, slots=True)

@@ -192,3 +192,29 @@ async def _check_against_records(
                 RowError(positions[number], "login", f"'{login}' already belongs to personnel number {owner}")
             )
     return errors
+
+
+@dataclass(frozen=True, slots=True)
+class ImportPreview:
+    """What an import of the file would do, or every row error that would refuse it; nothing is written."""
+
+    rows: int
+    created: int
+    updated: int
+    unchanged: int
+    errors: tuple[RowError, ...] = ()
+
+
+async def preview_import(cmd: ImportEmployees, *, deps: HrImportDeps) -> ImportPreview:
+    """The same checks as import_employees, in a read-only transaction: the counts it would report, or its errors."""
+    employees, errors = parse_records(cmd.records, is_known_region=deps.regions.is_known)
+    positions = _positions(employees, cmd.records)
+    async with deps.new_uow().read_only() as uow:
+        errors += await _check_against_records(employees, positions, cmd.records, uow)
+        if errors:
+            ordered = tuple(sorted(errors, key=lambda e: (e.position, e.field)))
+            return ImportPreview(len(cmd.records), 0, 0, 0, ordered)
+        existing = await uow.employees.by_personnel_numbers([e.personnel_number for e in employees])
+    created = sum(1 for e in employees if e.personnel_number not in existing)
+    unchanged = sum(1 for e in employees if (before := existing.get(e.personnel_number)) and same_record(before, e))
+    return ImportPreview(len(cmd.records), created, len(employees) - created - unchanged, unchanged)
