@@ -46,6 +46,8 @@ from ess.adapters.sql.database import create_engine, create_session_factory
 from ess.adapters.sql.reports import SqlLeaveReport
 from ess.adapters.sql.unit_of_work import SqlUnitOfWork
 from ess.adapters.stores import StoreAttemptCounter, StoreSessions
+from ess.domain.analytics.model import AnalyticsPolicy, Flow
+from ess.domain.analytics.ports import AnalyticsDeps, AnalyticsUnitOfWork
 from ess.domain.auth.model import AuthPolicy
 from ess.domain.auth.ports import AttemptCounter, AuthDeps, SessionStore
 from ess.domain.directory.ports import Directory
@@ -82,6 +84,7 @@ class AppUnitOfWork(
     HrImportUnitOfWork,
     MailUnitOfWork,
     HelpUnitOfWork,
+    AnalyticsUnitOfWork,
     Protocol,
 ):
     """Every area's unit of work at once: what the one SQL adapter (and the tests' fake) provides."""
@@ -107,6 +110,7 @@ class Container:
     hr_import: HrImportDeps
     mail: MailDeps
     help: HelpDeps
+    analytics: AnalyticsDeps
     engine: AsyncEngine | None = None
     stores: list[Store] = field(default_factory=list)
     local_directory: LocalDirectory | None = None
@@ -414,6 +418,28 @@ def wire(settings: Settings, adapters: Adapters) -> Container:
         ),
         mail=mail,
         help=help_deps(settings, adapters, vacation=vacation, profile=profile),
+        analytics=AnalyticsDeps(new_uow=new_uow, clock=clock, policy=analytics_policy(settings)),
+    )
+
+
+def analytics_policy(settings: Settings) -> AnalyticsPolicy:
+    """k, the windows, retention and the savings' inputs from `[analytics]`; an unknown flow name is refused."""
+    analytics = settings.analytics
+    if analytics.k < 2:
+        raise SettingsError("analytics.k must be 2 or more (a figure on one journey points to a person)")
+    try:
+        minutes = {Flow(name): Decimal(str(value)) for name, value in analytics.minutes_per_flow.items()}
+    except ValueError as exc:
+        raise SettingsError(f"analytics.minutes_per_flow: unknown flow ({exc})") from exc
+    return AnalyticsPolicy(
+        k=analytics.k,
+        abandon_after=timedelta(minutes=analytics.abandon_after_minutes),
+        escalation_window=timedelta(hours=analytics.escalation_hours),
+        retention=timedelta(days=analytics.retention_days),
+        minutes_per_flow=minutes,
+        default_minutes=Decimal(str(analytics.default_minutes)),
+        cost_per_hour=Decimal(str(analytics.cost_per_hour)),
+        currency=analytics.currency,
     )
 
 

@@ -388,6 +388,29 @@ class MetricsSettings(_Redacted, msgspec.Struct, forbid_unknown_fields=True, kw_
     token: str = ""
 
 
+class AnalyticsSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Self-service analytics (docs/analytics.md): what the works agreement fixes."""
+
+    # A figure resting on fewer journeys than this is suppressed.
+    k: int = 5
+    # A journey started and not completed within this time counts as abandoned.
+    abandon_after_minutes: int = 60
+    # A help request on the same topic within this time after a journey's last step escalates it.
+    escalation_hours: int = 48
+    # Events and journeys older than this are deleted (`ess analytics purge`, daily).
+    retention_days: int = 395
+    # Minutes a call or ticket takes per flow (flow name -> minutes); flows not named take `default_minutes`.
+    minutes_per_flow: dict[str, float] = msgspec.field(
+        default_factory=lambda: {
+            "password_reset": 10.0, "unlock": 5.0, "password_change": 5.0, "recovery_enrolment": 10.0,
+            "leave_request": 5.0, "bank_change": 10.0, "search": 1.5, "help_article": 1.5,
+        }
+    )  # fmt: skip
+    default_minutes: float = 5.0
+    cost_per_hour: float = 30.0
+    currency: str = "CHF"
+
+
 class LoggingSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     # "text" for a terminal (the demo), "json" for log collectors: one object per line with the request id.
     format: Literal["text", "json"] = "text"
@@ -411,6 +434,7 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     recovery: RecoverySettings = msgspec.field(default_factory=RecoverySettings)
     metrics: MetricsSettings = msgspec.field(default_factory=MetricsSettings)
     logging: LoggingSettings = msgspec.field(default_factory=LoggingSettings)
+    analytics: AnalyticsSettings = msgspec.field(default_factory=AnalyticsSettings)
 
     @property
     def secret_key(self) -> Secret:

@@ -6,6 +6,7 @@ from typing import Final
 
 from litestar.types import ControllerRouterHandler
 
+from ess.routes.api.analytics import AnalyticsApiController
 from ess.routes.api.auth import AuthApiController
 from ess.routes.api.help import HelpApiController
 from ess.routes.api.me import MeApiController
@@ -15,6 +16,7 @@ from ess.routes.api.profile import EmployeeProfileApiController, HrChangeRequest
 from ess.routes.api.recovery import HelpdeskApiController, RecoveryApiController
 from ess.routes.api.vacation import HrVacationApiController, LeaveDecisionsApiController, VacationApiController
 from ess.routes.health import HealthController
+from ess.routes.pages.analytics import AnalyticsPagesController
 from ess.routes.pages.auth import AuthPagesController
 from ess.routes.pages.calendar import CalendarFeedController, TeamCalendarController
 from ess.routes.pages.expired_password import ExpiredPasswordPagesController
@@ -66,6 +68,8 @@ ROUTE_HANDLERS: Final[tuple[ControllerRouterHandler, ...]] = (
     HelpPagesController,
     HelpEditorPagesController,
     HelpApiController,
+    AnalyticsPagesController,
+    AnalyticsApiController,
 )
 
 
@@ -78,6 +82,7 @@ DEPENDENCY_NAMES: Final = (
     "recovery",
     "mfa",
     "help",
+    "analytics",
     "settings",
     "readiness",
 )
