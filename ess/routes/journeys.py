@@ -91,13 +91,17 @@ async def fail(request: Request[Any, Any, Any], flow: Flow, deps: AnalyticsDeps,
     await record_step(flow, journey, Step.FAILED, error_code=code, deps=deps)
 
 
-async def complete(request: Request[Any, Any, Any], flow: Flow, deps: AnalyticsDeps, *, ask: bool = True) -> JourneyId:
-    """The flow reached its goal; the page that follows asks whether that solved the concern."""
+async def complete(
+    request: Request[Any, Any, Any], flow: Flow, deps: AnalyticsDeps, *, ask: bool = True, ask_now: bool = True
+) -> JourneyId:
+    """The flow reached its goal; this page (or with `ask_now=False` the next one: this page's forms belong to a
+    session that just ended) asks whether that solved the concern."""
     journey = await start(request, flow, deps)
     await record_step(flow, journey, Step.COMPLETED, deps=deps)
     _keep(request, flow, journey, _DONE, deps)
-    if ask:
+    if ask and ask_now:
         _state(request)[_ASK] = (flow.value, journey)
+    if ask:
         _queue(request, ASK_COOKIE, f"{flow.value}.{journey}", ASK_SECONDS)
     return journey
 

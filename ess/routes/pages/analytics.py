@@ -87,7 +87,8 @@ async def _dashboard(request: Request[Any, Any, Any], deps: AnalyticsDeps) -> tu
     except PermissionDenied as exc:
         raise PermissionDeniedException(exc.message) from exc
     except InvalidInput:
-        errors["to"] = [gettext_for(request)("A report covers at most two years.")]
+        _ = gettext_for(request)
+        errors["to"] = [_("A report covers at most two years.")]
         last = deps.clock.today()
         fallback = await dashboard(current_principal(request), last - timedelta(days=DEFAULT_DAYS - 1), last, deps=deps)
         return fallback, errors
@@ -170,8 +171,9 @@ class AnalyticsPagesController(Controller):
                 raise InvalidInput("Enter a date as YYYY-MM-DD.", fields={"day": "invalid"})
             await annotate(principal, day, data.text, deps=analytics)
         except DomainError as exc:
-            errors = {"note": [gettext_for(request)("Enter a date and a text of 1 to 200 characters.")]}
-            board, _ = await _dashboard(request, analytics)
+            _ = gettext_for(request)
+            errors = {"note": [_("Enter a date and a text of 1 to 200 characters.")]}
+            board, _period_errors = await _dashboard(request, analytics)
             return Template(
                 template_name="analytics.html",
                 context=page_context(
@@ -203,7 +205,8 @@ class AnalyticsPagesController(Controller):
         try:
             await answer_solved(Flow(data.flow), JourneyId(data.journey), data.solved, data.comment, deps=analytics)
         except DomainError as exc:
-            message = gettext_for(request)("This question has expired, or the answer was not yes, partly or no.")
+            _ = gettext_for(request)
+            message = _("This question has expired, or the answer was not yes, partly or no.")
             return Template(
                 template_name="analytics_thanks.html",
                 context=page_context(request, errors={"solved": [message]}, answered=False),

@@ -81,7 +81,8 @@ class PasswordPagesController(Controller):
             )
         # All sessions ended with the change; this browser gets a fresh one so the user stays logged in here.
         session_id = await open_session(current_principal(request), deps=auth)
-        await journeys.complete(request, Flow.PASSWORD_CHANGE, analytics)
+        # The page below still carries the ended session's form token: the next page asks instead.
+        await journeys.complete(request, Flow.PASSWORD_CHANGE, analytics, ask_now=False)
         response = Template(template_name="password.html", context=self._context(request, policy, changed=True))
         response.set_cookie(session_cookie(session_id, secure=settings.server.served_over_tls, max_age=None))
         return response
