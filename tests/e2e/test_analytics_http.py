@@ -137,8 +137,9 @@ def test_the_flows_record_journeys_and_each_role_sees_its_own(world: World) -> N
 
     # Password change: a wrong current password fails, the right one completes; the answer page asks.
     form = anna.get("/password").text
-    wrong = anna.post("/password", data={"_csrf_token": csrf(anna, form), "current_password": "falsch",
-                                         "new_password": NEW_PASSWORD, "new_password_repeat": NEW_PASSWORD})  # fmt: skip
+    data = {"_csrf_token": csrf(anna, form), "current_password": "falsch", "new_password": NEW_PASSWORD,
+            "new_password_repeat": NEW_PASSWORD}  # fmt: skip
+    wrong = anna.post("/password", data=data)
     assert wrong.status_code != 200
     assert 'name="solved"' not in wrong.text
     change_password(anna, DEMO_PASSWORD, NEW_PASSWORD)

@@ -101,7 +101,7 @@ def test_savings_count_completions_not_escalated_with_the_formula_shown() -> Non
     # The business case as completions: 960 simple calls solved a day, none escalated.
     result = savings([FlowFigures(Flow.PASSWORD_RESET, started=1000, completed=1000, escalated=40)], policy)
     assert (result.hours, result.amount, result.currency) == (Decimal("24.00"), Decimal("720.00"), "CHF")
-    assert "24.00 h x 30 CHF/h = 720.00 CHF" in result.formula
+    assert "24.00 h x 30 CHF per hour = 720.00 CHF" in result.formula
     assert "(completed - escalated) x minutes per call" in result.formula
 
 

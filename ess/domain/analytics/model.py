@@ -229,7 +229,7 @@ def savings(figures: Sequence[FlowFigures], policy: AnalyticsPolicy) -> Savings:
     amount = (minutes / 60 * policy.cost_per_hour).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     formula = (
         "Σ per flow (completed - escalated) x minutes per call ÷ 60 = "
-        f"{hours} h; {hours} h x {policy.cost_per_hour} {policy.currency}/h = {amount} {policy.currency}"
+        f"{hours} h; {hours} h x {policy.cost_per_hour} {policy.currency} per hour = {amount} {policy.currency}"
     )
     return Savings(hours=hours, amount=amount, currency=policy.currency, formula=formula)
 
