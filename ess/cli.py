@@ -24,6 +24,7 @@ from ess.adapters.hr_files import read_hr_file
 from ess.adapters.ldap.directory import Check, diagnose
 from ess.adapters.redis_store import SharedStoreUnreachable
 from ess.bootstrap import Container, build_container
+from ess.domain.analytics.recording import delete_expired
 from ess.domain.errors import DomainError, InvalidInput
 from ess.domain.help.articles import seed_articles
 from ess.domain.hr_import.importing import (
@@ -416,6 +417,22 @@ def vacation_expire(ctx: click.Context) -> None:
         return await expire_due(container.clock.today(), deps=container.vacation, actor=_operator())
 
     click.echo(f"Days lapsed: {_run(run, _settings(ctx))}.")
+
+
+@main.group()
+def analytics() -> None:
+    """Self-service analytics (docs/analytics.md)."""
+
+
+@analytics.command("purge")
+@click.pass_context
+def analytics_purge(ctx: click.Context) -> None:
+    """Delete journey events older than [analytics] retention_days (run daily, e.g. from a systemd timer)."""
+
+    async def run(container: Container) -> int:
+        return await delete_expired(deps=container.analytics)
+
+    click.echo(f"Journey events deleted: {_run(run, _settings(ctx))}.")
 
 
 @main.group()
