@@ -27,7 +27,9 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import insert, text
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from ess.adapters.sql.analytics import SqlJourneyRepository
 from ess.adapters.sql.tables import JourneyEventRow, JourneyRow
 from ess.bootstrap import build_container
 from ess.domain.analytics.model import Flow, new_journey_id
@@ -94,10 +96,10 @@ def journey_rows(events: int, rng: random.Random) -> tuple[list[dict[str, Any]],
                 {"flow": flow.value, "journey": journey, "step": step, "error_code": code, "detail": detail,
                  "at": moment, "day": moment.date()}
             )  # fmt: skip
+        seconds = int((completed_at - at).total_seconds()) if completed_at else None
         journeys.append(
             {"flow": flow.value, "journey": journey, "started_at": at, "started_day": at.date(), "last_at": moment,
-             "completed_at": completed_at, "seconds": int((completed_at - at).total_seconds()) if completed_at else None,
-             "failures": failures, "escalated": escalated,
+             "completed_at": completed_at, "seconds": seconds, "failures": failures, "escalated": escalated,
              "solved": rng.choice(("yes", "yes", "partly", "no")) if completed and rng.random() < 0.3 else None,
              "comment": ""}
         )  # fmt: skip
@@ -132,6 +134,10 @@ async def run(url: str, events: int, rounds: int, mail_folder: str) -> None:
             await connection.execute(insert(JourneyEventRow), event_rows[chunk : chunk + 50_000])
         for chunk in range(0, len(journeys), 50_000):
             await connection.execute(insert(JourneyRow), journeys[chunk : chunk + 50_000])
+    # The daily counters the recording keeps event by event, counted here in one go from the same rows.
+    async with container.engine.begin() as connection, AsyncSession(bind=connection) as session:
+        await SqlJourneyRepository(session).rebuild_counters()
+    async with container.engine.begin() as connection:
         if container.engine.dialect.name == "postgresql":
             await connection.execute(text("ANALYZE analytics_events"))
             await connection.execute(text("ANALYZE analytics_journeys"))

@@ -494,7 +494,7 @@ class FakeJourneys:
     async def daily(self, flows: Sequence[Flow], start: date, end: date) -> list[tuple[date, int, int]]:
         return []
 
-    async def top_details(self, flow: Flow, step: str, start: date, end: date, limit: int) -> list[tuple[str, int]]:
+    async def top_searches(self, kind: str, start: date, end: date, limit: int) -> list[tuple[str, int]]:
         return []
 
     async def top_errors(self, flows: Sequence[Flow], start: date, end: date, limit: int) -> list[tuple[str, int]]:

@@ -53,6 +53,30 @@ def upgrade() -> None:
     op.create_index("ix_analytics_journeys_day_flow", "analytics_journeys", ["started_day", "flow"], unique=False)
     op.create_index("ix_analytics_journeys_started_at", "analytics_journeys", ["started_at"], unique=False)
     op.create_table(
+        "analytics_daily",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("flow", sa.String(length=32), nullable=False),
+        *(
+            sa.Column(name, sa.Integer(), nullable=False)
+            for name in ("started", "completed", "failed", "escalated", "solved_yes", "solved_partly", "solved_no")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_analytics_daily")),
+        sa.UniqueConstraint("day", "flow", name="uq_analytics_daily_day_flow"),
+    )
+    op.create_table(
+        "analytics_daily_details",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("flow", sa.String(length=32), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("label", sa.String(length=80), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_analytics_daily_details")),
+        sa.UniqueConstraint("day", "flow", "kind", "label", name="uq_analytics_daily_details_key"),
+    )
+    op.create_index("ix_analytics_daily_details_kind_day", "analytics_daily_details", ["kind", "day"], unique=False)
+    op.create_table(
         "analytics_annotations",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
@@ -65,6 +89,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("analytics_annotations")
+    op.drop_index("ix_analytics_daily_details_kind_day", table_name="analytics_daily_details")
+    op.drop_table("analytics_daily_details")
+    op.drop_table("analytics_daily")
     op.drop_index("ix_analytics_journeys_started_at", table_name="analytics_journeys")
     op.drop_index("ix_analytics_journeys_day_flow", table_name="analytics_journeys")
     op.drop_table("analytics_journeys")

@@ -291,7 +291,8 @@ def _anna_recovers(pages: Pages, sink: SmtpSink) -> None:
     assert journey is not None, "the page that ends the reset asks whether it solved the concern"
     answer = {"flow": "password_reset", "journey": journey.group(1), "solved": "yes"}
     pages.post("solved", "/analytics/solved", answer, csrf_from="/help")
-    pages.post("solved, refused", "/analytics/solved", {**answer, "solved": "vielleicht"}, status=422, csrf_from="/help")
+    refused = {**answer, "solved": "vielleicht"}
+    pages.post("solved, refused", "/analytics/solved", refused, status=422, csrf_from="/help")
     pages.post("unlock link sent", "/password/forgot", {"login": "anna.schmidt", "purpose": "unlock"})
     _, token = link_in(mails_to(sink, ANNA_PRIVATE, subject="entsperren")[-1])
     pages.get("unlock", f"/password/unlock/{token}")

@@ -18,9 +18,11 @@ from ess.domain.analytics.model import (
     Solved,
     Step,
     business_case,
+    duration_bucket,
     figures_of,
     is_abandoned,
     is_escalation,
+    median_of_counts,
     new_journey_id,
     savings,
     suppress,
@@ -240,3 +242,18 @@ async def test_the_report_suppresses_and_scopes() -> None:
     assert Flow.PASSWORD_RESET not in by_flow
     with pytest.raises(InvalidInput):
         await self_service_figures(principal(Role.HR), clock.today(), clock.today() - timedelta(days=1), deps=analytics)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "bucket"), [(0, 0), (37.4, 37), (99, 99), (137, 140), (1234, 1200), (86399, 86000)]
+)
+def test_completion_times_are_kept_to_two_significant_digits(seconds: float, bucket: int) -> None:
+    assert duration_bucket(seconds) == bucket
+
+
+def test_the_median_from_counts_per_value() -> None:
+    assert median_of_counts([]) is None
+    assert median_of_counts([(10, 1)]) == 10
+    assert median_of_counts([(30, 1), (10, 1)]) == 20
+    assert median_of_counts([(10, 2), (20, 1), (90, 2)]) == 20
+    assert median_of_counts([(10, 3), (20, 3)]) == 15

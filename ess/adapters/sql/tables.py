@@ -585,6 +585,42 @@ class JourneyRow(Base):
     comment: Mapped[str] = mapped_column(Text, default="")
 
 
+class JourneyDailyRow(Base):
+    """Journeys per day (the day each started) and flow, counted as events arrive: what the dashboard sums."""
+
+    __tablename__ = "analytics_daily"
+    __table_args__ = (UniqueConstraint("day", "flow", name="uq_analytics_daily_day_flow"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    flow: Mapped[str] = mapped_column(String(32))
+    started: Mapped[int] = mapped_column(Integer, default=0)
+    completed: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    escalated: Mapped[int] = mapped_column(Integer, default=0)
+    solved_yes: Mapped[int] = mapped_column(Integer, default=0)
+    solved_partly: Mapped[int] = mapped_column(Integer, default=0)
+    solved_no: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class JourneyDailyDetailRow(Base):
+    """Counts per day, flow and label: error codes, search words, searches without results, completion times (in
+    seconds, to two significant digits)."""
+
+    __tablename__ = "analytics_daily_details"
+    __table_args__ = (
+        UniqueConstraint("day", "flow", "kind", "label", name="uq_analytics_daily_details_key"),
+        Index("ix_analytics_daily_details_kind_day", "kind", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    flow: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))
+    label: Mapped[str] = mapped_column(String(80))
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class AnnotationRow(Base):
     """A note on the analytics timeline ("new article published"), to compare before and after."""
 

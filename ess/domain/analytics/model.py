@@ -201,6 +201,33 @@ def suppress(figures: FlowFigures, k: int) -> FlowFigures:
     return figures
 
 
+def duration_bucket(seconds: float) -> int:
+    """A completion time kept to two significant digits (37 s, 140 s, 1,200 s): enough for a median, and the
+    counts per bucket are all the dashboard needs to find it without reading every journey."""
+    value = max(round(seconds), 0)
+    if value < 100:
+        return value
+    scale = int(10 ** (len(str(value)) - 2))
+    return round(value / scale) * scale
+
+
+def median_of_counts(counts: Sequence[tuple[int, int]]) -> float | None:
+    """The median of values given as (value, how often)."""
+    ordered = sorted((value, n) for value, n in counts if n > 0)
+    total = sum(n for _, n in ordered)
+    if total == 0:
+        return None
+    wanted = [(total - 1) // 2, total // 2]
+    found: list[int] = []
+    seen = 0
+    for value, n in ordered:
+        while wanted and wanted[0] < seen + n:
+            found.append(value)
+            wanted.pop(0)
+        seen += n
+    return sum(found) / len(found)
+
+
 def suppress_counts(counts: Sequence[tuple[str, int]], k: int) -> list[tuple[str, int]]:
     """Rows of (label, count) with the ones below k left out (search words, failure reasons, votes)."""
     return [(label, count) for label, count in counts if count >= k]

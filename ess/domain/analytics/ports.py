@@ -52,8 +52,8 @@ class JourneyRepository(Protocol):
         """(day, journeys started, of them completed) over the given flows."""
         ...
 
-    async def top_details(self, flow: Flow, step: str, start: date, end: date, limit: int) -> list[tuple[str, int]]:
-        """The most frequent `detail` of a flow's events with this step (search words, step names)."""
+    async def top_searches(self, kind: str, start: date, end: date, limit: int) -> list[tuple[str, int]]:
+        """The most frequent search words (`query`) or words of searches without results (`missed`)."""
         ...
 
     async def top_errors(self, flows: Sequence[Flow], start: date, end: date, limit: int) -> list[tuple[str, int]]:

@@ -100,8 +100,8 @@ async def dashboard(principal: Principal, start: date, end: date, *, deps: Analy
         repo = uow.journeys
         daily = await repo.daily([f for f in flows if f.owner is not Owner.SHARED], start, end)
         errors = await repo.top_errors(flows, start, end, TOP_SHOWN)
-        queries = await repo.top_details(Flow.SEARCH, "started", start, end, TOP_SHOWN)
-        missed = await repo.top_details(Flow.SEARCH, "failed", start, end, TOP_SHOWN)
+        queries = await repo.top_searches("query", start, end, TOP_SHOWN)
+        missed = await repo.top_searches("missed", start, end, TOP_SHOWN)
         votes = await repo.article_votes(start, end)
         notes = await repo.annotations(owners, start - timedelta(days=366), end)
     search = next(f for f in figures.flows if f.flow is Flow.SEARCH)
