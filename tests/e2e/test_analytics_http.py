@@ -18,8 +18,8 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from ess.adapters.help_content import shipped_articles
-from ess.adapters.sql.analytics import SqlJourneyRepository
 from ess.adapters.hr_files import read_hr_file
+from ess.adapters.sql.analytics import SqlJourneyRepository
 from ess.app import create_app
 from ess.bootstrap import build_container
 from ess.cli import DEMO_COMPANY, DEMO_PASSWORD
