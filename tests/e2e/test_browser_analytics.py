@@ -29,7 +29,7 @@ def _next_monday() -> str:
 def test_a_leave_request_asks_whether_it_solved_the_concern_without_javascript(
     browser: Browser, live_server: str, artifacts_dir: Path
 ) -> None:
-    context = browser.new_context(base_url=live_server, java_script_enabled=False)
+    context = browser.new_context(base_url=live_server, locale="de-DE", java_script_enabled=False)
     try:
         page = context.new_page()
         log_in(page, EMPLOYEE)
