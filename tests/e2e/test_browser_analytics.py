@@ -5,12 +5,13 @@ dashboard."""
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from ess.routes.rendering import COMPANY_ZONE
 from tests.e2e.test_browser import assert_no_axe_violations, log_in
 from tests.e2e.test_browser_help import no_sideways_scroll
 
@@ -22,7 +23,7 @@ HR = "daniel.schaefer"
 
 
 def _next_monday() -> str:
-    today = date.today()
+    today = datetime.now(COMPANY_ZONE).date()
     return (today + timedelta(days=7 - today.weekday() + 14)).isoformat()
 
 
