@@ -239,6 +239,7 @@ class Savings:
     amount: Decimal
     currency: str
     formula: str
+    cost_per_hour: Decimal = Decimal(0)
 
 
 def _hours(minutes: Decimal) -> Decimal:
@@ -258,7 +259,9 @@ def savings(figures: Sequence[FlowFigures], policy: AnalyticsPolicy) -> Savings:
         "Σ per flow (completed - escalated) x minutes per call ÷ 60 = "
         f"{hours} h; {hours} h x {policy.cost_per_hour} {policy.currency} per hour = {amount} {policy.currency}"
     )
-    return Savings(hours=hours, amount=amount, currency=policy.currency, formula=formula)
+    return Savings(
+        hours=hours, amount=amount, currency=policy.currency, formula=formula, cost_per_hour=policy.cost_per_hour
+    )
 
 
 def business_case(
