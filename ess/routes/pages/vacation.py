@@ -71,15 +71,8 @@ class VacationPagesController(Controller):
         )
 
     @get("", operation_id="vacationPage", name="vacation")
-    async def overview(
-        self,
-        request: Request[Any, Any, Any],
-        vacation: NamedDependency[VacationDeps],
-        analytics: NamedDependency[AnalyticsDeps],
-    ) -> Template:
+    async def overview(self, request: Request[Any, Any, Any], vacation: NamedDependency[VacationDeps]) -> Template:
         """Balance, requests and the year calendar."""
-        if "created" not in request.query_params:  # the page after a request ends that journey, starts none
-            await journeys.start(request, Flow.LEAVE_REQUEST, analytics)
         return await self._page(request, vacation, created="created" in request.query_params)
 
     @post("/requests", operation_id="requestLeavePage", name="vacation_request", status_code=303)
@@ -91,6 +84,8 @@ class VacationPagesController(Controller):
         data: URLEncodedBody[LeaveForm],
     ) -> Response[Any]:
         """Request leave."""
+        # The journey starts with the first submission (fail/complete start it): most people open the leave page for
+        # their balance, and counting every visit as a request begun would make nearly all look abandoned.
         _ = gettext_for(request)
         start, end = _parse_day(data.start), _parse_day(data.end or data.start)
         if start is None or end is None:
