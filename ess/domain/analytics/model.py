@@ -167,7 +167,7 @@ class FlowFigures:
 
     @property
     def escalation_rate(self) -> float | None:
-        return self.escalated / self.completed if self.completed and not self.suppressed else None
+        return self.escalated / self.started if self.started and not self.suppressed else None
 
     @property
     def solved_rate(self) -> float | None:
@@ -248,7 +248,7 @@ def _hours(minutes: Decimal) -> Decimal:
 
 def savings(figures: Sequence[FlowFigures], policy: AnalyticsPolicy) -> Savings:
     """Self-service completions that were not escalated x the minutes a call or ticket takes x the cost per hour.
-    Suppressed flows count too (the sum over all flows names nobody) only through their unsuppressed totals."""
+    A flow withheld below k counts nothing: its count could be worked out from two totals."""
     minutes = sum(
         (Decimal(max(f.completed - f.escalated, 0)) * policy.minutes(f.flow) for f in figures if not f.suppressed),
         Decimal(0),
