@@ -605,7 +605,7 @@ class JourneyDailyRow(Base):
 
 class JourneyDailyDetailRow(Base):
     """Counts per day, flow and label: error codes, search words, searches without results, completion times (in
-    seconds, to two significant digits)."""
+    seconds, ten steps a decade)."""
 
     __tablename__ = "analytics_daily_details"
     __table_args__ = (

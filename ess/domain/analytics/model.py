@@ -201,14 +201,19 @@ def suppress(figures: FlowFigures, k: int) -> FlowFigures:
     return figures
 
 
+# Ten steps a decade (like the E-series of resistors): a time is kept to within about 12 %.
+_STEPS: Final = (10, 12, 15, 20, 25, 30, 40, 50, 60, 80, 100)
+
+
 def duration_bucket(seconds: float) -> int:
-    """A completion time kept to two significant digits (37 s, 140 s, 1,200 s): enough for a median, and the
-    counts per bucket are all the dashboard needs to find it without reading every journey."""
+    """A completion time rounded to ten steps a decade (37 s -> 40, 137 s -> 150, 1,234 s -> 1,200): enough for a
+    median, and few enough distinct values that counting them per day keeps the dashboard from reading journeys."""
     value = max(round(seconds), 0)
-    if value < 100:
+    if value < 10:
         return value
     scale = int(10 ** (len(str(value)) - 2))
-    return round(value / scale) * scale
+    mantissa = value / scale
+    return min(_STEPS, key=lambda step: abs(step - mantissa)) * scale
 
 
 def median_of_counts(counts: Sequence[tuple[int, int]]) -> float | None:
