@@ -98,6 +98,7 @@ class ProfilePagesController(Controller):
                 employee=view.profile.employee,
                 manager=view.manager,
                 saved=request.query_params.get("saved", ""),
+                saved_section=request.query_params.get("section", ""),
                 editable_sections={
                     name
                     for name, fields in SECTIONS.items()
@@ -216,7 +217,7 @@ class ProfilePagesController(Controller):
             return await self._edit_page(request, profile, section, values=submitted, errors=errors, status_code=status)
         await journeys.complete(request, flow, analytics)
         outcome = "requested" if result.requested else "applied" if result.applied else "unchanged"
-        return Redirect(url_to(request, "profile") + f"?saved={outcome}#{section}", status_code=303)
+        return Redirect(url_to(request, "profile") + f"?saved={outcome}&section={section}#{section}", status_code=303)
 
     @get("/history", operation_id="profileHistoryPage", name="profile_history")
     async def history(self, request: Request[Any, Any, Any], profile: NamedDependency[ProfileDeps]) -> Template:
