@@ -33,6 +33,7 @@ from ess.routes.csrf import SessionCsrfMiddleware
 from ess.routes.errors import database_busy, exception_handlers, internal_error_handler
 from ess.routes.health import ReadinessChecks
 from ess.routes.hygiene import clean_input
+from ess.routes.journeys import journey_cookies_hook
 from ess.routes.log_redaction import install_log_redaction
 from ess.routes.middleware import IdentityMiddleware, security_headers_hook
 from ess.routes.observability import Gauges, Metrics, RequestContextMiddleware, metrics_handler, observe_hook
@@ -89,6 +90,7 @@ def providers(container: Container) -> dict[str, Provide]:
         "help": _constant(container.help),
         "privacy": _constant(container.privacy),
         "console": _constant(container.console),
+        "analytics": _constant(container.analytics),
         "settings": _constant(container.settings),
         "readiness": _constant(
             ReadinessChecks(
@@ -203,6 +205,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     metrics = Metrics()
     if container.directory_guard is not None:
         container.directory_guard.observer = metrics.directory_call
+    container.analytics.observers.append(metrics.journey_step)
     extra_handlers = [metrics_handler(metrics, _gauges(container), settings)] if settings.metrics.enabled else []
     app = Litestar(
         route_handlers=[
@@ -224,6 +227,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
             security_headers_hook(hsts=settings.server.served_over_tls),
             allow_header_hook,
             observe_hook(metrics, settings),
+            journey_cookies_hook(secure=settings.server.served_over_tls),
         ],
         dependencies=providers(container),
         template_config=TemplateConfig(instance=templates),

@@ -49,6 +49,8 @@ from ess.adapters.sql.privacy import sql_data_areas
 from ess.adapters.sql.reports import SqlLeaveReport
 from ess.adapters.sql.unit_of_work import SqlUnitOfWork
 from ess.adapters.stores import StoreAttemptCounter, StoreSessions
+from ess.domain.analytics.model import AnalyticsPolicy, Flow
+from ess.domain.analytics.ports import AnalyticsDeps, AnalyticsUnitOfWork
 from ess.domain.auth.model import AuthPolicy
 from ess.domain.auth.ports import AttemptCounter, AuthDeps, SessionStore
 from ess.domain.console.ports import ConsoleDeps, DirectoryCheck
@@ -89,6 +91,7 @@ class AppUnitOfWork(
     MailUnitOfWork,
     HelpUnitOfWork,
     PrivacyUnitOfWork,
+    AnalyticsUnitOfWork,
     Protocol,
 ):
     """Every area's unit of work at once: what the one SQL adapter (and the tests' fake) provides."""
@@ -116,6 +119,7 @@ class Container:
     help: HelpDeps
     privacy: PrivacyDeps
     console: ConsoleDeps
+    analytics: AnalyticsDeps
     engine: AsyncEngine | None = None
     stores: list[Store] = field(default_factory=list)
     local_directory: LocalDirectory | None = None
@@ -159,6 +163,9 @@ class Container:
 
 
 # How long closing the container (the end of a CLI job) spends sending queued mail.
+# A retention of 0 days keeps data for ever; for a cutoff that means a thousand years back.
+KEEP_FOR_EVER_DAYS = 365_000
+
 MAIL_ROUND_SECONDS = 30.0
 
 
@@ -433,6 +440,29 @@ def wire(settings: Settings, adapters: Adapters) -> Container:
             read_hr_bytes,
             overview_lines(settings),
         ),
+        analytics=AnalyticsDeps(new_uow=new_uow, clock=clock, policy=analytics_policy(settings)),
+    )
+
+
+def analytics_policy(settings: Settings) -> AnalyticsPolicy:
+    """k, the windows, retention and the savings' inputs from `[analytics]`; an unknown flow name is refused."""
+    analytics = settings.analytics
+    if analytics.k < 2:
+        raise SettingsError("analytics.k must be 2 or more (a figure on one journey points to a person)")
+    try:
+        minutes = {Flow(name): Decimal(str(value)) for name, value in analytics.minutes_per_flow.items()}
+    except ValueError as exc:
+        raise SettingsError(f"analytics.minutes_per_flow: unknown flow ({exc})") from exc
+    return AnalyticsPolicy(
+        k=analytics.k,
+        abandon_after=timedelta(minutes=analytics.abandon_after_minutes),
+        escalation_window=timedelta(hours=analytics.escalation_hours),
+        # [retention] analytics_events_days, as for every other kind of data; 0 keeps them for ever.
+        retention=timedelta(days=settings.retention.analytics_events_days or KEEP_FOR_EVER_DAYS),
+        minutes_per_flow=minutes,
+        default_minutes=Decimal(str(analytics.default_minutes)),
+        cost_per_hour=Decimal(str(analytics.cost_per_hour)),
+        currency=analytics.currency,
     )
 
 

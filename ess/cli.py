@@ -24,6 +24,7 @@ from ess.adapters.hr_files import read_hr_file
 from ess.adapters.ldap.directory import Check, diagnose
 from ess.adapters.redis_store import SharedStoreUnreachable
 from ess.bootstrap import Container, build_container
+from ess.domain.analytics.recording import delete_expired
 from ess.domain.errors import DomainError, InvalidInput
 from ess.domain.help.articles import seed_articles
 from ess.domain.hr_import.importing import (
@@ -423,6 +424,22 @@ def vacation_expire(ctx: click.Context) -> None:
         )
 
     click.echo(f"Days lapsed: {_run(run, _settings(ctx))}.")
+
+
+@main.group()
+def analytics() -> None:
+    """Self-service analytics (docs/analytics.md)."""
+
+
+@analytics.command("purge")
+@click.pass_context
+def analytics_purge(ctx: click.Context) -> None:
+    """Delete journey events older than [retention] analytics_events_days now (`ess retention run` does it daily)."""
+
+    async def run(container: Container) -> int:
+        return await delete_expired(deps=container.analytics)
+
+    click.echo(f"Journey events deleted: {_run(run, _settings(ctx))}.")
 
 
 @main.group()

@@ -388,6 +388,27 @@ class MetricsSettings(_Redacted, msgspec.Struct, forbid_unknown_fields=True, kw_
     token: str = ""
 
 
+class AnalyticsSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Self-service analytics (docs/analytics.md): what the works agreement fixes."""
+
+    # A figure resting on fewer journeys than this is suppressed.
+    k: int = 5
+    # A journey started and not completed within this time counts as abandoned.
+    abandon_after_minutes: int = 60
+    # A help request on the same topic within this time after a journey's last step escalates it.
+    escalation_hours: int = 48
+    # Minutes a call or ticket takes per flow (flow name -> minutes); flows not named take `default_minutes`.
+    minutes_per_flow: dict[str, float] = msgspec.field(
+        default_factory=lambda: {
+            "password_reset": 10.0, "unlock": 5.0, "password_change": 5.0, "recovery_enrolment": 10.0,
+            "leave_request": 5.0, "bank_change": 10.0, "search": 1.5, "help_article": 1.5,
+        }
+    )  # fmt: skip
+    default_minutes: float = 5.0
+    cost_per_hour: float = 30.0
+    currency: str = "CHF"
+
+
 class LoggingSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     # "text" for a terminal (the demo), "json" for log collectors: one object per line with the request id.
     format: Literal["text", "json"] = "text"
@@ -404,7 +425,8 @@ class RetentionSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True
     expired_links_days: int = 30
     mail_days: int = 30
     help_requests_days: int = 365
-    analytics_events_days: int = 90
+    # A year to compare plus a month (docs/analytics.md); also what `ess analytics purge` applies.
+    analytics_events_days: int = 395
 
 
 class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -425,6 +447,7 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     metrics: MetricsSettings = msgspec.field(default_factory=MetricsSettings)
     logging: LoggingSettings = msgspec.field(default_factory=LoggingSettings)
     retention: RetentionSettings = msgspec.field(default_factory=RetentionSettings)
+    analytics: AnalyticsSettings = msgspec.field(default_factory=AnalyticsSettings)
 
     @property
     def secret_key(self) -> Secret:

@@ -8,6 +8,19 @@ from datetime import UTC, date, datetime, timedelta
 from types import TracebackType
 from typing import Any, Self
 
+from ess.domain.analytics.model import (
+    AnalyticsPolicy,
+    Annotation,
+    Flow,
+    FlowFigures,
+    JourneyEvent,
+    JourneyId,
+    JourneySummary,
+    Owner,
+    Solved,
+    Step,
+    figures_of,
+)
 from ess.domain.audit import AuditEvent
 from ess.domain.auth.model import ApiToken, Purpose, SessionRecord
 from ess.domain.directory.model import AccountStatus, AuthOutcome, DirectoryAccount
@@ -432,6 +445,78 @@ class FakeProfiles:
         return {}
 
 
+class FakeJourneys:
+    """Journey events in memory, folded into summaries the way the SQL repository folds them."""
+
+    def __init__(self) -> None:
+        self.events: list[JourneyEvent] = []
+        self.journeys: dict[tuple[Flow, str], JourneySummary] = {}
+        self.last: dict[tuple[Flow, str], datetime] = {}
+        self.notes: list[tuple[Annotation, datetime]] = []
+
+    async def add(self, event: JourneyEvent) -> None:
+        self.events.append(event)
+        key = (event.flow, event.journey)
+        summary = self.journeys.get(key) or JourneySummary(flow=event.flow, started_at=event.at)
+        if event.step is Step.COMPLETED and summary.completed_at is None:
+            summary = replace(summary, completed_at=event.at)
+        elif event.step is Step.FAILED:
+            summary = replace(summary, failures=summary.failures + 1)
+        elif event.step is Step.ESCALATED:
+            summary = replace(summary, escalated=True)
+        self.journeys[key] = summary
+        self.last[key] = max(self.last.get(key, event.at), event.at)
+
+    async def last_step_at(self, flow: Flow, journey: JourneyId) -> datetime | None:
+        return self.last.get((flow, journey))
+
+    async def answer(self, flow: Flow, journey: JourneyId, solved: Solved, comment: str) -> bool:
+        key = (flow, journey)
+        if key not in self.journeys:
+            return False
+        self.journeys[key] = replace(self.journeys[key], solved=solved)
+        return True
+
+    async def figures(
+        self, flows: Sequence[Flow], start: date, end: date, *, now: datetime, policy: AnalyticsPolicy
+    ) -> list[FlowFigures]:
+        unsuppressed = replace(policy, k=1)
+        return [
+            figures_of(
+                flow,
+                [j for j in self.journeys.values() if j.flow is flow and start <= j.started_at.date() <= end],
+                now,
+                unsuppressed,
+            )
+            for flow in flows
+        ]
+
+    async def daily(self, flows: Sequence[Flow], start: date, end: date) -> list[tuple[date, int, int]]:
+        return []
+
+    async def top_searches(self, kind: str, start: date, end: date, limit: int) -> list[tuple[str, int]]:
+        return []
+
+    async def top_errors(self, flows: Sequence[Flow], start: date, end: date, limit: int) -> list[tuple[str, int]]:
+        return []
+
+    async def article_votes(self, start: date, end: date) -> list[tuple[str, int, int]]:
+        return []
+
+    async def delete_before(self, moment: datetime) -> int:
+        before = len(self.events)
+        self.events = [e for e in self.events if e.at >= moment]
+        for key in [k for k, last in self.last.items() if last < moment]:
+            del self.journeys[key], self.last[key]
+        return before - len(self.events)
+
+    async def add_annotation(self, annotation: Annotation, at: datetime) -> None:
+        self.notes.append((annotation, at))
+
+    async def annotations(self, owners: Sequence[Owner], start: date, end: date) -> list[Annotation]:
+        return [n for n, _ in self.notes if n.owner in owners and start <= n.day <= end]
+
+
 class FakeUnitOfWork:
     """Works on a copy of the shared state; commit() publishes the copy, leaving without commit drops it."""
 
@@ -440,6 +525,7 @@ class FakeUnitOfWork:
         self.commits = 0
         self.recovery = FakeRecovery()
         self.profiles = FakeProfiles()
+        self.journeys = FakeJourneys()
         self._read_only = False
 
     def read_only(self) -> Self:

@@ -89,6 +89,14 @@ class Metrics:
             "ess_directory_errors", "Directory calls that failed: error, timeout, circuit_open (not asked)",
             ["operation", "reason"], registry=where,
         )  # fmt: skip
+        self.journeys = Counter(
+            "ess_selfservice_journey_steps", "Self-service journey steps by flow and step (started, completed, "
+            "failed, escalated, solved_yes, ...)", ["flow", "step"], registry=where,
+        )  # fmt: skip
+
+    def journey_step(self, flow: object, step: str) -> None:
+        """One self-service journey step (analytics' observer): counts by flow and step, never by person."""
+        self.journeys.labels(str(getattr(flow, "value", flow)), step).inc()
 
     def directory_call(self, operation: str, seconds: float, outcome: str) -> None:
         """One directory call (the directory guard's observer)."""

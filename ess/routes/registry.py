@@ -6,6 +6,7 @@ from typing import Final
 
 from litestar.types import ControllerRouterHandler
 
+from ess.routes.api.analytics import AnalyticsApiController
 from ess.routes.api.auth import AuthApiController
 from ess.routes.api.help import HelpApiController
 from ess.routes.api.me import MeApiController
@@ -16,6 +17,7 @@ from ess.routes.api.profile import EmployeeProfileApiController, HrChangeRequest
 from ess.routes.api.recovery import HelpdeskApiController, RecoveryApiController
 from ess.routes.api.vacation import HrVacationApiController, LeaveDecisionsApiController, VacationApiController
 from ess.routes.health import HealthController
+from ess.routes.pages.analytics import AnalyticsPagesController
 from ess.routes.pages.auth import AuthPagesController
 from ess.routes.pages.calendar import CalendarFeedController, TeamCalendarController
 from ess.routes.pages.console import ConsolePagesController
@@ -74,6 +76,8 @@ ROUTE_HANDLERS: Final[tuple[ControllerRouterHandler, ...]] = (
     AuditPagesController,
     MyDataPagesController,
     ConsolePagesController,
+    AnalyticsPagesController,
+    AnalyticsApiController,
 )
 
 
@@ -88,6 +92,7 @@ DEPENDENCY_NAMES: Final = (
     "help",
     "privacy",
     "console",
+    "analytics",
     "settings",
     "readiness",
 )

@@ -16,6 +16,7 @@ from litestar import Request
 
 from ess.domain.auth.model import Principal
 from ess.i18n import translations
+from ess.routes.journeys import question
 
 # Times are shown as the company's offices see them (see ess.adapters.clock).
 COMPANY_ZONE: Final = ZoneInfo("Europe/Berlin")
@@ -135,5 +136,6 @@ def page_context(request: Request[Any, Any, Any], **extra: Any) -> dict[str, Any
         "entry_labels": ENTRY_LABELS,
         "month_names": MONTH_NAMES,
         "weekday_names": WEEKDAY_NAMES,
+        "journey_ask": question(request),
         **extra,
     }

@@ -247,6 +247,11 @@ def _hanna(pages: Pages) -> None:
         {"category": "leave", "review_due": "kein Datum"},
         status=422,
     )
+    pages.get("analytics", "/analytics")
+    pages.get("analytics, bad date", "/analytics?from=morgen")
+    pages.post(
+        "annotation refused", "/analytics/annotations", {"day": "bald", "text": ""}, status=422, csrf_from="/analytics"
+    )
     pages.log_out()
 
 
@@ -302,9 +307,15 @@ def _anna_recovers(pages: Pages, sink: SmtpSink) -> None:
     pages.post("link sent", "/password/forgot", {"login": "anna.schmidt", "purpose": "reset"})
     _, token = link_in(mails_to(sink, ANNA_PRIVATE, subject="Passwort")[-1])
     pages.get("reset", f"/password/reset/{token}")
-    pages.post(
+    done = pages.post(
         "reset done", f"/password/reset/{token}", {"new_password": NEW_PASSWORD, "new_password_repeat": NEW_PASSWORD}
     )
+    journey = re.search(r'name="journey" value="([\w-]+)"', done)
+    assert journey is not None, "the page that ends the reset asks whether it solved the concern"
+    answer = {"flow": "password_reset", "journey": journey.group(1), "solved": "yes"}
+    pages.post("solved", "/analytics/solved", answer, csrf_from="/help")
+    refused = {**answer, "solved": "vielleicht"}
+    pages.post("solved, refused", "/analytics/solved", refused, status=422, csrf_from="/help")
     pages.post("unlock link sent", "/password/forgot", {"login": "anna.schmidt", "purpose": "unlock"})
     _, token = link_in(mails_to(sink, ANNA_PRIVATE, subject="entsperren")[-1])
     pages.get("unlock", f"/password/unlock/{token}")

@@ -182,3 +182,18 @@ def test_an_import_that_changes_the_entitlement_says_so(tmp_path: Path) -> None:
         reasons = [r for (r,) in connection.execute("SELECT reason FROM leave_ledger WHERE entry_type = 'recalc'")]
     assert reasons
     assert all(f"exit date {year}-03-31 (was none)" in reason for reason in reasons)
+
+
+def test_analytics_purge_deletes_what_is_older_than_the_retention(tmp_path: Path) -> None:
+    run(tmp_path, "db", "upgrade")
+    with sqlite3.connect(tmp_path / "ess.db") as connection:
+        for day in ("2020-01-02", SystemClock().today().isoformat()):
+            connection.execute(
+                "INSERT INTO analytics_events (flow, journey, step, error_code, detail, at, day) "
+                "VALUES ('unlock', :journey, 'started', '', '', :at, :day)",
+                {"journey": f"journey-of-{day}-xyz", "at": f"{day} 08:00:00.000000", "day": day},
+            )
+    purged = run(tmp_path, "analytics", "purge", ESS_RETENTION__ANALYTICS_EVENTS_DAYS="30")
+    assert purged.returncode == 0, purged.stderr
+    assert "Journey events deleted: 1." in purged.stdout
+    assert count(tmp_path, "analytics_events") == 1

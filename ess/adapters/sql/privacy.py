@@ -12,6 +12,7 @@ from sqlalchemy import String, and_, cast, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement, Select
 
+from ess.adapters.sql.analytics import SqlJourneyRepository
 from ess.adapters.sql.repositories import event_of
 from ess.adapters.sql.tables import (
     ApiTokenRow,
@@ -24,6 +25,7 @@ from ess.adapters.sql.tables import (
     EmployeeRow,
     ExpiryWarningRow,
     JobRunRow,
+    JourneyEventRow,
     LeaveBucketRow,
     LeaveLedgerRow,
     LeaveRequestRow,
@@ -391,6 +393,26 @@ async def _addresses(session: AsyncSession, subject: Subject) -> list[str]:
     return [address for address in (row or ()) if address]
 
 
-def sql_data_areas() -> tuple[HrArea, ProfileArea, LeaveArea, AccountArea, AuditArea, MailArea]:
+class AnalyticsArea:
+    """Self-service journeys: no record names a person (a random journey id, never a login), so the export has
+    nothing to show; the retention deletes events, journeys, daily counters and annotations past the cutoff."""
+
+    name = "analytics"
+    retention_keys: Final = ("analytics_events_days",)
+
+    async def export(self, uow: PrivacyUnitOfWork, subject: Subject) -> Mapping[str, Sequence[Record]]:
+        return {}
+
+    async def expire(
+        self, uow: PrivacyUnitOfWork, cutoffs: Mapping[str, datetime], *, dry_run: bool
+    ) -> Mapping[str, int]:
+        cutoff, session = cutoffs["analytics_events_days"], _session(uow)
+        counted = await _count_or_delete(session, JourneyEventRow, JourneyEventRow.at < cutoff, dry_run=True)
+        if not dry_run:
+            await SqlJourneyRepository(session).delete_before(cutoff)
+        return {"analytics_events_days": counted}
+
+
+def sql_data_areas() -> tuple[HrArea, ProfileArea, LeaveArea, AccountArea, AuditArea, MailArea, AnalyticsArea]:
     """The SQL areas, in the order the export shows them."""
-    return (HrArea(), ProfileArea(), LeaveArea(), AccountArea(), AuditArea(), MailArea())
+    return (HrArea(), ProfileArea(), LeaveArea(), AccountArea(), AuditArea(), MailArea(), AnalyticsArea())

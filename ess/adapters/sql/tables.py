@@ -564,3 +564,94 @@ class HelpIndexStateRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     generation: Mapped[int] = mapped_column(Integer)
+
+
+class JourneyEventRow(Base):
+    """One step of one self-service journey: a random journey id, never an employee id or login (BetrVG §87)."""
+
+    __tablename__ = "analytics_events"
+    __table_args__ = (
+        Index("ix_analytics_events_day_flow_step", "day", "flow", "step"),
+        Index("ix_analytics_events_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    flow: Mapped[str] = mapped_column(String(32))
+    journey: Mapped[str] = mapped_column(String(32))
+    step: Mapped[str] = mapped_column(String(16))
+    error_code: Mapped[str] = mapped_column(String(40), default="")
+    detail: Mapped[str] = mapped_column(String(80), default="")
+    at: Mapped[datetime] = mapped_column(AwareDateTime())
+    day: Mapped[date] = mapped_column(Date)
+
+
+class JourneyRow(Base):
+    """One journey's summary, folded from its events as they come: what the dashboard aggregates."""
+
+    __tablename__ = "analytics_journeys"
+    __table_args__ = (
+        UniqueConstraint("flow", "journey", name="uq_analytics_journeys_flow_journey"),
+        Index("ix_analytics_journeys_day_flow", "started_day", "flow"),
+        Index("ix_analytics_journeys_started_at", "started_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    flow: Mapped[str] = mapped_column(String(32))
+    journey: Mapped[str] = mapped_column(String(32))
+    started_at: Mapped[datetime] = mapped_column(AwareDateTime())
+    started_day: Mapped[date] = mapped_column(Date)
+    last_at: Mapped[datetime] = mapped_column(AwareDateTime())
+    completed_at: Mapped[datetime | None] = mapped_column(AwareDateTime(), nullable=True)
+    seconds: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    escalated: Mapped[bool] = mapped_column(Boolean, default=False)
+    solved: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    comment: Mapped[str] = mapped_column(Text, default="")
+
+
+class JourneyDailyRow(Base):
+    """Journeys per day (the day each started) and flow, counted as events arrive: what the dashboard sums."""
+
+    __tablename__ = "analytics_daily"
+    __table_args__ = (UniqueConstraint("day", "flow", name="uq_analytics_daily_day_flow"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    flow: Mapped[str] = mapped_column(String(32))
+    started: Mapped[int] = mapped_column(Integer, default=0)
+    completed: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    escalated: Mapped[int] = mapped_column(Integer, default=0)
+    solved_yes: Mapped[int] = mapped_column(Integer, default=0)
+    solved_partly: Mapped[int] = mapped_column(Integer, default=0)
+    solved_no: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class JourneyDailyDetailRow(Base):
+    """Counts per day, flow and label: error codes, search words, searches without results, completion times (in
+    seconds, ten steps a decade)."""
+
+    __tablename__ = "analytics_daily_details"
+    __table_args__ = (
+        UniqueConstraint("day", "flow", "kind", "label", name="uq_analytics_daily_details_key"),
+        Index("ix_analytics_daily_details_kind_day", "kind", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    flow: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))
+    label: Mapped[str] = mapped_column(String(80))
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AnnotationRow(Base):
+    """A note on the analytics timeline ("new article published"), to compare before and after."""
+
+    __tablename__ = "analytics_annotations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    text: Mapped[str] = mapped_column(String(200))
+    owner: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime())

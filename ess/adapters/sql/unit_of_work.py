@@ -10,6 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import ORMExecuteState, Session
 
+from ess.adapters.sql.analytics import SqlJourneyRepository
 from ess.adapters.sql.database import READ_ONLY
 from ess.adapters.sql.factors import SqlFactorRepository
 from ess.adapters.sql.help import (
@@ -26,6 +27,7 @@ from ess.adapters.sql.profiles import SqlProfileRepository
 from ess.adapters.sql.recovery import SqlRecoveryRepository
 from ess.adapters.sql.repositories import SqlApiTokenRepository, SqlAuditLog, SqlEmployeeRepository
 from ess.adapters.sql.vacation import SqlVacationRepository
+from ess.domain.analytics.ports import JourneyRepository
 from ess.domain.auth.ports import ApiTokenRepository
 from ess.domain.errors import ServiceUnavailable
 from ess.domain.help.ports import ArticleRepository, FeedbackRepository, MissedQueryRepository, SearchIndex
@@ -61,6 +63,7 @@ class SqlUnitOfWork:
     missed_queries: MissedQueryRepository
     audit_trail: AuditTrail
     job_log: JobLog
+    journeys: JourneyRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession], clock: Clock) -> None:
         self._factory = session_factory
@@ -105,6 +108,7 @@ class SqlUnitOfWork:
         self.missed_queries = SqlMissedQueryRepository(self._session)
         self.audit_trail = SqlAuditTrail(self._session)
         self.job_log = SqlJobLog(self._session)
+        self.journeys = SqlJourneyRepository(self._session)
         return self
 
     async def __aexit__(

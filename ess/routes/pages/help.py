@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
@@ -14,6 +14,9 @@ from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 
+from ess.domain.analytics.model import Flow, Step
+from ess.domain.analytics.ports import AnalyticsDeps
+from ess.domain.analytics.recording import record_step
 from ess.domain.errors import DomainError, NotFound, PermissionDenied
 from ess.domain.help.articles import (
     SaveArticle,
@@ -27,6 +30,7 @@ from ess.domain.help.feedback import give_feedback, insights
 from ess.domain.help.model import LANGUAGES, MAX_SLUG, SLUG, ArticleText, Category, can_edit, is_editor
 from ess.domain.help.ports import HelpDeps
 from ess.domain.help.search import search
+from ess.routes import journeys
 from ess.routes.errors import form_errors
 from ess.routes.guards import current_principal, requires_login
 from ess.routes.help_text import CATEGORY_LABELS, link_url, shown
@@ -80,13 +84,19 @@ class HelpPagesController(Controller):
 
     @get("/help/{slug:str}", operation_id="helpArticlePage", name="help_article")
     async def article(
-        self, request: Request[Any, Any, Any], help: NamedDependency[HelpDeps], slug: FromPath[str]
+        self,
+        request: Request[Any, Any, Any],
+        help: NamedDependency[HelpDeps],
+        analytics: NamedDependency[AnalyticsDeps],
+        slug: FromPath[str],
     ) -> Template:
         """One article, with "Was this helpful?"."""
         try:
             view = await read_article(slug, locale_of(request), principal=principal_of(request), deps=help)
         except NotFound as exc:
             raise NotFoundException() from exc
+        if "thanks" not in request.query_params:
+            await _article_journey(request, analytics, slug)
         return Template(
             template_name="help_article.html",
             context=page_context(
@@ -98,11 +108,18 @@ class HelpPagesController(Controller):
         )
 
     @get("/search", operation_id="searchPage", name="search")
-    async def search_page(self, request: Request[Any, Any, Any], help: NamedDependency[HelpDeps]) -> Template:
+    async def search_page(
+        self,
+        request: Request[Any, Any, Any],
+        help: NamedDependency[HelpDeps],
+        analytics: NamedDependency[AnalyticsDeps],
+    ) -> Template:
         """Answers, actions and articles for what was typed."""
         lang = locale_of(request)
         query = request.query_params.get("q", "")[:200]
         answer = await search(query, lang, principal=principal_of(request), deps=help) if query.strip() else None
+        if answer is not None and "thanks" not in request.query_params:
+            await _search_journey(request, analytics, query, found=bool(answer.results))
         _ = gettext_for(request)
         results = (
             [shown(r, links=lambda link: link_url(request, link), _=_, lang=lang) for r in answer.results]
@@ -116,7 +133,11 @@ class HelpPagesController(Controller):
 
     @post("/help/feedback", operation_id="helpFeedbackPage", name="help_feedback", status_code=303)
     async def feedback(
-        self, request: Request[Any, Any, Any], help: NamedDependency[HelpDeps], data: URLEncodedBody[FeedbackForm]
+        self,
+        request: Request[Any, Any, Any],
+        help: NamedDependency[HelpDeps],
+        analytics: NamedDependency[AnalyticsDeps],
+        data: URLEncodedBody[FeedbackForm],
     ) -> Redirect:
         """Count a vote, then back to where it was given."""
         try:
@@ -124,10 +145,38 @@ class HelpPagesController(Controller):
         except DomainError as exc:
             raise NotFoundException() from exc
         if data.kind == "article":
+            # "War das hilfreich?" ends the article's journey: yes completes it, no is its failure.
+            if data.helpful == "yes":
+                await journeys.complete(request, Flow.HELP_ARTICLE, analytics, ask=False)
+            else:
+                await journeys.fail(request, Flow.HELP_ARTICLE, analytics, "not_helpful")
+        if data.kind == "article":
             return Redirect(url_to(request, "help_article", slug=data.key) + "?thanks=1", status_code=303)
         return Redirect(
             url_to(request, "search") + "?" + urlencode({"q": data.q[:200], "thanks": "1"}), status_code=303
         )
+
+
+async def _article_journey(request: Request[Any, Any, Any], analytics: AnalyticsDeps, slug: str) -> None:
+    """Each reading of an article is a journey; one reached from the search page completes the search's
+    (click-through: the browser's same-origin Referer names the search page)."""
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.path == url_to(request, "search"):
+        journey, done = journeys.current(request, Flow.SEARCH)
+        if journey is not None and not done:
+            await journeys.complete(request, Flow.SEARCH, analytics, ask=False)
+    await journeys.start(request, Flow.HELP_ARTICLE, analytics, detail=slug, fresh=True)
+
+
+async def _search_journey(
+    request: Request[Any, Any, Any], analytics: AnalyticsDeps, query: str, *, found: bool
+) -> None:
+    """Each search is a journey, with its words folded (lower case, single spaces) and cut to 80 characters; one
+    that finds nothing fails with the words kept, for the "queries without results" list."""
+    words = " ".join(query.casefold().split())
+    journey = await journeys.start(request, Flow.SEARCH, analytics, detail=words, fresh=True)
+    if not found:
+        await record_step(Flow.SEARCH, journey, Step.FAILED, error_code="no_results", detail=words, deps=analytics)
 
 
 class HelpEditorPagesController(Controller):

@@ -12,12 +12,15 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 
+from ess.domain.analytics.model import Flow
+from ess.domain.analytics.ports import AnalyticsDeps
 from ess.domain.errors import DomainError, InvalidInput
 from ess.domain.profile.changing import ChangeProfile, change_profile
 from ess.domain.profile.model import FieldPolicy, ProfileField
 from ess.domain.profile.ports import ProfileDeps
 from ess.domain.profile.requests import change_request_queue, decide_request, withdraw_request
 from ess.domain.profile.viewing import my_history, my_profile
+from ess.routes import journeys
 from ess.routes.errors import form_errors
 from ess.routes.guards import current_principal, requires_hr, requires_login
 from ess.routes.profile_text import (
@@ -43,6 +46,14 @@ SECTIONS: Final = {
     "emergency": (ProfileField.EMERGENCY_CONTACTS,),
     "bank": (ProfileField.BANK_ACCOUNT,),
     "name": (ProfileField.LEGAL_NAME,),
+}
+# Each section's form is a flow of its own in the analytics; bank details are the bank change.
+SECTION_FLOWS: Final = {
+    "contact": Flow.PROFILE_CONTACT,
+    "address": Flow.PROFILE_ADDRESS,
+    "emergency": Flow.PROFILE_EMERGENCY,
+    "bank": Flow.BANK_CHANGE,
+    "name": Flow.PROFILE_NAME,
 }
 # Sections whose form offers an effective date.
 DATED_SECTIONS: Final = frozenset({"address", "bank", "name"})
@@ -136,18 +147,29 @@ class ProfilePagesController(Controller):
 
     @get("/edit/{section:str}", operation_id="profileEditPage", name="profile_edit")
     async def edit(
-        self, request: Request[Any, Any, Any], profile: NamedDependency[ProfileDeps], section: FromPath[str]
+        self,
+        request: Request[Any, Any, Any],
+        profile: NamedDependency[ProfileDeps],
+        analytics: NamedDependency[AnalyticsDeps],
+        section: FromPath[str],
     ) -> Template:
         """The form for one section of the profile."""
+        if section in SECTION_FLOWS:
+            await journeys.start(request, SECTION_FLOWS[section], analytics)
         return await self._edit_page(request, profile, section)
 
     @post("/edit/{section:str}", operation_id="profileSavePage", name="profile_save", status_code=303)
     async def save(
-        self, request: Request[Any, Any, Any], profile: NamedDependency[ProfileDeps], section: FromPath[str]
+        self,
+        request: Request[Any, Any, Any],
+        profile: NamedDependency[ProfileDeps],
+        analytics: NamedDependency[AnalyticsDeps],
+        section: FromPath[str],
     ) -> Response[Any]:
         """Save one section: applied, sent to HR, or refused with a message per field (nothing saved)."""
         if section not in SECTIONS:
             raise NotFoundException()
+        flow = SECTION_FLOWS[section]
         _ = gettext_for(request)
         form = await request.form()
         submitted = {k: str(v) for k, v in form.items() if k not in _NOT_INPUTS}
@@ -157,6 +179,7 @@ class ProfilePagesController(Controller):
         try:
             effective = date.fromisoformat(effective_text) if effective_text else None
         except ValueError:
+            await journeys.fail(request, flow, analytics, "effective_date")
             return await self._edit_page(
                 request,
                 profile,
@@ -178,6 +201,7 @@ class ProfilePagesController(Controller):
                 deps=profile,
             )
         except InvalidInput as exc:
+            await journeys.fail(request, flow, analytics, exc)
             return await self._edit_page(
                 request,
                 profile,
@@ -188,8 +212,10 @@ class ProfilePagesController(Controller):
                 status_code=422,
             )
         except DomainError as exc:
+            await journeys.fail(request, flow, analytics, exc)
             status, errors = form_errors(exc, _)
             return await self._edit_page(request, profile, section, values=submitted, errors=errors, status_code=status)
+        await journeys.complete(request, flow, analytics)
         outcome = "requested" if result.requested else "applied" if result.applied else "unchanged"
         return Redirect(url_to(request, "profile") + f"?saved={outcome}&section={section}#{section}", status_code=303)
 

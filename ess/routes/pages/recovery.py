@@ -11,6 +11,8 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Template
 
+from ess.domain.analytics.model import Flow
+from ess.domain.analytics.ports import AnalyticsDeps
 from ess.domain.auth.model import Purpose
 from ess.domain.errors import DomainError
 from ess.domain.passwords.checks import PasswordRejected
@@ -28,6 +30,7 @@ from ess.domain.recovery.reset import ResetPassword, reset_password
 from ess.domain.recovery.totp import TotpSetup, confirm_totp, pending_totp, remove_totp, start_totp
 from ess.domain.recovery.unlock import UnlockAccount, unlock_account
 from ess.domain.recovery.verification import inspect_link, send_link_sms
+from ess.routes import journeys
 from ess.routes.errors import form_errors
 from ess.routes.guards import current_principal, requires_login
 from ess.routes.problems import status_for
@@ -116,27 +119,36 @@ class RecoveryPagesController(Controller):
     include_in_schema = False
 
     @get("/password/forgot", operation_id="forgotPasswordPage", name="password_forgot")
-    async def forgot_form(self, request: Request[Any, Any, Any]) -> Template:
+    async def forgot_form(self, request: Request[Any, Any, Any], analytics: NamedDependency[AnalyticsDeps]) -> Template:
         """Ask for a reset or unlock link."""
         purpose = "unlock" if request.query_params.get("purpose") == "unlock" else "reset"
+        await journeys.start(request, Flow.UNLOCK if purpose == "unlock" else Flow.PASSWORD_RESET, analytics)
         return Template(
             template_name="recovery_forgot.html", context=page_context(request, errors={}, login="", purpose=purpose)
         )
 
     @post("/password/forgot", operation_id="forgotPasswordSubmit", name="password_forgot_submit", status_code=200)
     async def forgot(
-        self, request: Request[Any, Any, Any], recovery: NamedDependency[RecoveryDeps], data: URLEncodedBody[ForgotForm]
+        self,
+        request: Request[Any, Any, Any],
+        recovery: NamedDependency[RecoveryDeps],
+        analytics: NamedDependency[AnalyticsDeps],
+        data: URLEncodedBody[ForgotForm],
     ) -> Template:
         """Send the link in the background; the same page follows for every login."""
         purpose = Purpose.UNLOCK if data.purpose == "unlock" else Purpose.RESET
+        flow = Flow.UNLOCK if purpose is Purpose.UNLOCK else Flow.PASSWORD_RESET
         try:
             await request_link(
                 RequestLink(identifier=data.login, purpose=purpose, client=client_of(request)), deps=recovery
             )
         except DomainError as exc:
+            await journeys.fail(request, flow, analytics, exc)
             status, errors = errors_for(request, exc, recovery)
             context = page_context(request, errors=errors, login=data.login[:256], purpose=purpose.value)
             return Template(template_name="recovery_forgot.html", context=context, status_code=status)
+        # The same step for every login (no enumeration): whether a mail went out is not recorded either.
+        await journeys.reach(request, flow, analytics, "link_requested")
         return Template(template_name="recovery_sent.html", context=page_context(request, purpose=purpose.value))
 
     async def _link_page(
@@ -158,9 +170,14 @@ class RecoveryPagesController(Controller):
 
     @get("/password/reset/{token:str}", operation_id="resetPasswordPage", name="password_reset")
     async def reset_form(
-        self, request: Request[Any, Any, Any], recovery: NamedDependency[RecoveryDeps], token: FromPath[str]
+        self,
+        request: Request[Any, Any, Any],
+        recovery: NamedDependency[RecoveryDeps],
+        analytics: NamedDependency[AnalyticsDeps],
+        token: FromPath[str],
     ) -> Template:
         """The form behind a reset link."""
+        await journeys.reach(request, Flow.PASSWORD_RESET, analytics, "link_opened")
         return await self._link_page(request, recovery, token, Purpose.RESET)
 
     @post(
@@ -170,6 +187,7 @@ class RecoveryPagesController(Controller):
         self,
         request: Request[Any, Any, Any],
         recovery: NamedDependency[RecoveryDeps],
+        analytics: NamedDependency[AnalyticsDeps],
         token: FromPath[str],
         data: URLEncodedBody[ResetForm],
     ) -> Template:
@@ -187,8 +205,10 @@ class RecoveryPagesController(Controller):
                 deps=recovery,
             )
         except DomainError as exc:
+            await journeys.fail(request, Flow.PASSWORD_RESET, analytics, exc)
             status, errors = errors_for(request, exc, recovery)
             return await self._link_page(request, recovery, token, Purpose.RESET, errors=errors, status_code=status)
+        await journeys.complete(request, Flow.PASSWORD_RESET, analytics)
         return Template(template_name="recovery_done.html", context=page_context(request, done="reset"))
 
     @post(
@@ -207,9 +227,14 @@ class RecoveryPagesController(Controller):
 
     @get("/password/unlock/{token:str}", operation_id="unlockAccountPage", name="account_unlock")
     async def unlock_form(
-        self, request: Request[Any, Any, Any], recovery: NamedDependency[RecoveryDeps], token: FromPath[str]
+        self,
+        request: Request[Any, Any, Any],
+        recovery: NamedDependency[RecoveryDeps],
+        analytics: NamedDependency[AnalyticsDeps],
+        token: FromPath[str],
     ) -> Template:
         """The confirmation behind an unlock link."""
+        await journeys.reach(request, Flow.UNLOCK, analytics, "link_opened")
         return await self._link_page(request, recovery, token, Purpose.UNLOCK)
 
     @post(
@@ -222,6 +247,7 @@ class RecoveryPagesController(Controller):
         self,
         request: Request[Any, Any, Any],
         recovery: NamedDependency[RecoveryDeps],
+        analytics: NamedDependency[AnalyticsDeps],
         token: FromPath[str],
         data: URLEncodedBody[CodeForm],
     ) -> Template:
@@ -232,8 +258,10 @@ class RecoveryPagesController(Controller):
                 deps=recovery,
             )
         except DomainError as exc:
+            await journeys.fail(request, Flow.UNLOCK, analytics, exc)
             status, errors = errors_for(request, exc, recovery)
             return await self._link_page(request, recovery, token, Purpose.UNLOCK, errors=errors, status_code=status)
+        await journeys.complete(request, Flow.UNLOCK, analytics)
         return Template(template_name="recovery_done.html", context=page_context(request, done="unlock"))
 
     @get("/security/confirm-email/{token:str}", operation_id="confirmRecoveryEmailPage", name="confirm_email")
@@ -250,16 +278,22 @@ class RecoveryPagesController(Controller):
         status_code=200,
     )
     async def confirm_email(
-        self, request: Request[Any, Any, Any], recovery: NamedDependency[RecoveryDeps], token: FromPath[str]
+        self,
+        request: Request[Any, Any, Any],
+        recovery: NamedDependency[RecoveryDeps],
+        analytics: NamedDependency[AnalyticsDeps],
+        token: FromPath[str],
     ) -> Template:
         """Confirm the new recovery address."""
         try:
             await confirm_recovery_email(token, client=client_of(request), deps=recovery)
         except DomainError as exc:
+            await journeys.fail(request, Flow.RECOVERY_ENROLMENT, analytics, exc)
             status, errors = errors_for(request, exc, recovery)
             return Template(
                 template_name="recovery_invalid.html", context=page_context(request, errors=errors), status_code=status
             )
+        await journeys.complete(request, Flow.RECOVERY_ENROLMENT, analytics)
         return Template(template_name="recovery_done.html", context=page_context(request, done="email"))
 
 
@@ -288,25 +322,50 @@ class SecurityPagesController(Controller):
         return Template(template_name="security.html", context=context, status_code=status_code)
 
     async def _run(
-        self, request: Request[Any, Any, Any], recovery: RecoveryDeps, section: str, action: Any, message: str
+        self,
+        request: Request[Any, Any, Any],
+        recovery: RecoveryDeps,
+        section: str,
+        action: Any,
+        message: str,
+        *,
+        analytics: AnalyticsDeps,
+        step: str,
     ) -> Template:
+        """Run one step of setting up recovery; `step` is its name in the journey (`completed` for a confirmation
+        that makes a channel usable)."""
         try:
             setup = await action()
         except DomainError as exc:
+            await journeys.fail(request, Flow.RECOVERY_ENROLMENT, analytics, exc)
             status, errors = errors_for(request, exc, recovery)
             return await self._page(request, recovery, status_code=status, errors=errors, section=section)
+        if step == "completed":
+            await journeys.complete(request, Flow.RECOVERY_ENROLMENT, analytics)
+        else:
+            await journeys.reach(request, Flow.RECOVERY_ENROLMENT, analytics, step)
         return await self._page(
             request, recovery, section=section, message=message, setup=setup if isinstance(setup, TotpSetup) else None
         )
 
     @get("", operation_id="securityPage", name="security")
-    async def page(self, request: Request[Any, Any, Any], recovery: NamedDependency[RecoveryDeps]) -> Template:
+    async def page(
+        self,
+        request: Request[Any, Any, Any],
+        recovery: NamedDependency[RecoveryDeps],
+        analytics: NamedDependency[AnalyticsDeps],
+    ) -> Template:
         """Recovery channels."""
+        await journeys.start(request, Flow.RECOVERY_ENROLMENT, analytics)
         return await self._page(request, recovery)
 
     @post("/email", operation_id="changeRecoveryEmail", name="security_email", status_code=200)
     async def email(
-        self, request: Request[Any, Any, Any], recovery: NamedDependency[RecoveryDeps], data: URLEncodedBody[EmailForm]
+        self,
+        request: Request[Any, Any, Any],
+        recovery: NamedDependency[RecoveryDeps],
+        analytics: NamedDependency[AnalyticsDeps],
+        data: URLEncodedBody[EmailForm],
     ) -> Template:
         """Register or change the recovery e-mail (confirmed by a link to it)."""
         principal = current_principal(request)
@@ -318,11 +377,17 @@ class SecurityPagesController(Controller):
                 principal, data.password, data.private_email, client=client_of(request), deps=recovery
             ),
             N_("We have sent a confirmation link to the new address. It counts once you have opened it."),
+            analytics=analytics,
+            step="email_link_sent",
         )
 
     @post("/mobile", operation_id="changeRecoveryMobile", name="security_mobile", status_code=200)
     async def mobile(
-        self, request: Request[Any, Any, Any], recovery: NamedDependency[RecoveryDeps], data: URLEncodedBody[MobileForm]
+        self,
+        request: Request[Any, Any, Any],
+        recovery: NamedDependency[RecoveryDeps],
+        analytics: NamedDependency[AnalyticsDeps],
+        data: URLEncodedBody[MobileForm],
     ) -> Template:
         """Register, change or remove the recovery mobile number."""
         principal = current_principal(request)
@@ -334,11 +399,17 @@ class SecurityPagesController(Controller):
                 principal, data.password, data.mobile, client=client_of(request), deps=recovery
             ),
             N_("The mobile number has been saved."),
+            analytics=analytics,
+            step="mobile_saved",
         )
 
     @post("/mobile/confirm", operation_id="confirmRecoveryMobile", name="security_mobile_confirm", status_code=200)
     async def mobile_confirm(
-        self, request: Request[Any, Any, Any], recovery: NamedDependency[RecoveryDeps], data: URLEncodedBody[CodeForm]
+        self,
+        request: Request[Any, Any, Any],
+        recovery: NamedDependency[RecoveryDeps],
+        analytics: NamedDependency[AnalyticsDeps],
+        data: URLEncodedBody[CodeForm],
     ) -> Template:
         """Confirm the mobile number with the texted code."""
         principal = current_principal(request)
@@ -348,6 +419,8 @@ class SecurityPagesController(Controller):
             "mobile",
             lambda: confirm_recovery_mobile(principal, data.code, client=client_of(request), deps=recovery),
             N_("The mobile number is confirmed."),
+            analytics=analytics,
+            step="completed",
         )
 
     @post("/totp", operation_id="startTotp", name="security_totp", status_code=200)
@@ -355,6 +428,7 @@ class SecurityPagesController(Controller):
         self,
         request: Request[Any, Any, Any],
         recovery: NamedDependency[RecoveryDeps],
+        analytics: NamedDependency[AnalyticsDeps],
         data: URLEncodedBody[PasswordOnlyForm],
     ) -> Template:
         """Create a new authenticator secret and show it as a QR code."""
@@ -365,11 +439,17 @@ class SecurityPagesController(Controller):
             "totp",
             lambda: start_totp(principal, data.password, client=client_of(request), deps=recovery),
             "",
+            analytics=analytics,
+            step="totp_started",
         )
 
     @post("/totp/confirm", operation_id="confirmTotp", name="security_totp_confirm", status_code=200)
     async def totp_confirm(
-        self, request: Request[Any, Any, Any], recovery: NamedDependency[RecoveryDeps], data: URLEncodedBody[CodeForm]
+        self,
+        request: Request[Any, Any, Any],
+        recovery: NamedDependency[RecoveryDeps],
+        analytics: NamedDependency[AnalyticsDeps],
+        data: URLEncodedBody[CodeForm],
     ) -> Template:
         """Activate the authenticator app with its first code."""
         principal = current_principal(request)
@@ -379,6 +459,8 @@ class SecurityPagesController(Controller):
             "totp",
             lambda: confirm_totp(principal, data.code, client=client_of(request), deps=recovery),
             N_("The authenticator app is set up."),
+            analytics=analytics,
+            step="completed",
         )
 
     @post("/totp/remove", operation_id="removeTotp", name="security_totp_remove", status_code=200)
@@ -386,6 +468,7 @@ class SecurityPagesController(Controller):
         self,
         request: Request[Any, Any, Any],
         recovery: NamedDependency[RecoveryDeps],
+        analytics: NamedDependency[AnalyticsDeps],
         data: URLEncodedBody[PasswordOnlyForm],
     ) -> Template:
         """Remove the authenticator app."""
@@ -396,6 +479,8 @@ class SecurityPagesController(Controller):
             "totp",
             lambda: remove_totp(principal, data.password, client=client_of(request), deps=recovery),
             N_("The authenticator app was removed."),
+            analytics=analytics,
+            step="totp_removed",
         )
 
 

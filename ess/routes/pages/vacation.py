@@ -11,11 +11,14 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 
+from ess.domain.analytics.model import Flow
+from ess.domain.analytics.ports import AnalyticsDeps
 from ess.domain.errors import DomainError
 from ess.domain.vacation.decisions import decide_waiting, pending_for_decision
 from ess.domain.vacation.ports import VacationDeps
 from ess.domain.vacation.requests import RequestLeave, request_cancellation, request_leave, withdraw
 from ess.domain.vacation.views import vacation_overview
+from ess.routes import journeys
 from ess.routes.errors import form_errors
 from ess.routes.guards import current_principal, requires_login, requires_manager_or_hr
 from ess.routes.rendering import gettext_for, page_context, url_to
@@ -74,12 +77,19 @@ class VacationPagesController(Controller):
 
     @post("/requests", operation_id="requestLeavePage", name="vacation_request", status_code=303)
     async def create(
-        self, request: Request[Any, Any, Any], vacation: NamedDependency[VacationDeps], data: URLEncodedBody[LeaveForm]
+        self,
+        request: Request[Any, Any, Any],
+        vacation: NamedDependency[VacationDeps],
+        analytics: NamedDependency[AnalyticsDeps],
+        data: URLEncodedBody[LeaveForm],
     ) -> Response[Any]:
         """Request leave."""
+        # The journey starts with the first submission (fail/complete start it): most people open the leave page for
+        # their balance, and counting every visit as a request begun would make nearly all look abandoned.
         _ = gettext_for(request)
         start, end = _parse_day(data.start), _parse_day(data.end or data.start)
         if start is None or end is None:
+            await journeys.fail(request, Flow.LEAVE_REQUEST, analytics, "date_missing")
             errors = {
                 name: [_("Please enter a date.")] for name, value in (("start", start), ("end", end)) if value is None
             }
@@ -98,8 +108,10 @@ class VacationPagesController(Controller):
                 deps=vacation,
             )
         except DomainError as exc:
+            await journeys.fail(request, Flow.LEAVE_REQUEST, analytics, exc)
             status, errors = form_errors(exc, _)
             return await self._page(request, vacation, status_code=status, errors=errors, form=data)
+        await journeys.complete(request, Flow.LEAVE_REQUEST, analytics)
         return Redirect(url_to(request, "vacation") + "?created=1", status_code=303)
 
     @post(

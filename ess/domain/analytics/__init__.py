@@ -1,0 +1,2 @@
+"""Self-service analytics: journeys through each flow without personal identifiers, "did it solve it?", aggregates
+with k-anonymity suppression, and the savings they stand for."""
