@@ -87,6 +87,7 @@ def providers(container: Container) -> dict[str, Provide]:
         "recovery": _constant(container.recovery),
         "mfa": _constant(container.mfa),
         "help": _constant(container.help),
+        "help_requests": _constant(container.help_requests),
         "settings": _constant(container.settings),
         "readiness": _constant(
             ReadinessChecks(

@@ -149,7 +149,7 @@ def domain_error_handler(
         if isinstance(exc, PasswordRejected | DirectoryPasswordRejected):
             extra = {"errors": _password_error_list(request, exc, password_policy)}
         return problem(status, exc.message, code=exc.code, extra=extra, headers=headers)
-    return _error_page(request, status, headers=headers, fields=sorted(exc.fields))
+    return _error_page(request, status, headers=headers, fields=sorted(exc.fields), code=exc.code)
 
 
 def _retry_after(exc: DomainError) -> dict[str, str] | None:
@@ -256,6 +256,7 @@ def _error_page(
     status: int,
     headers: dict[str, str] | None = None,
     fields: list[str] | None = None,
+    code: str = "",
 ) -> Response[Any]:
     csrf_failed = status == HTTP_403_FORBIDDEN and bool(request.scope.get("state", {}).get(CSRF_REFUSED))
     context = page_context(
@@ -265,6 +266,8 @@ def _error_page(
         invalid_fields=fields or [],
         # Shown so a person can quote it to the helpdesk, who finds the request in the logs by it.
         request_id=request_id_of(request.scope),
+        # Carried into "I need help" with the request id (the person may remove both).
+        error_code=code or ("csrf_failed" if csrf_failed else http_code(status)),
     )
     return Template(
         template_name="error.html", context=context, status_code=status, media_type=MediaType.HTML, headers=headers

@@ -8,6 +8,7 @@ from litestar.types import ControllerRouterHandler
 
 from ess.routes.api.auth import AuthApiController
 from ess.routes.api.help import HelpApiController
+from ess.routes.api.help_requests import HelpDeskApiController, HelpRequestsApiController
 from ess.routes.api.me import MeApiController
 from ess.routes.api.mfa import HelpdeskSecondFactorApiController
 from ess.routes.api.passwords import MyPasswordApiController, PasswordPolicyApiController
@@ -19,6 +20,8 @@ from ess.routes.pages.auth import AuthPagesController
 from ess.routes.pages.calendar import CalendarFeedController, TeamCalendarController
 from ess.routes.pages.expired_password import ExpiredPasswordPagesController
 from ess.routes.pages.help import HelpEditorPagesController, HelpPagesController
+from ess.routes.pages.help_desk import HelpDeskPagesController
+from ess.routes.pages.help_requests import HelpRequestPagesController
 from ess.routes.pages.home import HomePagesController
 from ess.routes.pages.mfa import (
     HelpdeskSecondFactorPagesController,
@@ -66,6 +69,10 @@ ROUTE_HANDLERS: Final[tuple[ControllerRouterHandler, ...]] = (
     HelpPagesController,
     HelpEditorPagesController,
     HelpApiController,
+    HelpRequestPagesController,
+    HelpDeskPagesController,
+    HelpRequestsApiController,
+    HelpDeskApiController,
 )
 
 
@@ -78,6 +85,7 @@ DEPENDENCY_NAMES: Final = (
     "recovery",
     "mfa",
     "help",
+    "help_requests",
     "settings",
     "readiness",
 )

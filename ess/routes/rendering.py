@@ -128,6 +128,8 @@ def page_context(request: Request[Any, Any, Any], **extra: Any) -> dict[str, Any
         "lang": locale_of(request),
         "principal": principal_of(request),
         "current_path": request.url.path,
+        # Quoted in "I need help" from an error, so the helpdesk finds the request in the logs.
+        "request_id": str(request.scope.get("state", {}).get("request_id", "")),
         "zip_days": zip_days,
         "role_labels": ROLE_LABELS,
         "status_labels": STATUS_LABELS,

@@ -18,6 +18,7 @@ from ess.adapters.sql.help import (
     SqlMissedQueryRepository,
     SqlSearchIndex,
 )
+from ess.adapters.sql.help_requests import SqlHelpRequestRepository
 from ess.adapters.sql.mail_queue import SqlMailQueue
 from ess.adapters.sql.outbox import SqlOutboxRepository
 from ess.adapters.sql.password_reminders import SqlPasswordReminderRepository
@@ -28,6 +29,7 @@ from ess.adapters.sql.vacation import SqlVacationRepository
 from ess.domain.auth.ports import ApiTokenRepository
 from ess.domain.errors import ServiceUnavailable
 from ess.domain.help.ports import ArticleRepository, FeedbackRepository, MissedQueryRepository, SearchIndex
+from ess.domain.help_requests.ports import HelpRequestRepository
 from ess.domain.hr.ports import EmployeeRepository
 from ess.domain.mail.ports import MailQueue
 from ess.domain.mfa.ports import FactorRepository
@@ -57,6 +59,7 @@ class SqlUnitOfWork:
     help_index: SearchIndex
     help_feedback: FeedbackRepository
     missed_queries: MissedQueryRepository
+    help_requests: HelpRequestRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession], clock: Clock) -> None:
         self._factory = session_factory
@@ -98,6 +101,7 @@ class SqlUnitOfWork:
         self.help_index = SqlSearchIndex(self._session)
         self.help_feedback = SqlFeedbackRepository(self._session)
         self.missed_queries = SqlMissedQueryRepository(self._session)
+        self.help_requests = SqlHelpRequestRepository(self._session)
         return self
 
     async def __aexit__(

@@ -99,7 +99,9 @@ class VacationPagesController(Controller):
             )
         except DomainError as exc:
             status, errors = form_errors(exc, _)
-            return await self._page(request, vacation, status_code=status, errors=errors, form=data)
+            return await self._page(
+                request, vacation, status_code=status, errors=errors, form=data, error_code=exc.code
+            )
         return Redirect(url_to(request, "vacation") + "?created=1", status_code=303)
 
     @post(
