@@ -75,12 +75,12 @@ async def tell_team(deps: HelpRequestsDeps, request: HelpRequest, kind: str = "h
     to = deps.team_addresses.get(request.team, ())
     if not to or request.id is None:
         return
-    link = Link(HelpRequestPage.QUEUE_ITEM, {"request_id": str(request.id)})
+    link = Link(HelpRequestPage.QUEUE_ITEM, {"request_id": request.id})
     await _notify(deps, Notice(kind, tuple(to), {"reference": request.reference, "topic": request.topic}, link))
 
 
 def _own_link(request: HelpRequest) -> Link:
-    return Link(HelpRequestPage.OWN, {"request_id": str(request.id)})
+    return Link(HelpRequestPage.OWN, {"request_id": request.id or 0})
 
 
 async def _notify(deps: HelpRequestsDeps, notice: Notice) -> None:
