@@ -90,15 +90,19 @@ def test_the_person_asks_hr_follows_the_answer_and_marks_it_solved(world: tuple[
     assert own["status"] == "answered"
     assert [m["kind"] for m in own["messages"]] == ["request", "answer"]  # the internal note is not shown
     assert "Saldo prüfen" not in str(own)
-    rated = client.post(f"/api/v1/me/help-requests/{rid}/rating", json={"solved": True}, headers=token(client, EMPLOYEE))
+    rated = client.post(
+        f"/api/v1/me/help-requests/{rid}/rating", json={"solved": True}, headers=token(client, EMPLOYEE)
+    )
     assert rated.json()["status"] == "closed" and rated.json()["solved"] is True
 
     news = [m for m in mails(folder) if "anna.schmidt" in str(m["To"])]
     assert news, "the person hears that there is news"
     text = news[-1].get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
     assert f"/help-requests/{rid}" in text
-    assert "Resturlaub reicht nicht" not in text and "Urlaub abgelehnt" not in text and "Urlaub abgelehnt" not in str(
-        news[-1]["Subject"]
+    assert (
+        "Resturlaub reicht nicht" not in text
+        and "Urlaub abgelehnt" not in text
+        and "Urlaub abgelehnt" not in str(news[-1]["Subject"])
     )
 
 
@@ -114,7 +118,12 @@ def test_another_employee_and_a_manager_see_nothing(client: TestClient[Litestar]
         assert client.get("/api/v1/me/help-requests", headers=headers).json() == []
         assert client.get("/api/v1/help-desk/requests", headers=headers).status_code == 403
         assert client.get(f"/api/v1/help-desk/requests/{rid}", headers=headers).status_code == 403
-        for action, body in (("assignment", {}), ("notes", {"note": "x"}), ("answers", {"message": "x"}), ("close", None)):
+        for action, body in (
+            ("assignment", {}),
+            ("notes", {"note": "x"}),
+            ("answers", {"message": "x"}),
+            ("close", None),
+        ):
             answer = client.post(f"/api/v1/help-desk/requests/{rid}/{action}", json=body, headers=headers)
             assert answer.status_code == 403, (login, action)
             assert answer.headers["content-type"].startswith("application/problem+json")
@@ -180,7 +189,13 @@ def _logged_out(client: TestClient[Litestar], login: str, name: str = "Anna Schm
     page = client.get("/help-requests/logged-out")
     csrf = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)
     assert csrf is not None, page.text
-    form = {"_csrf_token": csrf.group(1), "name": name, "callback": "+49 170 1234567", "login": login, "message": "Gesperrt"}
+    form = {
+        "_csrf_token": csrf.group(1),
+        "name": name,
+        "callback": "+49 170 1234567",
+        "login": login,
+        "message": "Gesperrt",
+    }
     return client.post("/help-requests/logged-out", data=form)
 
 
