@@ -26,6 +26,7 @@ from ess.adapters.redis_store import SharedStoreUnreachable
 from ess.bootstrap import Container, build_container
 from ess.domain.errors import DomainError, InvalidInput
 from ess.domain.help.articles import seed_articles
+from ess.domain.help_requests.upkeep import delete_expired, remind_waiting
 from ess.domain.hr_import.importing import (
     ImportEmployees,
     ImportRejected,
@@ -658,6 +659,24 @@ def password_remind(ctx: click.Context) -> None:
     click.echo(result.summary)
     if result.failed:
         sys.exit(1)
+
+
+@main.group("help-requests")
+def help_requests() -> None:
+    """Requests to HR and IT."""
+
+
+@help_requests.command("daily")
+@click.pass_context
+def help_requests_daily(ctx: click.Context) -> None:
+    """Remind HR and IT of requests waiting longer than [help_requests] remind_after_hours, and delete closed
+    requests older than retention_days (run daily)."""
+
+    async def run(container: Container) -> tuple[int, int]:
+        return await remind_waiting(deps=container.help_requests), await delete_expired(deps=container.help_requests)
+
+    reminded, deleted = _run(run, _settings(ctx))
+    click.echo(f"Help requests: {reminded} reminded; {deleted} closed requests deleted after the retention period.")
 
 
 if __name__ == "__main__":
