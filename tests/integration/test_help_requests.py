@@ -116,13 +116,13 @@ async def test_reminders_once_per_period_then_retention_deletes_closed_requests(
 class _Receiver(http.server.BaseHTTPRequestHandler):
     received: list[tuple[dict[str, str], bytes]]
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's hook name
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
         type(self).received.append(({k.lower(): v for k, v in self.headers.items()}, body))
         self.send_response(204)
         self.end_headers()
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+    def log_message(self, format: str, *args: Any) -> None:
         return
 
 
@@ -146,9 +146,10 @@ async def test_handover_by_mail_with_the_reference_and_by_signed_webhook(
 ) -> None:
     url, received = receiver
     base = world.container.help_requests
-    topics = tuple(
-        replace(t, handover={"leave": "tickets", "login": "hook"}.get(t.key, "")) for t in DEFAULT_TOPICS
-    ) + (Topic("broken", DEFAULT_TOPICS[0].team, "Broken", "Kaputt", "nowhere"),)
+    topics = (
+        *(replace(t, handover={"leave": "tickets", "login": "hook"}.get(t.key, "")) for t in DEFAULT_TOPICS),
+        Topic("broken", DEFAULT_TOPICS[0].team, "Broken", "Kaputt", "nowhere"),
+    )
     targets = {
         "tickets": HandoverTarget("mail", address="tickets@example-ess.test"),
         "hook": HandoverTarget("webhook", url=url, secret=SECRET),
