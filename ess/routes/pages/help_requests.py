@@ -81,7 +81,15 @@ class RequestForm(msgspec.Struct):
     error_code: str = ""
     request_id: str = ""
     search_terms: str = ""
-    keep: list[str] = msgspec.field(default_factory=list)
+    # One checkbox per context item: only what stays ticked is sent (search terms only with consent).
+    keep_page: str = ""
+    keep_step: str = ""
+    keep_error_code: str = ""
+    keep_request_id: str = ""
+    keep_search_terms: str = ""
+
+    def kept(self) -> list[str]:
+        return [key for key in CONTEXT_KEYS if getattr(self, f"keep_{key}")]
 
 
 class TextForm(msgspec.Struct):
@@ -140,7 +148,8 @@ class HelpRequestPagesController(Controller):
         if principal_of(request) is None:
             return Redirect(url_to(request, "help_request_logged_out") + "?" + urlencode(_context_of(form)))
         form.topic = str(query.get("topic", "")) or topic_for(form.page)
-        form.keep = [key for key in CONTEXT_KEYS if key != "search_terms"]
+        for key in CONTEXT_KEYS:
+            setattr(form, f"keep_{key}", "1" if key != "search_terms" else "")
         return self._form(request, help_requests, form)
 
     def _form(
@@ -182,7 +191,7 @@ class HelpRequestPagesController(Controller):
             suggestions = [r for r in found if r.kind == "article"][:SUGGESTIONS]
             return self._form(request, help_requests, data, suggestions=suggestions)
         # Only what is ticked is sent: each context item can be removed, search terms only with consent.
-        context = {key: value for key, value in _context_of(data).items() if key in data.keep}
+        context = {key: value for key, value in _context_of(data).items() if key in data.kept()}
         try:
             created = await ask_for_help(
                 AskForHelp(principal, data.topic, data.subject, data.message, context, client_of(request)),
