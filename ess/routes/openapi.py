@@ -77,6 +77,8 @@ MEANINGS: Final = {
     "authenticator app or one of its recovery codes",
     "second_factor_enrolment_required": "the account's role needs a second factor and none is set up: set one up "
     "in the browser first",
+    "invalid_help_request": "a help request is incomplete, names an unknown topic, carries a context value that "
+    "cannot be sent, or contains a password or code (never stored); `errors` names the fields",
 }
 
 
