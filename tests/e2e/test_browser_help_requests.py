@@ -98,6 +98,18 @@ def test_the_logged_out_request_works_without_javascript(browser: Browser, live_
         context.close()
 
 
+def test_articles_appear_while_typing_the_subject(page: Page) -> None:
+    log_in(page, USER)
+    page.goto("/help-requests/new?page=/password")
+    expect(page.locator("#topic")).to_have_value("login")
+    page.locator("#subject").press_sequentially("Passwort vergessen", delay=20)
+    suggestions = page.locator("#suggestions section.suggestions")
+    expect(suggestions).to_be_visible()
+    assert_no_axe_violations(page)
+    suggestions.get_by_role("link").first.click()
+    expect(page).to_have_url(re.compile(r"/help/[a-z0-9-]+$"))
+
+
 def test_every_page_offers_help(page: Page) -> None:
     log_in(page, USER)
     for path in ("/", "/profile", "/help", "/gibt-es-nicht"):

@@ -17,6 +17,7 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from ess.app import create_app
+from ess.domain.help_requests.records import SOLVED_BY_SELF_SERVICE
 from tests.e2e.conftest import DEMO_PASSWORD
 from tests.e2e.helpers import log_in
 from tests.help_world import make_world
@@ -36,6 +37,31 @@ def world(tmp_path: Path) -> Iterator[tuple[TestClient[Litestar], Path]]:
     app = create_app(settings, container=help_world.container)
     with TestClient(app=app, base_url="http://127.0.0.1:8000") as test_client:
         yield test_client, Path(settings.mail.folder)
+
+
+def test_an_article_opened_instead_counts_as_solved_by_self_service(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'ess.db'}"
+    from tests.conftest import migrate  # noqa: PLC0415 - the conftest's own helper
+
+    migrate(url)
+    help_world = asyncio.run(make_world(url))
+    app = create_app(help_world.container.settings, container=help_world.container)
+    with TestClient(app=app, base_url="http://127.0.0.1:8000") as client:
+        opened = client.get(
+            "/help-requests/solved-by-article",
+            params={"slug": "passwort-vergessen", "topic": "login"},
+            follow_redirects=False,
+        )
+    assert opened.status_code == 303 and opened.headers["location"] == "/help/passwort-vergessen"
+
+    async def events() -> list[Any]:
+        async with help_world.container.new_uow() as uow:
+            return [e for e in await uow.audit.recent(20) if e.action == SOLVED_BY_SELF_SERVICE]
+
+    found = asyncio.run(events())
+    assert [(e.actor, dict(e.details)) for e in found] == [
+        ("anonymous", {"article": "passwort-vergessen", "topic": "login"})
+    ]
 
 
 @pytest.fixture
