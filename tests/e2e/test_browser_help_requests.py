@@ -117,3 +117,6 @@ def test_every_page_offers_help(page: Page) -> None:
         link = page.get_by_role("link", name="Ich brauche Hilfe").last
         assert f"page={path.replace('/', '%2F')}" in (link.get_attribute("href") or ""), path
     assert_no_axe_violations(page)  # the 404 page, with the error code in its help link
+    page.goto("/help-requests/logged-out")
+    assert_no_axe_violations(page)
+    no_sideways_scroll(page, "the logged-out help request")
