@@ -59,6 +59,7 @@ def test_an_article_opened_instead_counts_as_solved_by_self_service(tmp_path: Pa
             return [e for e in await uow.audit.recent(20) if e.action == SOLVED_BY_SELF_SERVICE]
 
     found = asyncio.run(events())
+    asyncio.run(help_world.container.close())
     assert [(e.actor, dict(e.details)) for e in found] == [
         ("anonymous", {"article": "passwort-vergessen", "topic": "login"})
     ]
@@ -168,6 +169,10 @@ def test_hr_sees_only_hr_topics_and_the_helpdesk_only_it_topics(client: TestClie
         answer = client.post(f"/api/v1/help-desk/requests/{foreign}/answers", json={"message": "x"}, headers=headers)
         assert answer.status_code == 404
         assert client.post(f"/api/v1/help-desk/requests/{foreign}/close", headers=headers).status_code == 404
+    bad_article = {"message": "Siehe Artikel", "article": "../../admin"}
+    refused_article = client.post(f"/api/v1/help-desk/requests/{hr_request}/answers", json=bad_article, headers=hr)
+    assert refused_article.status_code == 422
+    assert refused_article.json()["errors"] == [{"field": "article", "message": "invalid"}]
     # HR cannot hand a request to the helpdesk's staff, who do not work HR topics.
     refused = client.post(
         f"/api/v1/help-desk/requests/{hr_request}/assignment", json={"assignee": HELPDESK}, headers=hr

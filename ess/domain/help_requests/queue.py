@@ -3,6 +3,7 @@ an article), ask back, close; first-response and resolution times are recorded o
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
@@ -19,6 +20,8 @@ from ess.domain.help_requests.model import (
 )
 from ess.domain.help_requests.ports import HelpRequestsDeps, QueueFilter
 from ess.domain.help_requests.records import audit_event, news_for_person, send, team_request
+
+ARTICLE_SLUG = re.compile(r"^([a-z0-9]+(-[a-z0-9]+)*)?$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,13 +110,15 @@ async def answer(
     back, or closed at once. The first answer sets the first-response time."""
     _teams(principal)
     body = check_message(text)
+    if not ARTICLE_SLUG.match(article):
+        raise InvalidInput("Name the article by its short name.", fields={"article": "invalid"})
     if question and close:
         raise InvalidInput("A question back cannot close the request.", fields={"close": "conflicts with question"})
     now = deps.clock.now()
     async with deps.new_uow() as uow:
         found = await team_request(uow, principal, request_id)
         status = Status.QUESTION if question else Status.CLOSED if close else Status.ANSWERED
-        updated = found.add(Message(MessageKind.ANSWER, principal.login, body, now, article=article[:80]), status)
+        updated = found.add(Message(MessageKind.ANSWER, principal.login, body, now, article=article), status)
         updated = replace(
             updated,
             assignee=found.assignee or principal.login,
