@@ -111,6 +111,11 @@ def problem_components() -> dict[str, Schema]:
                 "detail": string,
                 "code": string,
                 "errors": Schema(type=OpenAPIType.ARRAY, items=_ref(FIELD_ERROR)),
+                "help": Schema(
+                    type=OpenAPIType.STRING,
+                    description='Where a person asks HR or IT about this error ("Ich brauche Hilfe"): a path of the '
+                    "web app with the error code and the request id.",
+                ),
             },
         ),
     }

@@ -190,6 +190,8 @@ def test_a_request_refuses_passwords_and_unknown_context(client: TestClient[Lite
     assert refused.status_code == 422
     assert refused.json()["code"] == "invalid_help_request"
     assert refused.json()["errors"] == [{"field": "message", "message": "contains a password"}]
+    # Every problem says where a person asks for help, with the error code (the request id is in X-Request-ID).
+    assert refused.json()["help"] == "/help-requests/new?error_code=invalid_help_request"
     unknown = client.post("/api/v1/me/help-requests", json={**body, "message": "x", "topic": "nope"}, headers=headers)
     assert unknown.status_code == 422
     bad_context = {**body, "message": "x", "context": {"error_code": "<script>"}}
