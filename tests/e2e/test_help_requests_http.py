@@ -276,3 +276,15 @@ def _csrf(client: TestClient[Litestar]) -> str:
     found = re.search(r'name="_csrf_token" value="([^"]+)"', client.get("/help").text)
     assert found is not None
     return found.group(1)
+
+
+def test_the_help_link_never_carries_a_token_from_the_address(client: TestClient[Litestar]) -> None:
+    for path in (
+        "/password/reset/s3cr3t-t0k3n",
+        "/password/unlock/s3cr3t-t0k3n",
+        "/security/confirm-email/s3cr3t-t0k3n",
+    ):
+        page = client.get(path)
+        link = re.search(r'href="(/help-requests/new\?[^"]*)"', page.text)
+        assert link is not None, path
+        assert "s3cr3t" not in link.group(1), link.group(1)
