@@ -91,6 +91,7 @@ def providers(container: Container) -> dict[str, Provide]:
         "privacy": _constant(container.privacy),
         "console": _constant(container.console),
         "analytics": _constant(container.analytics),
+        "help_requests": _constant(container.help_requests),
         "settings": _constant(container.settings),
         "readiness": _constant(
             ReadinessChecks(

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from ess.adapters.blocklist import ShippedBlocklist
 from ess.adapters.clock import SystemClock
 from ess.adapters.directory_guard import BreakerPolicy, GuardedDirectory
+from ess.adapters.handover import ConfiguredHandover, HandoverTarget
 from ess.adapters.holidays_calendar import HolidaysCalendar
 from ess.adapters.hr_files import read_hr_bytes
 from ess.adapters.ldap.connections import ConnectionSettings, DirectoryConnector
@@ -56,6 +57,8 @@ from ess.domain.auth.ports import AttemptCounter, AuthDeps, SessionStore
 from ess.domain.console.ports import ConsoleDeps, DirectoryCheck
 from ess.domain.directory.ports import Directory
 from ess.domain.help.ports import HelpDeps, HelpUnitOfWork
+from ess.domain.help_requests.model import DEFAULT_TOPICS, HelpRequestPolicy, Team, Topic
+from ess.domain.help_requests.ports import HelpRequestsDeps, HelpRequestsUnitOfWork
 from ess.domain.hr.model import Role
 from ess.domain.hr_import.ports import HrImportDeps, HrImportUnitOfWork, Regions
 from ess.domain.mail.delivery import send_due
@@ -92,6 +95,7 @@ class AppUnitOfWork(
     HelpUnitOfWork,
     PrivacyUnitOfWork,
     AnalyticsUnitOfWork,
+    HelpRequestsUnitOfWork,
     Protocol,
 ):
     """Every area's unit of work at once: what the one SQL adapter (and the tests' fake) provides."""
@@ -120,6 +124,7 @@ class Container:
     privacy: PrivacyDeps
     console: ConsoleDeps
     analytics: AnalyticsDeps
+    help_requests: HelpRequestsDeps
     engine: AsyncEngine | None = None
     stores: list[Store] = field(default_factory=list)
     local_directory: LocalDirectory | None = None
@@ -441,6 +446,36 @@ def wire(settings: Settings, adapters: Adapters) -> Container:
             overview_lines(settings),
         ),
         analytics=AnalyticsDeps(new_uow=new_uow, clock=clock, policy=analytics_policy(settings)),
+        help_requests=help_requests_deps(settings, adapters, notifier=notifier),
+    )
+
+
+def help_requests_deps(settings: Settings, adapters: Adapters, *, notifier: Notifier) -> HelpRequestsDeps:
+    """Requests to HR and IT: the configured topics (or the built-in ones), limits, team mailboxes and handovers."""
+    config = settings.help_requests
+    topics = tuple(Topic(t.key, Team(t.team), t.label_en, t.label_de, t.handover) for t in config.topics)
+    targets = {
+        name: HandoverTarget(t.kind, t.address, t.url, t.secret, t.timeout_seconds)
+        for name, t in config.handover.items()
+    }
+    return HelpRequestsDeps(
+        new_uow=adapters.new_uow,
+        clock=adapters.clock,
+        notifier=notifier,
+        attempts=adapters.attempts,
+        handover=ConfiguredHandover(targets, notifier=notifier, clock=adapters.clock),
+        topics=topics or DEFAULT_TOPICS,
+        policy=HelpRequestPolicy(
+            retention=timedelta(days=settings.retention.help_requests_days or KEEP_FOR_EVER_DAYS),
+            remind_after=timedelta(hours=config.remind_after_hours),
+            anonymous_per_client_per_hour=config.anonymous_per_client_per_hour,
+            anonymous_per_hour=config.anonymous_per_hour,
+            subject_in_it_mails=config.subject_in_it_mails,
+        ),
+        team_addresses={
+            Team.HR: (settings.company.hr_contact.email,),
+            Team.IT: (settings.company.it_contact.email,),
+        },
     )
 
 

@@ -24,9 +24,10 @@ from ess.adapters.hr_files import read_hr_file
 from ess.adapters.ldap.directory import Check, diagnose
 from ess.adapters.redis_store import SharedStoreUnreachable
 from ess.bootstrap import Container, build_container
-from ess.domain.analytics.recording import delete_expired
+from ess.domain.analytics.recording import delete_expired as delete_expired_journeys
 from ess.domain.errors import DomainError, InvalidInput
 from ess.domain.help.articles import seed_articles
+from ess.domain.help_requests.upkeep import delete_expired, remind_waiting
 from ess.domain.hr_import.importing import (
     ImportEmployees,
     ImportRejected,
@@ -437,7 +438,7 @@ def analytics_purge(ctx: click.Context) -> None:
     """Delete journey events older than [retention] analytics_events_days now (`ess retention run` does it daily)."""
 
     async def run(container: Container) -> int:
-        return await delete_expired(deps=container.analytics)
+        return await delete_expired_journeys(deps=container.analytics)
 
     click.echo(f"Journey events deleted: {_run(run, _settings(ctx))}.")
 
@@ -748,6 +749,24 @@ def retention_run(ctx: click.Context, dry_run: bool) -> None:
     for key, count in report.counts.items():
         click.echo(f"{key}: {count} {verb}")
     click.echo(f"{'Dry run: nothing deleted' if report.dry_run else 'Deleted'}; {report.total} records {verb}.")
+
+
+@main.group("help-requests")
+def help_requests() -> None:
+    """Requests to HR and IT."""
+
+
+@help_requests.command("daily")
+@click.pass_context
+def help_requests_daily(ctx: click.Context) -> None:
+    """Remind HR and IT of requests waiting longer than [help_requests] remind_after_hours, and delete closed
+    requests older than [retention] help_requests_days (run daily; `ess retention run` deletes them too)."""
+
+    async def run(container: Container) -> tuple[int, int]:
+        return await remind_waiting(deps=container.help_requests), await delete_expired(deps=container.help_requests)
+
+    reminded, deleted = _run(run, _settings(ctx))
+    click.echo(f"Help requests: {reminded} reminded; {deleted} closed requests deleted after the retention period.")
 
 
 if __name__ == "__main__":

@@ -48,7 +48,7 @@ class Secret(str):
         return str.__str__(self)
 
 
-_SECRET_FIELDS = frozenset({"secret_key", "bind_password", "smtp_password", "password", "token"})
+_SECRET_FIELDS = frozenset({"secret_key", "bind_password", "smtp_password", "password", "token", "secret"})
 
 
 class _Redacted:
@@ -378,6 +378,43 @@ class RecoverySettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True)
         return self.sms_gateway != "none"
 
 
+class HelpTopicSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """One topic of `[[help_requests.topics]]`: its key, team ("hr" or "it"), labels, and an optional handover."""
+
+    key: str
+    team: Literal["hr", "it"]
+    label_en: str
+    label_de: str
+    handover: str = ""
+
+
+class HandoverSettings(_Redacted, msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """`[help_requests.handover.<name>]`: forward requests of a topic to an existing helpdesk tool, by mail (with the
+    reference in the subject, as Zammad or OTOBO take mail in) or as a JSON webhook signed with HMAC-SHA256."""
+
+    kind: Literal["mail", "webhook"]
+    address: str = ""
+    url: str = ""
+    # The webhook's signing key (ESS_HELP_REQUESTS__HANDOVER__<NAME>__SECRET); the receiver checks X-ESS-Signature.
+    secret: str = ""
+    timeout_seconds: float = 5.0
+
+
+class HelpRequestSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Requests to HR and IT ("Ich brauche Hilfe")."""
+
+    # A request waiting on a team longer than this reminds the team's mailbox (once per period).
+    remind_after_hours: int = 24
+    # Requests from the login page (logged out): per client address and in total, per hour.
+    anonymous_per_client_per_hour: int = 5
+    anonymous_per_hour: int = 100
+    # Mails to the person only say there is news; IT mails may name the subject with this (HR mails never do).
+    subject_in_it_mails: bool = False
+    # Empty: the built-in topics (leave, personal data, other HR; login, other IT).
+    topics: list[HelpTopicSettings] = msgspec.field(default_factory=list)
+    handover: dict[str, HandoverSettings] = msgspec.field(default_factory=dict)
+
+
 class MetricsSettings(_Redacted, msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Prometheus `/metrics`: who may read it. Anyone else gets a 404."""
 
@@ -444,6 +481,7 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     outbox: OutboxSettings = msgspec.field(default_factory=OutboxSettings)
     passwords: PasswordSettings = msgspec.field(default_factory=PasswordSettings)
     recovery: RecoverySettings = msgspec.field(default_factory=RecoverySettings)
+    help_requests: HelpRequestSettings = msgspec.field(default_factory=HelpRequestSettings)
     metrics: MetricsSettings = msgspec.field(default_factory=MetricsSettings)
     logging: LoggingSettings = msgspec.field(default_factory=LoggingSettings)
     retention: RetentionSettings = msgspec.field(default_factory=RetentionSettings)
@@ -549,9 +587,31 @@ def _queue_problems(name: str, queue: OutboxSettings | MailQueueSettings) -> lis
     return problems
 
 
+def _help_request_problems(help_requests: HelpRequestSettings) -> list[str]:
+    """Positive periods, topics with unique keys naming configured handovers, webhooks with a real signing key."""
+    problems = []
+    if help_requests.remind_after_hours < 1:
+        problems.append("help_requests: remind_after_hours must be at least 1")
+    keys = [topic.key for topic in help_requests.topics]
+    if len(keys) != len(set(keys)):
+        problems.append("help_requests.topics: every key must be unique")
+    for topic in help_requests.topics:
+        if topic.handover and topic.handover not in help_requests.handover:
+            problems.append(f"help_requests.topics: {topic.key} names the unknown handover {topic.handover!r}")
+    for name, target in help_requests.handover.items():
+        if target.kind == "mail" and "@" not in target.address:
+            problems.append(f"help_requests.handover.{name}: a mail handover needs an address")
+        if target.kind == "webhook" and (not target.url.startswith(("https://", "http://")) or len(target.secret) < 16):
+            problems.append(
+                f"help_requests.handover.{name}: a webhook needs a URL and a secret of 16 characters or more"
+            )
+    return problems
+
+
 def check_settings(settings: Settings) -> None:
     """Refuse configurations that are unsafe outside the demo: placeholder secrets, unknown roles."""
     problems = [*_secret_problems(settings), *_directory_problems(settings)]
+    problems += _help_request_problems(settings.help_requests)
     problems += _queue_problems("outbox", settings.outbox) + _queue_problems("mail.queue", settings.mail.queue)
     breaker = settings.directory.breaker
     if min(breaker.call_timeout_seconds, breaker.local_call_timeout_seconds, breaker.open_seconds) <= 0:

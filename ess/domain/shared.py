@@ -72,7 +72,7 @@ class Link:
     of pages) and the ids it needs. The domain never holds a URL: the edge builds it by route name."""
 
     page: StrEnum
-    ids: Mapping[str, str] = field(default_factory=dict)
+    ids: Mapping[str, str | int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

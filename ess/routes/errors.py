@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import traceback
 from typing import Any, Final
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from litestar import MediaType, Request, Response
 from litestar.exceptions import (
@@ -122,6 +122,7 @@ def problem(
     code: str = "",
     extra: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
+    request: Request[Any, Any, Any] | None = None,
 ) -> Response[dict[str, Any]]:
     body: dict[str, Any] = {
         "type": "about:blank",
@@ -132,7 +133,15 @@ def problem(
     if code:
         body["code"] = code
     body.update(extra or {})
+    if request is not None:
+        body["help"] = help_link(request, code)
     return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def help_link(request: Request[Any, Any, Any], code: str) -> str:
+    """Where a person asks HR or IT about this error ("Ich brauche Hilfe"), with the error code. The request id is in
+    the X-Request-ID header, not here: two answers that must be identical (an unknown and a wrong login) stay so."""
+    return f"{request.app.route_reverse('help_request_new')}?{urlencode({'error_code': code})}"
 
 
 def _is_api(request: Request[Any, Any, Any]) -> bool:
@@ -148,8 +157,8 @@ def domain_error_handler(
         extra = {"errors": [{"field": k, "message": v} for k, v in exc.fields.items()]} if exc.fields else None
         if isinstance(exc, PasswordRejected | DirectoryPasswordRejected):
             extra = {"errors": _password_error_list(request, exc, password_policy)}
-        return problem(status, exc.message, code=exc.code, extra=extra, headers=headers)
-    return _error_page(request, status, headers=headers, fields=sorted(exc.fields))
+        return problem(status, exc.message, code=exc.code, extra=extra, headers=headers, request=request)
+    return _error_page(request, status, headers=headers, fields=sorted(exc.fields), code=exc.code)
 
 
 def _retry_after(exc: DomainError) -> dict[str, str] | None:
@@ -200,7 +209,7 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
         detail = exc.detail if status < HTTP_500_INTERNAL_SERVER_ERROR else "An internal error occurred."
         if isinstance(exc, NotAuthorizedException):
             headers["WWW-Authenticate"] = 'Bearer realm="ess"'
-        return problem(status, detail, code=http_code(status), extra=extra, headers=headers)
+        return problem(status, detail, code=http_code(status), extra=extra, headers=headers, request=request)
     if isinstance(exc, NotAuthorizedException):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return Redirect(request.app.route_reverse("login") + f"?next={quote(target, safe='')}", status_code=303)
@@ -213,7 +222,9 @@ def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> R
     # Log the type and where, not the message: messages of library errors can carry input values.
     logger.error("Unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path, exc_info=False)
     if _is_api(request):
-        return problem(HTTP_500_INTERNAL_SERVER_ERROR, "An internal error occurred.", code=http_code(500))
+        return problem(
+            HTTP_500_INTERNAL_SERVER_ERROR, "An internal error occurred.", code=http_code(500), request=request
+        )
     return _error_page(request, HTTP_500_INTERNAL_SERVER_ERROR)
 
 
@@ -231,6 +242,7 @@ def database_busy(request: Request[Any, Any, Any]) -> Response[Any]:
             "The database is busy. Please try again in a few seconds.",
             code="service_unavailable",
             headers=headers,
+            request=request,
         )
     return _error_page(request, HTTP_503_SERVICE_UNAVAILABLE, headers=headers)
 
@@ -247,7 +259,7 @@ def _body_too_deep(exc: Exception) -> bool:
 def _unreadable_body(request: Request[Any, Any, Any]) -> Response[Any]:
     detail = "The request body is nested too deeply."
     if _is_api(request):
-        return problem(HTTP_400_BAD_REQUEST, detail, code=http_code(HTTP_400_BAD_REQUEST))
+        return problem(HTTP_400_BAD_REQUEST, detail, code=http_code(HTTP_400_BAD_REQUEST), request=request)
     return _error_page(request, HTTP_400_BAD_REQUEST)
 
 
@@ -256,6 +268,7 @@ def _error_page(
     status: int,
     headers: dict[str, str] | None = None,
     fields: list[str] | None = None,
+    code: str = "",
 ) -> Response[Any]:
     csrf_failed = status == HTTP_403_FORBIDDEN and bool(request.scope.get("state", {}).get(CSRF_REFUSED))
     context = page_context(
@@ -265,6 +278,8 @@ def _error_page(
         invalid_fields=fields or [],
         # Shown so a person can quote it to the helpdesk, who finds the request in the logs by it.
         request_id=request_id_of(request.scope),
+        # Carried into "I need help" with the request id (the person may remove both).
+        error_code=code or ("csrf_failed" if csrf_failed else http_code(status)),
     )
     return Template(
         template_name="error.html", context=context, status_code=status, media_type=MediaType.HTML, headers=headers

@@ -77,6 +77,8 @@ MEANINGS: Final = {
     "authenticator app or one of its recovery codes",
     "second_factor_enrolment_required": "the account's role needs a second factor and none is set up: set one up "
     "in the browser first",
+    "invalid_help_request": "a help request is incomplete, names an unknown topic, carries a context value that "
+    "cannot be sent, or contains a password or code (never stored); `errors` names the fields",
 }
 
 
@@ -109,6 +111,11 @@ def problem_components() -> dict[str, Schema]:
                 "detail": string,
                 "code": string,
                 "errors": Schema(type=OpenAPIType.ARRAY, items=_ref(FIELD_ERROR)),
+                "help": Schema(
+                    type=OpenAPIType.STRING,
+                    description='Where a person asks HR or IT about this error ("Ich brauche Hilfe"): a path of the '
+                    "web app with the error code and the request id.",
+                ),
             },
         ),
     }

@@ -9,6 +9,7 @@ from litestar.types import ControllerRouterHandler
 from ess.routes.api.analytics import AnalyticsApiController
 from ess.routes.api.auth import AuthApiController
 from ess.routes.api.help import HelpApiController
+from ess.routes.api.help_requests import HelpDeskApiController, HelpRequestsApiController
 from ess.routes.api.me import MeApiController
 from ess.routes.api.mfa import HelpdeskSecondFactorApiController
 from ess.routes.api.passwords import MyPasswordApiController, PasswordPolicyApiController
@@ -23,6 +24,8 @@ from ess.routes.pages.calendar import CalendarFeedController, TeamCalendarContro
 from ess.routes.pages.console import ConsolePagesController
 from ess.routes.pages.expired_password import ExpiredPasswordPagesController
 from ess.routes.pages.help import HelpEditorPagesController, HelpPagesController
+from ess.routes.pages.help_desk import HelpDeskPagesController
+from ess.routes.pages.help_requests import HelpRequestPagesController
 from ess.routes.pages.home import HomePagesController
 from ess.routes.pages.mfa import (
     HelpdeskSecondFactorPagesController,
@@ -78,6 +81,10 @@ ROUTE_HANDLERS: Final[tuple[ControllerRouterHandler, ...]] = (
     ConsolePagesController,
     AnalyticsPagesController,
     AnalyticsApiController,
+    HelpRequestPagesController,
+    HelpDeskPagesController,
+    HelpRequestsApiController,
+    HelpDeskApiController,
 )
 
 
@@ -93,6 +100,7 @@ DEPENDENCY_NAMES: Final = (
     "privacy",
     "console",
     "analytics",
+    "help_requests",
     "settings",
     "readiness",
 )

@@ -17,6 +17,7 @@ from litestar import Request
 from ess.domain.auth.model import Principal
 from ess.i18n import translations
 from ess.routes.journeys import question
+from ess.routes.middleware import NO_REFERRER_PATHS
 
 # Times are shown as the company's offices see them (see ess.adapters.clock).
 COMPANY_ZONE: Final = ZoneInfo("Europe/Berlin")
@@ -101,6 +102,23 @@ def parsed_locale(lang: str) -> Locale:
     return Locale.parse(lang)
 
 
+def page_for_help(request: Request[Any, Any, Any]) -> str:
+    """The page's address as "I need help" sends it: a token in the path (reset, unlock and confirmation links, the
+    calendar feed) is replaced by its name, so a help request never carries a live link."""
+    path = request.url.path
+    for prefix in (*NO_REFERRER_PATHS, "/calendar/"):
+        if path.startswith(prefix):
+            return prefix + "token"  # also where no route matched, e.g. a link with something appended
+    try:
+        params = request.path_params
+    except Exception:  # an answer no route matched has no parameters
+        return path
+    for name, value in params.items():
+        if "token" in name and isinstance(value, str) and value:
+            path = path.replace(value, name)
+    return path
+
+
 def page_context(request: Request[Any, Any, Any], **extra: Any) -> dict[str, Any]:
     catalog = translations(locale_of(request))
 
@@ -130,6 +148,9 @@ def page_context(request: Request[Any, Any, Any], **extra: Any) -> dict[str, Any
         "lang": locale_of(request),
         "principal": principal_of(request),
         "current_path": request.url.path,
+        "help_page": page_for_help(request),
+        # Quoted in "I need help" from an error, so the helpdesk finds the request in the logs.
+        "request_id": str(request.scope.get("state", {}).get("request_id", "")),
         "zip_days": zip_days,
         "role_labels": ROLE_LABELS,
         "status_labels": STATUS_LABELS,

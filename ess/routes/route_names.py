@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Final
 
 from ess.domain.help.model import HelpPage
+from ess.domain.help_requests.model import HelpRequestPage
 from ess.domain.mfa.model import MfaPage
 from ess.domain.passwords.model import PasswordPage
 from ess.domain.profile.model import ProfilePage
@@ -36,4 +37,6 @@ ROUTE_NAMES: Final[Mapping[StrEnum, str]] = {
     HelpPage.FORGOT_PASSWORD: "password_forgot",
     HelpPage.UNLOCK: "password_forgot",
     MfaPage.SETTINGS: "mfa_settings",
+    HelpRequestPage.OWN: "help_request",
+    HelpRequestPage.QUEUE_ITEM: "help_desk_request",
 }

@@ -147,6 +147,7 @@ def pages(settings: Settings, sink: SmtpSink) -> Iterator[Pages]:
         _lukas(pages)
         _privacy_and_console(pages)
         _help(pages)
+        _help_requests(pages)
         _anna_recovers(pages, sink)
         yield pages
 
@@ -300,6 +301,39 @@ def _help(pages: Pages) -> None:
     pages.get("bank change sent", "/profile?saved=requested&section=bank")
     pages.get("tour", "/tour")
     pages.get("tour, last step", "/tour?step=4")
+    pages.log_out()
+
+
+def _help_requests(pages: Pages) -> None:
+    """Someone who cannot log in asks IT; lukas.wagner (helpdesk) asks IT himself, so every link stays his own."""
+    pages.get("help request, logged out", "/help-requests/logged-out")
+    pages.post(
+        "help request, logged out, sent",
+        "/help-requests/logged-out",
+        {"name": "Anna Schmidt", "callback": "+49 170 1234567", "login": "anna.schmidt", "message": "Gesperrt"},
+    )
+    pages.log_in("lukas.wagner")
+    form = "/help-requests/new?page=/password&error_code=policy_violation&request_id=abc123"
+    pages.get("help request form", form)
+    suggest = {"topic": "login", "subject": "Passwort vergessen", "action": "suggest"}
+    pages.post("help request suggestions", "/help-requests/new", suggest, csrf_from=form)
+    pages.post("help request refused", "/help-requests/new", {"action": "send"}, status=422, csrf_from=form)
+    sent = {"topic": "login", "subject": "VPN", "message": "Geht nicht", "page": "/password", "keep_page": "1"}
+    pages.post("help request sent", "/help-requests/new", sent, status=303, csrf_from=form)
+    mine = re.search(r'href="/help-requests/(\d+)"', pages.get("help requests", "/help-requests"))
+    assert mine is not None
+    own = f"/help-requests/{mine.group(1)}"
+    pages.get("help request", own + "?created=1")
+    pages.get("help desk", "/help-desk?status=received&topic=login&older_than_hours=0")
+    desk = f"/help-desk/{mine.group(1)}"
+    pages.get("help desk request", desk)
+    anonymous = re.findall(r'href="/help-desk/(\d+)"', pages.get("help desk, all", "/help-desk"))
+    pages.get("help desk, logged-out request", f"/help-desk/{min(anonymous)}")
+    refused = {"message": "", "action": "answer"}
+    pages.post("help desk answer refused", desk + "/answer", refused, status=422, csrf_from=desk)
+    pages.post("help desk answer", desk + "/answer", {"message": "Neu starten", "action": "answer"}, 303, desk)
+    pages.get("help request answered", own)
+    pages.post("help request reply refused", own + "/reply", {"message": ""}, status=422, csrf_from=own)
     pages.log_out()
 
 

@@ -30,6 +30,7 @@ SCHEDULED_JOBS = {
     "vacation close-year",
     "vacation send-warnings",
     "retention run",
+    "help-requests daily",
 }
 
 

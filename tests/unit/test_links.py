@@ -10,6 +10,7 @@ from litestar import Litestar
 from ess.app import create_app, providers
 from ess.bootstrap import Container, build_container
 from ess.domain.help.model import HelpPage
+from ess.domain.help_requests.model import HelpRequestPage
 from ess.domain.mfa.model import MfaPage
 from ess.domain.passwords.model import PasswordPage
 from ess.domain.profile.model import ProfilePage
@@ -20,7 +21,15 @@ from ess.routes.links import ROUTE_NAMES, PageLinks
 from ess.routes.registry import DEPENDENCY_NAMES
 from tests.conftest import make_settings
 
-PAGES: list[StrEnum] = [*VacationPage, *ProfilePage, *PasswordPage, *RecoveryPage, *MfaPage, *HelpPage]
+PAGES: list[StrEnum] = [
+    *VacationPage,
+    *ProfilePage,
+    *PasswordPage,
+    *RecoveryPage,
+    *MfaPage,
+    *HelpPage,
+    *HelpRequestPage,
+]
 # The ids each page needs, and the path it must have: written out here once, so that a renamed route shows.
 EXPECTED = {
     VacationPage.OWN: ({}, "/vacation"),
@@ -43,6 +52,8 @@ EXPECTED = {
     HelpPage.PROFILE_EDIT: ({"section": "address"}, "/profile/edit/address"),
     HelpPage.FORGOT_PASSWORD: ({}, "/password/forgot"),
     HelpPage.UNLOCK: ({}, "/password/forgot"),
+    HelpRequestPage.OWN: ({"request_id": 7}, "/help-requests/7"),
+    HelpRequestPage.QUEUE_ITEM: ({"request_id": 7}, "/help-desk/7"),
 }
 
 

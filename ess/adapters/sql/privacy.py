@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement, Select
 
 from ess.adapters.sql.analytics import SqlJourneyRepository
+from ess.adapters.sql.help_requests import SqlHelpRequestRepository
 from ess.adapters.sql.repositories import event_of
 from ess.adapters.sql.tables import (
     ApiTokenRow,
@@ -24,6 +25,8 @@ from ess.adapters.sql.tables import (
     EmergencyContactRow,
     EmployeeRow,
     ExpiryWarningRow,
+    HelpRequestMessageRow,
+    HelpRequestRow,
     JobRunRow,
     JourneyEventRow,
     LeaveBucketRow,
@@ -43,7 +46,7 @@ from ess.adapters.sql.tables import (
 )
 from ess.domain.audit import AuditRecord
 from ess.domain.privacy.model import AuditQuery, JobRun, Record, Subject, Value
-from ess.domain.privacy.ports import PrivacyUnitOfWork
+from ess.domain.privacy.ports import DataArea, PrivacyUnitOfWork
 
 
 class SqlAuditTrail:
@@ -413,6 +416,44 @@ class AnalyticsArea:
         return {"analytics_events_days": counted}
 
 
-def sql_data_areas() -> tuple[HrArea, ProfileArea, LeaveArea, AccountArea, AuditArea, MailArea, AnalyticsArea]:
+class HelpRequestsArea:
+    """Help requests to HR and IT with their messages, answers and internal notes (the area refuses secrets in
+    them); also the requests made before login under the person's login. Closed ones go after
+    `help_requests_days`."""
+
+    name = "help_requests"
+    retention_keys: Final = ("help_requests_days",)
+
+    async def export(self, uow: PrivacyUnitOfWork, subject: Subject) -> Mapping[str, Sequence[Record]]:
+        session = _session(uow)
+        mine = or_(HelpRequestRow.login == subject.login, HelpRequestRow.claimed_login == subject.login)
+        if subject.employee_id is not None:
+            mine = or_(mine, HelpRequestRow.employee_id == subject.employee_id)
+        requests = await _rows(session, HelpRequestRow, mine)
+        ids = [int(str(r["id"])) for r in requests]
+        where = HelpRequestMessageRow.request_id.in_(ids)
+        return {"help_requests": requests, "help_request_messages": await _rows(session, HelpRequestMessageRow, where)}
+
+    async def expire(
+        self, uow: PrivacyUnitOfWork, cutoffs: Mapping[str, datetime], *, dry_run: bool
+    ) -> Mapping[str, int]:
+        cutoff, session = cutoffs["help_requests_days"], _session(uow)
+        closed = and_(HelpRequestRow.status == "closed", HelpRequestRow.closed_at < cutoff)
+        counted = await _count_or_delete(session, HelpRequestRow, closed, dry_run=True)
+        if counted and not dry_run:
+            await SqlHelpRequestRepository(session).delete_closed_before(cutoff)
+        return {"help_requests_days": counted}
+
+
+def sql_data_areas() -> tuple[DataArea, ...]:
     """The SQL areas, in the order the export shows them."""
-    return (HrArea(), ProfileArea(), LeaveArea(), AccountArea(), AuditArea(), MailArea(), AnalyticsArea())
+    return (
+        HrArea(),
+        ProfileArea(),
+        LeaveArea(),
+        AccountArea(),
+        AuditArea(),
+        MailArea(),
+        HelpRequestsArea(),
+        AnalyticsArea(),
+    )

@@ -655,3 +655,45 @@ class AnnotationRow(Base):
     text: Mapped[str] = mapped_column(String(200))
     owner: Mapped[str] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(AwareDateTime())
+
+
+class HelpRequestRow(Base):
+    """A request to HR or IT. `employee_id` is empty for a person who could not log in (name and callback instead).
+    Never holds a secret: the domain refuses passwords and codes in the text and keeps only known context keys."""
+
+    __tablename__ = "help_requests"
+    __table_args__ = (Index("ix_help_requests_team_status", "team", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    employee_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id", ondelete="CASCADE"), index=True)
+    login: Mapped[str] = mapped_column(String(256), default="")
+    name: Mapped[str] = mapped_column(String(200), default="")
+    callback: Mapped[str] = mapped_column(String(200), default="")
+    claimed_login: Mapped[str] = mapped_column(String(200), default="")
+    topic: Mapped[str] = mapped_column(String(40))
+    team: Mapped[str] = mapped_column(String(8))
+    subject: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16))
+    context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    assignee: Mapped[str] = mapped_column(String(256), default="")
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime())
+    updated_at: Mapped[datetime] = mapped_column(AwareDateTime())
+    first_response_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    resolved_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(AwareDateTime(), index=True)
+    reminded_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    solved: Mapped[bool | None] = mapped_column(Boolean)
+
+
+class HelpRequestMessageRow(Base):
+    """A message of a help request: the person's text, an answer, or an internal note (kind "note")."""
+
+    __tablename__ = "help_request_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("help_requests.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    author: Mapped[str] = mapped_column(String(256), default="")
+    body: Mapped[str] = mapped_column(Text)
+    article: Mapped[str] = mapped_column(String(80), default="")
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime())

@@ -19,6 +19,7 @@ from ess.adapters.sql.help import (
     SqlMissedQueryRepository,
     SqlSearchIndex,
 )
+from ess.adapters.sql.help_requests import SqlHelpRequestRepository
 from ess.adapters.sql.mail_queue import SqlMailQueue
 from ess.adapters.sql.outbox import SqlOutboxRepository
 from ess.adapters.sql.password_reminders import SqlPasswordReminderRepository
@@ -31,6 +32,7 @@ from ess.domain.analytics.ports import JourneyRepository
 from ess.domain.auth.ports import ApiTokenRepository
 from ess.domain.errors import ServiceUnavailable
 from ess.domain.help.ports import ArticleRepository, FeedbackRepository, MissedQueryRepository, SearchIndex
+from ess.domain.help_requests.ports import HelpRequestRepository
 from ess.domain.hr.ports import EmployeeRepository
 from ess.domain.mail.ports import MailQueue
 from ess.domain.mfa.ports import FactorRepository
@@ -64,6 +66,7 @@ class SqlUnitOfWork:
     audit_trail: AuditTrail
     job_log: JobLog
     journeys: JourneyRepository
+    help_requests: HelpRequestRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession], clock: Clock) -> None:
         self._factory = session_factory
@@ -109,6 +112,7 @@ class SqlUnitOfWork:
         self.audit_trail = SqlAuditTrail(self._session)
         self.job_log = SqlJobLog(self._session)
         self.journeys = SqlJourneyRepository(self._session)
+        self.help_requests = SqlHelpRequestRepository(self._session)
         return self
 
     async def __aexit__(

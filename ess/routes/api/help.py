@@ -161,7 +161,7 @@ class HelpApiController(Controller):
     path = "/api/v1"
     tags = ["help"]
 
-    @get("/search", operation_id="search")
+    @get("/search", operation_id="search", name="api_search")
     async def search(
         self,
         request: Request[Any, Any, Any],

@@ -110,7 +110,9 @@ class VacationPagesController(Controller):
         except DomainError as exc:
             await journeys.fail(request, Flow.LEAVE_REQUEST, analytics, exc)
             status, errors = form_errors(exc, _)
-            return await self._page(request, vacation, status_code=status, errors=errors, form=data)
+            return await self._page(
+                request, vacation, status_code=status, errors=errors, form=data, error_code=exc.code
+            )
         await journeys.complete(request, Flow.LEAVE_REQUEST, analytics)
         return Redirect(url_to(request, "vacation") + "?created=1", status_code=303)
 
