@@ -271,3 +271,51 @@ def test_the_dashboard_is_for_hr_and_it_with_tables_csv_and_annotations(world: W
     assert lines[0].startswith("flow,started,completed,failed,abandoned,escalated")
     assert any(line.startswith("leave_request,2,2,") for line in lines)
     assert any(line.startswith("formula,") for line in lines)
+
+
+def ask_for_help(client: TestClient[Litestar], topic: str) -> None:
+    form = client.get("/help-requests/new", params={"topic": topic}).text
+    sent = client.post(
+        "/help-requests/new",
+        data={
+            "_csrf_token": csrf(client, form),
+            "topic": topic,
+            "subject": "Frage",
+            "message": "Bitte helfen Sie mir.",
+        },
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303, sent.text
+
+
+def leave_figures(client: TestClient[Litestar]) -> dict[str, Any]:
+    found = client.get(
+        "/api/v1/analytics/self-service", params={"from": "2026-11-23", "to": "2026-11-30"},
+        headers=token(client, "hanna.berger"),
+    )  # fmt: skip
+    assert found.status_code == 200, found.text
+    [leave] = [f for f in found.json()["flows"] if f["flow"] == "leave_request"]
+    return dict(leave)
+
+
+def test_a_help_request_on_the_topic_escalates_the_journey_before_it(world: World) -> None:
+    ivan = signed_in(world, "ivan.petrovic")
+    request_leave(ivan, "2026-12-08")
+    ivan_journey = ivan.cookies["ess_j_leave_request"]
+    anna = signed_in(world, "anna.schmidt")  # the same test browser, now anna's (ivan's cookies are gone)
+    request_leave(anna, "2026-12-07")
+    world.clock.advance(timedelta(minutes=10))
+    ask_for_help(anna, "login")  # another topic: the leave journey stays as it was
+    leave = leave_figures(anna)
+    assert (leave["started"], leave["completed"], leave["escalated"]) == (2, 2, 0)
+    ask_for_help(anna, "leave")
+    assert leave_figures(anna)["escalated"] == 1
+    ask_for_help(anna, "leave")  # a second request escalates the same journey no further
+    assert leave_figures(anna)["escalated"] == 1
+
+    # Past the escalation window (48 hours) a help request does not count against the journey.
+    world.clock.advance(timedelta(hours=49))
+    ivan = signed_in(world, "ivan.petrovic")
+    ivan.cookies.set("ess_j_leave_request", ivan_journey)
+    ask_for_help(ivan, "leave")
+    assert leave_figures(ivan)["escalated"] == 1

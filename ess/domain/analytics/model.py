@@ -316,6 +316,16 @@ class Annotation:
 
 # Help request topics (the help-request area's words) and the flows a request on them escalates.
 TOPIC_FLOWS: Final[Mapping[str, tuple[Flow, ...]]] = {
+    # The help-request topics ESS ships (help_requests.model.DEFAULT_TOPICS) ...
+    "login": (Flow.PASSWORD_RESET, Flow.UNLOCK, Flow.PASSWORD_CHANGE, Flow.RECOVERY_ENROLMENT),
+    "personal_data": (
+        Flow.PROFILE_CONTACT,
+        Flow.PROFILE_ADDRESS,
+        Flow.PROFILE_EMERGENCY,
+        Flow.PROFILE_NAME,
+        Flow.BANK_CHANGE,
+    ),
+    # ... and names a company's own topics may use.
     "password": (Flow.PASSWORD_RESET, Flow.UNLOCK, Flow.PASSWORD_CHANGE, Flow.RECOVERY_ENROLMENT),
     "account": (Flow.UNLOCK, Flow.PASSWORD_RESET, Flow.RECOVERY_ENROLMENT),
     "leave": (Flow.LEAVE_REQUEST,),

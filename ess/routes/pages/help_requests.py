@@ -13,6 +13,9 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 
+from ess.domain.analytics.model import HelpRequested
+from ess.domain.analytics.ports import AnalyticsDeps
+from ess.domain.analytics.recording import note_help_request
 from ess.domain.errors import DomainError
 from ess.domain.help.ports import HelpDeps
 from ess.domain.help.search import search
@@ -32,6 +35,7 @@ from ess.domain.help_requests.requests import (
 from ess.routes.errors import form_errors
 from ess.routes.guards import current_principal, requires_login
 from ess.routes.help_text import link_url, shown
+from ess.routes.journeys import recent_journeys
 from ess.routes.rendering import N_, client_of, gettext_for, locale_of, page_context, principal_of, url_to
 
 # The topic a page suggests (the person may change it): by the first part of its path.
@@ -180,6 +184,7 @@ class HelpRequestPagesController(Controller):
         request: Request[Any, Any, Any],
         help_requests: NamedDependency[HelpRequestsDeps],
         help: NamedDependency[HelpDeps],
+        analytics: NamedDependency[AnalyticsDeps],
         data: URLEncodedBody[RequestForm],
     ) -> Template | Redirect:
         """Suggest articles for the subject, or send the request with the context the person kept."""
@@ -200,6 +205,10 @@ class HelpRequestPagesController(Controller):
         except DomainError as exc:
             status, errors = field_errors(request, exc)
             return self._form(request, help_requests, data, errors=errors, status_code=status)
+        # Self-service journeys on the topic this browser went through lately count as escalated (no person named).
+        await note_help_request(
+            HelpRequested(created.topic, created.created_at, recent_journeys(request)), deps=analytics
+        )
         return Redirect(url_to(request, "help_request", request_id=created.id) + "?created=1", status_code=303)
 
     @get("/solved-by-article", operation_id="helpRequestArticleOpened", name="help_request_article")
@@ -292,6 +301,7 @@ class HelpRequestPagesController(Controller):
         self,
         request: Request[Any, Any, Any],
         help_requests: NamedDependency[HelpRequestsDeps],
+        analytics: NamedDependency[AnalyticsDeps],
         data: URLEncodedBody[LoggedOutForm],
     ) -> Template:
         """The same answer whatever login is named; limited per client and in total."""
@@ -302,4 +312,7 @@ class HelpRequestPagesController(Controller):
             status, errors = field_errors(request, exc)
             context = page_context(request, form=data, errors=errors)
             return Template("help_request_logged_out.html", context=context, status_code=status)
+        await note_help_request(
+            HelpRequested("login", help_requests.clock.now(), recent_journeys(request)), deps=analytics
+        )
         return Template("help_request_logged_out_sent.html", context=page_context(request))
