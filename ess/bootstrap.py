@@ -30,6 +30,7 @@ from ess.adapters.local_directory import HashingCost, LocalDirectory
 from ess.adapters.mail import Mailer, build_mailer
 from ess.adapters.markdown import SafeMarkdown
 from ess.adapters.notifications import MailNotifier
+from ess.adapters.oidc import OidcClient, OidcConfig
 from ess.adapters.passkeys import WebauthnPasskeys
 from ess.adapters.pwned_passwords import PwnedPasswordsRange
 from ess.adapters.recovery import (
@@ -210,6 +211,25 @@ def auth_policy(settings: Settings) -> AuthPolicy:
         token_lifetime=timedelta(hours=security.api_token_hours),
         principal_cache=timedelta(seconds=max(security.principal_cache_seconds, 0)),
         group_roles={group: Role(role) for group, role in settings.directory.group_roles.items()},
+        sso_only_roles=frozenset(Role(role) for role in settings.sso.sso_only_roles),
+    )
+
+
+def build_oidc(settings: Settings) -> OidcClient | None:
+    oidc = settings.sso.oidc
+    if not oidc.enabled:
+        return None
+    return OidcClient(
+        OidcConfig(
+            issuer=oidc.issuer.strip(),
+            client_id=oidc.client_id,
+            client_secret=oidc.client_secret,
+            scopes=tuple(oidc.scopes),
+            login_claim=oidc.login_claim,
+            groups_claim=oidc.groups_claim,
+            timeout_seconds=oidc.timeout_seconds,
+            leeway_seconds=oidc.leeway_seconds,
+        )
     )
 
 
@@ -398,7 +418,15 @@ def wire(settings: Settings, adapters: Adapters) -> Container:
         new_uow=new_uow,
         directory=directory,
         links=links,
-        auth=AuthDeps(new_uow, directory, adapters.sessions, adapters.attempts, clock, auth_policy(settings)),
+        auth=AuthDeps(
+            new_uow,
+            directory,
+            adapters.sessions,
+            adapters.attempts,
+            clock,
+            auth_policy(settings),
+            oidc=build_oidc(settings),
+        ),
         passwords=passwords,
         vacation=vacation,
         profile=profile,

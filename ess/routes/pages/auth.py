@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -27,6 +28,7 @@ from ess.routes.middleware import (
     MFA_REMEMBERED_COOKIE,
     MFA_STEP_COOKIE,
     SESSION_COOKIE,
+    SSO_COOKIE,
     cookie_name,
     session_cookie,
 )
@@ -81,6 +83,36 @@ async def finish_login(
     return response
 
 
+async def continue_login(
+    request: Request[Any, Any, Any],
+    principal: Principal,
+    next_: str,
+    *,
+    auth: AuthDeps,
+    mfa: MfaDeps,
+    settings: Settings,
+    go: Callable[[str], Response[Any]] | None = None,
+) -> Response[Any]:
+    """After the first step (the password, or a single sign-on): the second factor where the account has one or its
+    role needs one, else the session."""
+    secure = settings.server.served_over_tls
+    go = go or (lambda target: Redirect(target, status_code=303))
+    step = await after_password(
+        principal,
+        remembered=request.cookies.get(cookie_name(MFA_REMEMBERED_COOKIE, secure=secure), ""),
+        client=client_of(request),
+        deps=mfa,
+    )
+    if step.need is Need.NOTHING:
+        return await finish_login(request, go(safe_next(next_)), principal, auth=auth, settings=settings)
+    # The first step was right; the session opens only after the second factor (or its enrolment).
+    page = "login_second_factor" if step.need is Need.VERIFY else "login_enrol"
+    query = "?" + urlencode({"next": safe_next(next_)})
+    response = go(url_to(request, page) + query)
+    response.set_cookie(step_cookie(step.ticket, secure=secure, max_age=int(mfa.policy.step_lifetime.total_seconds())))
+    return response
+
+
 class LoginForm(msgspec.Struct):
     username: str = ""
     password: str = ""
@@ -90,6 +122,17 @@ class LoginForm(msgspec.Struct):
 class LanguageForm(msgspec.Struct):
     lang: str = ""
     next: str = ""
+
+
+def sso_context(request: Request[Any, Any, Any], auth: AuthDeps, settings: Settings, **extra: Any) -> dict[str, Any]:
+    """What the login page shows of single sign-on: the provider's button, and its logout after ours."""
+    if auth.oidc is None:
+        return {}
+    return {
+        "sso_label": settings.sso.oidc.button_label,
+        "provider_logout": "provider" in request.query_params,
+        **extra,
+    }
 
 
 def safe_next(target: str) -> str:
@@ -104,7 +147,9 @@ class AuthPagesController(Controller):
     include_in_schema = False
 
     @get("/login", operation_id="loginPage", name="login")
-    async def login_page(self, request: Request[Any, Any, Any]) -> Response[Any]:
+    async def login_page(
+        self, request: Request[Any, Any, Any], auth: NamedDependency[AuthDeps], settings: NamedDependency[Settings]
+    ) -> Response[Any]:
         """The login form."""
         if principal_of(request) is not None:
             return Redirect(safe_next(request.query_params.get("next", "/")), status_code=303)
@@ -117,6 +162,7 @@ class AuthPagesController(Controller):
                 logged_out="logged_out" in request.query_params,
                 password_changed="password_changed" in request.query_params,
                 step_expired="expired" in request.query_params,
+                **sso_context(request, auth, settings),
             ),
         )
 
@@ -152,28 +198,16 @@ class AuthPagesController(Controller):
         except DomainError as exc:
             status, errors = form_errors(exc, gettext_for(request))
             context = page_context(
-                request, next=safe_next(data.next), username=data.username[:256], error=errors["form"][0]
+                request,
+                next=safe_next(data.next),
+                username=data.username[:256],
+                error=errors["form"][0],
+                **sso_context(request, auth, settings),
             )
             retry = {"Retry-After": str(exc.retry_after_seconds)} if isinstance(exc, Throttled) else None
             return Template(template_name="login.html", context=context, status_code=status, headers=retry)
 
-        step = await after_password(
-            principal,
-            remembered=request.cookies.get(cookie_name(MFA_REMEMBERED_COOKIE, secure=secure), ""),
-            client=client_of(request),
-            deps=mfa,
-        )
-        if step.need is Need.NOTHING:
-            response: Response[Any] = Redirect(safe_next(data.next), status_code=303)
-            return await finish_login(request, response, principal, auth=auth, settings=settings)
-        # The password was right; the session opens only after the second factor (or its enrolment).
-        page = "login_second_factor" if step.need is Need.VERIFY else "login_enrol"
-        query = "?" + urlencode({"next": safe_next(data.next)})
-        response = Redirect(url_to(request, page) + query, status_code=303)
-        response.set_cookie(
-            step_cookie(step.ticket, secure=secure, max_age=int(mfa.policy.step_lifetime.total_seconds()))
-        )
-        return response
+        return await continue_login(request, principal, data.next, auth=auth, mfa=mfa, settings=settings)
 
     @post("/logout", operation_id="logout", name="logout", status_code=303)
     async def logout(
@@ -184,8 +218,13 @@ class AuthPagesController(Controller):
         session_id = request.scope.get("auth", {}).get("session_id")
         if principal is not None and session_id:
             await log_out(session_id, principal, deps=auth, client=client_of(request))
-        response: Response[Any] = Redirect(url_to(request, "login") + "?logged_out=1", status_code=303)
-        response.delete_cookie(cookie_name(SESSION_COOKIE, secure=settings.server.served_over_tls), path="/")
+        secure = settings.server.served_over_tls
+        # Signed in through the provider: the login page offers its logout too (the provider's session lives on).
+        via_provider = auth.oidc is not None and request.cookies.get(cookie_name(SSO_COOKIE, secure=secure)) == "oidc"
+        query = "?logged_out=1" + ("&provider=1" if via_provider else "")
+        response: Response[Any] = Redirect(url_to(request, "login") + query, status_code=303)
+        response.delete_cookie(cookie_name(SESSION_COOKIE, secure=secure), path="/")
+        response.delete_cookie(cookie_name(SSO_COOKIE, secure=secure), path="/")
         return response
 
     @post("/language", operation_id="setLanguage", name="language", status_code=303)

@@ -1,0 +1,120 @@
+"""A real OpenID provider for the tests: panva's certified `oidc-provider` (Node.js) on loopback.
+
+Usage::
+
+    with running_oidc_provider(redirect_uris=[...], post_logout_redirect_uris=[...]) as provider:
+        provider.issuer, provider.client_id, provider.client_secret, provider.settings_env()
+
+Its development login takes any login name (the password is not checked): the tests sign in as the demo accounts.
+`npm ci` in tests/harness/oidc_provider (scripts/ensure-test-deps.sh) installs it; the fixture does it when missing.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from tests.harness.ports import free_port
+
+PROVIDER_DIR = Path(__file__).resolve().parent / "oidc_provider"
+START_TIMEOUT_SECONDS = 30.0
+CLIENT_ID = "ess-test"
+CLIENT_SECRET = "ess-test-client-secret-0123456789abcdef"
+
+
+class ProviderUnavailable(RuntimeError):
+    """Node.js or the oidc-provider package is missing."""
+
+
+@dataclass
+class OidcProvider:
+    issuer: str
+    client_id: str = CLIENT_ID
+    client_secret: str = CLIENT_SECRET
+    log_path: Path = field(default_factory=Path)
+
+    def settings_env(self, *, groups_claim: str = "") -> dict[str, str]:
+        """The ESS_* variables that point ESS at this provider."""
+        env = {
+            "ESS_SSO__OIDC__ISSUER": self.issuer,
+            "ESS_SSO__OIDC__CLIENT_ID": self.client_id,
+            "ESS_SSO__OIDC__CLIENT_SECRET": self.client_secret,
+            "ESS_SSO__OIDC__BUTTON_LABEL": "Sign in with the test provider",
+        }
+        if groups_claim:
+            env["ESS_SSO__OIDC__GROUPS_CLAIM"] = groups_claim
+            env["ESS_SSO__OIDC__SCOPES"] = '["openid", "profile", "email", "groups"]'
+        return env
+
+
+def ensure_installed() -> None:
+    if shutil.which("node") is None:
+        raise ProviderUnavailable("node is not installed (Node.js 20 or later)")
+    if not (PROVIDER_DIR / "node_modules" / "oidc-provider").is_dir():
+        npm = shutil.which("npm")
+        if npm is None:
+            raise ProviderUnavailable("npm is not installed")
+        subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=PROVIDER_DIR, check=True, timeout=600
+        )
+
+
+@contextmanager
+def running_oidc_provider(
+    *,
+    redirect_uris: list[str],
+    post_logout_redirect_uris: list[str],
+    accounts: dict[str, dict[str, object]] | None = None,
+    workdir: Path,
+) -> Iterator[OidcProvider]:
+    """The provider on a free loopback port, with one confidential client; stopped afterwards."""
+    ensure_installed()
+    port = free_port()
+    issuer = f"http://127.0.0.1:{port}"
+    config = {
+        "port": port,
+        "issuer": issuer,
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+        "redirect_uris": redirect_uris,
+        "post_logout_redirect_uris": post_logout_redirect_uris,
+        "accounts": accounts or {},
+    }
+    log_path = workdir / "oidc-provider.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            ["node", "provider.mjs", json.dumps(config)], cwd=PROVIDER_DIR, stdout=log, stderr=subprocess.STDOUT
+        )
+        try:
+            _wait_until_up(issuer, process, log, log_path)
+            yield OidcProvider(issuer=issuer, log_path=log_path)
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+
+
+def _wait_until_up(issuer: str, process: subprocess.Popen[bytes], log: IO[bytes], log_path: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    url = issuer + "/.well-known/openid-configuration"
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - our own loopback provider
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.1)
+    log.flush()
+    raise ProviderUnavailable(f"oidc-provider did not start:\n{log_path.read_text(errors='replace')}")
