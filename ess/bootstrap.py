@@ -48,7 +48,7 @@ from ess.adapters.sql.reports import SqlLeaveReport
 from ess.adapters.sql.unit_of_work import SqlUnitOfWork
 from ess.adapters.stores import StoreAttemptCounter, StoreSessions
 from ess.domain.auth.model import AuthPolicy
-from ess.domain.auth.ports import AttemptCounter, AuthDeps, SessionStore
+from ess.domain.auth.ports import AttemptCounter, AuthDeps, SessionStore, TicketAcceptor
 from ess.domain.directory.ports import Directory
 from ess.domain.help.ports import HelpDeps, HelpUnitOfWork
 from ess.domain.hr.model import Role
@@ -212,6 +212,22 @@ def auth_policy(settings: Settings) -> AuthPolicy:
         principal_cache=timedelta(seconds=max(security.principal_cache_seconds, 0)),
         group_roles={group: Role(role) for group, role in settings.directory.group_roles.items()},
         sso_only_roles=frozenset(Role(role) for role in settings.sso.sso_only_roles),
+    )
+
+
+def build_kerberos(settings: Settings) -> TicketAcceptor | None:
+    kerberos = settings.sso.kerberos
+    if not kerberos.enabled:
+        return None
+    # Imported only when configured: python-gssapi needs MIT Kerberos's libraries (the "kerberos" extra).
+    from ess.adapters.kerberos import GssapiTickets, KerberosConfig  # noqa: PLC0415
+
+    return GssapiTickets(
+        KerberosConfig(
+            keytab=kerberos.keytab.strip(),
+            service_principal=kerberos.service_principal,
+            realms=tuple(realm.upper() for realm in kerberos.realms),
+        )
     )
 
 
@@ -426,6 +442,7 @@ def wire(settings: Settings, adapters: Adapters) -> Container:
             clock,
             auth_policy(settings),
             oidc=build_oidc(settings),
+            kerberos=build_kerberos(settings),
         ),
         passwords=passwords,
         vacation=vacation,

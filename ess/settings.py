@@ -419,10 +419,26 @@ class OidcSettings(_Redacted, msgspec.Struct, forbid_unknown_fields=True, kw_onl
         return bool(self.issuer.strip())
 
 
+class KerberosSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """`[sso.kerberos]`: Windows integrated login (Kerberos through SPNEGO) on /login. Empty keytab: off."""
+
+    # The keytab with the key of the service principal HTTP/<ESS host name> (docs/sso.md); readable by ESS only.
+    keytab: str = ""
+    # e.g. "HTTP/ess.corp.example@CORP.EXAMPLE"; empty: any key in the keytab.
+    service_principal: str = ""
+    # Realms whose users may sign in, e.g. ["CORP.EXAMPLE"]; empty: any realm the key accepts tickets from.
+    realms: list[str] = msgspec.field(default_factory=list)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.keytab.strip())
+
+
 class SsoSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Single sign-on beside the password form (docs/sso.md)."""
 
     oidc: OidcSettings = msgspec.field(default_factory=OidcSettings)
+    kerberos: KerberosSettings = msgspec.field(default_factory=KerberosSettings)
     # Once single sign-on is configured, these roles may no longer log in with the password form (e.g. ["hr"]: HR
     # signs in through the provider and its second factor). Forgotten password and unlock keep working for all.
     sso_only_roles: list[str] = msgspec.field(default_factory=list)

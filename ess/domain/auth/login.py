@@ -84,7 +84,7 @@ async def log_in(cmd: LogIn, *, deps: AuthDeps) -> Principal:
 
 def password_login_allowed(principal: Principal, *, deps: AuthDeps) -> bool:
     """Once single sign-on is on, roles in `policy.sso_only_roles` must use it (and the provider's second factor)."""
-    if deps.oidc is None and not deps.kerberos_enabled:
+    if deps.oidc is None and deps.kerberos is None:
         return True
     return not (principal.roles & deps.policy.sso_only_roles)
 

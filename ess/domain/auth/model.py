@@ -56,6 +56,8 @@ class SsoReason(StrEnum):
     DISABLED = "disabled"
     NO_ACCESS = "no_access"
     UNAVAILABLE = "unavailable"
+    CLOCK_SKEW = "clock_skew"
+    TICKET_KEY = "ticket_key"
     NOT_CONFIGURED = "not_configured"
 
 

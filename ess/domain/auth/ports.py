@@ -108,6 +108,14 @@ class OpenIdProvider(Protocol):
         ...
 
 
+class TicketAcceptor(Protocol):
+    """Kerberos through SPNEGO: the service's keytab accepts a browser's Negotiate token."""
+
+    async def accept(self, token: bytes) -> FederatedIdentity:
+        """Who the ticket names; SsoRefused with the reason (expired, clock skew, wrong key, forged) otherwise."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class AuthDeps:
     """What the authentication use cases run with, wired once by the composition root."""
@@ -120,4 +128,4 @@ class AuthDeps:
     policy: AuthPolicy
     # Single sign-on, where configured.
     oidc: OpenIdProvider | None = None
-    kerberos_enabled: bool = False
+    kerberos: TicketAcceptor | None = None

@@ -25,6 +25,9 @@ REFUSALS: dict[SsoReason, str] = {
     SsoReason.DISABLED: "Your account is disabled. Please contact the IT service desk.",
     SsoReason.NO_ACCESS: "Your account has no access to ESS.",
     SsoReason.NOT_CONFIGURED: "Single sign-on is not set up.",
+    SsoReason.UNAVAILABLE: "The identity provider or the directory does not answer.",
+    SsoReason.CLOCK_SKEW: "The clocks of this computer and the server differ too much.",
+    SsoReason.TICKET_KEY: "The Kerberos ticket was made for another key of the server (keytab out of date).",
 }
 
 
@@ -90,6 +93,18 @@ async def finish_oidc(cmd: FinishOidc, *, deps: AuthDeps) -> Principal:
         await _audit_refusal(deps, "(unknown)", exc.reason, cmd.client, method="oidc")
         raise
     return await sign_in_federated(identity, client=cmd.client, channel="web", deps=deps)
+
+
+async def sign_in_with_ticket(token: bytes, *, client: str, deps: AuthDeps) -> Principal:
+    """A browser's Negotiate token (Kerberos through SPNEGO): who the ticket names, if the account may sign in."""
+    if deps.kerberos is None:
+        raise refused(SsoReason.NOT_CONFIGURED)
+    try:
+        identity = await deps.kerberos.accept(token)
+    except SsoRefused as exc:
+        await _audit_refusal(deps, "(unknown)", exc.reason, client, method="kerberos")
+        raise
+    return await sign_in_federated(identity, client=client, channel="web", deps=deps)
 
 
 async def principal_for_access_token(access_token: str, *, client: str, deps: AuthDeps) -> Principal:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
@@ -14,9 +16,10 @@ from litestar.params import URLEncodedBody
 from litestar.response import Redirect, Template
 
 from ess.domain.auth.login import LogIn, PasswordChangeRequired, log_in, remember_device
-from ess.domain.auth.model import Principal
+from ess.domain.auth.model import Principal, SsoReason, SsoRefused
 from ess.domain.auth.ports import AuthDeps
 from ess.domain.auth.sessions import log_out, open_session
+from ess.domain.auth.sso import sign_in_with_ticket
 from ess.domain.errors import DomainError, Throttled
 from ess.domain.mfa.login import Need, after_password
 from ess.domain.mfa.ports import MfaDeps
@@ -34,6 +37,7 @@ from ess.routes.middleware import (
 )
 from ess.routes.pages.expired_password import expired_password_form
 from ess.routes.rendering import client_of, gettext_for, page_context, principal_of, url_to
+from ess.routes.sso_text import KERBEROS_REFUSALS
 from ess.settings import Settings
 
 
@@ -113,6 +117,44 @@ async def continue_login(
     return response
 
 
+async def negotiate(
+    request: Request[Any, Any, Any], *, auth: AuthDeps, mfa: MfaDeps, settings: Settings
+) -> Response[Any] | None:
+    """Windows integrated login. A browser that offers a Negotiate ticket is signed in with it (or told in plain
+    words why not); others are asked for one with a 401 whose page is the login form, which every browser without
+    a ticket simply shows. None: show the form as usual (after a logout, or no ticket to ask for)."""
+    header = request.headers.get("authorization", "")
+    next_ = safe_next(request.query_params.get("next", "/"))
+    if header[:10].lower() != "negotiate ":
+        if "logged_out" in request.query_params or "password" in request.query_params:
+            return None  # no silent sign-in again right after a logout, nor when the form was asked for
+        context = page_context(request, next=next_, username="", **sso_context(request, auth, settings))
+        return Template(
+            template_name="login.html", context=context, status_code=401, headers={"WWW-Authenticate": "Negotiate"}
+        )
+    try:
+        token = base64.b64decode(header[10:].strip(), validate=True)
+        principal = await sign_in_with_ticket(token, client=client_of(request), deps=auth)
+    except (binascii.Error, SsoRefused) as exc:
+        reason = exc.reason if isinstance(exc, SsoRefused) else SsoReason.FORGED
+        message = gettext_for(request)(KERBEROS_REFUSALS[reason])
+        context = page_context(request, next=next_, username="", error=message, **sso_context(request, auth, settings))
+        return Template(template_name="login.html", context=context, status_code=401)
+    response = await continue_login(request, principal, next_, auth=auth, mfa=mfa, settings=settings)
+    secure = settings.server.served_over_tls
+    response.set_cookie(
+        Cookie(
+            key=cookie_name(SSO_COOKIE, secure=secure),
+            value="kerberos",
+            path="/",
+            httponly=True,
+            secure=secure,
+            samesite="lax",
+        )
+    )
+    return response
+
+
 class LoginForm(msgspec.Struct):
     username: str = ""
     password: str = ""
@@ -127,7 +169,7 @@ class LanguageForm(msgspec.Struct):
 def sso_context(request: Request[Any, Any, Any], auth: AuthDeps, settings: Settings, **extra: Any) -> dict[str, Any]:
     """What the login page shows of single sign-on: the provider's button, and its logout after ours."""
     if auth.oidc is None:
-        return {}
+        return dict(extra)
     return {
         "sso_label": settings.sso.oidc.button_label,
         "provider_logout": "provider" in request.query_params,
@@ -148,11 +190,19 @@ class AuthPagesController(Controller):
 
     @get("/login", operation_id="loginPage", name="login")
     async def login_page(
-        self, request: Request[Any, Any, Any], auth: NamedDependency[AuthDeps], settings: NamedDependency[Settings]
+        self,
+        request: Request[Any, Any, Any],
+        auth: NamedDependency[AuthDeps],
+        mfa: NamedDependency[MfaDeps],
+        settings: NamedDependency[Settings],
     ) -> Response[Any]:
-        """The login form."""
+        """The login form; with a service keytab, Windows integrated login (Kerberos through SPNEGO) first."""
         if principal_of(request) is not None:
             return Redirect(safe_next(request.query_params.get("next", "/")), status_code=303)
+        if auth.kerberos is not None:
+            answer = await negotiate(request, auth=auth, mfa=mfa, settings=settings)
+            if answer is not None:
+                return answer
         return Template(
             template_name="login.html",
             context=page_context(

@@ -14,44 +14,20 @@ from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
 from litestar.response import Redirect, Template
 
-from ess.domain.auth.model import SsoReason, SsoRefused
+from ess.domain.auth.model import SsoRefused
 from ess.domain.auth.ports import AuthDeps
 from ess.domain.auth.sso import FinishOidc, finish_oidc, start_oidc
 from ess.domain.errors import ServiceUnavailable
 from ess.domain.mfa.ports import MfaDeps
 from ess.routes.middleware import SSO_COOKIE, SSO_PENDING_COOKIE, cookie_name
 from ess.routes.pages.auth import continue_login, safe_next, sso_context
-from ess.routes.rendering import N_, client_of, gettext_for, page_context, url_to
+from ess.routes.rendering import client_of, gettext_for, page_context, url_to
+from ess.routes.sso_text import REFUSALS, UNAVAILABLE
 from ess.settings import Settings
 
 # How long the way to the provider and back may take.
 PENDING_SECONDS: Final = 600
 MAX_PARAMETER: Final = 4096
-
-UNAVAILABLE: Final = N_(
-    "The identity provider does not answer right now. Please try again or log in with your password."
-)
-
-
-# What the page says for each refusal, in plain words.
-REFUSALS: Final = {
-    SsoReason.EXPIRED: N_("The sign-in at the identity provider has expired. Please sign in again."),
-    SsoReason.FORGED: N_(
-        "The identity provider's answer could not be verified (its signature, issuer or audience is wrong). "
-        "Please sign in again; if this happens again, tell the IT service desk."
-    ),
-    SsoReason.STATE: N_(
-        "This sign-in is no longer valid (it was started elsewhere or too long ago). Please start again."
-    ),
-    SsoReason.PROVIDER: N_("The identity provider did not sign you in."),
-    SsoReason.UNKNOWN_ACCOUNT: N_(
-        "The account you signed in with has no ESS account. Please contact the IT service desk."
-    ),
-    SsoReason.DISABLED: N_("Your account is disabled. Please contact the IT service desk."),
-    SsoReason.NO_ACCESS: N_("Your account has no access to ESS."),
-    SsoReason.UNAVAILABLE: UNAVAILABLE,
-    SsoReason.NOT_CONFIGURED: N_("Single sign-on is not set up."),
-}
 
 
 def _key(settings: Settings) -> bytes:
