@@ -6,11 +6,8 @@ audited with its method."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import re
-import secrets
 import sqlite3
 import subprocess
 import tempfile
@@ -18,7 +15,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from pathlib import Path
 
 import httpx
@@ -27,7 +23,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import DEMO_PASSWORD, STARTUP_TIMEOUT_S, _ess, _is_live, _run_cli, _server_env, _stop
 from tests.e2e.test_browser import assert_no_axe_violations
-from tests.harness.oidc import OidcProvider, running_oidc_provider
+from tests.harness.oidc import OidcProvider, form_action, running_oidc_provider
 from tests.harness.ports import free_port
 
 EMPLOYEE = "markus.weber"
@@ -70,33 +66,14 @@ def world() -> Iterator[SsoWorld]:
                     _stop(process)
 
 
-class _Forms(HTMLParser):
-    """The action of the first form on a page of the provider."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.actions: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "form":
-            self.actions.append(dict(attrs).get("action") or "")
-
-
-def _form_action(response: httpx.Response) -> str:
-    parser = _Forms()
-    parser.feed(response.text)
-    assert parser.actions, f"no form on {response.url}:\n{response.text[:500]}"
-    return str(response.url.join(parser.actions[0]))
-
-
 def provider_sign_in(client: httpx.Client, start: httpx.Response, login: str) -> httpx.Response:
     """Through the provider's login and consent pages (its development login takes any login name)."""
     page = start
     for _step in range(4):
         if 'name="prompt" value="login"' in page.text:
-            page = client.post(_form_action(page), data={"prompt": "login", "login": login, "password": "x"})
+            page = client.post(form_action(page), data={"prompt": "login", "login": login, "password": "x"})
         elif 'name="prompt" value="consent"' in page.text:
-            page = client.post(_form_action(page), data={"prompt": "consent"})
+            page = client.post(form_action(page), data={"prompt": "consent"})
         else:
             return page
     return page
@@ -192,48 +169,8 @@ def test_hr_must_use_single_sign_on_once_it_is_on(world: SsoWorld) -> None:
 
 
 def provider_access_token(world: SsoWorld, login: str) -> str:
-    """An access token as another intranet app would get one: the code flow against the provider, by hand."""
-    verifier = secrets.token_urlsafe(32)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    redirect_uri = f"{world.base_url}/login/oidc/callback"
-    with httpx.Client(follow_redirects=False, timeout=30) as client:
-        page = client.get(
-            f"{world.provider.issuer}/auth",
-            params={
-                "response_type": "code",
-                "client_id": world.provider.client_id,
-                "redirect_uri": redirect_uri,
-                "scope": "openid profile",
-                "state": "s",
-                "code_challenge": challenge,
-                "code_challenge_method": "S256",
-            },
-        )
-        code = ""
-        for _hop in range(12):
-            location = page.headers.get("location", "")
-            if location.startswith(redirect_uri):
-                code = httpx.URL(location).params["code"]
-                break
-            if location:
-                page = client.get(page.url.join(location))
-            elif 'value="login"' in page.text:
-                page = client.post(_form_action(page), data={"prompt": "login", "login": login, "password": "x"})
-            else:
-                page = client.post(_form_action(page), data={"prompt": "consent"})
-        assert code, "the provider gave no code"
-        tokens = client.post(
-            f"{world.provider.issuer}/token",
-            data={
-                "grant_type": "authorization_code",
-                "code": code,
-                "redirect_uri": redirect_uri,
-                "code_verifier": verifier,
-            },
-            auth=(world.provider.client_id, world.provider.client_secret),
-        )
-        assert tokens.status_code == 200, tokens.text
-        return str(tokens.json()["access_token"])
+    """An access token as another intranet app would get one."""
+    return world.provider.tokens(login, redirect_uri=f"{world.base_url}/login/oidc/callback")["access_token"]
 
 
 @pytest.mark.browser
@@ -261,3 +198,19 @@ def test_the_browser_signs_in_through_the_provider_and_logs_out_of_both(world: S
         assert page.context.request.get(f"{world.base_url}/profile", max_redirects=0).status in {302, 303}
     finally:
         context.close()
+
+
+def test_a_password_change_ends_the_single_sign_on_sessions_too(world: SsoWorld) -> None:
+    login = "anna.schmidt"
+    with sso_session(world, login) as (browser, _landed):
+        assert browser.get("/profile").status_code == 200
+        with httpx.Client(base_url=world.base_url, timeout=30) as api:
+            token = api.post("/api/v1/auth/token", json={"username": login, "password": DEMO_PASSWORD})
+            changed = api.post(
+                "/api/v1/me/password",
+                json={"current_password": DEMO_PASSWORD, "new_password": "Wolkenkratzer-Nebel-2031"},
+                headers={"Authorization": f"Bearer {token.json()['access_token']}"},
+            )
+            assert changed.status_code in {200, 204}, changed.text
+        after = browser.get("/profile")
+        assert "/login" in str(after.url)

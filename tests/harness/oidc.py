@@ -11,7 +11,10 @@ Its development login takes any login name (the password is not checked): the te
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
+import secrets
 import shutil
 import subprocess
 import time
@@ -20,8 +23,11 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import IO
+
+import httpx
 
 from tests.harness.ports import free_port
 
@@ -42,6 +48,52 @@ class OidcProvider:
     client_secret: str = CLIENT_SECRET
     log_path: Path = field(default_factory=Path)
 
+    def tokens(
+        self, login: str, *, redirect_uri: str, nonce: str = "", scope: str = "openid profile"
+    ) -> dict[str, str]:
+        """The code flow by hand, as another intranet app would run it (PKCE, its development login and consent):
+        the token endpoint's answer (access_token, id_token, ...)."""
+        verifier = secrets.token_urlsafe(32)
+        challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+        query = {
+            "response_type": "code",
+            "client_id": self.client_id,
+            "redirect_uri": redirect_uri,
+            "scope": scope,
+            "state": "s",
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+            **({"nonce": nonce} if nonce else {}),
+        }
+        with httpx.Client(follow_redirects=False, timeout=30) as client:
+            page = client.get(f"{self.issuer}/auth", params=query)
+            code = ""
+            for _hop in range(12):
+                location = page.headers.get("location", "")
+                if location.startswith(redirect_uri):
+                    code = httpx.URL(location).params["code"]
+                    break
+                if location:
+                    page = client.get(page.url.join(location))
+                elif 'value="login"' in page.text:
+                    page = client.post(form_action(page), data={"prompt": "login", "login": login, "password": "x"})
+                else:
+                    page = client.post(form_action(page), data={"prompt": "consent"})
+            if not code:
+                raise ProviderUnavailable(f"the provider gave no code:\n{page.text[:500]}")
+            answer = client.post(
+                f"{self.issuer}/token",
+                data={
+                    "grant_type": "authorization_code",
+                    "code": code,
+                    "redirect_uri": redirect_uri,
+                    "code_verifier": verifier,
+                },
+                auth=(self.client_id, self.client_secret),
+            )
+            answer.raise_for_status()
+            return dict(answer.json())
+
     def settings_env(self, *, groups_claim: str = "") -> dict[str, str]:
         """The ESS_* variables that point ESS at this provider."""
         env = {
@@ -54,6 +106,25 @@ class OidcProvider:
             env["ESS_SSO__OIDC__GROUPS_CLAIM"] = groups_claim
             env["ESS_SSO__OIDC__SCOPES"] = '["openid", "profile", "email", "groups"]'
         return env
+
+
+class _Forms(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.actions: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "form":
+            self.actions.append(dict(attrs).get("action") or "")
+
+
+def form_action(response: httpx.Response) -> str:
+    """The absolute action URL of the first form on a page of the provider."""
+    parser = _Forms()
+    parser.feed(response.text)
+    if not parser.actions:
+        raise ProviderUnavailable(f"no form on {response.url}:\n{response.text[:500]}")
+    return str(response.url.join(parser.actions[0]))
 
 
 def ensure_installed() -> None:
