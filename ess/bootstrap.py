@@ -434,16 +434,7 @@ def wire(settings: Settings, adapters: Adapters) -> Container:
         new_uow=new_uow,
         directory=directory,
         links=links,
-        auth=AuthDeps(
-            new_uow,
-            directory,
-            adapters.sessions,
-            adapters.attempts,
-            clock,
-            auth_policy(settings),
-            oidc=build_oidc(settings),
-            kerberos=build_kerberos(settings),
-        ),
+        auth=auth_deps(settings, adapters),
         passwords=passwords,
         vacation=vacation,
         profile=profile,
@@ -459,6 +450,19 @@ def wire(settings: Settings, adapters: Adapters) -> Container:
         ),
         mail=mail,
         help=help_deps(settings, adapters, vacation=vacation, profile=profile),
+    )
+
+
+def auth_deps(settings: Settings, adapters: Adapters) -> AuthDeps:
+    return AuthDeps(
+        adapters.new_uow,
+        adapters.directory,
+        adapters.sessions,
+        adapters.attempts,
+        adapters.clock,
+        auth_policy(settings),
+        oidc=build_oidc(settings),
+        kerberos=build_kerberos(settings),
     )
 
 
