@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -65,22 +66,9 @@ class OidcProvider:
             "code_challenge_method": "S256",
             **({"nonce": nonce} if nonce else {}),
         }
-        with httpx.Client(follow_redirects=False, timeout=30) as client:
-            page = client.get(f"{self.issuer}/auth", params=query)
-            code = ""
-            for _hop in range(12):
-                location = page.headers.get("location", "")
-                if location.startswith(redirect_uri):
-                    code = httpx.URL(location).params["code"]
-                    break
-                if location:
-                    page = client.get(page.url.join(location))
-                elif 'value="login"' in page.text:
-                    page = client.post(form_action(page), data={"prompt": "login", "login": login, "password": "x"})
-                else:
-                    page = client.post(form_action(page), data={"prompt": "consent"})
-            if not code:
-                raise ProviderUnavailable(f"the provider gave no code:\n{page.text[:500]}")
+        callback = httpx.URL(self.authorize(f"{self.issuer}/auth?{urllib.parse.urlencode(query)}", login))
+        code = callback.params["code"]
+        with httpx.Client(timeout=30) as client:
             answer = client.post(
                 f"{self.issuer}/token",
                 data={
@@ -93,6 +81,24 @@ class OidcProvider:
             )
             answer.raise_for_status()
             return dict(answer.json())
+
+    def authorize(self, url: str, login: str) -> str:
+        """Follow an authorization URL through the provider's login and consent pages (its development login takes
+        any login name); the URL it sends the browser back to (the client's redirect URI with code and state)."""
+        redirect_uri = httpx.URL(url).params["redirect_uri"]
+        with httpx.Client(follow_redirects=False, timeout=30) as client:
+            page = client.get(url)
+            for _hop in range(12):
+                location = page.headers.get("location", "")
+                if location.startswith(redirect_uri):
+                    return location
+                if location:
+                    page = client.get(page.url.join(location))
+                elif 'value="login"' in page.text:
+                    page = client.post(form_action(page), data={"prompt": "login", "login": login, "password": "x"})
+                else:
+                    page = client.post(form_action(page), data={"prompt": "consent"})
+        raise ProviderUnavailable(f"the provider did not send the browser back:\n{page.text[:500]}")
 
     def settings_env(self, *, groups_claim: str = "") -> dict[str, str]:
         """The ESS_* variables that point ESS at this provider."""
