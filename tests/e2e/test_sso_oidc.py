@@ -182,6 +182,9 @@ def test_the_browser_signs_in_through_the_provider_and_logs_out_of_both(world: S
         sso_button = page.locator("#sso-login")
         expect(sso_button).to_have_text(re.compile("test provider"))
         assert_no_axe_violations(page)
+        page.set_viewport_size({"width": 390, "height": 844})  # a phone: the button must not scroll sideways
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        page.set_viewport_size({"width": 1280, "height": 900})
         sso_button.click()
         page.locator("input[name=login]").fill(EMPLOYEE)
         page.locator("input[name=password]").fill("anything")
