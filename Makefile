@@ -53,6 +53,7 @@ format: install
 
 test-deps: install  ## install what the whole suite needs (PostgreSQL, slapd, Samba AD, Chromium, ...) when missing
 	@$(ENSURE) --test
+	@bash scripts/ensure-oidc-provider.sh
 
 test: test-deps  ## ... then run every test (each layer alone: test-unit, test-integration, test-e2e)
 	$(PYTEST)

@@ -33,6 +33,7 @@ from ess.adapters.local_directory import HashingCost, LocalDirectory
 from ess.adapters.mail import Mailer, MailFolderArea, build_mailer
 from ess.adapters.markdown import SafeMarkdown
 from ess.adapters.notifications import MailNotifier
+from ess.adapters.oidc import OidcClient, OidcConfig
 from ess.adapters.passkeys import WebauthnPasskeys
 from ess.adapters.pwned_passwords import PwnedPasswordsRange
 from ess.adapters.recovery import (
@@ -53,7 +54,7 @@ from ess.adapters.stores import StoreAttemptCounter, StoreSessions
 from ess.domain.analytics.model import AnalyticsPolicy, Flow
 from ess.domain.analytics.ports import AnalyticsDeps, AnalyticsUnitOfWork
 from ess.domain.auth.model import AuthPolicy
-from ess.domain.auth.ports import AttemptCounter, AuthDeps, SessionStore
+from ess.domain.auth.ports import AttemptCounter, AuthDeps, SessionStore, TicketAcceptor
 from ess.domain.console.ports import ConsoleDeps, DirectoryCheck
 from ess.domain.directory.ports import Directory
 from ess.domain.help.ports import HelpDeps, HelpUnitOfWork
@@ -231,6 +232,41 @@ def auth_policy(settings: Settings) -> AuthPolicy:
         token_lifetime=timedelta(hours=security.api_token_hours),
         principal_cache=timedelta(seconds=max(security.principal_cache_seconds, 0)),
         group_roles={group: Role(role) for group, role in settings.directory.group_roles.items()},
+        sso_only_roles=frozenset(Role(role) for role in settings.sso.sso_only_roles),
+    )
+
+
+def build_kerberos(settings: Settings) -> TicketAcceptor | None:
+    kerberos = settings.sso.kerberos
+    if not kerberos.enabled:
+        return None
+    # Imported only when configured: python-gssapi needs MIT Kerberos's libraries (the "kerberos" extra).
+    from ess.adapters.kerberos import GssapiTickets, KerberosConfig  # noqa: PLC0415
+
+    return GssapiTickets(
+        KerberosConfig(
+            keytab=kerberos.keytab.strip(),
+            service_principal=kerberos.service_principal,
+            realms=tuple(realm.upper() for realm in kerberos.realms),
+        )
+    )
+
+
+def build_oidc(settings: Settings) -> OidcClient | None:
+    oidc = settings.sso.oidc
+    if not oidc.enabled:
+        return None
+    return OidcClient(
+        OidcConfig(
+            issuer=oidc.issuer.strip(),
+            client_id=oidc.client_id,
+            client_secret=oidc.client_secret,
+            scopes=tuple(oidc.scopes),
+            login_claim=oidc.login_claim,
+            groups_claim=oidc.groups_claim,
+            timeout_seconds=oidc.timeout_seconds,
+            leeway_seconds=oidc.leeway_seconds,
+        )
     )
 
 
@@ -425,7 +461,7 @@ def wire(settings: Settings, adapters: Adapters) -> Container:
         new_uow=new_uow,
         directory=directory,
         links=links,
-        auth=AuthDeps(new_uow, directory, adapters.sessions, adapters.attempts, clock, auth_policy(settings)),
+        auth=auth_deps(settings, adapters),
         passwords=passwords,
         vacation=vacation,
         profile=profile,
@@ -498,6 +534,19 @@ def analytics_policy(settings: Settings) -> AnalyticsPolicy:
         default_minutes=Decimal(str(analytics.default_minutes)),
         cost_per_hour=Decimal(str(analytics.cost_per_hour)),
         currency=analytics.currency,
+    )
+
+
+def auth_deps(settings: Settings, adapters: Adapters) -> AuthDeps:
+    return AuthDeps(
+        adapters.new_uow,
+        adapters.directory,
+        adapters.sessions,
+        adapters.attempts,
+        adapters.clock,
+        auth_policy(settings),
+        oidc=build_oidc(settings),
+        kerberos=build_kerberos(settings),
     )
 
 

@@ -22,10 +22,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from ess.adapters.help_content import shipped_articles
 from ess.adapters.hr_files import read_hr_file
 from ess.adapters.ldap.directory import Check, diagnose
+from ess.adapters.oidc import OidcClient
 from ess.adapters.redis_store import SharedStoreUnreachable
 from ess.bootstrap import Container, build_container
 from ess.domain.analytics.recording import delete_expired as delete_expired_journeys
-from ess.domain.errors import DomainError, InvalidInput
+from ess.domain.errors import DomainError, InvalidInput, ServiceUnavailable
 from ess.domain.help.articles import seed_articles
 from ess.domain.help_requests.upkeep import delete_expired, remind_waiting
 from ess.domain.hr_import.importing import (
@@ -482,6 +483,26 @@ def directory_set_password(ctx: click.Context, login: str, email: str, password:
     click.echo(f"Account {login} {'created' if created else 'updated'}.")
 
 
+async def sso_checks(container: Container) -> list[Check]:
+    """Single sign-on, where configured: the provider's discovery document and keys, the service keytab."""
+    checks = []
+    oidc = container.auth.oidc
+    if isinstance(oidc, OidcClient):
+        name = "OpenID Connect provider (discovery document, signing keys)"
+        try:
+            checks.append(Check(name, ok=True, detail=await oidc.check()))
+        except ServiceUnavailable as exc:
+            checks.append(Check(name, ok=False, detail=str(exc)))
+    check_keytab = getattr(container.auth.kerberos, "check", None)
+    if check_keytab is not None:
+        name = "Kerberos service keytab (Windows integrated login)"
+        try:
+            checks.append(Check(name, ok=True, detail=str(await asyncio.to_thread(check_keytab))))
+        except ServiceUnavailable as exc:
+            checks.append(Check(name, ok=False, detail=str(exc)))
+    return checks
+
+
 @directory.command("check")
 @click.option("--login", "sample_login", help="An ordinary account to probe the service account's rights on.")
 @click.pass_context
@@ -491,8 +512,10 @@ def directory_check(ctx: click.Context, sample_login: str | None) -> None:
     async def run(container: Container) -> list[Check]:
         if container.ldap_directory is None:
             count = len(await container.local_directory.logins()) if container.local_directory else 0
-            return [Check("local directory (accounts in the ESS database)", ok=True, detail=f"{count} accounts")]
-        return await asyncio.to_thread(diagnose, container.ldap_directory, sample_login)
+            checks = [Check("local directory (accounts in the ESS database)", ok=True, detail=f"{count} accounts")]
+        else:
+            checks = await asyncio.to_thread(diagnose, container.ldap_directory, sample_login)
+        return checks + await sso_checks(container)
 
     checks = _run(run, _settings(ctx))
     out = Console()

@@ -48,7 +48,9 @@ class Secret(str):
         return str.__str__(self)
 
 
-_SECRET_FIELDS = frozenset({"secret_key", "bind_password", "smtp_password", "password", "token", "secret"})
+_SECRET_FIELDS = frozenset(
+    {"secret_key", "bind_password", "smtp_password", "password", "token", "secret", "client_secret"}
+)
 
 
 class _Redacted:
@@ -466,6 +468,56 @@ class RetentionSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True
     analytics_events_days: int = 395
 
 
+class OidcSettings(_Redacted, msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """`[sso.oidc]`: sign in through an OpenID Connect provider (docs/sso.md). Empty issuer: off."""
+
+    # The provider's issuer URL exactly as its discovery document names it, e.g.
+    # https://login.microsoftonline.com/<tenant>/v2.0 or https://keycloak.example/realms/company.
+    issuer: str = ""
+    client_id: str = ""
+    # ESS_SSO__OIDC__CLIENT_SECRET.
+    client_secret: str = ""
+    scopes: list[str] = msgspec.field(default_factory=lambda: ["openid", "profile", "email"])
+    # The claim that names the ESS login (preferred_username, upn, email: a UPN or address counts by its local part).
+    login_claim: str = "preferred_username"
+    # A claim listing group names, mapped to roles like directory groups (directory.group_roles); empty: off.
+    groups_claim: str = ""
+    # The button on the login page, e.g. "Sign in with Microsoft"; empty: "Sign in with single sign-on".
+    button_label: str = ""
+    timeout_seconds: float = 5.0
+    # Clock difference tolerated when checking the ID token's times.
+    leeway_seconds: int = 60
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.issuer.strip())
+
+
+class KerberosSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """`[sso.kerberos]`: Windows integrated login (Kerberos through SPNEGO) on /login. Empty keytab: off."""
+
+    # The keytab with the key of the service principal HTTP/<ESS host name> (docs/sso.md); readable by ESS only.
+    keytab: str = ""
+    # e.g. "HTTP/ess.corp.example@CORP.EXAMPLE"; empty: any key in the keytab.
+    service_principal: str = ""
+    # Realms whose users may sign in, e.g. ["CORP.EXAMPLE"]; empty: any realm the key accepts tickets from.
+    realms: list[str] = msgspec.field(default_factory=list)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.keytab.strip())
+
+
+class SsoSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Single sign-on beside the password form (docs/sso.md)."""
+
+    oidc: OidcSettings = msgspec.field(default_factory=OidcSettings)
+    kerberos: KerberosSettings = msgspec.field(default_factory=KerberosSettings)
+    # Once single sign-on is configured, these roles may no longer log in with the password form (e.g. ["hr"]: HR
+    # signs in through the provider and its second factor). Forgotten password and unlock keep working for all.
+    sso_only_roles: list[str] = msgspec.field(default_factory=list)
+
+
 class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     mode: Literal["demo", "production", "test"] = "production"
     server: ServerSettings = msgspec.field(default_factory=ServerSettings)
@@ -486,6 +538,7 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     logging: LoggingSettings = msgspec.field(default_factory=LoggingSettings)
     retention: RetentionSettings = msgspec.field(default_factory=RetentionSettings)
     analytics: AnalyticsSettings = msgspec.field(default_factory=AnalyticsSettings)
+    sso: SsoSettings = msgspec.field(default_factory=SsoSettings)
 
     @property
     def secret_key(self) -> Secret:
@@ -638,6 +691,7 @@ def check_settings(settings: Settings) -> None:
     problems += _session_problems(settings)
     problems += _metrics_problems(settings)
     problems += _sms_problems(settings)
+    problems += _sso_problems(settings)
     if problems:
         raise SettingsError("ESS refuses to start:\n  - " + "\n  - ".join(problems))
 
@@ -736,6 +790,25 @@ def _sms_problems(settings: Settings) -> list[str]:
         problems.append('recovery.sms_http.header_name is needed with auth = "header"')
     if sms.timeout_seconds <= 0:
         problems.append("recovery.sms_http.timeout_seconds must be positive")
+    return problems
+
+
+def _sso_problems(settings: Settings) -> list[str]:
+    sso, oidc = settings.sso, settings.sso.oidc
+    roles = {r.value for r in Role}
+    problems = [f"sso.sso_only_roles: unknown role {role!r}" for role in sso.sso_only_roles if role not in roles]
+    if not oidc.enabled:
+        return problems
+    if not oidc.issuer.startswith("https://") and settings.mode == "production":
+        problems.append("sso.oidc.issuer must use https (plain http only in demo and test mode, for a local provider)")
+    if not oidc.client_id or not oidc.client_secret:
+        problems.append("sso.oidc: client_id and client_secret (ESS_SSO__OIDC__CLIENT_SECRET) are needed")
+    elif settings.mode == "production" and _is_placeholder(oidc.client_secret):
+        problems.append("sso.oidc.client_secret is a placeholder")
+    if "openid" not in oidc.scopes or not oidc.login_claim:
+        problems.append('sso.oidc.scopes must include "openid" and login_claim must name a claim')
+    if oidc.timeout_seconds <= 0 or oidc.leeway_seconds < 0:
+        problems.append("sso.oidc: timeout_seconds must be positive and leeway_seconds not negative")
     return problems
 
 

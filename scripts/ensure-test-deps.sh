@@ -17,7 +17,8 @@ set -euo pipefail
 # The interpreter ESS's virtual environment is made from (the Makefile passes its PYTHON).
 PYTHON="${PYTHON:-$(command -v python3.11 || command -v python3 || true)}"
 
-DEMO_PACKAGES=(ca-certificates)
+# libkrb5-dev and gcc: python-gssapi (Windows integrated login) builds against MIT Kerberos.
+DEMO_PACKAGES=(ca-certificates libkrb5-dev gcc)
 INTEGRATION_PACKAGES=(
     openssl
     postgresql

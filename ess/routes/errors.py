@@ -42,6 +42,7 @@ FORM_MESSAGES: Final = {
         "form",
         N_("This is not possible right now. Please try again in a few minutes or contact the IT service desk."),
     ),
+    "sso_required": ("form", N_("Your account must sign in with single sign-on (the button above).")),
     "password_change_required": ("form", N_("Your password has expired and must be changed.")),
     "wrong_current_password": ("current_password", N_("The current password is not correct.")),
 }

@@ -26,6 +26,9 @@ MFA_STEP_COOKIE: Final = "ess_login_step"
 # "Remember this device" for the second factor, and a passkey ceremony's signed challenge.
 MFA_REMEMBERED_COOKIE: Final = "ess_mfa_device"
 MFA_CHALLENGE_COOKIE: Final = "ess_passkey_challenge"
+# Single sign-on: the pending OpenID Connect sign-in (state, nonce, PKCE verifier; signed), and how the session began.
+SSO_PENDING_COOKIE: Final = "ess_sso_pending"
+SSO_COOKIE: Final = "ess_sso"
 # Over https every cookie of ours carries the `__Host-` prefix: the browser then takes it only with Secure, without
 # Domain and for the path "/", so no sibling host of the intranet can set or overwrite it.
 HOST_PREFIX: Final = "__Host-"

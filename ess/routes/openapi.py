@@ -65,6 +65,9 @@ MEANINGS: Final = {
     "throttled": "too many attempts; wait for the number of seconds in `Retry-After`",
     "service_unavailable": "the directory, the mail server or another outside system does not answer; try later",
     "authentication_failed": "wrong login or password (the same answer for unknown logins)",
+    "sso_refused": "the identity provider's token was refused (expired, forged, or its account is unknown, disabled "
+    "or has no access to ESS), or single sign-on is not set up",
+    "sso_required": "the password is right, but the account's role must sign in with single sign-on",
     "password_change_required": "the password has expired or must be changed first (on the login page)",
     "wrong_current_password": "the current password is not correct",
     "password_rejected": "the new password breaks the password rules; one entry per rule in `errors` (with `code`)",

@@ -37,6 +37,7 @@ from ess.routes.pages.privacy import AuditPagesController, MyDataPagesController
 from ess.routes.pages.profile import HrChangeRequestPagesController, ProfilePagesController
 from ess.routes.pages.recovery import HelpdeskPagesController, RecoveryPagesController, SecurityPagesController
 from ess.routes.pages.reports import ReportPagesController
+from ess.routes.pages.sso import SsoPagesController
 from ess.routes.pages.vacation import TeamPagesController, VacationPagesController
 
 ROUTE_HANDLERS: Final[tuple[ControllerRouterHandler, ...]] = (
@@ -44,6 +45,7 @@ ROUTE_HANDLERS: Final[tuple[ControllerRouterHandler, ...]] = (
     AuthApiController,
     MeApiController,
     AuthPagesController,
+    SsoPagesController,
     HomePagesController,
     PasswordPagesController,
     ExpiredPasswordPagesController,

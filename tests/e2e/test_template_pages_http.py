@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
 import pyotp
 import pytest
 from litestar import Litestar
@@ -27,8 +28,10 @@ from ess.settings import Settings
 from tests.conftest import make_settings, migrate
 from tests.e2e.helpers import PASSWORD, csrf_token, log_in
 from tests.e2e.recovery_helpers import link_in, mails_to, seed_recovery
+from tests.harness.oidc import OidcProvider, running_oidc_provider
 from tests.harness.smtp import SmtpSink, running_smtp_sink
 
+BASE_URL = "http://127.0.0.1:8000"
 TEMPLATES = Path(__file__).resolve().parents[2] / "ess" / "templates"
 ANNA_PRIVATE = "anna.schmidt@example.org"
 NEW_PASSWORD = "Kanarienvogel singt im Treppenhaus 2026"
@@ -65,7 +68,18 @@ async def _provision_more(settings: Settings) -> None:
 
 
 @pytest.fixture(scope="module")
-def settings(tmp_path_factory: pytest.TempPathFactory, sink: SmtpSink) -> Settings:
+def provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OidcProvider]:
+    """A real OpenID provider, so the single sign-on pages are walked too."""
+    with running_oidc_provider(
+        redirect_uris=[f"{BASE_URL}/login/oidc/callback"],
+        post_logout_redirect_uris=[f"{BASE_URL}/login?logged_out=1"],
+        workdir=tmp_path_factory.mktemp("oidc"),
+    ) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def settings(tmp_path_factory: pytest.TempPathFactory, sink: SmtpSink, provider: OidcProvider) -> Settings:
     sqlite_url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('pages') / 'ess.db'}"
     migrate(sqlite_url)
     settings = make_settings(
@@ -75,6 +89,8 @@ def settings(tmp_path_factory: pytest.TempPathFactory, sink: SmtpSink) -> Settin
         ESS_MAIL__SMTP_PORT=str(sink.port),
         # HR needs a second factor: hanna.berger walks through its enrolment and login pages.
         ESS_SECURITY__SECOND_FACTOR_ROLES='["hr"]',
+        ESS_BASE_URL=BASE_URL,
+        **provider.settings_env(),
     )
     asyncio.run(seed_recovery(settings))
     asyncio.run(_provision_more(settings))
@@ -123,7 +139,7 @@ class Pages:
 
 
 @pytest.fixture(scope="module")
-def pages(settings: Settings, sink: SmtpSink) -> Iterator[Pages]:
+def pages(settings: Settings, sink: SmtpSink, provider: OidcProvider) -> Iterator[Pages]:
     """The app after a walk through every page: anonymous, employee, manager, HR, helpdesk, recovery links."""
     app = create_app(settings)
     assert app.template_engine is not None
@@ -137,9 +153,10 @@ def pages(settings: Settings, sink: SmtpSink) -> Iterator[Pages]:
         return get_template(name, *args, **kwargs)
 
     environment.get_template = recording
-    with TestClient(app=app, base_url="http://127.0.0.1:8000") as client:
+    with TestClient(app=app, base_url=BASE_URL) as client:
         pages = Pages(client, loaded)
         _anonymous(pages)
+        _single_sign_on(pages, provider)
         _anna_asks(pages)
         _markus_approves_one(pages)
         _anna_sees_both(pages)
@@ -155,6 +172,18 @@ def pages(settings: Settings, sink: SmtpSink) -> Iterator[Pages]:
 def _a_week_from(day: date) -> tuple[str, str]:
     monday = day + timedelta(days=7 - day.weekday())
     return monday.isoformat(), (monday + timedelta(days=4)).isoformat()
+
+
+def _single_sign_on(pages: Pages, provider: OidcProvider) -> None:
+    """Through the provider and back: the same-site step, then the logout that offers the provider's."""
+    start = pages.client.get("/login/oidc?next=/profile", follow_redirects=False)
+    assert start.status_code == 303
+    back = httpx.URL(provider.authorize(start.headers["location"], "markus.weber"))
+    pages.get("signing in", f"{back.path}?{back.query.decode()}")
+    pages.post("sso logout", "/logout", {}, status=303, csrf_from="/")
+    pages.get("logged out, provider too", "/login?logged_out=1&provider=1")
+    pages.get("sso refused", "/login/oidc/callback?code=x&state=y", status=401)
+    pages.client.cookies.clear()
 
 
 def _anonymous(pages: Pages) -> None:

@@ -151,8 +151,9 @@ _template_dir: Path | None = None
 _LOCK_PATH = Path(tempfile.gettempdir()) / "ess-samba-ad.lock"
 
 
-def _smb_conf(root: Path, certificates: TestCertificates | None) -> str:
-    """The whole smb.conf of a DC living in ``root`` (provision's own file is replaced)."""
+def _smb_conf(root: Path, certificates: TestCertificates | None, *, kdc: bool = False) -> str:
+    """The whole smb.conf of a DC living in ``root`` (provision's own file is replaced); ``kdc`` adds the Kerberos
+    KDC (port 88) to the LDAP service, for the single sign-on tests."""
     lines = [
         "[global]",
         f"netbios name = {HOST_NAME.upper()}",
@@ -160,7 +161,7 @@ def _smb_conf(root: Path, certificates: TestCertificates | None) -> str:
         f"workgroup = {NETBIOS_DOMAIN}",
         "server role = active directory domain controller",
         "idmap_ldb:use rfc2307 = yes",
-        "server services = ldap",
+        "server services = ldap, kdc" if kdc else "server services = ldap",
         "interfaces = lo",
         "bind interfaces only = yes",
         "unix password sync = no",
@@ -464,6 +465,33 @@ class SambaADServer:
         finally:
             conn.unbind()
 
+    def samba_tool(self, *args: str, database: bool = True) -> str:
+        """``samba-tool ARGS`` on this DC's own database (where the command takes -H) and configuration."""
+        local = [*(["-H", str(self._root / "private" / "sam.ldb")] if database else []), "-s", str(self._conf)]
+        return _run(["samba-tool", *args, *local], what=f"samba-tool {' '.join(args[:2])}")
+
+    def service_keytab(self, account: str, password: str, spn: str, keytab: Path) -> None:
+        """A service account with the SPN (e.g. HTTP/ess.ess.test) and a keytab with its keys, as an AD
+        administrator makes them for a web server (docs/sso.md)."""
+        self.samba_tool("user", "create", account, password)
+        self.samba_tool("user", "setexpiry", account, "--noexpiry")
+        self.samba_tool("spn", "add", spn, account)
+        self.samba_tool("domain", "exportkeytab", str(keytab), f"--principal={spn}", database=False)
+
+    def krb5_conf(self, path: Path, *, host_realms: Sequence[str] = ()) -> Path:
+        """A krb5.conf for clients of this realm (KDC on 127.0.0.1:88, no DNS look-ups)."""
+        mapping = "".join(f"  {host} = {REALM}\n" for host in (f".{DNS_DOMAIN}", DNS_DOMAIN, *host_realms))
+        path.write_text(
+            "[libdefaults]\n"
+            f"  default_realm = {REALM}\n"
+            "  dns_lookup_kdc = false\n  dns_lookup_realm = false\n  rdns = false\n"
+            "  dns_canonicalize_hostname = false\n  udp_preference_limit = 0\n"
+            f"[realms]\n  {REALM} = {{\n    kdc = {HOST}:88\n  }}\n"
+            f"[domain_realm]\n{mapping}",
+            encoding="utf-8",
+        )
+        return path
+
     def stop(self) -> None:
         """Stop the DC (the data stays); a no-op when it is not running."""
         process, self._process = self._process, None
@@ -561,14 +589,14 @@ def _check(conn: Connection, ok: object, what: str) -> None:
 
 
 @contextlib.contextmanager
-def running_samba_ad() -> Iterator[SambaADServer]:
+def running_samba_ad(*, kdc: bool = False) -> Iterator[SambaADServer]:
     """Start a fresh copy of the provisioned test domain; stop it and remove the copy on exit.
 
     Samba's ports are fixed, so two test runs on one machine (two work trees, say) queue on a lock file
     instead of failing on the ports.
     """
     with _exclusive_samba_lock():
-        yield from _run_samba_ad()
+        yield from _run_samba_ad(kdc=kdc)
 
 
 # How many DCs this process runs now: the lock file is taken by the first only. A second start in the same process
@@ -595,7 +623,7 @@ def _exclusive_samba_lock() -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _run_samba_ad() -> Iterator[SambaADServer]:
+def _run_samba_ad(*, kdc: bool = False) -> Iterator[SambaADServer]:
     _require_free_ports()
     template = _template()
     root = Path(tempfile.mkdtemp(prefix="ess-samba-"))
@@ -603,7 +631,7 @@ def _run_samba_ad() -> Iterator[SambaADServer]:
         shutil.copytree(template, root, symlinks=True, dirs_exist_ok=True)
         certificates = make_certificates(root / "tls", hostnames=("localhost", f"{HOST_NAME}.{DNS_DOMAIN}"))
         certificates.key_file.chmod(0o600)  # samba refuses keys readable by others (CVE-2013-4476)
-        (root / "etc" / "smb.conf").write_text(_smb_conf(root, certificates), encoding="utf-8")
+        (root / "etc" / "smb.conf").write_text(_smb_conf(root, certificates, kdc=kdc), encoding="utf-8")
         for log in (_LOG_NAME, "samba.stdout"):
             (root / log).unlink(missing_ok=True)
         server = SambaADServer(root, certificates)

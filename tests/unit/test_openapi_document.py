@@ -16,6 +16,7 @@ from tests.conftest import make_settings
 
 ANONYMOUS = {
     "createApiToken",
+    "exchangeOidcToken",
     "forgotPassword",
     "resetPassword",
     "unlockAccount",
@@ -63,11 +64,14 @@ def test_statuses_follow_from_guards_paths_bodies_and_declarations(document: dic
     assert problem_codes(decide, "422") == {"policy_violation", "invalid_input"}  # invalid_input: control characters
     (request_id,) = decide["parameters"]
     assert (request_id["schema"]["minimum"], request_id["schema"]["maximum"]) == (1, 2**31 - 1)
+    exchange = ops["exchangeOidcToken"]
+    assert problem_codes(exchange, "401") >= {"sso_refused", "second_factor_required"}
     token = ops["createApiToken"]
     assert set(token["responses"]) == {"200", "400", "401", "403", "422", "429", "503"}
     assert problem_codes(token, "422") == {"invalid_input"}
     assert problem_codes(token, "401") == {
         "authentication_failed",
+        "sso_required",
         "password_change_required",
         "second_factor_required",
         "second_factor_failed",

@@ -198,3 +198,29 @@ def test_shared_state_settings_that_cannot_work_are_refused(env: dict[str, str],
         load_settings(DEFAULT_CONFIG, environ=_production(**env))
     assert complaint in str(caught.value)
     assert REDIS_PASSWORD not in str(caught.value)
+
+
+def test_single_sign_on_is_off_unless_configured_and_checked_when_it_is() -> None:
+    base = {"ESS_MODE": "production", "ESS_SECRET_KEY": GOOD_SECRET}
+    settings = load_settings(DEFAULT_CONFIG, environ=base)
+    assert not settings.sso.oidc.enabled
+    assert not settings.sso.kerberos.enabled
+
+    oidc = {
+        "ESS_SSO__OIDC__ISSUER": "https://login.example.com/realms/company",
+        "ESS_SSO__OIDC__CLIENT_ID": "ess",
+        "ESS_SSO__OIDC__CLIENT_SECRET": "client-secret-of-the-provider-42",
+        "ESS_SSO__SSO_ONLY_ROLES": '["hr"]',
+    }
+    settings = load_settings(DEFAULT_CONFIG, environ={**base, **oidc})
+    assert settings.sso.oidc.enabled
+    assert "client-secret-of-the-provider-42" not in repr(settings)
+
+    for broken, message in (
+        ({"ESS_SSO__OIDC__ISSUER": "http://login.example.com"}, "must use https"),
+        ({"ESS_SSO__OIDC__CLIENT_SECRET": ""}, "client_secret"),
+        ({"ESS_SSO__OIDC__SCOPES": '["profile"]'}, '"openid"'),
+        ({"ESS_SSO__SSO_ONLY_ROLES": '["boss"]'}, "unknown role 'boss'"),
+    ):
+        with pytest.raises(SettingsError, match=message):
+            load_settings(DEFAULT_CONFIG, environ={**base, **oidc, **broken})

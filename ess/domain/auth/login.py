@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from ess.domain.audit import AuditEvent, Outcome
-from ess.domain.auth.model import Principal, is_plausible_login
+from ess.domain.auth.model import PasswordLoginRefused, Principal, is_plausible_login
 from ess.domain.auth.ports import AuthDeps
 from ess.domain.auth.throttle import admit, is_known_device, new_device_cookie, refund, settle
 from ess.domain.directory.model import AuthOutcome, normalise_password
@@ -74,8 +74,19 @@ async def log_in(cmd: LogIn, *, deps: AuthDeps) -> Principal:
         reason = outcome.value if outcome is not AuthOutcome.OK else "no_access"
         await _audit(deps, actor, Outcome.FAILURE, cmd, reason=reason)
         raise AuthenticationFailed("The login or the password is not correct.")
+    if not password_login_allowed(principal, deps=deps):
+        # Said only after the right password: it tells nothing to someone guessing.
+        await _audit(deps, actor, Outcome.DENIED, cmd, reason="sso_required")
+        raise PasswordLoginRefused("This account must sign in with single sign-on.")
     await _audit(deps, actor, Outcome.SUCCESS, cmd, known_device=known)
     return principal
+
+
+def password_login_allowed(principal: Principal, *, deps: AuthDeps) -> bool:
+    """Once single sign-on is on, roles in `policy.sso_only_roles` must use it (and the provider's second factor)."""
+    if deps.oidc is None and deps.kerberos is None:
+        return True
+    return not (principal.roles & deps.policy.sso_only_roles)
 
 
 def remember_device(principal: Principal, *, deps: AuthDeps) -> str | None:
@@ -145,6 +156,7 @@ async def _audit(
                 client_address=cmd.client,
                 details={
                     "channel": cmd.channel,
+                    "method": "password",
                     **({"reason": reason} if reason else {}),
                     **({"known_device": True} if known_device else {}),
                 },

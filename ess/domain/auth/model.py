@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Final
 
+from ess.domain.errors import AuthenticationFailed
 from ess.domain.hr.model import Role
 from ess.domain.types import EmployeeId
 
@@ -40,6 +41,51 @@ class AuthPolicy:
     # data and the directory. Logout, password changes and revoked tokens end it at once regardless.
     principal_cache: timedelta = timedelta(seconds=60)
     group_roles: Mapping[str, Role] | None = None
+    # Once single sign-on is configured, accounts with one of these roles may no longer use the password form.
+    sso_only_roles: frozenset[Role] = frozenset()
+
+
+class SsoReason(StrEnum):
+    """Why a single sign-on was refused; the login page says it in plain words."""
+
+    EXPIRED = "expired"
+    FORGED = "forged"
+    STATE = "state"
+    PROVIDER = "provider"
+    UNKNOWN_ACCOUNT = "unknown_account"
+    DISABLED = "disabled"
+    NO_ACCESS = "no_access"
+    UNAVAILABLE = "unavailable"
+    CLOCK_SKEW = "clock_skew"
+    TICKET_KEY = "ticket_key"
+    NOT_CONFIGURED = "not_configured"
+
+
+class SsoRefused(AuthenticationFailed):
+    """A token or ticket was refused, or its account may not sign in; `reason` says why."""
+
+    code = "sso_refused"
+
+    def __init__(self, message: str, *, reason: SsoReason) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class PasswordLoginRefused(AuthenticationFailed):
+    """The password was right, but the account's role must sign in with single sign-on."""
+
+    code = "sso_required"
+
+
+@dataclass(frozen=True, slots=True)
+class FederatedIdentity:
+    """Someone an identity provider or the Kerberos KDC vouches for: the login it names, and its groups where the
+    provider sends them (a configured claim)."""
+
+    method: str
+    login: str
+    subject: str = ""
+    groups: tuple[str, ...] = ()
 
 
 class Purpose(StrEnum):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from ess.domain.auth.model import ApiToken, AuthPolicy, Purpose, SessionRecord
+from ess.domain.auth.model import ApiToken, AuthPolicy, FederatedIdentity, Purpose, SessionRecord
 from ess.domain.directory.ports import Directory
 from ess.domain.hr.ports import EmployeeRepository
 from ess.domain.shared import Clock, UnitOfWork
@@ -87,6 +87,35 @@ class AttemptCounter(Protocol):
     async def clear(self, key: str) -> None: ...
 
 
+class OpenIdProvider(Protocol):
+    """An OpenID Connect provider (Entra ID, Keycloak, ADFS, ...): the authorization code flow with PKCE."""
+
+    async def authorization_url(self, *, redirect_uri: str, state: str, nonce: str, code_challenge: str) -> str: ...
+
+    async def redeem(
+        self, *, code: str, redirect_uri: str, verifier: str, nonce: str, now: datetime
+    ) -> FederatedIdentity:
+        """Exchange the code for tokens and check the ID token (signature, issuer, audience, expiry, nonce);
+        SsoRefused with the reason otherwise, ServiceUnavailable when the provider does not answer."""
+        ...
+
+    async def identity_for_access_token(self, access_token: str) -> FederatedIdentity:
+        """Who holds this access token, as the provider's userinfo endpoint says; SsoRefused when it refuses it."""
+        ...
+
+    async def logout_url(self, *, post_logout_redirect_uri: str) -> str | None:
+        """The provider's end-session URL, where it has one."""
+        ...
+
+
+class TicketAcceptor(Protocol):
+    """Kerberos through SPNEGO: the service's keytab accepts a browser's Negotiate token."""
+
+    async def accept(self, token: bytes) -> FederatedIdentity:
+        """Who the ticket names; SsoRefused with the reason (expired, clock skew, wrong key, forged) otherwise."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class AuthDeps:
     """What the authentication use cases run with, wired once by the composition root."""
@@ -97,3 +126,6 @@ class AuthDeps:
     attempts: AttemptCounter
     clock: Clock
     policy: AuthPolicy
+    # Single sign-on, where configured.
+    oidc: OpenIdProvider | None = None
+    kerberos: TicketAcceptor | None = None
