@@ -43,6 +43,10 @@ class VacationRepository(Protocol):
         """The leave years close-year has closed for the employee."""
         ...
 
+    async def ledger(self, employee_id: EmployeeId) -> tuple[list[Bucket], list[LedgerEntry], set[int]]:
+        """`buckets`, `entries` and `closed_years` of the employee, read together (in one statement)."""
+        ...
+
     async def mark_closed(self, employee_id: EmployeeId, leave_year: int, *, at: datetime, by: str) -> None:
         """Record that the year is closed for the employee (a second call changes nothing)."""
         ...
