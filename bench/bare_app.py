@@ -1,4 +1,6 @@
-"""The baseline of bench/request_overhead.py: a bare Litestar app with one JSON route and one Jinja page, nothing else.
+"""The baseline of bench/request_overhead.py: a bare Litestar app with one JSON route and one Jinja page, nothing else;
+and the floor of this stack: the same JSON route after one SQLAlchemy Core query (async engine, aiosqlite, one
+transaction) on a SQLite file, which every database-backed request pays at least.
 
 .venv/bin/python bench/bare_app.py PORT
 """
@@ -14,6 +16,8 @@ from litestar import Litestar, get
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Template
 from litestar.template.config import TemplateConfig
+from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 PAGE = """<!doctype html><html lang="en"><head><title>{{ title }}</title></head>
 <body><main><h1>{{ title }}</h1><ul>{% for n in items %}<li>{{ n }}</li>{% endfor %}</ul></main></body></html>"""
@@ -25,6 +29,26 @@ def json_route() -> dict[str, object]:
     return {"year": 2026, "entitlement": "30", "taken": "12.5", "planned": "3", "remaining": "14.5", "expiring": []}
 
 
+METADATA = MetaData()
+ROWS = Table("rows", METADATA, Column("id", Integer, primary_key=True), Column("value", String(32)))
+ONE_ROW = select(ROWS.c.id, ROWS.c.value).where(ROWS.c.id == 1)
+ENGINE: list[AsyncEngine] = []
+
+
+@get("/json-db", operation_id="bare_json_db")
+async def json_db_route() -> dict[str, object]:
+    """The JSON answer after one Core query in one transaction: the floor of a database-backed request."""
+    async with ENGINE[0].begin() as connection:
+        row = (await connection.execute(ONE_ROW)).one()
+    return {"year": 2026, "id": row.id, "value": row.value, "remaining": "14.5", "expiring": []}
+
+
+async def _create_rows() -> None:
+    async with ENGINE[0].begin() as connection:
+        await connection.run_sync(METADATA.create_all)
+        await connection.execute(insert(ROWS).values(id=1, value="one"))
+
+
 @get("/page", operation_id="bare_page", sync_to_thread=False)
 def page_route() -> Template:
     """A small Jinja page."""
@@ -34,8 +58,10 @@ def page_route() -> Template:
 def main(port: int) -> None:
     folder = Path(tempfile.mkdtemp(prefix="bare-app-"))
     (folder / "page.html").write_text(PAGE, encoding="utf-8")
+    ENGINE.append(create_async_engine(f"sqlite+aiosqlite:///{folder}/bare.db"))
     app = Litestar(
-        route_handlers=[json_route, page_route],
+        route_handlers=[json_route, json_db_route, page_route],
+        on_startup=[_create_rows],
         template_config=TemplateConfig(directory=folder, engine=JinjaTemplateEngine),
     )
     # The same uvicorn options as `ess serve` (ess/cli.py), without its log configuration.
