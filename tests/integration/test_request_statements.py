@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import date, timedelta
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +56,8 @@ def test_the_balance_api_with_a_token_reads_at_most_three_statements(settings: S
         answer = client.post("/api/v1/auth/token", json={"username": "anna.schmidt", "password": PASSWORD})
         bearer = {"Authorization": f"Bearer {answer.json()['access_token']}"}
         # A request with days: its days come in the same statement as the request.
-        monday = date.today() + timedelta(days=7 - date.today().weekday())
+        today = datetime.now(UTC).date()
+        monday = today + timedelta(days=7 - today.weekday())
         body = {"start": monday.isoformat(), "end": (monday + timedelta(days=1)).isoformat()}
         assert client.post("/api/v1/me/leave-requests", json=body, headers=bearer).status_code == 201
         seen = _read_twice(client, "/api/v1/me/vacation/balance", statements, headers=bearer)
@@ -67,7 +68,9 @@ def test_the_balance_api_with_a_token_reads_at_most_three_statements(settings: S
     assert len([s for s in seen if s.lstrip().upper().startswith("SELECT")]) <= 3
 
 
-def test_the_vacation_page_with_a_session_reads_at_most_three_statements(settings: Settings, statements: list[str]) -> None:
+def test_the_vacation_page_with_a_session_reads_at_most_three_statements(
+    settings: Settings, statements: list[str]
+) -> None:
     with TestClient(app=create_app(settings), base_url="http://127.0.0.1:8000") as client:
         log_in(client, "anna.schmidt", PASSWORD)
         seen = _read_twice(client, "/vacation", statements)
