@@ -155,12 +155,11 @@ def bearer(url: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {answer.json()['access_token']}"}
 
 
-def start_bare(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_bare(workdir: Path, *, floor: bool = False) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
+    command = [sys.executable, str(ROOT / "bench" / "bare_app.py"), str(port), *(["--floor"] if floor else [])]
     with (workdir / "bare.log").open("ab") as log:
-        process = subprocess.Popen(  # noqa: S603 - our own script with this interpreter
-            [sys.executable, str(ROOT / "bench" / "bare_app.py"), str(port)], stdout=log, stderr=subprocess.STDOUT
-        )
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603 - our own script
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -233,8 +232,12 @@ def _measure(
             bare_rate = throughput(base_url, {}, seconds, concurrency)
             label = f"  req/s at {concurrency} connection(s)"
             print(f"{label:44} {ess_rate:9.0f} {bare_rate:9.0f} {ess_rate / bare_rate:7.3f}")
-    ess_cpu = cpu_per_request(ess_pid, balance, api_headers, requests)
-    floor_cpu = cpu_per_request(bare_pid, f"{bare_url}/json-db", {}, requests)
+    floor_process, floor_url = start_bare(Path(tempfile.mkdtemp(prefix="bare-floor-")), floor=True)
+    try:
+        ess_cpu = cpu_per_request(ess_pid, balance, api_headers, requests)
+        floor_cpu = cpu_per_request(floor_process.pid, f"{floor_url}/json-db", {}, requests)
+    finally:
+        stop(floor_process)
     label = "balance API vs floor (JSON + one Core query)"
     print(f"{label:44} {ess_cpu:9.2f} {floor_cpu:9.2f} {ess_cpu / floor_cpu:7.1f}")
     if memory_requests:
