@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Numeric,
     ScalarSelect,
+    Select,
     Subquery,
     and_,
     case,
@@ -128,48 +130,53 @@ class SqlLeaveReport:
         )
 
     async def _totals(self, as_of: date, personnel_numbers: Sequence[str] | None) -> ReportTotals:
-        """One aggregate over the same join as `_rows`: no row travels to Python, only the sums (and the personnel
-        numbers of unbooked years, none once the year is open)."""
+        """Plain sums over the year's ledger of who is listed (no grouping per employee, no row to Python), the
+        pending days, the head count, and the personnel numbers of years not booked yet (none once it is open)."""
         first, last = date(as_of.year, 1, 1), date(as_of.year, 12, 31)
-        only = None
+        listed = [_employed_between(first, last)]
         if personnel_numbers is not None:
-            only = select(EmployeeRow.id).where(EmployeeRow.personnel_number.in_(personnel_numbers)).scalar_subquery()
-        sums, pending = _ledger_sums(as_of, only), _pending_days(first, last, only)
-        where = [_employed_between(first, last)]
-        if personnel_numbers is not None:
-            where.append(EmployeeRow.personnel_number.in_(personnel_numbers))
-        joined = (
-            select(EmployeeRow.personnel_number)
-            .outerjoin(sums, sums.c.employee_id == EmployeeRow.id)
-            .outerjoin(pending, pending.c.employee_id == EmployeeRow.id)
-            .where(*where)
+            listed.append(EmployeeRow.personnel_number.in_(personnel_numbers))
+        who = select(EmployeeRow.id).where(*listed)
+        day = LeaveRequestDayRow.__table__.c
+        request = LeaveRequestRow.__table__.c
+        bucket = LeaveBucketRow.__table__.c
+        pending_days = (
+            select(type_coerce(func.sum(day.fraction), _SUM))
+            .select_from(LeaveRequestDayRow.__table__)
+            .join(LeaveRequestRow.__table__, request.id == day.request_id)
+            .where(
+                request.status == RequestStatus.PENDING.value,
+                day.day.between(first, last),
+                request.employee_id.in_(who),
+            )
         )
-        figures = [
-            sums.c.entitlement,
-            sums.c.carried_over,
-            sums.c.taken,
-            sums.c.upcoming,
-            pending.c.pending,
-            sums.c.expired,
-        ]
-        statement = joined.with_only_columns(
-            func.count(EmployeeRow.id), *(type_coerce(func.sum(f), _SUM) for f in figures)
+        granted = (
+            select(bucket.id)
+            .where(
+                bucket.employee_id == EmployeeRow.id,
+                bucket.leave_year == as_of.year,
+                bucket.kind.in_(_GRANT_KINDS),
+            )
+            .exists()
         )
-        unbooked = joined.where(func.coalesce(sums.c.booked, 0) == 0)
         async with self._sessions() as session:
-            count, *values = (await session.execute(statement)).one()
-            numbers = tuple((await session.scalars(unbooked)).all())
-        entitlement, carried, taken, upcoming, pending_days, expired = (v or ZERO for v in values)
+            values = (await session.execute(_year_ledger(as_of, who))).one()
+            pending = await session.scalar(pending_days) or ZERO
+            count = await session.scalar(select(func.count(EmployeeRow.id)).where(*listed)) or 0
+            unbooked = tuple(
+                (await session.scalars(select(EmployeeRow.personnel_number).where(*listed, ~granted))).all()
+            )
+        entitlement, carried, taken, upcoming, expired = (v or ZERO for v in values)
         return ReportTotals(
             employees=count,
             entitlement=entitlement,
             carried_over=carried,
             taken=taken,
             approved_upcoming=upcoming,
-            pending=pending_days,
+            pending=pending,
             expired=expired,
-            remaining=entitlement + carried - taken - upcoming - expired - pending_days,
-            unbooked=numbers,
+            remaining=entitlement + carried - taken - upcoming - expired - pending,
+            unbooked=unbooked,
         )
 
     async def _rows(
@@ -254,35 +261,48 @@ def _display_name(first_name: str, preferred: str, last_name: str) -> str:
     return f"{preferred or first_name} {last_name}"
 
 
-def _ledger_sums(as_of: date, only: ScalarSelect[int] | None = None) -> Subquery:
-    """Per employee, the ledger of the year of `as_of` summed by what each entry means."""
+def _figures(as_of: date) -> list[ColumnElement[Decimal]]:
+    """The ledger's sums by what each entry means, over buckets joined to their entries."""
     ledger = LeaveLedgerRow.__table__.c
     bucket = LeaveBucketRow.__table__.c
     amount = ledger.amount
     booking = ledger.entry_type.in_(_BOOKING_TYPES)
+    return [
+        _sum_where(and_(ledger.entry_type.in_(_ENTITLEMENT_TYPES), bucket.kind.in_(_ENTITLEMENT_KINDS)), amount).label(
+            "entitlement"
+        ),
+        _sum_where(and_(ledger.entry_type.in_(_CARRY_TYPES), bucket.kind == BucketKind.CARRYOVER.value), amount).label(
+            "carried_over"
+        ),
+        _sum_where(and_(booking, ledger.effective_date <= as_of), -amount).label("taken"),
+        _sum_where(and_(booking, ledger.effective_date > as_of), -amount).label("upcoming"),
+        _sum_where(and_(ledger.entry_type.in_(_EXPIRY_TYPES), ledger.effective_date <= as_of), -amount).label(
+            "expired"
+        ),
+    ]
+
+
+def _year_ledger(as_of: date, who: Any) -> Select[Any]:
+    """From the year's buckets to their entries (the bucket_id index): older years are never read."""
+    ledger = LeaveLedgerRow.__table__.c
+    bucket = LeaveBucketRow.__table__.c
     return (
-        select(
+        select(*_figures(as_of))
+        .select_from(LeaveBucketRow.__table__)
+        .join(LeaveLedgerRow.__table__, and_(ledger.bucket_id == bucket.id, ledger.employee_id == bucket.employee_id))
+        .where(bucket.leave_year == as_of.year, *([bucket.employee_id.in_(who)] if who is not None else []))
+    )
+
+
+def _ledger_sums(as_of: date, only: ScalarSelect[int] | None = None) -> Subquery:
+    """Per employee, the ledger of the year of `as_of` summed by what each entry means."""
+    bucket = LeaveBucketRow.__table__.c
+    return (
+        _year_ledger(as_of, only)
+        .add_columns(
             bucket.employee_id.label("employee_id"),
-            _sum_where(
-                and_(ledger.entry_type.in_(_ENTITLEMENT_TYPES), bucket.kind.in_(_ENTITLEMENT_KINDS)), amount
-            ).label("entitlement"),
-            _sum_where(
-                and_(ledger.entry_type.in_(_CARRY_TYPES), bucket.kind == BucketKind.CARRYOVER.value), amount
-            ).label("carried_over"),
-            _sum_where(and_(booking, ledger.effective_date <= as_of), -amount).label("taken"),
-            _sum_where(and_(booking, ledger.effective_date > as_of), -amount).label("upcoming"),
-            _sum_where(and_(ledger.entry_type.in_(_EXPIRY_TYPES), ledger.effective_date <= as_of), -amount).label(
-                "expired"
-            ),
             func.max(case((bucket.kind.in_(_GRANT_KINDS), 1), else_=0)).label("booked"),
         )
-        # From the year's buckets to their entries (the bucket_id index): older years are never read.
-        .select_from(LeaveBucketRow.__table__)
-        .join(
-            LeaveLedgerRow.__table__,
-            and_(ledger.bucket_id == bucket.id, ledger.employee_id == bucket.employee_id),
-        )
-        .where(bucket.leave_year == as_of.year, *([bucket.employee_id.in_(only)] if only is not None else []))
         .group_by(bucket.employee_id)
         .subquery("sums")
     )
