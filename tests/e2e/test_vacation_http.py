@@ -190,7 +190,7 @@ def test_hr_sees_every_balance_as_a_page_and_as_csv(client: TestClient[Litestar]
 
 def _sorted_filtered_and_totalled(client: TestClient[Litestar], hr: dict[str, str], lines: list[str]) -> None:
     """Issue 12 / 18 item 5: sort by any column, filter by unit, region and "lapses soon", totals of the filter."""
-    report = "/api/v1/hr/leave-report?as_of=2026-06-30&limit=1000"
+    report = "/api/v1/hr/leave-report?as_of=2026-06-30&limit=1000&totals=true"
     everyone = client.get(report, headers=hr).json()
     assert everyone["totals"]["employees"] == 64
     assert Decimal(everyone["totals"]["entitlement"]) == sum(Decimal(r["entitlement"]) for r in everyone["rows"])

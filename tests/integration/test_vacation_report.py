@@ -371,7 +371,7 @@ async def test_lapses_soon_finds_the_carry_over_left_before_its_deadline(world: 
 
 
 async def test_the_csv_is_streamed_in_pieces_with_every_row(world: World) -> None:
-    pieces = [piece async for piece in report_csv(TODAY, deps=world.deps, rows_per_read=10)]
+    pieces = [piece async for piece in report_csv(TODAY, deps=world.deps, rows_per_piece=10)]
     assert len(pieces) == 1 + 7  # the header, then 64 rows ten at a time
     assert "".join(pieces) == to_csv(await balance_report(TODAY, deps=world.deps))
 

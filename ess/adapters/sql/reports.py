@@ -21,8 +21,9 @@ from sqlalchemy import (
     select,
     type_coerce,
 )
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from ess.adapters.sql.database import READ_ONLY
 from ess.adapters.sql.tables import (
     EmployeeRow,
     LeaveBucketRow,
@@ -65,6 +66,18 @@ class SqlLeaveReport:
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
+        self._reader: AsyncEngine | None = None
+
+    def _read(self) -> AsyncSession:
+        """A read-only session: on SQLite a deferred BEGIN (the report reads beside writers instead of taking the
+        write lock for its whole run), on PostgreSQL one REPEATABLE READ snapshot."""
+        if self._reader is None:
+            engine: AsyncEngine = self._sessions.kw["bind"]
+            options: dict[str, Any] = {READ_ONLY: True}
+            if engine.dialect.name == "postgresql":
+                options["isolation_level"] = "REPEATABLE READ"
+            self._reader = engine.execution_options(**options)
+        return self._sessions(bind=self._reader)
 
     async def rows(
         self, as_of: date, personnel_numbers: Sequence[str] | None = None, *, lapse_by: date | None = None
@@ -97,7 +110,7 @@ class SqlLeaveReport:
         )
         if lapse_by is not None:
             statement = statement.outerjoin(lapsing, lapsing.c.employee_id == EmployeeRow.id)
-        async with self._sessions() as session:
+        async with self._read() as session:
             result = (await session.execute(statement)).all()
         return [
             ReportPerson(
@@ -159,7 +172,7 @@ class SqlLeaveReport:
             )
             .exists()
         )
-        async with self._sessions() as session:
+        async with self._read() as session:
             values = (await session.execute(_year_ledger(as_of, who))).one()
             pending = await session.scalar(pending_days) or ZERO
             count = await session.scalar(select(func.count(EmployeeRow.id)).where(*listed)) or 0
@@ -215,7 +228,7 @@ class SqlLeaveReport:
             statement = statement.outerjoin(lapsing, lapsing.c.employee_id == EmployeeRow.id)
         if personnel_numbers is not None:
             statement = statement.where(EmployeeRow.personnel_number.in_(personnel_numbers))
-        async with self._sessions() as session:
+        async with self._read() as session:
             result = (await session.execute(statement)).all()
         return [_report_row(*row) for row in result]
 

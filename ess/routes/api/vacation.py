@@ -75,7 +75,7 @@ class ReportPageOut(msgspec.Struct):
     offset: int
     limit: int
     rows: list[ReportRowOut]
-    totals: ReportTotalsOut
+    totals: ReportTotalsOut | None  # only with totals=true
 
 
 class LapseOut(msgspec.Struct):
@@ -383,10 +383,12 @@ class HrVacationApiController(Controller):
         lapses_soon: FromQuery[bool] = False,
         sort: FromQuery[ReportSort] = "org_unit",
         order: FromQuery[Literal["asc", "desc"]] = "asc",
+        totals: FromQuery[bool] = False,
     ) -> ReportPageOut:
         """Every employee's leave balance on a date (today by default), a page at a time, by org unit and name
         unless `sort` says otherwise; filtered by text, org unit, region (a location like DE-BY or a country) and
-        days that lapse within 90 days (`lapses_soon`); `totals` sum every filtered row."""
+        days that lapse within 90 days (`lapses_soon`). With `totals=true` the answer holds the sums over every
+        filtered row (one pass over the year's ledger: about as long as reading the whole report)."""
         day = as_of or vacation.clock.today()
         query = ReportQuery(
             search=search,
@@ -397,12 +399,12 @@ class HrVacationApiController(Controller):
             descending=order == "desc",
             offset=offset,
             limit=limit,
+            totals=totals,
         )
         return _report_out(day, await balance_report_page(day, deps=vacation, query=query))
 
 
 def _report_out(day: date, page: ReportPage) -> ReportPageOut:
-    assert page.totals is not None
     assert page.lapse_by is not None
     totals = page.totals
     return ReportPageOut(
@@ -428,7 +430,9 @@ def _report_out(day: date, page: ReportPage) -> ReportPageOut:
             )
             for row in page.rows
         ],
-        totals=ReportTotalsOut(
+        totals=None
+        if totals is None
+        else ReportTotalsOut(
             employees=totals.employees,
             entitlement=totals.entitlement,
             carried_over=totals.carried_over,
