@@ -61,7 +61,10 @@ def test_the_header_search_finds_an_article_and_the_vote_is_counted(page: Page) 
 
 
 @pytest.mark.parametrize("lang", ["de", "en"])
-@pytest.mark.parametrize("path", ["/help", "/help/bankverbindung-aendern", "/search?q=Ferien", "/"])
+@pytest.mark.parametrize(
+    "path",
+    ["/help", "/help/bankverbindung-aendern", "/search?q=Ferien", "/", "/tour", "/tour?step=4", "/password/forgot"],
+)
 def test_help_pages_pass_axe_and_fit_a_phone(
     page: Page, context: BrowserContext, live_server: str, lang: str, path: str
 ) -> None:

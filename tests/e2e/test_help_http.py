@@ -179,3 +179,79 @@ def csrf_of(html: str) -> str:
     found = re.search(r'name="_csrf_token" value="([^"]+)"', html)
     assert found is not None
     return found.group(1)
+
+
+def test_every_flow_page_links_its_help_article(client: TestClient[Litestar]) -> None:
+    before_login = {
+        "/password/forgot": "/help/passwort-vergessen",
+        "/password/forgot?purpose=unlock": "/help/passwort-vergessen",
+    }
+    for path, article in before_login.items():
+        assert f'href="{article}"' in client.get(path).text, path
+    log_in_page(client, "anna.schmidt")
+    after_login = {
+        "/password": "/help/passwort-aendern-regeln",
+        "/security": "/help/private-email-wiederherstellung",
+        "/security/second-factor": "/help/zweiter-faktor",
+        "/vacation": "/help/urlaub-beantragen",
+        "/profile": "/help/aenderungsantrag-status",
+    }
+    for path, article in after_login.items():
+        page = client.get(path)
+        assert page.status_code == 200, path
+        assert f'href="{article}"' in page.text, path
+
+
+def test_a_bank_change_says_what_happens_next_for_a_bank_change(client: TestClient[Litestar]) -> None:
+    log_in_page(client, "anna.schmidt")
+    bank = client.get("/profile", params={"saved": "requested", "section": "bank"}).text
+    assert "Wie es weitergeht" in bank and "bis dahin geht Ihr Gehalt auf das alte Konto" in bank
+    assert 'href="/help/bankverbindung-aendern"' in bank
+    other = client.get("/profile", params={"saved": "requested", "section": "name"}).text
+    assert "Wie es weitergeht" in other and "alte Konto" not in other
+
+
+def current_step(html: str) -> tuple[str, str]:
+    """The step indicator's "Schritt n von m" and the label of the step marked aria-current."""
+    count = re.search(r'<p class="steps-count">([^<]+)</p>', html)
+    current = re.search(r'<li class="current" aria-current="step">([^<]+)</li>', html)
+    assert count is not None and current is not None, html
+    return count.group(1), current.group(1)
+
+
+def test_the_recovery_flow_shows_where_one_is(client: TestClient[Litestar]) -> None:
+    assert current_step(client.get("/password/forgot").text) == ("Schritt 1 von 4", "Ihr Konto")
+    form = client.get("/password/forgot?purpose=unlock").text
+    assert "Entsperren" in re.findall(r"<li class=\"todo\">([^<]+)</li>", form)
+    sent = client.post(
+        "/password/forgot", data={"login": "anna.schmidt", "purpose": "reset", "_csrf_token": csrf_of(form)}
+    )
+    assert sent.status_code == 200
+    assert current_step(sent.text) == ("Schritt 2 von 4", "Link aus der E-Mail")
+    assert "Wie es weitergeht" in sent.text and "funktioniert nur einmal" in sent.text
+
+
+def test_the_tour_is_offered_until_ended_and_walks_four_steps_without_javascript(
+    client: TestClient[Litestar],
+) -> None:
+    log_in_page(client, "anna.schmidt")
+    start = client.get("/").text
+    assert "Neu in ESS?" in start and 'href="/tour"' in start
+    steps = [current_step(client.get("/tour", params={"step": n}).text) for n in (1, 2, 3, 4)]
+    assert steps == [
+        ("Schritt 1 von 4", "Ihr Urlaub"),
+        ("Schritt 2 von 4", "Ihre Daten"),
+        ("Schritt 3 von 4", "Passwort und Sicherheit"),
+        ("Schritt 4 von 4", "Hilfe finden"),
+    ]
+    last = client.get("/tour", params={"step": 4}).text
+    assert 'href="/tour?step=3"' in last and "/tour?step=5" not in last and "Tour abschließen" in last
+    assert current_step(client.get("/tour", params={"step": 99}).text)[0] == "Schritt 4 von 4"
+
+    refused = client.post("/tour/done", data={}, follow_redirects=False)
+    assert refused.status_code == 403  # no CSRF token: nothing set
+    assert "Neu in ESS?" in client.get("/").text
+    ended = client.post("/tour/done", data={"_csrf_token": csrf_of(last)}, follow_redirects=False)
+    assert ended.status_code == 303 and ended.headers["location"] == "/"
+    assert "Neu in ESS?" not in client.get("/").text
+    assert client.get("/tour").status_code == 200  # still there for whoever wants it again

@@ -171,7 +171,7 @@ def test_pages_change_contact_data_show_field_errors_and_need_csrf(client: TestC
         data={"_csrf_token": token_, "mobile_phone": "0151 23456789", "work_phone": "089 5550011"},
         follow_redirects=False,
     )
-    assert saved.status_code == 303 and saved.headers["location"] == "/profile?saved=applied#contact"
+    assert saved.status_code == 303 and saved.headers["location"] == "/profile?saved=applied&section=contact#contact"
     profile = client.get("/profile?saved=applied").text
     assert "01512 3456789" in profile  # stored as E.164, shown in the national form
     assert "Ihre Änderung wurde gespeichert." in profile
@@ -187,7 +187,7 @@ def test_hr_decides_on_the_queue_page(client: TestClient[Litestar]) -> None:
         data={"_csrf_token": token_, "first_name": "Anna", "last_name": "Schmidt-Weber"},
         follow_redirects=False,
     )
-    assert sent.headers["location"] == "/profile?saved=requested#name"
+    assert sent.headers["location"] == "/profile?saved=requested&section=name#name"
     assert "Schmidt-Weber" in client.get("/profile").text  # shown as waiting
     client.post("/logout", data={"_csrf_token": csrf_token(client, "/")})
     client.cookies.clear()

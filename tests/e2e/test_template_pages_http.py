@@ -272,6 +272,9 @@ def _help(pages: Pages) -> None:
     pages.get("search, nothing found", "/search?q=Dienstfahrrad")
     pages.get("leave sent", "/vacation?created=1")
     pages.get("change sent", "/profile?saved=requested")
+    pages.get("bank change sent", "/profile?saved=requested&section=bank")
+    pages.get("tour", "/tour")
+    pages.get("tour, last step", "/tour?step=4")
     pages.log_out()
 
 

@@ -3,6 +3,7 @@ is counted (its folded text only, never who asked)."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from ess.domain.auth.model import Principal
@@ -16,7 +17,7 @@ from ess.domain.help.intents import (
     best_match,
     intent_words,
 )
-from ess.domain.help.model import MAX_QUERY, HelpPage, Result, ResultKind, SearchAnswer
+from ess.domain.help.model import MAX_QUERY, AnswerTopic, HelpPage, IndexHit, Result, ResultKind, SearchAnswer
 from ess.domain.help.ports import HelpDeps, HelpUnitOfWork
 from ess.domain.help.ranking import rank
 from ess.domain.help.text import (
@@ -98,13 +99,12 @@ def _score(match: Match) -> float:
     return STRONG + match.size if match.covers_query or match.size >= 2 else WEAK + match.size / 10
 
 
-async def search(query: str, lang: str, *, principal: Principal | None, deps: HelpDeps) -> SearchAnswer:
-    """Answers from the caller's own data (when logged in), actions they can take, and articles, best first."""
-    text = normalise_query(query)
+async def _articles(
+    text: str, lang: str, understood: Understood, *, record_miss: bool, deps: HelpDeps
+) -> list[tuple[IndexHit, float]]:
+    """The ranked article hits; a query nothing answered (`record_miss` and no hit) is counted."""
+    content = understood.content
     async with deps.new_uow() as uow:
-        known = await vocabulary(uow, deps)
-        understood = understand(text, known)
-        content = understood.content
         candidates = await uow.help_index.search(content, lang, CANDIDATES) if content else []
         votes = {
             count.key: (count.helpful, count.not_helpful)
@@ -112,20 +112,43 @@ async def search(query: str, lang: str, *, principal: Principal | None, deps: He
             if count.kind == ResultKind.ARTICLE.value
         }
         hits = rank(candidates, content, deps.cache.stats, votes)[:ARTICLE_LIMIT]
-        query_terms, typed = frozenset(understood.everything), understood.words
-        actions = [
-            Result(ResultKind.ACTION, action.value, ACTION_LINKS[action], _score(match))
-            for action, patterns in ACTION_PATTERNS.items()
-            if allowed_action(action, principal) and (match := best_match(patterns, query_terms, typed))
-        ]
-        topics = [
-            (topic, _score(match))
-            for topic, patterns in ANSWER_PATTERNS.items()
-            if principal is not None and (match := best_match(patterns, query_terms, typed))
-        ]
-        if text and not hits and not actions and not topics:
+        if text and record_miss and not hits:
             await uow.missed_queries.record(text, lang, deps.clock.now())
             await uow.commit()
+    return hits
+
+
+async def _answers(
+    topics: list[tuple[AnswerTopic, float]], principal: Principal | None, deps: HelpDeps
+) -> list[Result]:
+    if principal is None:
+        return []
+    found = [await personal_answer(topic, principal, score, deps=deps) for topic, score in topics]
+    return [answer for answer in found if answer is not None]
+
+
+async def search(query: str, lang: str, *, principal: Principal | None, deps: HelpDeps) -> SearchAnswer:
+    """Answers from the caller's own data (when logged in), actions they can take, and articles, best first.
+
+    The article lookup and the personal answers run side by side: each has its own unit of work."""
+    text = normalise_query(query)
+    async with deps.new_uow() as uow:
+        understood = understand(text, await vocabulary(uow, deps))
+    query_terms, typed = frozenset(understood.everything), understood.words
+    actions = [
+        Result(ResultKind.ACTION, action.value, ACTION_LINKS[action], _score(match))
+        for action, patterns in ACTION_PATTERNS.items()
+        if allowed_action(action, principal) and (match := best_match(patterns, query_terms, typed))
+    ]
+    topics = [
+        (topic, _score(match))
+        for topic, patterns in ANSWER_PATTERNS.items()
+        if principal is not None and (match := best_match(patterns, query_terms, typed))
+    ]
+    hits, answers = await asyncio.gather(
+        _articles(text, lang, understood, record_miss=not actions and not topics, deps=deps),
+        _answers(topics, principal, deps),
+    )
     best = hits[0][1] if hits and hits[0][1] > 0 else 1.0
     articles = [
         Result(
@@ -139,12 +162,6 @@ async def search(query: str, lang: str, *, principal: Principal | None, deps: He
         )
         for hit, score in hits
     ]
-    answers: list[Result] = []
-    if principal is not None:
-        for topic, score in topics:
-            answer = await personal_answer(topic, principal, score, deps=deps)
-            if answer is not None:
-                answers.append(answer)
     order = {ResultKind.ANSWER: 0, ResultKind.ACTION: 1, ResultKind.ARTICLE: 2}
     intents = sorted([*answers, *actions], key=lambda r: (-r.score, order[r.kind], r.key))
     strong, weak = [r for r in intents if r.score >= STRONG], [r for r in intents if r.score < STRONG]

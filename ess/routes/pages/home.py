@@ -1,14 +1,29 @@
-"""The start page and the contact page."""
+"""The start page, the short tour for newcomers, and the contact page."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
-from litestar import Controller, Request, get
-from litestar.response import Template
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import Cookie
+from litestar.di import NamedDependency
+from litestar.response import Redirect, Template
 
 from ess.routes.guards import requires_login
-from ess.routes.rendering import page_context
+from ess.routes.middleware import cookie_name
+from ess.routes.rendering import page_context, url_to
+from ess.settings import Settings
+
+# The tour's steps, in order; each is a section of tour.html.
+TOUR_STEPS: Final = ("leave", "data", "security", "help")
+# Set when the person ends or declines the tour: this browser does not offer it again. Nothing about it is stored on
+# the server (no record of who took the tour).
+TOUR_COOKIE: Final = "ess_tour"
+TOUR_COOKIE_DAYS: Final = 400
+
+
+def tour_declined(request: Request[Any, Any, Any], settings: Settings) -> bool:
+    return request.cookies.get(cookie_name(TOUR_COOKIE, secure=settings.server.served_over_tls)) == "done"
 
 
 class HomePagesController(Controller):
@@ -16,9 +31,40 @@ class HomePagesController(Controller):
     include_in_schema = False
 
     @get("/", operation_id="startPage", name="start", guards=[requires_login])
-    async def start(self, request: Request[Any, Any, Any]) -> Template:
-        """The start page after login."""
-        return Template(template_name="start.html", context=page_context(request))
+    async def start(self, request: Request[Any, Any, Any], settings: NamedDependency[Settings]) -> Template:
+        """The start page after login; it offers the short tour until this browser has ended or declined it."""
+        return Template(
+            template_name="start.html", context=page_context(request, offer_tour=not tour_declined(request, settings))
+        )
+
+    @get("/tour", operation_id="tourPage", name="tour", guards=[requires_login])
+    async def tour(self, request: Request[Any, Any, Any]) -> Template:
+        """One step of the short tour (works without JavaScript: each step is a page with back and next links); a
+        step out of range or not a number shows the nearest one."""
+        asked = request.query_params.get("step", "1")
+        current = min(max(int(asked) if asked.isdecimal() and len(asked) < 4 else 1, 1), len(TOUR_STEPS))
+        return Template(
+            template_name="tour.html",
+            context=page_context(request, step=current, steps=TOUR_STEPS, topic=TOUR_STEPS[current - 1]),
+        )
+
+    @post("/tour/done", operation_id="endTour", name="tour_done", guards=[requires_login], status_code=303)
+    async def tour_done(self, request: Request[Any, Any, Any], settings: NamedDependency[Settings]) -> Response[Any]:
+        """End or decline the tour: this browser does not offer it again."""
+        secure = settings.server.served_over_tls
+        response: Response[Any] = Redirect(url_to(request, "start"), status_code=303)
+        response.set_cookie(
+            Cookie(
+                key=cookie_name(TOUR_COOKIE, secure=secure),
+                value="done",
+                path="/",
+                max_age=TOUR_COOKIE_DAYS * 24 * 3600,
+                httponly=True,
+                secure=secure,
+                samesite="lax",
+            )
+        )
+        return response
 
     @get("/contact", operation_id="contactPage", name="contact")
     async def contact(self, request: Request[Any, Any, Any]) -> Template:

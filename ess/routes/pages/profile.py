@@ -87,6 +87,7 @@ class ProfilePagesController(Controller):
                 employee=view.profile.employee,
                 manager=view.manager,
                 saved=request.query_params.get("saved", ""),
+                saved_section=request.query_params.get("section", ""),
                 editable_sections={
                     name
                     for name, fields in SECTIONS.items()
@@ -190,7 +191,7 @@ class ProfilePagesController(Controller):
             status, errors = form_errors(exc, _)
             return await self._edit_page(request, profile, section, values=submitted, errors=errors, status_code=status)
         outcome = "requested" if result.requested else "applied" if result.applied else "unchanged"
-        return Redirect(url_to(request, "profile") + f"?saved={outcome}#{section}", status_code=303)
+        return Redirect(url_to(request, "profile") + f"?saved={outcome}&section={section}#{section}", status_code=303)
 
     @get("/history", operation_id="profileHistoryPage", name="profile_history")
     async def history(self, request: Request[Any, Any, Any], profile: NamedDependency[ProfileDeps]) -> Template:
