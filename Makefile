@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 ENSURE := PYTHON="$(PYTHON)" bash scripts/ensure-test-deps.sh
 PYTEST := $(BIN)/python -m pytest
 
-.PHONY: install demo demo-ldap serve lint format test test-deps test-unit test-integration test-e2e \
+.PHONY: install demo demo-ldap serve lint format test test-deps test-unit test-integration test-e2e bench \
 	check-fresh-debian lock messages clean
 
 # A venv only counts while its python runs and imports pip. Anything less (a `python3.11 -m venv` that stopped for
@@ -80,6 +80,9 @@ messages: install  ## extract translatable strings and update the catalogs
 	$(BIN)/pybabel extract -F babel.cfg -k _ -k N_ -o ess/locales/messages.pot --no-location --sort-output \
 	  --project=ESS --copyright-holder="ESS contributors" ess
 	$(BIN)/pybabel update -i ess/locales/messages.pot -d ess/locales --no-fuzzy-matching
+
+bench: install  ## every benchmark with its baseline and ratio (bench/run_all.py; BENCH_ARGS=--quick for a smoke run)
+	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
 
 clean:
 	rm -rf var .mypy_cache .ruff_cache .pytest_cache test-artifacts

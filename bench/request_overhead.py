@@ -10,6 +10,11 @@ against the bare page):
 - CPU per request: the server process's user+system time (from /proc) over `--requests` sequential requests;
 - throughput at 1 and at 50 concurrent connections for `--seconds` each.
 
+- the floor of the stack: the balance API against the bare JSON route after one SQLAlchemy Core query
+  (`/json-db`: async engine, aiosqlite, one transaction), which no database-backed request can undercut;
+- memory: the server's RSS when idle (after the first answer) and after `--memory-requests` more requests
+  (10,000 by default), against the same for the bare app.
+
 It prints figures and the ratio to the bare app; it asserts nothing. The client runs on the same machine, so the
 throughput figures compete with it for the cores: read the ratios.
 """
@@ -41,6 +46,43 @@ def cpu_seconds(pid: int) -> float:
     """User + system time of a process so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def rss_mb(pid: int) -> float:
+    """Resident set size of a process now, in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS")
+
+
+def rss_after(pid: int, url: str, headers: dict[str, str], requests: int) -> tuple[float, float]:
+    """RSS (MB) idle and after `requests` more requests at 10 connections."""
+    idle = rss_mb(pid)
+    asyncio.run(_count(url, headers, requests, 10))
+    return idle, rss_mb(pid)
+
+
+async def _count(url: str, headers: dict[str, str], requests: int, concurrency: int) -> None:
+    parsed = httpx.URL(url)
+    request = _raw_request(parsed, headers)
+    share = requests // concurrency
+
+    async def worker() -> None:
+        reader, writer = await asyncio.open_connection(parsed.host, parsed.port)
+        try:
+            for _ in range(share):
+                await _get(reader, writer, request)
+        finally:
+            writer.close()
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+
+
+def _raw_request(parsed: httpx.URL, headers: dict[str, str]) -> bytes:
+    lines = [f"GET {parsed.raw_path.decode()} HTTP/1.1", f"Host: {parsed.host}:{parsed.port}"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
 
 def cpu_per_request(pid: int, url: str, headers: dict[str, str], requests: int) -> float:
@@ -75,9 +117,7 @@ async def _get(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, reque
 
 async def _throughput(url: str, headers: dict[str, str], seconds: float, concurrency: int) -> float:
     parsed = httpx.URL(url)
-    lines = [f"GET {parsed.raw_path.decode()} HTTP/1.1", f"Host: {parsed.host}:{parsed.port}"]
-    lines += [f"{name}: {value}" for name, value in headers.items()]
-    request = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+    request = _raw_request(parsed, headers)
     deadline = time.monotonic() + seconds
 
     async def worker() -> int:
@@ -115,12 +155,11 @@ def bearer(url: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {answer.json()['access_token']}"}
 
 
-def start_bare(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_bare(workdir: Path, *, floor: bool = False) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
+    command = [sys.executable, str(ROOT / "bench" / "bare_app.py"), str(port), *(["--floor"] if floor else [])]
     with (workdir / "bare.log").open("ab") as log:
-        process = subprocess.Popen(  # noqa: S603 - our own script with this interpreter
-            [sys.executable, str(ROOT / "bench" / "bare_app.py"), str(port)], stdout=log, stderr=subprocess.STDOUT
-        )
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603 - our own script
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -146,7 +185,7 @@ def cold_start(cluster: EssCluster, workdir: Path) -> tuple[float, float]:
     return ess, bare
 
 
-def main(requests: int, seconds: float) -> None:
+def main(requests: int, seconds: float, memory_requests: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         cluster = EssCluster(workdir, f"sqlite+aiosqlite:///{workdir}/ess.db", store="file")
@@ -155,34 +194,66 @@ def main(requests: int, seconds: float) -> None:
         try:
             ess_process, url = cluster.start(0)
             try:
-                ess_pid = ess_process.pid
-                api_headers, page_headers = bearer(url), session_cookie(url)
-                pairs = [
-                    ("balance API vs bare JSON", f"{url}/api/v1/me/vacation/balance", api_headers, f"{bare_url}/json"),
-                    ("/vacation page vs bare page", f"{url}/vacation", page_headers, f"{bare_url}/page"),
-                ]
-                print(f"{os.cpu_count()} cores; CPU over {requests} requests in a row; throughput {seconds:.0f} s each")
-                print(f"{'':28} {'ESS':>9} {'bare':>9} {'ratio':>7}")
-                for name, ess_url, headers, base_url in pairs:
-                    ess_cpu = cpu_per_request(ess_pid, ess_url, headers, requests)
-                    bare_cpu = cpu_per_request(bare_process.pid, base_url, {}, requests)
-                    print(f"{name + ': CPU ms/request':28} {ess_cpu:9.2f} {bare_cpu:9.2f} {ess_cpu / bare_cpu:7.1f}")
-                    for concurrency in (1, 50):
-                        ess_rate = throughput(ess_url, headers, seconds, concurrency)
-                        bare_rate = throughput(base_url, {}, seconds, concurrency)
-                        label = f"  req/s at {concurrency} connection(s)"
-                        print(f"{label:44} {ess_rate:9.0f} {bare_rate:9.0f} {ess_rate / bare_rate:7.3f}")
+                _measure(
+                    ess_process.pid,
+                    url,
+                    bare_process.pid,
+                    bare_url,
+                    requests=requests,
+                    seconds=seconds,
+                    memory_requests=memory_requests,
+                )
             finally:
                 stop(ess_process)
         finally:
             stop(bare_process)
         ess_start, bare_start = cold_start(cluster, workdir)
-        print(f"{'cold start to first answer, s':28} {ess_start:9.2f} {bare_start:9.2f} {ess_start / bare_start:7.1f}")
+        print(f"{'cold start to first answer, s':44} {ess_start:9.2f} {bare_start:9.2f} {ess_start / bare_start:7.1f}")
+
+
+def _measure(
+    ess_pid: int, url: str, bare_pid: int, bare_url: str, *, requests: int, seconds: float, memory_requests: int
+) -> None:
+    """Print CPU per request, throughput and memory of ESS and the bare app, and the ratios."""
+    api_headers, page_headers = bearer(url), session_cookie(url)
+    balance = f"{url}/api/v1/me/vacation/balance"
+    pairs = [
+        ("balance API vs bare JSON", balance, api_headers, f"{bare_url}/json"),
+        ("/vacation page vs bare page", f"{url}/vacation", page_headers, f"{bare_url}/page"),
+    ]
+    print(f"{os.cpu_count()} cores; CPU over {requests} requests in a row; throughput {seconds:.0f} s each")
+    print(f"{'':44} {'ESS':>9} {'bare':>9} {'ratio':>7}")
+    for name, ess_url, headers, base_url in pairs:
+        ess_cpu = cpu_per_request(ess_pid, ess_url, headers, requests)
+        # Five times the requests: the bare app's CPU is a few clock ticks (10 ms each) over `requests`.
+        bare_cpu = cpu_per_request(bare_pid, base_url, {}, requests * 5)
+        print(f"{name + ': CPU ms/request':44} {ess_cpu:9.2f} {bare_cpu:9.2f} {ess_cpu / bare_cpu:7.1f}")
+        for concurrency in (1, 50):
+            ess_rate = throughput(ess_url, headers, seconds, concurrency)
+            bare_rate = throughput(base_url, {}, seconds, concurrency)
+            label = f"  req/s at {concurrency} connection(s)"
+            print(f"{label:44} {ess_rate:9.0f} {bare_rate:9.0f} {ess_rate / bare_rate:7.3f}")
+    floor_process, floor_url = start_bare(Path(tempfile.mkdtemp(prefix="bare-floor-")), floor=True)
+    try:
+        ess_cpu = cpu_per_request(ess_pid, balance, api_headers, requests)
+        floor_cpu = cpu_per_request(floor_process.pid, f"{floor_url}/json-db", {}, requests * 2)
+    finally:
+        stop(floor_process)
+    label = "balance API vs floor (JSON + one Core query)"
+    print(f"{label:44} {ess_cpu:9.2f} {floor_cpu:9.2f} {ess_cpu / floor_cpu:7.1f}")
+    if memory_requests:
+        idle, after = rss_after(ess_pid, balance, api_headers, memory_requests)
+        bare_idle, bare_after = rss_after(bare_pid, f"{bare_url}/json", {}, memory_requests)
+        print(f"{'RSS MB idle':44} {idle:9.0f} {bare_idle:9.0f} {idle / bare_idle:7.1f}")
+        label = f"RSS MB after {memory_requests} more requests"
+        print(f"{label:44} {after:9.0f} {bare_after:9.0f} {after / bare_after:7.1f}")
+        print(f"{'  after / idle':44} {after / idle:9.2f} {bare_after / bare_idle:9.2f}")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--memory-requests", type=int, default=10_000)
     arguments = parser.parse_args()
-    main(arguments.requests, arguments.seconds)
+    main(arguments.requests, arguments.seconds, arguments.memory_requests)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import re
 from datetime import datetime, timedelta
+from decimal import Decimal
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from litestar import Litestar
@@ -164,11 +166,12 @@ def test_hr_sees_every_balance_as_a_page_and_as_csv(client: TestClient[Litestar]
     # The page shows 100 rows at a time and links to the next page; the CSV keeps every one of the 64 employees.
     assert len(lines) == 65
     small = client.get("/hr/vacation-report?as_of=2026-06-30&limit=10&offset=60")
-    assert small.text.count("<tr><td>") == 4
+    row = '<tr><th scope="row" class="sticky-col">'
+    assert small.text.count(row) == 4
     assert 'rel="prev"' in small.text and 'rel="next"' not in small.text
     assert "Zeilen 61 bis 64 von 64" in small.text  # the default language is German
     found = client.get("/hr/vacation-report?as_of=2026-06-30&search=schmidt")
-    assert found.text.count("<tr><td>") == 1 and "Anna Schmidt" in found.text
+    assert found.text.count(row) == 1 and "Anna Schmidt" in found.text
     hr = token(client, "hanna.berger")
     api = client.get("/api/v1/hr/leave-report?as_of=2026-06-30&limit=10&offset=60", headers=hr).json()
     assert (api["total"], api["offset"], api["limit"], len(api["rows"])) == (64, 60, 10, 4)
@@ -182,6 +185,41 @@ def test_hr_sees_every_balance_as_a_page_and_as_csv(client: TestClient[Litestar]
     assert everyone == [line.split(";", 1)[0] for line in lines[1:]]
     assert client.get("/api/v1/hr/leave-report?limit=1001", headers=hr).status_code == 400
     assert client.get("/api/v1/hr/leave-report", headers=token(client, "anna.schmidt")).status_code == 403
+    _sorted_filtered_and_totalled(client, hr, lines)
+
+
+def _sorted_filtered_and_totalled(client: TestClient[Litestar], hr: dict[str, str], lines: list[str]) -> None:
+    """Issue 12 / 18 item 5: sort by any column, filter by unit, region and "lapses soon", totals of the filter."""
+    report = "/api/v1/hr/leave-report?as_of=2026-06-30&limit=1000&totals=true"
+    everyone = client.get(report, headers=hr).json()
+    assert everyone["totals"]["employees"] == 64
+    assert Decimal(everyone["totals"]["entitlement"]) == sum(Decimal(r["entitlement"]) for r in everyone["rows"])
+    assert Decimal(everyone["totals"]["remaining"]) == sum(Decimal(r["remaining"]) for r in everyone["rows"])
+    by_name = client.get(f"{report}&sort=name&order=desc", headers=hr).json()["rows"]
+    names = [r["name"].casefold() for r in by_name]
+    assert names == sorted(names, reverse=True)
+    by_remaining = client.get(f"{report}&sort=remaining", headers=hr).json()["rows"]
+    assert [Decimal(r["remaining"]) for r in by_remaining] == sorted(Decimal(r["remaining"]) for r in by_remaining)
+    unit = next(r["org_unit"] for r in everyone["rows"] if r["org_unit"])
+    in_unit = client.get(f"{report}&unit={quote(unit)}", headers=hr).json()
+    assert in_unit["rows"] and {r["org_unit"] for r in in_unit["rows"]} == {unit}
+    assert in_unit["totals"]["employees"] == in_unit["total"] == len(in_unit["rows"])
+    assert Decimal(in_unit["totals"]["taken"]) == sum(Decimal(r["taken"]) for r in in_unit["rows"])
+    region = everyone["rows"][0]["location"]
+    country = region.split("-")[0]
+    assert {r["location"] for r in client.get(f"{report}&region={region}", headers=hr).json()["rows"]} == {region}
+    in_country = client.get(f"{report}&region={country}", headers=hr).json()["rows"]
+    assert in_country and all(r["location"].split("-")[0] == country for r in in_country)
+    lapsing = client.get(f"{report}&lapses_soon=true", headers=hr).json()
+    assert all(Decimal(r["lapsing"]) > 0 for r in lapsing["rows"])
+    assert lapsing["lapse_by"] == "2026-09-28"
+    assert client.get(f"{report}&sort=salary", headers=hr).status_code == 400
+    page = client.get(f"/hr/vacation-report?as_of=2026-06-30&unit={quote(unit)}&sort=name&order=desc")
+    assert page.status_code == 200
+    assert 'aria-sort="descending"' in page.text
+    assert page.text.count('<tr><th scope="row" class="sticky-col">') == len(in_unit["rows"])
+    assert "<tfoot>" in page.text
+    assert len(lines) == 65
 
 
 async def make_account(settings: Settings, login: str) -> None:

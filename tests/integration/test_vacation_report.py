@@ -38,7 +38,15 @@ from ess.domain.vacation.model import (
     compute_balance,
 )
 from ess.domain.vacation.ports import VacationDeps
-from ess.domain.vacation.report import CSV_HEADER, MAX_PAGE_SIZE, balance_report, balance_report_page, to_csv
+from ess.domain.vacation.report import (
+    CSV_HEADER,
+    MAX_PAGE_SIZE,
+    ReportQuery,
+    balance_report,
+    balance_report_page,
+    report_csv,
+    to_csv,
+)
 from ess.domain.vacation.requests import RequestLeave, request_cancellation, request_leave
 from tests.fakes import FakeNotifier, FixedClock
 
@@ -300,7 +308,7 @@ async def test_the_pages_of_the_report_are_the_report_cut_in_order(world: World)
     pages = []
     offset = 0
     while True:
-        page = await balance_report_page(TODAY, deps=world.deps, offset=offset, limit=25)
+        page = await balance_report_page(TODAY, deps=world.deps, query=ReportQuery(offset=offset, limit=25))
         assert (page.total, page.offset, page.limit) == (64, offset, 25)
         pages.append(page.rows)
         if not page.has_next:
@@ -309,25 +317,69 @@ async def test_the_pages_of_the_report_are_the_report_cut_in_order(world: World)
     assert [len(rows) for rows in pages] == [25, 25, 14]
     # Every row once, in the report's order, with the computed entitlement of who never opened the year.
     assert [row for rows in pages for row in rows] == everyone
-    beyond = await balance_report_page(TODAY, deps=world.deps, offset=64, limit=25)
+    beyond = await balance_report_page(TODAY, deps=world.deps, query=ReportQuery(offset=64, limit=25))
     assert (beyond.rows, beyond.total, beyond.has_next) == ([], 64, False)
 
 
 async def test_a_search_pages_only_the_rows_it_finds(world: World) -> None:
-    page = await balance_report_page(TODAY, deps=world.deps, search="  SCHMI ", limit=1)
+    page = await balance_report_page(TODAY, deps=world.deps, query=ReportQuery(search="  SCHMI ", limit=1))
     everyone = await balance_report(TODAY, deps=world.deps)
     found = [r for r in everyone if "schmi" in r.name.casefold()]  # Schmidt, Schmitt, Schmid
     assert page.total == len(found) >= 2
     assert page.rows == found[:1] and page.has_next
-    by_unit = await balance_report_page(TODAY, deps=world.deps, search="it münchen", limit=MAX_PAGE_SIZE)
+    by_unit = await balance_report_page(
+        TODAY, deps=world.deps, query=ReportQuery(search="it münchen", limit=MAX_PAGE_SIZE)
+    )
     assert {r.org_unit for r in by_unit.rows} == {"IT München"}
     assert by_unit.total == sum(1 for r in everyone if r.org_unit == "IT München")
+
+
+async def test_the_report_sorts_by_any_column_filters_and_totals_every_filtered_row(world: World) -> None:
+    everyone = await balance_report(TODAY, deps=world.deps)
+    whole = await balance_report_page(TODAY, deps=world.deps, query=ReportQuery(limit=MAX_PAGE_SIZE))
+    assert whole.totals is not None and whole.totals.employees == 64
+    for figure in ("entitlement", "carried_over", "taken", "approved_upcoming", "pending", "expired", "remaining"):
+        assert getattr(whole.totals, figure) == sum((getattr(r, figure) for r in everyone), Decimal(0)), figure
+    # A figure sort reads every filtered row's figures; ties stay in the report's order.
+    by_taken = await balance_report_page(TODAY, deps=world.deps, query=ReportQuery(sort="taken", descending=True))
+    assert [r.taken for r in by_taken.rows] == sorted((r.taken for r in everyone), reverse=True)[:100]
+    by_number = await balance_report_page(TODAY, deps=world.deps, query=ReportQuery(sort="personnel_number", limit=5))
+    assert [r.personnel_number for r in by_number.rows] == sorted(r.personnel_number for r in everyone)[:5]
+    # One unit, one region (or a whole country): the page and its totals hold only those.
+    munich = ReportQuery(unit="IT München", limit=MAX_PAGE_SIZE)
+    in_unit = await balance_report_page(TODAY, deps=world.deps, query=munich)
+    expected = [r for r in everyone if r.org_unit == "IT München"]
+    assert in_unit.rows == expected and in_unit.totals is not None
+    assert (in_unit.totals.employees, in_unit.totals.remaining) == (len(expected), sum(r.remaining for r in expected))
+    assert "IT München" in in_unit.units and "DE-BY" in in_unit.regions
+    bavaria = await balance_report_page(TODAY, deps=world.deps, query=ReportQuery(region="DE-BY", limit=MAX_PAGE_SIZE))
+    assert bavaria.rows == [r for r in everyone if r.location == "DE-BY"]
+    swiss = await balance_report_page(TODAY, deps=world.deps, query=ReportQuery(region="CH", limit=MAX_PAGE_SIZE))
+    assert swiss.rows and swiss.rows == [r for r in everyone if r.location.startswith("CH-")]
+    with pytest.raises(InvalidInput):
+        await balance_report_page(TODAY, deps=world.deps, query=ReportQuery(sort="salary"))
+
+
+async def test_lapses_soon_finds_the_carry_over_left_before_its_deadline(world: World) -> None:
+    # Maximilian's carry-over (6 days, 3 taken in February) lapses on 31 March 2026: on 1 March 3 days lapse
+    # within the 90 days; on 1 April it has lapsed (and the expiry entry itself never counts as left).
+    march = await balance_report_page(date(2026, 3, 1), deps=world.deps, query=ReportQuery(lapses_soon=True))
+    assert [(r.name, r.lapsing) for r in march.rows] == [("Max Fischer", Decimal(3))]
+    assert march.lapse_by == date(2026, 5, 30) and march.total == 1
+    april = await balance_report_page(date(2026, 4, 1), deps=world.deps, query=ReportQuery(lapses_soon=True))
+    assert april.rows == [] and april.totals is not None and april.totals.employees == 0
+
+
+async def test_the_csv_is_streamed_in_pieces_with_every_row(world: World) -> None:
+    pieces = [piece async for piece in report_csv(TODAY, deps=world.deps, rows_per_piece=10)]
+    assert len(pieces) == 1 + 7  # the header, then 64 rows ten at a time
+    assert "".join(pieces) == to_csv(await balance_report(TODAY, deps=world.deps))
 
 
 @pytest.mark.parametrize(("offset", "limit"), [(-1, 10), (0, 0), (0, MAX_PAGE_SIZE + 1)])
 async def test_a_page_out_of_bounds_is_refused(world: World, offset: int, limit: int) -> None:
     with pytest.raises(InvalidInput):
-        await balance_report_page(TODAY, deps=world.deps, offset=offset, limit=limit)
+        await balance_report_page(TODAY, deps=world.deps, query=ReportQuery(offset=offset, limit=limit))
 
 
 async def test_the_report_as_csv(world: World) -> None:

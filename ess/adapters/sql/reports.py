@@ -5,10 +5,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import ColumnElement, Numeric, ScalarSelect, Subquery, and_, case, func, or_, select, type_coerce
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import (
+    ColumnElement,
+    Numeric,
+    ScalarSelect,
+    Select,
+    Subquery,
+    and_,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    type_coerce,
+)
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from ess.adapters.sql.database import READ_ONLY
 from ess.adapters.sql.tables import (
     EmployeeRow,
     LeaveBucketRow,
@@ -23,6 +38,7 @@ from ess.domain.vacation.model import (
     EntryType,
     ReportPerson,
     ReportRow,
+    ReportTotals,
     RequestStatus,
 )
 
@@ -50,19 +66,34 @@ class SqlLeaveReport:
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
+        self._reader: AsyncEngine | None = None
 
-    async def rows(self, as_of: date, personnel_numbers: Sequence[str] | None = None) -> list[ReportRow]:
+    def _read(self) -> AsyncSession:
+        """A read-only session: on SQLite a deferred BEGIN (the report reads beside writers instead of taking the
+        write lock for its whole run), on PostgreSQL one REPEATABLE READ snapshot."""
+        if self._reader is None:
+            engine: AsyncEngine = self._sessions.kw["bind"]
+            options: dict[str, Any] = {READ_ONLY: True}
+            if engine.dialect.name == "postgresql":
+                options["isolation_level"] = "REPEATABLE READ"
+            self._reader = engine.execution_options(**options)
+        return self._sessions(bind=self._reader)
+
+    async def rows(
+        self, as_of: date, personnel_numbers: Sequence[str] | None = None, *, lapse_by: date | None = None
+    ) -> list[ReportRow]:
         """Every employee employed in the leave year of `as_of` (or those of `personnel_numbers`); the figures mean
         what `compute_balance` says."""
         if personnel_numbers is None:
-            return await self._rows(as_of, None)
+            return await self._rows(as_of, None, lapse_by)
         rows: list[ReportRow] = []
         for start in range(0, len(personnel_numbers), _CHUNK):
-            rows += await self._rows(as_of, personnel_numbers[start : start + _CHUNK])
+            rows += await self._rows(as_of, personnel_numbers[start : start + _CHUNK], lapse_by)
         return rows
 
-    async def people(self, as_of: date) -> list[ReportPerson]:
+    async def people(self, as_of: date, *, lapse_by: date | None = None) -> list[ReportPerson]:
         first, last = date(as_of.year, 1, 1), date(as_of.year, 12, 31)
+        lapsing = _lapsing(as_of, lapse_by or as_of)
         statement = (
             select(
                 EmployeeRow.personnel_number,
@@ -70,23 +101,106 @@ class SqlLeaveReport:
                 EmployeeRow.preferred_name,
                 EmployeeRow.last_name,
                 OrgUnitRow.name,
+                EmployeeRow.country,
+                EmployeeRow.subdivision,
+                lapsing.c.lapsing if lapse_by is not None else literal(None, _SUM),
             )
             .outerjoin(OrgUnitRow, OrgUnitRow.id == EmployeeRow.org_unit_id)
             .where(_employed_between(first, last))
         )
-        async with self._sessions() as session:
+        if lapse_by is not None:
+            statement = statement.outerjoin(lapsing, lapsing.c.employee_id == EmployeeRow.id)
+        async with self._read() as session:
             result = (await session.execute(statement)).all()
         return [
-            ReportPerson(number, _display_name(first_name, preferred, last_name), unit or "")
-            for number, first_name, preferred, last_name, unit in result
+            ReportPerson(
+                number,
+                _display_name(first_name, preferred, last_name),
+                unit or "",
+                _location(country, subdivision),
+                lapse or ZERO,
+            )
+            for number, first_name, preferred, last_name, unit, country, subdivision, lapse in result
         ]
 
-    async def _rows(self, as_of: date, personnel_numbers: Sequence[str] | None) -> list[ReportRow]:
+    async def totals(self, as_of: date, personnel_numbers: Sequence[str] | None = None) -> ReportTotals:
+        if personnel_numbers is None:
+            return await self._totals(as_of, None)
+        parts = [
+            await self._totals(as_of, personnel_numbers[start : start + _CHUNK])
+            for start in range(0, len(personnel_numbers), _CHUNK)
+        ]
+        return ReportTotals(
+            employees=sum(p.employees for p in parts),
+            entitlement=sum((p.entitlement for p in parts), ZERO),
+            carried_over=sum((p.carried_over for p in parts), ZERO),
+            taken=sum((p.taken for p in parts), ZERO),
+            approved_upcoming=sum((p.approved_upcoming for p in parts), ZERO),
+            pending=sum((p.pending for p in parts), ZERO),
+            expired=sum((p.expired for p in parts), ZERO),
+            remaining=sum((p.remaining for p in parts), ZERO),
+            unbooked=tuple(n for p in parts for n in p.unbooked),
+        )
+
+    async def _totals(self, as_of: date, personnel_numbers: Sequence[str] | None) -> ReportTotals:
+        """Plain sums over the year's ledger of who is listed (no grouping per employee, no row to Python), the
+        pending days, the head count, and the personnel numbers of years not booked yet (none once it is open)."""
+        first, last = date(as_of.year, 1, 1), date(as_of.year, 12, 31)
+        listed = [_employed_between(first, last)]
+        if personnel_numbers is not None:
+            listed.append(EmployeeRow.personnel_number.in_(personnel_numbers))
+        who = select(EmployeeRow.id).where(*listed)
+        day = LeaveRequestDayRow.__table__.c
+        request = LeaveRequestRow.__table__.c
+        bucket = LeaveBucketRow.__table__.c
+        pending_days = (
+            select(type_coerce(func.sum(day.fraction), _SUM))
+            .select_from(LeaveRequestDayRow.__table__)
+            .join(LeaveRequestRow.__table__, request.id == day.request_id)
+            .where(
+                request.status == RequestStatus.PENDING.value,
+                day.day.between(first, last),
+                request.employee_id.in_(who),
+            )
+        )
+        granted = (
+            select(bucket.id)
+            .where(
+                bucket.employee_id == EmployeeRow.id,
+                bucket.leave_year == as_of.year,
+                bucket.kind.in_(_GRANT_KINDS),
+            )
+            .exists()
+        )
+        async with self._read() as session:
+            values = (await session.execute(_year_ledger(as_of, who))).one()
+            pending = await session.scalar(pending_days) or ZERO
+            count = await session.scalar(select(func.count(EmployeeRow.id)).where(*listed)) or 0
+            unbooked = tuple(
+                (await session.scalars(select(EmployeeRow.personnel_number).where(*listed, ~granted))).all()
+            )
+        entitlement, carried, taken, upcoming, expired = (v or ZERO for v in values)
+        return ReportTotals(
+            employees=count,
+            entitlement=entitlement,
+            carried_over=carried,
+            taken=taken,
+            approved_upcoming=upcoming,
+            pending=pending,
+            expired=expired,
+            remaining=entitlement + carried - taken - upcoming - expired - pending,
+            unbooked=unbooked,
+        )
+
+    async def _rows(
+        self, as_of: date, personnel_numbers: Sequence[str] | None, lapse_by: date | None
+    ) -> list[ReportRow]:
         first, last = date(as_of.year, 1, 1), date(as_of.year, 12, 31)
         only = None
         if personnel_numbers is not None:
             only = select(EmployeeRow.id).where(EmployeeRow.personnel_number.in_(personnel_numbers)).scalar_subquery()
         sums, pending = _ledger_sums(as_of, only), _pending_days(first, last, only)
+        lapsing = _lapsing(as_of, lapse_by or as_of, only)
         statement = (
             select(
                 EmployeeRow.personnel_number,
@@ -103,17 +217,52 @@ class SqlLeaveReport:
                 sums.c.expired,
                 sums.c.booked,
                 pending.c.pending,
+                lapsing.c.lapsing if lapse_by is not None else literal(None, _SUM),
             )
             .outerjoin(OrgUnitRow, OrgUnitRow.id == EmployeeRow.org_unit_id)
             .outerjoin(sums, sums.c.employee_id == EmployeeRow.id)
             .outerjoin(pending, pending.c.employee_id == EmployeeRow.id)
             .where(_employed_between(first, last))
         )
+        if lapse_by is not None:
+            statement = statement.outerjoin(lapsing, lapsing.c.employee_id == EmployeeRow.id)
         if personnel_numbers is not None:
             statement = statement.where(EmployeeRow.personnel_number.in_(personnel_numbers))
-        async with self._sessions() as session:
+        async with self._read() as session:
             result = (await session.execute(statement)).all()
         return [_report_row(*row) for row in result]
+
+
+def _location(country: str, subdivision: str) -> str:
+    return f"{country}-{subdivision}" if subdivision else country
+
+
+def _lapsing(as_of: date, lapse_by: date, only: ScalarSelect[int] | None = None) -> Subquery:
+    """Per employee, what is left in the buckets that lapse after `as_of` and by `lapse_by` (nothing of a bucket
+    that is used up): every entry but the lapse itself counts, bookings ahead included."""
+    ledger = LeaveLedgerRow.__table__.c
+    bucket = LeaveBucketRow.__table__.c
+    per_bucket = (
+        select(bucket.employee_id.label("employee_id"), type_coerce(func.sum(ledger.amount), _SUM).label("rest"))
+        .select_from(LeaveBucketRow.__table__)
+        .join(LeaveLedgerRow.__table__, ledger.bucket_id == bucket.id)
+        .where(
+            ledger.entry_type != EntryType.EXPIRE.value,
+            bucket.expires_on > as_of,
+            bucket.expires_on <= lapse_by,
+            *([bucket.employee_id.in_(only)] if only is not None else []),
+        )
+        .group_by(bucket.employee_id, bucket.id)
+        .subquery("per_bucket")
+    )
+    return (
+        select(
+            per_bucket.c.employee_id,
+            type_coerce(func.sum(case((per_bucket.c.rest > 0, per_bucket.c.rest), else_=0)), _SUM).label("lapsing"),
+        )
+        .group_by(per_bucket.c.employee_id)
+        .subquery("lapsing")
+    )
 
 
 def _employed_between(first: date, last: date) -> ColumnElement[bool]:
@@ -125,35 +274,48 @@ def _display_name(first_name: str, preferred: str, last_name: str) -> str:
     return f"{preferred or first_name} {last_name}"
 
 
-def _ledger_sums(as_of: date, only: ScalarSelect[int] | None = None) -> Subquery:
-    """Per employee, the ledger of the year of `as_of` summed by what each entry means."""
+def _figures(as_of: date) -> list[ColumnElement[Decimal]]:
+    """The ledger's sums by what each entry means, over buckets joined to their entries."""
     ledger = LeaveLedgerRow.__table__.c
     bucket = LeaveBucketRow.__table__.c
     amount = ledger.amount
     booking = ledger.entry_type.in_(_BOOKING_TYPES)
+    return [
+        _sum_where(and_(ledger.entry_type.in_(_ENTITLEMENT_TYPES), bucket.kind.in_(_ENTITLEMENT_KINDS)), amount).label(
+            "entitlement"
+        ),
+        _sum_where(and_(ledger.entry_type.in_(_CARRY_TYPES), bucket.kind == BucketKind.CARRYOVER.value), amount).label(
+            "carried_over"
+        ),
+        _sum_where(and_(booking, ledger.effective_date <= as_of), -amount).label("taken"),
+        _sum_where(and_(booking, ledger.effective_date > as_of), -amount).label("upcoming"),
+        _sum_where(and_(ledger.entry_type.in_(_EXPIRY_TYPES), ledger.effective_date <= as_of), -amount).label(
+            "expired"
+        ),
+    ]
+
+
+def _year_ledger(as_of: date, who: Any) -> Select[Any]:
+    """From the year's buckets to their entries (the bucket_id index): older years are never read."""
+    ledger = LeaveLedgerRow.__table__.c
+    bucket = LeaveBucketRow.__table__.c
     return (
-        select(
+        select(*_figures(as_of))
+        .select_from(LeaveBucketRow.__table__)
+        .join(LeaveLedgerRow.__table__, and_(ledger.bucket_id == bucket.id, ledger.employee_id == bucket.employee_id))
+        .where(bucket.leave_year == as_of.year, *([bucket.employee_id.in_(who)] if who is not None else []))
+    )
+
+
+def _ledger_sums(as_of: date, only: ScalarSelect[int] | None = None) -> Subquery:
+    """Per employee, the ledger of the year of `as_of` summed by what each entry means."""
+    bucket = LeaveBucketRow.__table__.c
+    return (
+        _year_ledger(as_of, only)
+        .add_columns(
             bucket.employee_id.label("employee_id"),
-            _sum_where(
-                and_(ledger.entry_type.in_(_ENTITLEMENT_TYPES), bucket.kind.in_(_ENTITLEMENT_KINDS)), amount
-            ).label("entitlement"),
-            _sum_where(
-                and_(ledger.entry_type.in_(_CARRY_TYPES), bucket.kind == BucketKind.CARRYOVER.value), amount
-            ).label("carried_over"),
-            _sum_where(and_(booking, ledger.effective_date <= as_of), -amount).label("taken"),
-            _sum_where(and_(booking, ledger.effective_date > as_of), -amount).label("upcoming"),
-            _sum_where(and_(ledger.entry_type.in_(_EXPIRY_TYPES), ledger.effective_date <= as_of), -amount).label(
-                "expired"
-            ),
             func.max(case((bucket.kind.in_(_GRANT_KINDS), 1), else_=0)).label("booked"),
         )
-        # From the year's buckets to their entries (the bucket_id index): older years are never read.
-        .select_from(LeaveBucketRow.__table__)
-        .join(
-            LeaveLedgerRow.__table__,
-            and_(ledger.bucket_id == bucket.id, ledger.employee_id == bucket.employee_id),
-        )
-        .where(bucket.leave_year == as_of.year, *([bucket.employee_id.in_(only)] if only is not None else []))
         .group_by(bucket.employee_id)
         .subquery("sums")
     )
@@ -195,6 +357,7 @@ def _report_row(  # noqa: PLR0917 - one result row of the statement above, colum
     expired: Decimal | None,
     booked: int | None,
     pending_days: Decimal | None,
+    lapsing: Decimal | None,
 ) -> ReportRow:
     entitlement, carried_over, taken = entitlement or ZERO, carried_over or ZERO, taken or ZERO
     upcoming, expired, pending_days = upcoming or ZERO, expired or ZERO, pending_days or ZERO
@@ -202,7 +365,7 @@ def _report_row(  # noqa: PLR0917 - one result row of the statement above, colum
         personnel_number=number,
         name=_display_name(first_name, preferred, last_name),
         org_unit=unit or "",
-        location=f"{country}-{subdivision}" if subdivision else country,
+        location=_location(country, subdivision),
         entitlement=entitlement,
         carried_over=carried_over,
         taken=taken,
@@ -211,4 +374,5 @@ def _report_row(  # noqa: PLR0917 - one result row of the statement above, colum
         expired=expired,
         remaining=entitlement + carried_over - taken - upcoming - expired - pending_days,
         booked=bool(booked),
+        lapsing=lapsing or ZERO,
     )

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ess.adapters.sql.combined import padded_union, split
 from ess.adapters.sql.database import READ_ONLY
 from ess.adapters.sql.repositories import SqlEmployeeRepository
 from ess.adapters.sql.tables import (
@@ -37,6 +39,117 @@ from ess.domain.vacation.model import (
     RequestStatus,
 )
 
+_BUCKET = LeaveBucketRow.__table__.c
+_ENTRY = LeaveLedgerRow.__table__.c
+_CLOSURE = LeaveYearClosureRow.__table__.c
+_REQUEST = LeaveRequestRow.__table__.c
+_DAY = LeaveRequestDayRow.__table__.c
+_BUCKET_COLUMNS = (
+    _BUCKET.id,
+    _BUCKET.employee_id,
+    _BUCKET.kind,
+    _BUCKET.leave_year,
+    _BUCKET.valid_from,
+    _BUCKET.expires_on,
+)
+_ENTRY_COLUMNS = (
+    _ENTRY.bucket_id,
+    _ENTRY.employee_id,
+    _ENTRY.effective_date,
+    _ENTRY.amount,
+    _ENTRY.entry_type,
+    _ENTRY.created_by,
+    _ENTRY.created_at,
+    _ENTRY.reason,
+    _ENTRY.request_id,
+    _ENTRY.id,
+)
+_OWNER: BindParameter[int] = bindparam("employee_id")
+# Built once, run with bound parameters: SQLAlchemy neither rebuilds nor re-keys them per request.
+_BUCKETS = select(*_BUCKET_COLUMNS).where(_BUCKET.employee_id == _OWNER)
+_ENTRIES = select(*_ENTRY_COLUMNS).where(_ENTRY.employee_id == _OWNER)
+# The buckets, the entries and the closed years of one employee in one statement (bring_up_to_date reads all three).
+_LEDGER = padded_union(
+    [
+        (_BUCKET_COLUMNS, [_BUCKET.employee_id == _OWNER]),
+        (_ENTRY_COLUMNS, [_ENTRY.employee_id == _OWNER]),
+        ((_CLOSURE.leave_year,), [_CLOSURE.employee_id == _OWNER]),
+    ]
+)
+_LEDGER_WIDTHS = (len(_BUCKET_COLUMNS), len(_ENTRY_COLUMNS), 1)
+# A request with its days in one statement (a request without days yields one row with NULL day columns).
+_REQUEST_COLUMNS = (
+    _REQUEST.id,
+    _REQUEST.employee_id,
+    _REQUEST.start_date,
+    _REQUEST.end_date,
+    _REQUEST.status,
+    _REQUEST.created_at,
+    _REQUEST.start_half,
+    _REQUEST.end_half,
+    _REQUEST.note,
+    _REQUEST.substitute,
+    _REQUEST.decided_by,
+    _REQUEST.decided_at,
+    _REQUEST.decision_comment,
+    _DAY.day,
+    _DAY.fraction,
+)
+_REQUESTS_WITH_DAYS = (
+    select(*_REQUEST_COLUMNS)
+    .select_from(LeaveRequestRow.__table__.outerjoin(LeaveRequestDayRow.__table__, _DAY.request_id == _REQUEST.id))
+    .order_by(_REQUEST.id, _DAY.day)
+)
+_OWN_REQUESTS = _REQUESTS_WITH_DAYS.where(_REQUEST.employee_id == _OWNER)
+
+
+def _bucket(r: Sequence[Any]) -> Bucket:
+    return Bucket(EmployeeId(r[1]), BucketKind(r[2]), r[3], r[4], r[5], r[0])
+
+
+def _entry(r: Sequence[Any]) -> LedgerEntry:
+    return LedgerEntry(
+        bucket_id=r[0],
+        employee_id=EmployeeId(r[1]),
+        effective_date=r[2],
+        amount=Decimal(r[3]),
+        entry_type=EntryType(r[4]),
+        created_by=r[5],
+        created_at=r[6],
+        reason=r[7],
+        request_id=r[8],
+        id=r[9],
+    )
+
+
+def _requests(rows: Sequence[Sequence[Any]]) -> list[LeaveRequest]:
+    """Requests from the rows of `_REQUESTS_WITH_DAYS` (one per day, ordered by request and day)."""
+    heads: dict[int, Sequence[Any]] = {}
+    days: dict[int, list[LeaveDay]] = {}
+    for r in rows:
+        heads.setdefault(r[0], r)
+        if r[13] is not None:
+            days.setdefault(r[0], []).append(LeaveDay(r[13], Decimal(r[14])))
+    return [
+        LeaveRequest(
+            employee_id=EmployeeId(r[1]),
+            start=r[2],
+            end=r[3],
+            days=tuple(days.get(request_id, [])),
+            status=RequestStatus(r[4]),
+            created_at=r[5],
+            start_half=r[6],
+            end_half=r[7],
+            note=r[8],
+            substitute=r[9],
+            decided_by=r[10],
+            decided_at=r[11],
+            decision_comment=r[12],
+            id=request_id,
+        )
+        for request_id, r in heads.items()
+    ]
+
 
 class SqlVacationRepository:
     def __init__(self, session: AsyncSession, employees: SqlEmployeeRepository) -> None:
@@ -54,13 +167,17 @@ class SqlVacationRepository:
             await self._session.execute(select(EmployeeRow.id).where(EmployeeRow.id == employee_id).with_for_update())
 
     async def buckets(self, employee_id: EmployeeId) -> list[Bucket]:
-        rows = await self._session.scalars(
-            select(LeaveBucketRow).where(LeaveBucketRow.employee_id == employee_id).order_by(LeaveBucketRow.id)
+        rows = await self._session.execute(_BUCKETS.order_by(_BUCKET.id), {"employee_id": employee_id})
+        return [_bucket(r) for r in rows]
+
+    async def ledger(self, employee_id: EmployeeId) -> tuple[list[Bucket], list[LedgerEntry], set[int]]:
+        rows = await self._session.execute(_LEDGER, {"employee_id": employee_id})
+        buckets, entries, closed = split(rows, _LEDGER_WIDTHS)
+        return (
+            [_bucket(r) for r in sorted(buckets, key=lambda r: r[0])],
+            [_entry(r) for r in sorted(entries, key=lambda r: r[9])],
+            {r[0] for r in closed},
         )
-        return [
-            Bucket(EmployeeId(r.employee_id), BucketKind(r.kind), r.leave_year, r.valid_from, r.expires_on, r.id)
-            for r in rows
-        ]
 
     async def add_bucket(self, bucket: Bucket) -> Bucket:
         row = LeaveBucketRow(
@@ -75,24 +192,8 @@ class SqlVacationRepository:
         return Bucket(bucket.employee_id, bucket.kind, bucket.leave_year, bucket.valid_from, bucket.expires_on, row.id)
 
     async def entries(self, employee_id: EmployeeId) -> list[LedgerEntry]:
-        rows = await self._session.scalars(
-            select(LeaveLedgerRow).where(LeaveLedgerRow.employee_id == employee_id).order_by(LeaveLedgerRow.id)
-        )
-        return [
-            LedgerEntry(
-                bucket_id=r.bucket_id,
-                employee_id=EmployeeId(r.employee_id),
-                effective_date=r.effective_date,
-                amount=Decimal(r.amount),
-                entry_type=EntryType(r.entry_type),
-                created_by=r.created_by,
-                created_at=r.created_at,
-                reason=r.reason,
-                request_id=r.request_id,
-                id=r.id,
-            )
-            for r in rows
-        ]
+        rows = await self._session.execute(_ENTRIES.order_by(_ENTRY.id), {"employee_id": employee_id})
+        return [_entry(r) for r in rows]
 
     async def add_entries(self, entries: Sequence[LedgerEntry]) -> None:
         self._session.add_all(
@@ -111,42 +212,14 @@ class SqlVacationRepository:
         )
         await self._session.flush()
 
-    async def _load(self, *where: ColumnElement[bool]) -> list[LeaveRequest]:
-        rows = list(await self._session.scalars(select(LeaveRequestRow).where(*where).order_by(LeaveRequestRow.id)))
-        if not rows:
-            return []
-        days: dict[int, list[LeaveDay]] = {}
-        for day in await self._session.scalars(
-            select(LeaveRequestDayRow)
-            .where(LeaveRequestDayRow.request_id.in_([r.id for r in rows]))
-            .order_by(LeaveRequestDayRow.day)
-        ):
-            days.setdefault(day.request_id, []).append(LeaveDay(day.day, Decimal(day.fraction)))
-        return [
-            LeaveRequest(
-                employee_id=EmployeeId(r.employee_id),
-                start=r.start_date,
-                end=r.end_date,
-                days=tuple(days.get(r.id, [])),
-                status=RequestStatus(r.status),
-                created_at=r.created_at,
-                start_half=r.start_half,
-                end_half=r.end_half,
-                note=r.note,
-                substitute=r.substitute,
-                decided_by=r.decided_by,
-                decided_at=r.decided_at,
-                decision_comment=r.decision_comment,
-                id=r.id,
-            )
-            for r in rows
-        ]
+    async def _load(self, statement: Select[Any], parameters: dict[str, Any] | None = None) -> list[LeaveRequest]:
+        return _requests((await self._session.execute(statement, parameters)).all())
 
     async def requests(self, employee_id: EmployeeId) -> list[LeaveRequest]:
-        return await self._load(LeaveRequestRow.employee_id == employee_id)
+        return await self._load(_OWN_REQUESTS, {"employee_id": employee_id})
 
     async def request(self, request_id: int) -> LeaveRequest | None:
-        found = await self._load(LeaveRequestRow.id == request_id)
+        found = await self._load(_REQUESTS_WITH_DAYS.where(_REQUEST.id == request_id))
         return found[0] if found else None
 
     async def add_request(self, request: LeaveRequest) -> LeaveRequest:
@@ -259,14 +332,14 @@ class SqlVacationRepository:
 
     async def pending_requests(self, *, manager_personnel_number: str | None) -> list[tuple[LeaveRequest, Employee]]:
         waiting = (RequestStatus.PENDING.value, RequestStatus.CANCELLATION_REQUESTED.value)
-        where = [LeaveRequestRow.status.in_(waiting)]
+        where: list[ColumnElement[bool]] = [LeaveRequestRow.status.in_(waiting)]
         if manager_personnel_number is not None:
             manager_id = await self._session.scalar(
                 select(EmployeeRow.id).where(EmployeeRow.personnel_number == manager_personnel_number)
             )
             reports = select(EmployeeRow.id).where(EmployeeRow.manager_id == manager_id)
             where.append(LeaveRequestRow.employee_id.in_(reports))
-        requests = await self._load(*where)
+        requests = await self._load(_REQUESTS_WITH_DAYS.where(*where))
         result: list[tuple[LeaveRequest, Employee]] = []
         for request in requests:
             employee = await self._employees.get(request.employee_id)

@@ -151,6 +151,9 @@ class ReportPerson:
     personnel_number: str
     name: str
     org_unit: str
+    location: str = ""
+    # Days of buckets that lapse after the report date and by its "lapses soon" horizon, not taken yet.
+    lapsing: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +174,23 @@ class ReportRow:
     remaining: Decimal
     # False: nothing of the year is booked yet (nobody opened it); the entitlement is computed from the HR data.
     booked: bool = True
+    # As `ReportPerson.lapsing`.
+    lapsing: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class ReportTotals:
+    """The report's figures summed over its rows (after the filter); `unbooked` as `LeaveReport.totals` says."""
+
+    employees: int
+    entitlement: Decimal
+    carried_over: Decimal
+    taken: Decimal
+    approved_upcoming: Decimal
+    pending: Decimal
+    expired: Decimal
+    remaining: Decimal
+    unbooked: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from ess.domain.vacation.model import (
     LedgerEntry,
     ReportPerson,
     ReportRow,
+    ReportTotals,
     RequestStatus,
     VacationPolicy,
 )
@@ -41,6 +42,10 @@ class VacationRepository(Protocol):
 
     async def closed_years(self, employee_id: EmployeeId) -> set[int]:
         """The leave years close-year has closed for the employee."""
+        ...
+
+    async def ledger(self, employee_id: EmployeeId) -> tuple[list[Bucket], list[LedgerEntry], set[int]]:
+        """`buckets`, `entries` and `closed_years` of the employee, read together (in one statement)."""
         ...
 
     async def mark_closed(self, employee_id: EmployeeId, leave_year: int, *, at: datetime, by: str) -> None:
@@ -101,14 +106,23 @@ class HolidayCalendar(Protocol):
 class LeaveReport(Protocol):
     """Leave figures of all employees at once, for HR (read-only)."""
 
-    async def rows(self, as_of: date, personnel_numbers: Sequence[str] | None = None) -> list[ReportRow]:
+    async def rows(
+        self, as_of: date, personnel_numbers: Sequence[str] | None = None, *, lapse_by: date | None = None
+    ) -> list[ReportRow]:
         """Every employee employed in the leave year of `as_of` (or only those of `personnel_numbers` among
         them), with the balance on `as_of`, in no particular order; the same figures as `compute_balance` gives for
-        each of them over the booked ledger. A row whose year has no grant booked yet says so (`booked` False)."""
+        each of them over the booked ledger. A row whose year has no grant booked yet says so (`booked` False).
+        With `lapse_by`, `lapsing` holds what lapses after `as_of` and by that day."""
         ...
 
-    async def people(self, as_of: date) -> list[ReportPerson]:
-        """Who `rows(as_of)` lists, without figures: cheap enough to sort and filter all of them for one page."""
+    async def people(self, as_of: date, *, lapse_by: date | None = None) -> list[ReportPerson]:
+        """Who `rows(as_of)` lists, without figures (but `lapsing` with `lapse_by`): cheap enough to sort and
+        filter all of them for one page."""
+        ...
+
+    async def totals(self, as_of: date, personnel_numbers: Sequence[str] | None = None) -> ReportTotals:
+        """The sums of the booked figures of `rows(as_of, personnel_numbers)`, added up by the database, and the
+        personnel numbers of those rows whose year is not booked yet (their entitlement is not in the sums)."""
         ...
 
 

@@ -69,11 +69,7 @@ async def bring_up_to_date(
     assert employee.id is not None
     # Two first views of a balance at the same moment must not both grant the year.
     await uow.vacation.lock_employee(employee.id)
-    ledger = Ledger(
-        await uow.vacation.buckets(employee.id),
-        await uow.vacation.entries(employee.id),
-        await uow.vacation.closed_years(employee.id),
-    )
+    ledger = Ledger(*await uow.vacation.ledger(employee.id))
     written = False
     for year in sorted(ledger.booked_years):
         written |= await _correct(employee, year, ledger, uow, clock, cause=cause, actor=actor)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, get, post
@@ -18,12 +18,26 @@ from ess.domain.vacation.balance import balance
 from ess.domain.vacation.decisions import decide_waiting, pending_for_decision
 from ess.domain.vacation.model import Balance, LeaveRequest
 from ess.domain.vacation.ports import VacationDeps
-from ess.domain.vacation.report import MAX_PAGE_SIZE, PAGE_SIZE, balance_report_page
+from ess.domain.vacation.report import MAX_PAGE_SIZE, PAGE_SIZE, ReportPage, ReportQuery, balance_report_page
 from ess.domain.vacation.requests import RequestLeave, my_requests, request_cancellation, request_leave, withdraw
 from ess.routes.guards import current_principal, requires_hr, requires_login, requires_manager_or_hr
 
 MAX_ADJUSTMENT_DAYS = 999
 MAX_SEARCH_LENGTH = 200
+# The columns the report sorts by (ess.domain.vacation.report.SORTS), as an enum in the OpenAPI document.
+ReportSort = Literal[
+    "org_unit",
+    "name",
+    "personnel_number",
+    "location",
+    "entitlement",
+    "carried_over",
+    "taken",
+    "approved_upcoming",
+    "pending",
+    "remaining",
+    "lapsing",
+]
 
 
 class ReportRowOut(msgspec.Struct):
@@ -38,14 +52,30 @@ class ReportRowOut(msgspec.Struct):
     pending: Decimal
     expired: Decimal
     remaining: Decimal
+    lapsing: Decimal  # lapses after as_of and by lapse_by unless taken
+
+
+class ReportTotalsOut(msgspec.Struct):
+    """The figures summed over every row the filter keeps (not only this page)."""
+
+    employees: int
+    entitlement: Decimal
+    carried_over: Decimal
+    taken: Decimal
+    approved_upcoming: Decimal
+    pending: Decimal
+    expired: Decimal
+    remaining: Decimal
 
 
 class ReportPageOut(msgspec.Struct):
     as_of: date
+    lapse_by: date
     total: int
     offset: int
     limit: int
     rows: list[ReportRowOut]
+    totals: ReportTotalsOut | None  # only with totals=true
 
 
 class LapseOut(msgspec.Struct):
@@ -341,36 +371,75 @@ class HrVacationApiController(Controller):
         )
 
     @get("/leave-report", operation_id="getLeaveReport", problems=["invalid_input"])
-    async def report(
+    async def report(  # noqa: PLR0917 - one parameter per query parameter
         self,
         vacation: NamedDependency[VacationDeps],
         as_of: FromQuery[date | None] = None,
         offset: Annotated[int, QueryParameter(ge=0)] = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE)] = PAGE_SIZE,
         search: Annotated[str, QueryParameter(max_length=MAX_SEARCH_LENGTH)] = "",
+        unit: Annotated[str, QueryParameter(max_length=MAX_SEARCH_LENGTH)] = "",
+        region: Annotated[str, QueryParameter(max_length=16)] = "",
+        lapses_soon: FromQuery[bool] = False,
+        sort: FromQuery[ReportSort] = "org_unit",
+        order: FromQuery[Literal["asc", "desc"]] = "asc",
+        totals: FromQuery[bool] = False,
     ) -> ReportPageOut:
-        """Every employee's leave balance on a date (today by default), a page at a time, by org unit and name."""
+        """Every employee's leave balance on a date (today by default), a page at a time, by org unit and name
+        unless `sort` says otherwise; filtered by text, org unit, region (a location like DE-BY or a country) and
+        days that lapse within 90 days (`lapses_soon`). With `totals=true` the answer holds the sums over every
+        filtered row (one pass over the year's ledger: about as long as reading the whole report)."""
         day = as_of or vacation.clock.today()
-        page = await balance_report_page(day, deps=vacation, offset=offset, limit=limit, search=search)
-        return ReportPageOut(
-            as_of=day,
-            total=page.total,
-            offset=page.offset,
-            limit=page.limit,
-            rows=[
-                ReportRowOut(
-                    personnel_number=row.personnel_number,
-                    name=row.name,
-                    org_unit=row.org_unit,
-                    location=row.location,
-                    entitlement=row.entitlement,
-                    carried_over=row.carried_over,
-                    taken=row.taken,
-                    approved_upcoming=row.approved_upcoming,
-                    pending=row.pending,
-                    expired=row.expired,
-                    remaining=row.remaining,
-                )
-                for row in page.rows
-            ],
+        query = ReportQuery(
+            search=search,
+            unit=unit,
+            region=region,
+            lapses_soon=lapses_soon,
+            sort=sort,
+            descending=order == "desc",
+            offset=offset,
+            limit=limit,
+            totals=totals,
         )
+        return _report_out(day, await balance_report_page(day, deps=vacation, query=query))
+
+
+def _report_out(day: date, page: ReportPage) -> ReportPageOut:
+    assert page.lapse_by is not None
+    totals = page.totals
+    return ReportPageOut(
+        as_of=day,
+        lapse_by=page.lapse_by,
+        total=page.total,
+        offset=page.offset,
+        limit=page.limit,
+        rows=[
+            ReportRowOut(
+                personnel_number=row.personnel_number,
+                name=row.name,
+                org_unit=row.org_unit,
+                location=row.location,
+                entitlement=row.entitlement,
+                carried_over=row.carried_over,
+                taken=row.taken,
+                approved_upcoming=row.approved_upcoming,
+                pending=row.pending,
+                expired=row.expired,
+                remaining=row.remaining,
+                lapsing=row.lapsing,
+            )
+            for row in page.rows
+        ],
+        totals=None
+        if totals is None
+        else ReportTotalsOut(
+            employees=totals.employees,
+            entitlement=totals.entitlement,
+            carried_over=totals.carried_over,
+            taken=totals.taken,
+            approved_upcoming=totals.approved_upcoming,
+            pending=totals.pending,
+            expired=totals.expired,
+            remaining=totals.remaining,
+        ),
+    )

@@ -4,14 +4,22 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
+from urllib.parse import urlencode
 
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Request, get
 from litestar.di import NamedDependency
-from litestar.response import Template
+from litestar.response import Stream, Template
 
 from ess.domain.errors import InvalidInput
 from ess.domain.vacation.ports import VacationDeps
-from ess.domain.vacation.report import MAX_PAGE_SIZE, PAGE_SIZE, balance_report, balance_report_page, to_csv
+from ess.domain.vacation.report import (
+    MAX_PAGE_SIZE,
+    PAGE_SIZE,
+    SORTS,
+    ReportQuery,
+    balance_report_page,
+    report_csv,
+)
 from ess.routes.guards import requires_hr
 from ess.routes.rendering import page_context
 
@@ -37,13 +45,22 @@ class ReportPagesController(Controller):
 
     @get("", operation_id="vacationReportPage", name="vacation_report")
     async def page(self, request: Request[Any, Any, Any], vacation: NamedDependency[VacationDeps]) -> Template:
-        """All employees' balances on a date, a page at a time."""
+        """All employees' balances on a date, filtered, sorted and a page at a time, with the totals."""
         as_of = _as_of(request, vacation)
-        offset = max(_int_param(request, "offset", 0), 0)
-        limit = min(max(_int_param(request, "limit", PAGE_SIZE), 1), MAX_PAGE_SIZE)
-        search = request.query_params.get("search", "")[:200]
+        params = request.query_params
+        sort = params.get("sort", "org_unit")
+        query = ReportQuery(
+            search=params.get("search", "")[:200],
+            unit=params.get("unit", "")[:200],
+            region=params.get("region", "")[:16],
+            lapses_soon=params.get("lapses_soon", "") == "1",
+            sort=sort if sort in SORTS else "org_unit",
+            descending=params.get("order", "") == "desc",
+            offset=max(_int_param(request, "offset", 0), 0),
+            limit=min(max(_int_param(request, "limit", PAGE_SIZE), 1), MAX_PAGE_SIZE),
+        )
         try:
-            page = await balance_report_page(as_of, deps=vacation, offset=offset, limit=limit, search=search)
+            page = await balance_report_page(as_of, deps=vacation, query=query)
         except InvalidInput:  # cannot happen with the bounds above; a first page rather than an error page
             page = await balance_report_page(as_of, deps=vacation)
         return Template(
@@ -53,19 +70,34 @@ class ReportPagesController(Controller):
                 rows=page.rows,
                 page=page,
                 as_of=as_of,
-                search=search,
+                query=query,
+                search=query.search,
+                filters=_filters(as_of, query),
                 previous_offset=max(page.offset - page.limit, 0) if page.offset > 0 else None,
                 next_offset=page.offset + page.limit if page.has_next else None,
             ),
         )
 
     @get("/csv", operation_id="vacationReportCsv", name="vacation_report_csv")
-    async def csv(self, request: Request[Any, Any, Any], vacation: NamedDependency[VacationDeps]) -> Response[str]:
-        """The same report as CSV (semicolon-separated, UTF-8)."""
+    async def csv(self, request: Request[Any, Any, Any], vacation: NamedDependency[VacationDeps]) -> Stream:
+        """The same report as CSV (semicolon-separated, UTF-8), every row, streamed as it is read."""
         as_of = _as_of(request, vacation)
-        rows = await balance_report(as_of, deps=vacation)
-        return Response(
-            to_csv(rows),
+        return Stream(
+            report_csv(as_of, deps=vacation),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="leave-balances-{as_of.isoformat()}.csv"'},
         )
+
+
+def _filters(as_of: date, query: ReportQuery) -> str:
+    """The query string of the page's filters (without sort, order and offset), for the sort and pager links."""
+    return urlencode(
+        {
+            "as_of": as_of.isoformat(),
+            "limit": query.limit,
+            "search": query.search,
+            "unit": query.unit,
+            "region": query.region,
+            "lapses_soon": "1" if query.lapses_soon else "",
+        }
+    )

@@ -1,0 +1,85 @@
+"""Before/after of a change on a shared machine: two ESS source trees and the bare app measured round by round.
+
+    git archive <commit> | tar -x -C /tmp/before
+    .venv/bin/python bench/compare_trees.py /tmp/before [--rounds 5] [--requests 200]
+
+Starts one `ess serve` from the source tree given (PYTHONPATH, so this venv's packages serve both), one from this
+checkout and `bench/bare_app.py`, then measures server CPU per request (as bench/request_overhead.py does) of the
+balance API and the /vacation page on each, interleaved, for `--rounds` rounds, and prints the medians and ratios.
+Interleaving matters here: neighbours' load moves absolute figures by a factor of two within minutes, but it moves
+both trees alike in the same round. It asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH.parent))
+sys.path.insert(0, str(BENCH))
+
+from request_overhead import bearer, cpu_per_request, session_cookie, start_bare  # noqa: E402
+
+from tests.harness.ess_processes import EssCluster, stop  # noqa: E402
+
+
+def start(source: str | None) -> tuple[subprocess.Popen[bytes], str]:
+    """`ess serve` on a fresh demo database, from `source` (a tree with an `ess` package) or this checkout."""
+    saved = os.environ.pop("PYTHONPATH", None)
+    if source:
+        os.environ["PYTHONPATH"] = source
+    try:
+        workdir = Path(tempfile.mkdtemp(prefix="ess-compare-"))
+        cluster = EssCluster(workdir, f"sqlite+aiosqlite:///{workdir}/ess.db", store="file")
+        cluster.prepare()
+        return cluster.start(0)
+    finally:
+        os.environ.pop("PYTHONPATH", None)
+        if saved is not None:
+            os.environ["PYTHONPATH"] = saved
+
+
+def main(before: str, rounds: int, requests: int) -> None:
+    old, old_url = start(before)
+    new, new_url = start(None)
+    bare, bare_url = start_bare(Path(tempfile.mkdtemp(prefix="bare-")))
+    figures: dict[str, list[float]] = {}
+    try:
+        cases = {
+            "API before": (old.pid, f"{old_url}/api/v1/me/vacation/balance", bearer(old_url), requests),
+            "API after": (new.pid, f"{new_url}/api/v1/me/vacation/balance", bearer(new_url), requests),
+            "bare JSON": (bare.pid, f"{bare_url}/json", {}, requests * 5),
+            "page before": (old.pid, f"{old_url}/vacation", session_cookie(old_url), requests),
+            "page after": (new.pid, f"{new_url}/vacation", session_cookie(new_url), requests),
+            "bare page": (bare.pid, f"{bare_url}/page", {}, requests * 5),
+        }
+        for number in range(rounds):
+            for name, (pid, url, headers, count) in cases.items():
+                figures.setdefault(name, []).append(cpu_per_request(pid, url, headers, count))
+            print(f"round {number + 1}: " + ", ".join(f"{k} {v[-1]:.2f}" for k, v in figures.items()), flush=True)
+    finally:
+        for process in (old, new, bare):
+            stop(process)
+    median = {name: statistics.median(values) for name, values in figures.items()}
+    print("median CPU ms per request: " + ", ".join(f"{k} {v:.2f}" for k, v in median.items()))
+    for kind, bare_name in (("API", "bare JSON"), ("page", "bare page")):
+        before_ms, after_ms, bare_ms = median[f"{kind} before"], median[f"{kind} after"], median[bare_name]
+        print(
+            f"{kind}: before {before_ms / bare_ms:.1f}x bare, after {after_ms / bare_ms:.1f}x bare, "
+            f"after/before {after_ms / before_ms:.2f}"
+        )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("before", help="a source tree of ESS (e.g. from git archive) to compare this checkout with")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--requests", type=int, default=200)
+    arguments = parser.parse_args()
+    main(arguments.before, arguments.rounds, arguments.requests)
