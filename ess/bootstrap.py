@@ -50,7 +50,7 @@ from ess.adapters.sql.database import create_engine, create_session_factory
 from ess.adapters.sql.privacy import sql_data_areas
 from ess.adapters.sql.reports import SqlLeaveReport
 from ess.adapters.sql.unit_of_work import SqlUnitOfWork
-from ess.adapters.stores import StoreAttemptCounter, StoreSessions
+from ess.adapters.stores import SessionsArea, StoreAttemptCounter, StoreSessions
 from ess.domain.analytics.model import AnalyticsPolicy, Flow
 from ess.domain.analytics.ports import AnalyticsDeps, AnalyticsUnitOfWork
 from ess.domain.auth.model import AuthPolicy
@@ -738,7 +738,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
             regions=HolidaysRegions(),
             jobs=jobs,
             breached=breached_passwords(settings),
-            data_areas=data_areas(settings),
+            data_areas=(*data_areas(settings), SessionsArea(sessions)),
             check_directory=directory_checker(
                 inner if isinstance(inner, LocalDirectory) else None,
                 inner if isinstance(inner, LdapDirectory) else None,

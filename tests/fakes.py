@@ -637,6 +637,11 @@ class FakeSessions:
     async def get(self, session_id: str) -> SessionRecord | None:
         return self.records.get(session_id)
 
+    async def of_login(self, login: str) -> list[SessionRecord]:
+        revoked = self.revocations.get(login)
+        found = [r for r in self.records.values() if r.principal.login == login]
+        return sorted((r for r in found if revoked is None or r.created_at > revoked), key=lambda r: r.created_at)
+
     async def touch(self, session_id: str, record: SessionRecord, ttl_seconds: int) -> None:
         self.records[session_id] = record
 

@@ -21,7 +21,9 @@ from ess.adapters.stores import (
     plausible_session_id,
     revocation_key,
     session_key,
+    sessions_of_key,
     token_key,
+    valid_sessions,
 )
 from ess.domain.auth.model import SessionRecord
 from ess.domain.errors import ServiceUnavailable
@@ -133,7 +135,25 @@ class RedisSessions:
     async def create(self, record: SessionRecord, ttl_seconds: int) -> str:
         session_id = secrets.token_urlsafe(32)
         await self.touch(session_id, record, ttl_seconds)
+        index = self._prefix + sessions_of_key(record.principal.login)
+        with _answers():
+            async with self._client.pipeline(transaction=True) as pipe:
+                pipe.sadd(index, self._session(session_id))
+                pipe.expire(index, self._max_session_seconds)
+                await pipe.execute()
         return session_id
+
+    async def of_login(self, login: str) -> list[SessionRecord]:
+        index = self._prefix + sessions_of_key(login)
+        with _answers():
+            keys = sorted(k.decode() if isinstance(k, bytes) else str(k) for k in await self._client.smembers(index))
+            raws = await self._client.mget(keys) if keys else []
+            gone = [key for key, raw in zip(keys, raws, strict=True) if raw is None]
+            if gone:
+                await self._client.srem(index, *gone)
+        found = [decode_session(raw) for raw in raws if raw is not None]
+        mine = [record for record in found if record is not None and record.principal.login == login]
+        return valid_sessions(mine, await self.revoked_before(login))
 
     async def get(self, session_id: str) -> SessionRecord | None:
         if not plausible_session_id(session_id):

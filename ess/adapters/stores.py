@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import secrets
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Final
 
@@ -12,7 +13,10 @@ import msgspec
 from litestar.stores.base import Store
 
 from ess.domain.auth.model import Principal, SessionRecord
+from ess.domain.auth.ports import SessionStore
 from ess.domain.hr.model import Role
+from ess.domain.privacy.model import Record, Subject
+from ess.domain.privacy.ports import PrivacyUnitOfWork
 from ess.domain.types import EmployeeId
 
 
@@ -32,6 +36,16 @@ def session_key(session_id: str) -> str:
 
 def revocation_key(login: str) -> str:
     return "revoked-before:" + hashlib.sha256(login.encode("utf-8")).hexdigest()
+
+
+def sessions_of_key(login: str) -> str:
+    """The index of an account's session keys (for the person's data export)."""
+    return "sessions-of:" + hashlib.sha256(login.encode("utf-8")).hexdigest()
+
+
+def valid_sessions(found: list[SessionRecord], revoked: datetime | None) -> list[SessionRecord]:
+    alive = [record for record in found if revoked is None or record.created_at > revoked]
+    return sorted(alive, key=lambda record: record.created_at)
 
 
 def token_key(token_hash: str) -> str:
@@ -84,7 +98,37 @@ class StoreSessions:
     async def create(self, record: SessionRecord, ttl_seconds: int) -> str:
         session_id = secrets.token_urlsafe(32)
         await self.touch(session_id, record, ttl_seconds)
+        # Read, then write: two logins of one account at the same instant may keep only one in the index (one host,
+        # see StoreAttemptCounter); the index serves the data export only, never the session check.
+        index = sessions_of_key(record.principal.login)
+        keys = await self._index(index)
+        await self._store.set(
+            index, msgspec.json.encode([*keys, session_key(session_id)]), expires_in=self._max_session_seconds
+        )
         return session_id
+
+    async def _index(self, index: str) -> list[str]:
+        raw = await self._store.get(index)
+        try:
+            return msgspec.json.decode(raw, type=list[str]) if raw else []
+        except msgspec.DecodeError:
+            return []
+
+    async def of_login(self, login: str) -> list[SessionRecord]:
+        index = sessions_of_key(login)
+        found: list[SessionRecord] = []
+        live: list[str] = []
+        for key in await self._index(index):
+            raw = await self._store.get(key)
+            record = decode_session(raw) if raw is not None else None
+            if record is not None and record.principal.login == login:
+                found.append(record)
+                live.append(key)
+        if live:
+            await self._store.set(index, msgspec.json.encode(live), expires_in=self._max_session_seconds)
+        else:
+            await self._store.delete(index)
+        return valid_sessions(found, await self.revoked_before(login))
 
     async def get(self, session_id: str) -> SessionRecord | None:
         if not plausible_session_id(session_id):
@@ -163,3 +207,32 @@ class StoreAttemptCounter:
     async def clear(self, key: str) -> None:
         async with self._lock(key):
             await self._store.delete(key)
+
+
+class SessionsArea:
+    """Browser sessions in the shared store: when each was opened and last used and the roles it carries (never its
+    id). The store ends them itself (idle and absolute lifetime), so no retention key applies."""
+
+    name = "sessions"
+    retention_keys: Final[tuple[str, ...]] = ()
+
+    def __init__(self, sessions: SessionStore) -> None:
+        self._sessions = sessions
+
+    async def export(self, uow: PrivacyUnitOfWork, subject: Subject) -> Mapping[str, Sequence[Record]]:
+        found = await self._sessions.of_login(subject.login)
+        return {
+            "sessions": [
+                {
+                    "created_at": record.created_at.isoformat(),
+                    "last_seen_at": record.last_seen_at.isoformat(),
+                    "roles": ", ".join(sorted(role.value for role in record.principal.roles)),
+                }
+                for record in found
+            ]
+        }
+
+    async def expire(
+        self, uow: PrivacyUnitOfWork, cutoffs: Mapping[str, datetime], *, dry_run: bool
+    ) -> Mapping[str, int]:
+        return {}

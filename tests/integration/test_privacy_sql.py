@@ -21,7 +21,9 @@ from ess.adapters.hr_files import read_hr_file
 from ess.bootstrap import Container, build_container
 from ess.domain.audit import AuditEvent, Outcome
 from ess.domain.auth.model import Principal
+from ess.domain.auth.sessions import open_session
 from ess.domain.auth.tokens import issue_api_token
+from ess.domain.help_requests.requests import AskForHelp, ask_for_help
 from ess.domain.hr.model import Role
 from ess.domain.hr_import.importing import ImportEmployees, import_employees
 from ess.domain.privacy.audit_trail import verify_chain
@@ -136,6 +138,11 @@ async def _records_for(world: World, login: str) -> None:
     await change_profile(ChangeProfile(principal=who, inputs=renamed), deps=world.container.profile)
     await request_leave(RequestLeave(who, date(2026, 12, 7), date(2026, 12, 8)), deps=world.container.vacation)
     await issue_api_token(who, deps=world.container.auth, client="127.0.0.1")
+    await open_session(who, deps=world.container.auth)
+    await ask_for_help(
+        AskForHelp(who, "leave", "Resturlaub", "Stimmt mein Resturlaub?", {"page": "/vacation"}, "127.0.0.1"),
+        deps=world.container.help_requests,
+    )
     await world.sql(
         "INSERT INTO recovery_profiles (login, mobile, totp_secret, totp_pending, totp_last_step, mobile_code_hash) "
         "VALUES (:login, '+491701234567', 'sealed-seed', '', 0, '')",
@@ -161,9 +168,16 @@ async def test_the_export_holds_every_kind_of_record_and_nothing_about_anyone_el
         "recovery_channels",
         "api_tokens",
         "audit_events",
+        "sessions",
+        "help_requests",
+        "help_request_messages",
     ):
         assert sections[kind], f"no {kind} in the export"
     assert sections["hr_record"][0]["login"] == "anna.schmidt"
+    [session] = sections["sessions"]  # markus's session is his
+    assert set(session) == {"created_at", "last_seen_at", "roles"}
+    [help_request] = sections["help_requests"]
+    assert help_request["subject"] == "Resturlaub"
     [channel] = sections["recovery_channels"]
     assert channel["mobile"] == "••••••••••567" and channel["totp_secret"] == "[set up]"
     dump = json.dumps(data.as_json(), ensure_ascii=False)

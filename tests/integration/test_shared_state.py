@@ -73,6 +73,24 @@ async def test_revocation_markers_are_kept_per_account(
     assert await sessions.revoked_before("bert") is None
 
 
+async def test_an_accounts_sessions_are_listed_for_its_data_export(
+    state: tuple[SessionStore, AttemptCounter, RedisServer | None],
+) -> None:
+    sessions, _, _ = state
+    bert = Principal(login="bert", display_name="Bert", roles=frozenset({Role.EMPLOYEE}), employee_id=EmployeeId(8))
+    first = await sessions.create(SessionRecord(principal=ANNA, created_at=NOW, last_seen_at=NOW), 600)
+    later = NOW + timedelta(minutes=1)
+    await sessions.create(SessionRecord(principal=ANNA, created_at=later, last_seen_at=later), 600)
+    await sessions.create(SessionRecord(principal=bert, created_at=NOW, last_seen_at=NOW), 600)
+    assert [r.created_at for r in await sessions.of_login("anna")] == [NOW, later]
+    await sessions.delete(first)
+    assert [r.created_at for r in await sessions.of_login("anna")] == [later]
+    await sessions.revoke_all("anna", before=later)
+    assert await sessions.of_login("anna") == []
+    assert [r.principal.login for r in await sessions.of_login("bert")] == ["bert"]
+    assert await sessions.of_login("nobody") == []
+
+
 async def test_counts_in_a_window_and_gives_back(
     state: tuple[SessionStore, AttemptCounter, RedisServer | None],
 ) -> None:

@@ -59,6 +59,10 @@ class SessionStore(Protocol):
 
     async def revoked_before(self, login: str) -> datetime | None: ...
 
+    async def of_login(self, login: str) -> list[SessionRecord]:
+        """The account's sessions that are still valid (for the person's own data export), oldest first."""
+        ...
+
     async def remember_token(self, token_hash: str, record: SessionRecord, ttl_seconds: int) -> None:
         """Keep who holds an API token (checked at `record.last_seen_at`) for a short while, shared by every process
         like the sessions, so a token is not re-checked against the database and the directory on each request.
