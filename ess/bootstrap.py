@@ -468,7 +468,10 @@ def vacation_deps(settings: Settings, adapters: Adapters, *, notifier: Notifier)
         calendar=adapters.calendar,
         notifier=notifier,
         report=adapters.report,
-        policy=VacationPolicy(allow_overdraft_days=Decimal(str(settings.vacation.allow_overdraft_days))),
+        policy=VacationPolicy(
+            allow_overdraft_days=Decimal(str(settings.vacation.allow_overdraft_days)),
+            backdate_days=settings.vacation.backdate_days,
+        ),
         hr_recipients=(settings.company.hr_contact.email,),
     )
 

@@ -278,6 +278,7 @@ class VacationSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True)
     # Extra holiday categories of the `holidays` package per location, e.g. {"DE-BY" = ["public", "catholic"]}.
     categories: dict[str, list[str]] = msgspec.field(default_factory=dict)
     allow_overdraft_days: float = 0.0
+    backdate_days: int = 14  # how many days back an employee may still request leave; older leave: ask HR
 
 
 class ProfileSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

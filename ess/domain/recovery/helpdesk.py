@@ -4,6 +4,7 @@ or sets a password."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Final
 
 from ess.domain.audit import Outcome
@@ -102,3 +103,40 @@ async def helpdesk_send_reset_link(principal: Principal, login: str, *, client: 
         name=name_of(contact, account.login),
     )
     await audit(deps, principal.login, "helpdesk.reset_link", Outcome.SUCCESS, account.login, client)
+
+
+@dataclass(frozen=True, slots=True)
+class LoginTrouble:
+    """An account with failed logins lately: how many, the last one, and whether the directory has it locked now."""
+
+    login: str
+    failures: int
+    last_failure: datetime
+    locked: bool
+
+
+# How far back the helpdesk's list of failed logins reads the audit log (events, newest first), and how many
+# accounts it asks the directory about.
+TROUBLE_EVENTS: Final = 500
+TROUBLE_ACCOUNTS: Final = 20
+
+
+async def login_trouble(principal: Principal, *, deps: RecoveryDeps) -> list[LoginTrouble]:
+    """The accounts with recent failed logins, locked ones first, each with the directory's current lock state.
+    Read from the audit log: logins that failed because of the password or a lock (never the password itself)."""
+    if not any(principal.has(role) for role in HELPDESK_ROLES):
+        raise PermissionDenied("Only the IT helpdesk may do this.")
+    async with deps.new_uow() as uow:
+        events = await uow.audit.recent(TROUBLE_EVENTS)
+    failed: dict[str, list[datetime]] = {}
+    for event in events:
+        if event.action == "auth.login" and event.outcome is not Outcome.SUCCESS and is_plausible_login(event.target):
+            failed.setdefault(event.target, []).append(event.occurred_at)
+    result: list[LoginTrouble] = []
+    for login, moments in sorted(failed.items(), key=lambda item: max(item[1]), reverse=True)[:TROUBLE_ACCOUNTS]:
+        try:
+            status = await deps.directory.account_status(login)
+        except NotFound:
+            continue  # a mistyped login: nobody to help
+        result.append(LoginTrouble(status.login, len(moments), max(moments), status.locked))
+    return sorted(result, key=lambda t: (not t.locked, -t.last_failure.timestamp()))

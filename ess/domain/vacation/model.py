@@ -52,6 +52,9 @@ class VacationPage(StrEnum):
 class VacationPolicy:
     # BUrlG knows no overdraft; some companies allow a few days in advance.
     allow_overdraft_days: Decimal = ZERO
+    # Leave forgotten to be entered may be requested afterwards, up to this many days back (the manager sees that
+    # it lies in the past); earlier leave is HR's to book.
+    backdate_days: int = 14
 
 
 class BucketKind(StrEnum):

@@ -78,7 +78,8 @@ async def balance_report_page(
     `search` (case-insensitive). Only the page's rows have their unbooked entitlement computed."""
     if offset < 0 or not 1 <= limit <= MAX_PAGE_SIZE:
         raise InvalidInput(
-            f"A page starts at 0 or later and holds 1 to {MAX_PAGE_SIZE} rows.",
+            "A page starts at 0 or later and holds 1 to %(max)s rows.",
+            params={"max": MAX_PAGE_SIZE},
             fields={"offset": "must be 0 or more", "limit": f"must be 1 to {MAX_PAGE_SIZE}"},
         )
     # Sorted and searched on who is listed (one light query), figures only for the page's rows.

@@ -18,7 +18,7 @@ from ess.domain.vacation.requests import RequestLeave, request_cancellation, req
 from ess.domain.vacation.views import vacation_overview
 from ess.routes.errors import form_errors
 from ess.routes.guards import current_principal, requires_login, requires_manager_or_hr
-from ess.routes.rendering import gettext_for, page_context, url_to
+from ess.routes.rendering import gettext_for, locale_of, page_context, url_to
 
 
 class LeaveForm(msgspec.Struct):
@@ -33,6 +33,9 @@ class LeaveForm(msgspec.Struct):
 class DecisionForm(msgspec.Struct):
     comment: str = ""
     decision: str = ""
+
+
+LEAVE_INPUTS = frozenset({"start", "end", "start_half", "end_half", "note", "substitute"})
 
 
 def _parse_day(value: str) -> date | None:
@@ -59,6 +62,7 @@ class VacationPagesController(Controller):
         extra.setdefault("errors", {})
         extra.setdefault("form", LeaveForm())
         extra.setdefault("created", False)
+        extra.setdefault("backdated", False)
         return Template(
             template_name="vacation.html",
             context=page_context(
@@ -70,7 +74,9 @@ class VacationPagesController(Controller):
     @get("", operation_id="vacationPage", name="vacation")
     async def overview(self, request: Request[Any, Any, Any], vacation: NamedDependency[VacationDeps]) -> Template:
         """Balance, requests and the year calendar."""
-        return await self._page(request, vacation, created="created" in request.query_params)
+        return await self._page(
+            request, vacation, created="created" in request.query_params, backdated="past" in request.query_params
+        )
 
     @post("/requests", operation_id="requestLeavePage", name="vacation_request", status_code=303)
     async def create(
@@ -85,7 +91,7 @@ class VacationPagesController(Controller):
             }
             return await self._page(request, vacation, status_code=422, errors=errors, form=data)
         try:
-            await request_leave(
+            filed = await request_leave(
                 RequestLeave(
                     principal=current_principal(request),
                     start=start,
@@ -98,9 +104,10 @@ class VacationPagesController(Controller):
                 deps=vacation,
             )
         except DomainError as exc:
-            status, errors = form_errors(exc, _)
+            status, errors = form_errors(exc, _, inputs=LEAVE_INPUTS, lang=locale_of(request))
             return await self._page(request, vacation, status_code=status, errors=errors, form=data)
-        return Redirect(url_to(request, "vacation") + "?created=1", status_code=303)
+        past = "&past=1" if filed.start < vacation.clock.today() else ""
+        return Redirect(url_to(request, "vacation") + "?created=1" + past, status_code=303)
 
     @post(
         "/requests/{request_id:int}/withdraw",
