@@ -36,7 +36,13 @@ from ess.routes.profile_text import PROBLEM_MESSAGES
 DOMAIN = Path(__file__).resolve().parents[2] / "ess" / "domain"
 GERMAN = translations("de").gettext
 # Errors whose messages come from their own tables (one entry per broken rule), not from the raise.
-OWN_TABLES = {"password_rejected", "directory_password_rejected", "profile_rejected", "field_rejected", "import_rejected"}
+OWN_TABLES = {
+    "password_rejected",
+    "directory_password_rejected",
+    "profile_rejected",
+    "field_rejected",
+    "import_rejected",
+}
 SAMPLES: dict[str, object] = {"date": date(2027, 3, 31), "days": Decimal("2.5"), "year": 2026}
 
 
@@ -63,6 +69,11 @@ def _constant(module: str, node: ast.expr) -> str | None:
     return None
 
 
+def _keys(node: ast.expr | None) -> tuple[str, ...]:
+    keys = node.keys if isinstance(node, ast.Dict) else []
+    return tuple(k.value for k in keys if isinstance(k, ast.Constant) and isinstance(k.value, str))
+
+
 def _raises() -> Iterator[Raise]:
     classes = {cls.__name__: cls for cls in domain_errors().values()}
     classes.update({sub.__name__: sub for cls in list(classes.values()) for sub in cls.__subclasses__()})
@@ -80,9 +91,7 @@ def _raises() -> Iterator[Raise]:
                 continue
             keywords = _keywords(node.exc)
             fields = keywords.get("fields")
-            names = tuple(
-                k.value for k in (fields.keys if isinstance(fields, ast.Dict) else []) if isinstance(k, ast.Constant)
-            )
+            names = _keys(fields)
             rule = keywords.get("rule")
             params = keywords.get("params")
             yield Raise(
@@ -91,9 +100,7 @@ def _raises() -> Iterator[Raise]:
                 template=template,
                 fields=names,
                 rule=rule.value if isinstance(rule, ast.Constant) and isinstance(rule.value, str) else "",
-                params=tuple(
-                    k.value for k in (params.keys if isinstance(params, ast.Dict) else []) if isinstance(k, ast.Constant)
-                ),
+                params=_keys(params),
             )
 
 
@@ -149,7 +156,7 @@ def test_every_raised_refusal_has_a_specific_german_message_shown_beside_its_inp
     assert errors == {found.fields[0] if found.fields else "form": [shown]}
     assert "%(" not in shown
     if found.params:
-        assert shown == german % {k: v for k, v in _rendered(found).items()}
+        assert shown == german % _rendered(found)
 
 
 def _rendered(found: Raise) -> dict[str, str]:

@@ -1,0 +1,146 @@
+"""The portal over HTTP: a leave request refused for each reason says why (page and API, in German), and the start
+page shows each role what it comes for."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from litestar import Litestar
+from litestar.testing import TestClient
+
+from ess.bootstrap import build_container
+from ess.settings import Settings
+from tests.e2e.helpers import PASSWORD, csrf_token, log_in
+
+
+def token(client: TestClient[Litestar], login: str) -> dict[str, str]:
+    response = client.post("/api/v1/auth/token", json={"username": login, "password": PASSWORD})
+    return {"Authorization": f"Bearer {response.json()['access_token']}", "Accept-Language": "de"}
+
+
+def _today() -> date:
+    return datetime.now(ZoneInfo("Europe/Berlin")).date()  # the app's clock: the company's offices
+
+
+def _next_weekday(day: date, weekday: int) -> date:
+    return day + timedelta(days=(weekday - day.weekday()) % 7)
+
+
+def _provision(settings: Settings, login: str) -> None:
+    async def run() -> None:
+        container = build_container(settings)
+        try:
+            assert container.local_directory is not None
+            await container.local_directory.provision(login, password=PASSWORD, groups=[])
+        finally:
+            await container.close()
+
+    asyncio.run(run())
+
+
+def test_each_refusal_of_a_leave_request_says_why_in_the_api(client: TestClient[Litestar]) -> None:
+    anna = token(client, "anna.schmidt")
+    today = _today()
+    monday = _next_weekday(today + timedelta(days=14), 0)
+    saturday = monday + timedelta(days=5)
+    ok = client.post(
+        "/api/v1/me/leave-requests", json={"start": monday.isoformat(), "end": monday.isoformat()}, headers=anna
+    )
+    assert ok.status_code == 201, ok.text
+    cases = {
+        "leave_end_before_start": ({"start": monday.isoformat(), "end": (monday - timedelta(days=1)).isoformat()},
+                                   "end", "Der letzte Urlaubstag liegt vor dem ersten"),
+        "leave_no_working_day": ({"start": saturday.isoformat(), "end": (saturday + timedelta(days=1)).isoformat()},
+                                 "end", "kein Arbeitstag"),
+        "leave_overlap": ({"start": monday.isoformat(), "end": monday.isoformat()}, "start",
+                          f"Am {monday.strftime('%d.%m.%Y')} haben Sie bereits"),
+        "leave_year_out_of_range": ({"start": f"{today.year + 3}-03-01", "end": f"{today.year + 3}-03-02"}, "as_of",
+                                    f"{today.year + 1}"),
+        "leave_too_far_in_past": ({"start": (today - timedelta(days=60)).isoformat(),
+                                   "end": (today - timedelta(days=59)).isoformat()}, "start", "rückwirkend"),
+        "leave_not_enough": ({"start": monday.isoformat() if False else f"{today.year + 1}-01-04",
+                              "end": f"{today.year + 1}-04-30"}, "end", "Nicht genug Urlaub"),
+    }  # fmt: skip
+    for rule, (body, field, words) in cases.items():
+        refused = client.post("/api/v1/me/leave-requests", json=body, headers=anna)
+        assert 400 <= refused.status_code < 500, (rule, refused.text)
+        problem = refused.json()
+        assert problem["rule"] == rule, problem
+        assert words in problem["message"], problem
+        assert problem["errors"][0] == {"field": field, "message": problem["message"], "code": rule}
+
+
+def test_a_refused_leave_request_page_shows_the_reason_beside_the_field_and_links_to_it(
+    client: TestClient[Litestar],
+) -> None:
+    log_in(client, "anna.schmidt", PASSWORD)
+    monday = _next_weekday(_today() + timedelta(days=14), 0)
+    page = client.post(
+        "/vacation/requests",
+        data={
+            "_csrf_token": csrf_token(client, "/vacation"),
+            "start": monday.isoformat(),
+            "end": (monday - timedelta(days=3)).isoformat(),
+        },
+    )
+    assert page.status_code == 422
+    assert "Die Anfrage konnte nicht ausgeführt werden" not in page.text
+    beside = re.search(r'<p class="field-error" id="end-error-1">([^<]+)</p>\s*<input id="end"', page.text)
+    assert beside is not None and "Der letzte Urlaubstag liegt vor dem ersten" in beside.group(1)
+    assert re.search(r'<input id="end"[^>]*aria-invalid="true" aria-describedby="end-error-1', page.text)
+    assert '<a href="#end">Der letzte Urlaubstag liegt vor dem ersten' in page.text
+
+
+def test_recent_leave_is_accepted_with_a_warning(client: TestClient[Litestar]) -> None:
+    log_in(client, "anna.schmidt", PASSWORD)
+    today = _today()
+    day = today - timedelta(days=1)
+    while day.weekday() >= 5:
+        day -= timedelta(days=1)
+    sent = client.post(
+        "/vacation/requests",
+        data={"_csrf_token": csrf_token(client, "/vacation"), "start": day.isoformat(), "end": day.isoformat()},
+    )
+    if (today - day).days > 14 or day.year != today.year:
+        return  # not a day this rule can show (the first days of a year)
+    assert sent.status_code == 200, sent.text
+    assert "Dieser Urlaub liegt in der Vergangenheit" in sent.text
+
+
+def test_the_start_page_shows_each_role_what_it_comes_for(client: TestClient[Litestar], settings: Settings) -> None:
+    year = _today().year
+    log_in(client, "anna.schmidt", PASSWORD)
+    start = client.get("/")
+    assert f"Resturlaub {year}" in start.text
+    assert re.search(r'id="remaining-days">30 Tage<', start.text)
+    assert "Kein genehmigter Urlaub in Sicht" in start.text
+    monday = _next_weekday(_today() + timedelta(days=21), 0)
+    client.post(
+        "/vacation/requests",
+        data={"_csrf_token": csrf_token(client, "/vacation"), "start": monday.isoformat(), "end": monday.isoformat()},
+    )
+    start = client.get("/")
+    assert monday.strftime("%d.%m.%Y") in start.text
+    assert "Wartet auf Ihre Entscheidung" not in start.text
+    client.post("/logout", data={"_csrf_token": csrf_token(client, "/")})
+
+    log_in(client, "markus.weber", PASSWORD)
+    start = client.get("/")
+    assert re.search(r'Wartet auf Ihre Entscheidung <span class="count">1</span>', start.text), start.text
+    assert f"Anna Schmidt: {monday.strftime('%d.%m.%Y')}" in start.text
+    client.post("/logout", data={"_csrf_token": csrf_token(client, "/")})
+
+    _provision(settings, "hanna.berger")
+    log_in(client, "hanna.berger", PASSWORD)
+    start = client.get("/")
+    assert "Wartende Änderungsanträge" in start.text
+    client.post("/logout", data={"_csrf_token": csrf_token(client, "/")})
+
+    log_in(client, "anna.schmidt", "not the password")
+    log_in(client, "admin", PASSWORD)
+    start = client.get("/")
+    assert "Fehlgeschlagene Anmeldungen zuletzt" in start.text
+    assert "anna.schmidt</a>:" in start.text
