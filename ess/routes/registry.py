@@ -13,6 +13,7 @@ from ess.routes.api.mfa import HelpdeskSecondFactorApiController
 from ess.routes.api.passwords import MyPasswordApiController, PasswordPolicyApiController
 from ess.routes.api.profile import EmployeeProfileApiController, HrChangeRequestApiController, ProfileApiController
 from ess.routes.api.recovery import HelpdeskApiController, RecoveryApiController
+from ess.routes.api.team_calendar import TeamCalendarApiController
 from ess.routes.api.vacation import HrVacationApiController, LeaveDecisionsApiController, VacationApiController
 from ess.routes.health import HealthController
 from ess.routes.pages.auth import AuthPagesController
@@ -47,6 +48,7 @@ ROUTE_HANDLERS: Final[tuple[ControllerRouterHandler, ...]] = (
     VacationApiController,
     LeaveDecisionsApiController,
     HrVacationApiController,
+    TeamCalendarApiController,
     ProfilePagesController,
     HrChangeRequestPagesController,
     ProfileApiController,

@@ -144,3 +144,39 @@ def test_the_start_page_shows_each_role_what_it_comes_for(client: TestClient[Lit
     start = client.get("/")
     assert "Fehlgeschlagene Anmeldungen zuletzt" in start.text
     assert "anna.schmidt</a>:" in start.text
+
+
+def test_the_team_calendar_is_a_month_with_weekdays_holidays_and_navigation(
+    client: TestClient[Litestar], settings: Settings
+) -> None:
+    anna = token(client, "anna.schmidt")
+    year = _today().year + 1
+    monday = _next_weekday(date(year, 5, 4), 0)
+    body = {"start": monday.isoformat(), "end": (monday + timedelta(days=1)).isoformat()}
+    assert client.post("/api/v1/me/leave-requests", json=body, headers=anna).status_code == 201
+    log_in(client, "markus.weber", PASSWORD)
+    page = client.get(f"/vacation/calendar?month={year}-05")
+    assert page.status_code == 200
+    assert f"Mai {year}" in page.text
+    assert f'<abbr title="Montag {monday.strftime("%d.%m.%Y")}">Mo</abbr>' in page.text  # weekday names with the date
+    assert "Erster Mai" in page.text  # 1 May, a public holiday in Bavaria, shaded per person
+    assert 'class="cal-weekend"' in page.text
+    assert f"?month={year}-04" in page.text and f"?month={year}-06" in page.text
+    assert '<td class="cal-pending">' in page.text  # the manager sees the request is still open
+    assert "Organisationseinheit" not in page.text  # the unit filter is HR's
+    assert 'href="/vacation/calendar"' in client.get("/").text  # in the menu
+    assert client.get("/vacation/calendar?month=2099-01").status_code == 422
+
+    api = client.get(f"/api/v1/team/calendar?year={year}&month=5", headers=token(client, "markus.weber")).json()
+    member = next(m for m in api["members"] if m["name"] == "Anna Schmidt")
+    shown = next(d for d in member["days"] if d["day"] == monday.isoformat())
+    assert (shown["leave"], shown["status"], shown["holiday"]) == ("1.0", "pending", ""), shown
+    assert api["with_status"] is True
+    client.post("/logout", data={"_csrf_token": csrf_token(client, "/")})
+
+    _provision(settings, "hanna.berger")
+    log_in(client, "hanna.berger", PASSWORD)
+    whole = client.get(f"/vacation/calendar?month={year}-05")
+    assert "Organisationseinheit" in whole.text and "Katharina Vogt" in whole.text
+    it_only = client.get(f"/vacation/calendar?month={year}-05&unit=MUC-IT")
+    assert "Anna Schmidt" in it_only.text and "Katharina Vogt" not in it_only.text
