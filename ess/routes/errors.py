@@ -33,6 +33,7 @@ from ess.domain.passwords.model import PasswordPolicy, PasswordProblem
 from ess.domain.profile.submission import ProfileRejected
 from ess.domain.profile.validation import FieldRejected
 from ess.routes.csrf import CSRF_REFUSED
+from ess.routes.hygiene import CONTROL_CHARACTERS
 from ess.routes.middleware import API_PREFIX, HEALTH_PREFIX
 from ess.routes.observability import request_id_of
 from ess.routes.problems import PROBLEM_JSON, TITLES, http_code, status_for
@@ -195,7 +196,9 @@ def domain_error_handler(
             extra["errors"] = [{"field": k, "message": m, "code": exc.fields[k]} for k, ms in shown.items() for m in ms]
             extra["message"] = "; ".join(e["message"] for e in extra["errors"])
         return problem(status, exc.message, code=exc.code, extra=extra, headers=headers)
-    return _error_page(request, status, headers=headers, fields=sorted(exc.fields))
+    reason = domain_message(exc, gettext_for(request), locale_of(request))
+    fields = sorted(exc.fields) if exc.rule == CONTROL_CHARACTERS else []
+    return _error_page(request, status, headers=headers, fields=fields, reason="" if fields else reason)
 
 
 def _retry_after(exc: DomainError) -> dict[str, str] | None:
@@ -302,6 +305,7 @@ def _error_page(
     status: int,
     headers: dict[str, str] | None = None,
     fields: list[str] | None = None,
+    reason: str = "",
 ) -> Response[Any]:
     csrf_failed = status == HTTP_403_FORBIDDEN and bool(request.scope.get("state", {}).get(CSRF_REFUSED))
     context = page_context(
@@ -309,6 +313,7 @@ def _error_page(
         error_status=status,
         csrf_failed=csrf_failed,
         invalid_fields=fields or [],
+        reason=reason,  # a domain refusal in the caller's language: why it was refused
         # Shown so a person can quote it to the helpdesk, who finds the request in the logs by it.
         request_id=request_id_of(request.scope),
     )

@@ -140,3 +140,39 @@ async def login_trouble(principal: Principal, *, deps: RecoveryDeps) -> list[Log
             continue  # a mistyped login: nobody to help
         result.append(LoginTrouble(status.login, len(moments), max(moments), status.locked))
     return sorted(result, key=lambda t: (not t.locked, -t.last_failure.timestamp()))
+
+
+@dataclass(frozen=True, slots=True)
+class AccountMatch:
+    login: str
+    name: str
+    personnel_number: str
+    work_email: str
+    org_unit: str
+
+
+MAX_MATCHES: Final = 20
+
+
+async def find_accounts(principal: Principal, text: str, *, client: str, deps: RecoveryDeps) -> list[AccountMatch]:
+    """People whose name, login, work e-mail or personnel number contains every word of `text` (case-insensitive),
+    for the helpdesk to pick the account a caller means. Audited like a lookup (the words, not the results)."""
+    if not any(principal.has(role) for role in HELPDESK_ROLES):
+        await audit(deps, principal.login, "helpdesk.search", Outcome.DENIED, "", client, reason="role")
+        raise PermissionDenied("Only the IT helpdesk may do this.")
+    words = text.casefold().split()[:5]
+    if not words:
+        return []
+    async with deps.new_uow() as uow:
+        numbers = sorted(await uow.employees.all_personnel_numbers())
+        everyone = await uow.employees.by_personnel_numbers(numbers)
+    matches = []
+    for e in everyone.values():
+        haystack = " ".join(
+            (e.display_name, e.first_name, e.last_name, e.login, e.work_email, e.personnel_number)
+        ).casefold()
+        if e.login and all(word in haystack for word in words):
+            unit = e.org_unit.name if e.org_unit else ""
+            matches.append(AccountMatch(e.login, e.display_name, e.personnel_number, e.work_email, unit))
+    await audit(deps, principal.login, "helpdesk.search", Outcome.SUCCESS, "", client, found=len(matches))
+    return sorted(matches, key=lambda m: m.name)[:MAX_MATCHES]
