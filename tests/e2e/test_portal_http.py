@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from litestar import Litestar
@@ -180,3 +181,41 @@ def test_the_team_calendar_is_a_month_with_weekdays_holidays_and_navigation(
     assert "Organisationseinheit" in whole.text and "Katharina Vogt" in whole.text
     it_only = client.get(f"/vacation/calendar?month={year}-05&unit=MUC-IT")
     assert "Anna Schmidt" in it_only.text and "Katharina Vogt" not in it_only.text
+
+
+def test_the_manager_decides_with_the_balance_after_who_else_is_away_and_the_substitute(
+    client: TestClient[Litestar], settings: Settings
+) -> None:
+    _provision(settings, "lukas.wagner")
+    monday = _next_weekday(_today() + timedelta(days=35), 0)
+    lukas = token(client, "lukas.wagner")
+    assert (
+        client.post(
+            "/api/v1/me/leave-requests", json={"start": monday.isoformat(), "end": monday.isoformat()}, headers=lukas
+        ).status_code
+        == 201
+    )
+    log_in(client, "anna.schmidt", PASSWORD)
+    form = client.get("/vacation").text
+    assert "<option >Lukas Wagner</option>" in form or "<option>Lukas Wagner</option>" in form  # picked from the team
+    sent = client.post(
+        "/vacation/requests",
+        data={
+            "_csrf_token": csrf_token(client, "/vacation"),
+            "start": monday.isoformat(),
+            "end": (monday + timedelta(days=4)).isoformat(),
+            "substitute": "Lukas Wagner",
+        },
+    )
+    assert sent.status_code == 200
+    told = [p.read_text() for p in Path(settings.mail.folder).glob("*.eml")]
+    assert any("lukas.wagner@example-ess.test" in m and "Vertretung" in m for m in told), told
+    client.post("/logout", data={"_csrf_token": csrf_token(client, "/")})
+
+    log_in(client, "markus.weber", PASSWORD)
+    team = client.get("/vacation/team").text
+    card = team[team.index("Anna Schmidt: " + monday.strftime("%d.%m.%Y")) :]
+    card = card[: card.index("</li>")]
+    assert f"25 Tage in {monday.year}" in card or monday.year != _today().year
+    assert "Lukas Wagner" in card  # also away, and the substitute
+    assert f"?month={monday.year:04d}-{monday.month:02d}" in card

@@ -46,6 +46,7 @@ class VacationPage(StrEnum):
     OWN = "vacation.own"
     TEAM = "vacation.team"
     REPORT = "vacation.report"
+    CALENDAR = "vacation.calendar"
 
 
 @dataclass(frozen=True, slots=True)

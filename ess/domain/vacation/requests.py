@@ -106,6 +106,7 @@ async def request_leave(cmd: RequestLeave, *, deps: VacationDeps) -> LeaveReques
         managers = await uow.employees.by_personnel_numbers(
             [employee.manager_personnel_number] if employee.manager_personnel_number else []
         )
+        substitute = await _substitute(employee, request.substitute, uow) if request.substitute else None
         await uow.commit()
     manager = next(iter(managers.values()), None)
     if manager is not None:
@@ -118,7 +119,31 @@ async def request_leave(cmd: RequestLeave, *, deps: VacationDeps) -> LeaveReques
             "note": request.note,
         }
         await deps.notifier.notify(Notice("leave_requested", (manager.work_email,), params, Link(VacationPage.TEAM)))
+    if substitute is not None:  # the colleague picked as substitute is told
+        told = {"substitute": substitute.display_name, "employee": employee.display_name}
+        told |= {"start": date_text(request.start), "end": date_text(request.end)}
+        await deps.notifier.notify(
+            Notice("leave_substitute", (substitute.work_email,), told, Link(VacationPage.CALENDAR))
+        )
     return request
+
+
+async def _substitute(employee: Employee, name: str, uow: VacationUnitOfWork) -> Employee | None:
+    """The colleague (same manager, or a report) whose name was picked as substitute; None for free text."""
+    everyone = await uow.employees.by_personnel_numbers(sorted(await uow.employees.all_personnel_numbers()))
+    return next(
+        (
+            e
+            for e in everyone.values()
+            if e.display_name == name
+            and e.personnel_number != employee.personnel_number
+            and (
+                (employee.manager_personnel_number and e.manager_personnel_number == employee.manager_personnel_number)
+                or e.manager_personnel_number == employee.personnel_number
+            )
+        ),
+        None,
+    )
 
 
 def _working_days(cmd: RequestLeave, employee: Employee, deps: VacationDeps) -> list[LeaveDay]:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
-from litestar import Controller, Request, get
+import anyio
+from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
 from litestar.response import Template
 
@@ -24,7 +26,10 @@ from ess.domain.vacation.views import vacation_overview
 from ess.routes.guards import current_principal, requires_login
 from ess.routes.profile_text import FIELD_LABELS
 from ess.routes.rendering import page_context
+from ess.settings import Settings
 
+SHIPPED_LOGO = Path(__file__).resolve().parents[2] / "static" / "logo.svg"
+LOGO_TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
 OPEN_STATUSES = (RequestStatus.PENDING, RequestStatus.CANCELLATION_REQUESTED)
 
 
@@ -67,6 +72,16 @@ async def start_page(
     return shown
 
 
+def badges(shown: StartPage) -> dict[str, int]:
+    """The counts the menu shows beside its links (on the start page, where they are read anyway)."""
+    counts = {
+        "decisions": len(shown.decisions),
+        "changes": len(shown.change_requests),
+        "locked": sum(1 for t in shown.trouble if t.locked),
+    }
+    return {**counts, "total": sum(counts.values())}
+
+
 class HomePagesController(Controller):
     path = "/"
     include_in_schema = False
@@ -86,8 +101,23 @@ class HomePagesController(Controller):
         )
         return Template(
             template_name="start.html",
-            context=page_context(request, shown=shown, today=today, field_labels=FIELD_LABELS),
+            context=page_context(request, shown=shown, today=today, field_labels=FIELD_LABELS, badges=badges(shown)),
         )
+
+    @get("/brand.css", operation_id="brandStylesheet", name="brand_css", cache=300)
+    async def brand_css(self, settings: NamedDependency[Settings]) -> Response[str]:
+        """The brand colours from the configuration, as CSS variables (no inline style: the CSP forbids it)."""
+        company = settings.company
+        css = f":root {{ --brand: {company.colour}; --brand-dark: {company.colour_dark}; }}\n"
+        return Response(css, media_type="text/css; charset=utf-8")
+
+    @get("/brand/logo", operation_id="brandLogo", name="brand_logo", cache=300)
+    async def brand_logo(self, settings: NamedDependency[Settings]) -> Response[bytes]:
+        """The configured logo, or the shipped mark."""
+        configured = settings.company.logo_file
+        path = Path(configured) if configured else SHIPPED_LOGO
+        body = await anyio.Path(path).read_bytes()
+        return Response(body, media_type=LOGO_TYPES.get(path.suffix.lower(), "application/octet-stream"))
 
     @get("/contact", operation_id="contactPage", name="contact")
     async def contact(self, request: Request[Any, Any, Any]) -> Template:

@@ -12,6 +12,7 @@ from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from ess.domain.errors import DomainError
+from ess.domain.vacation.approval_context import colleagues, decision_contexts
 from ess.domain.vacation.decisions import decide_waiting, pending_for_decision
 from ess.domain.vacation.ports import VacationDeps
 from ess.domain.vacation.requests import RequestLeave, request_cancellation, request_leave, withdraw
@@ -63,6 +64,7 @@ class VacationPagesController(Controller):
         extra.setdefault("form", LeaveForm())
         extra.setdefault("created", False)
         extra.setdefault("backdated", False)
+        extra.setdefault("team", await colleagues(principal, deps=vacation))
         return Template(
             template_name="vacation.html",
             context=page_context(
@@ -140,9 +142,10 @@ class TeamPagesController(Controller):
     async def team(self, request: Request[Any, Any, Any], vacation: NamedDependency[VacationDeps]) -> Template:
         """Requests of the team waiting for a decision."""
         waiting = await pending_for_decision(current_principal(request), deps=vacation)
+        contexts = await decision_contexts(waiting, deps=vacation)
         return Template(
             template_name="team.html",
-            context=page_context(request, waiting=waiting, decided="decided" in request.query_params),
+            context=page_context(request, waiting=contexts, decided="decided" in request.query_params),
         )
 
     @post("/{request_id:int}", operation_id="decideLeavePage", name="vacation_decide", status_code=303)
