@@ -24,6 +24,7 @@ from ess.adapters.hr_files import read_hr_file
 from ess.adapters.ldap.directory import Check, diagnose
 from ess.adapters.redis_store import SharedStoreUnreachable
 from ess.bootstrap import Container, build_container
+from ess.demo_history import DEMO_PASSWORD, seed_history
 from ess.domain.errors import DomainError, InvalidInput
 from ess.domain.help.articles import seed_articles
 from ess.domain.hr_import.importing import (
@@ -56,7 +57,6 @@ from ess.settings import Settings, SettingsError, load_settings
 
 PROJECT_DIR: Final = Path(__file__).resolve().parent.parent
 DEMO_COMPANY: Final = Path(__file__).resolve().parent / "demo" / "company.csv"
-DEMO_PASSWORD: Final = "demo-passwort-2026"  # noqa: S105 - the documented password of the fictional demo company
 T = TypeVar("T")
 
 err = Console(stderr=True)
@@ -325,7 +325,13 @@ def demo_seed(ctx: click.Context) -> None:
         return await grant_year(container.clock.today().year, deps=container.vacation)
 
     _run(grant, settings)
+    history = _run(seed_history, settings)
     _seed_help(settings)
+    if history:
+        click.echo(
+            "Demo history: leave taken this year, requests waiting for markus.weber, a bank change for HR, "
+            "ivan.petrovic locked."
+        )
     click.echo(f"Demo company ready: {result.total} employees, {created} new accounts (password {DEMO_PASSWORD}).")
 
 
