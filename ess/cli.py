@@ -45,6 +45,7 @@ from ess.domain.passwords.checks import PasswordRejected
 from ess.domain.passwords.reminders import ReminderRun, send_password_reminders
 from ess.domain.profile.scheduled import ApplyDueResult, apply_due
 from ess.domain.vacation.hr_changes import OUTSIDE_EMPLOYMENT, LeaveFollowUp
+from ess.domain.vacation.reminders import LeaveReminderRun, remind_waiting
 from ess.domain.vacation.year_end import (
     CloseYearResult,
     YearNotOver,
@@ -338,6 +339,18 @@ def demo_seed(ctx: click.Context) -> None:
 @main.group()
 def vacation() -> None:
     """Leave: yearly grants."""
+
+
+@vacation.command("remind")
+@click.pass_context
+def vacation_remind(ctx: click.Context) -> None:
+    """Remind managers of requests waiting too long, and tell HR of those waiting longer (run daily)."""
+
+    async def run(container: Container) -> LeaveReminderRun:
+        return await remind_waiting(deps=container.vacation)
+
+    done = _run(run, _settings(ctx))
+    click.echo(f"Reminded {done.reminded} managers; told HR of {done.escalated} requests.")
 
 
 @vacation.command("grant")

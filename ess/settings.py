@@ -279,6 +279,8 @@ class VacationSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True)
     categories: dict[str, list[str]] = msgspec.field(default_factory=dict)
     allow_overdraft_days: float = 0.0
     backdate_days: int = 14  # how many days back an employee may still request leave; older leave: ask HR
+    remind_after_days: int = 3  # `ess vacation remind` (daily): the manager is reminded of a request this old
+    escalate_after_days: int = 7  # ... and HR is told of one this old (HR can decide every request)
 
 
 class ProfileSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

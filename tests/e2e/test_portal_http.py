@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -13,8 +14,10 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from ess.bootstrap import build_container
+from ess.domain.vacation.reminders import remind_waiting
 from ess.settings import Settings
 from tests.e2e.helpers import PASSWORD, csrf_token, log_in
+from tests.fakes import FixedClock
 
 
 def token(client: TestClient[Litestar], login: str) -> dict[str, str]:
@@ -219,3 +222,33 @@ def test_the_manager_decides_with_the_balance_after_who_else_is_away_and_the_sub
     assert f"25 Tage in {monday.year}" in card or monday.year != _today().year
     assert "Lukas Wagner" in card  # also away, and the substitute
     assert f"?month={monday.year:04d}-{monday.month:02d}" in card
+
+
+def test_a_request_nobody_decides_reminds_the_manager_then_goes_to_hr(
+    client: TestClient[Litestar], settings: Settings
+) -> None:
+    monday = _next_weekday(_today() + timedelta(days=40), 0)
+    anna = token(client, "anna.schmidt")
+    created = client.post(
+        "/api/v1/me/leave-requests", json={"start": monday.isoformat(), "end": monday.isoformat()}, headers=anna
+    )
+    assert created.status_code == 201
+    filed = datetime.fromisoformat(created.json()["created_at"])
+    folder = Path(settings.mail.folder)
+
+    async def run_on(day: datetime) -> tuple[int, int]:
+        container = build_container(settings)
+        try:
+            done = await remind_waiting(deps=replace(container.vacation, clock=FixedClock(day)))
+        finally:
+            await container.close()
+        return done.reminded, done.escalated
+
+    before = set(folder.glob("*.eml"))
+    assert asyncio.run(run_on(filed + timedelta(days=2))) == (0, 0)
+    assert asyncio.run(run_on(filed + timedelta(days=3))) == (1, 0)
+    reminder = [p.read_text() for p in set(folder.glob("*.eml")) - before]
+    assert any("markus.weber@example-ess.test" in m and "Anna Schmidt" in m for m in reminder), reminder
+    assert asyncio.run(run_on(filed + timedelta(days=7))) == (0, 1)
+    told = [p.read_text() for p in set(folder.glob("*.eml")) - before]
+    assert any("hanna.berger@example-ess.test" in m for m in told), told

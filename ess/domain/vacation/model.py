@@ -56,6 +56,9 @@ class VacationPolicy:
     # Leave forgotten to be entered may be requested afterwards, up to this many days back (the manager sees that
     # it lies in the past); earlier leave is HR's to book.
     backdate_days: int = 14
+    # A request nobody decides: the manager is reminded after this many days, HR is told after that many.
+    remind_after_days: int = 3
+    escalate_after_days: int = 7
 
 
 class BucketKind(StrEnum):
