@@ -29,6 +29,7 @@ SCHEDULED_JOBS = {
     "vacation grant",
     "vacation close-year",
     "vacation send-warnings",
+    "vacation remind",
 }
 
 
