@@ -56,7 +56,8 @@ class World:
             calendar=self.calendar,
             notifier=self.notifier,
             report=SqlLeaveReport(self.factory),
-            policy=VacationPolicy(),
+            # The year's leave is booked from a clock in November; backdating has its own tests (test_portal_http).
+            policy=VacationPolicy(backdate_days=366),
         )
 
     def uow(self) -> SqlUnitOfWork:
