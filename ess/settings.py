@@ -278,7 +278,9 @@ class VacationSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True)
     # Extra holiday categories of the `holidays` package per location, e.g. {"DE-BY" = ["public", "catholic"]}.
     categories: dict[str, list[str]] = msgspec.field(default_factory=dict)
     allow_overdraft_days: float = 0.0
-    backdate_days: int = 14  # how many days back an employee may still request leave; older leave: ask HR
+    # How many days back an employee may still request leave (e.g. 14; older leave: HR books it). Unset: any past
+    # leave of an open year may be requested; the page warns that it lies in the past.
+    backdate_days: int | None = None
     remind_after_days: int = 3  # `ess vacation remind` (daily): the manager is reminded of a request this old
     escalate_after_days: int = 7  # ... and HR is told of one this old (HR can decide every request)
 

@@ -56,8 +56,7 @@ class World:
             calendar=self.calendar,
             notifier=self.notifier,
             report=SqlLeaveReport(self.factory),
-            # The year's leave is booked from a clock in November; backdating has its own tests (test_portal_http).
-            policy=VacationPolicy(backdate_days=366),
+            policy=VacationPolicy(),
         )
 
     def uow(self) -> SqlUnitOfWork:

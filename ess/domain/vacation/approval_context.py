@@ -1,13 +1,11 @@
 """What a manager needs beside a waiting request: the balance left after approving it, who else of the team is
-away then, the substitute, and the colleagues a substitute can be picked from."""
+away then, and the substitute."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ess.domain.auth.caller import own_employee
-from ess.domain.auth.model import Principal
 from ess.domain.hr.model import Employee
 from ess.domain.vacation.model import ACTIVE_STATUSES, LeaveRequest, compute_balance
 from ess.domain.vacation.ports import VacationDeps
@@ -49,21 +47,3 @@ async def decision_contexts(
             result.append(DecisionContext(request, employee, figures.remaining, sorted(away)))
         await uow.commit()  # the ledger may have booked a year the balance needed
     return result
-
-
-async def colleagues(principal: Principal, *, deps: VacationDeps) -> list[str]:
-    """The names a substitute is picked from: the caller's colleagues (same manager) and their own reports."""
-    async with deps.new_uow().read_only() as uow:
-        me = await own_employee(principal, uow.employees)
-        everyone = await uow.employees.by_personnel_numbers(sorted(await uow.employees.all_personnel_numbers()))
-    team = [
-        e
-        for e in everyone.values()
-        if e.personnel_number != me.personnel_number
-        and e.is_employed_on(deps.clock.today())
-        and (
-            (me.manager_personnel_number and e.manager_personnel_number == me.manager_personnel_number)
-            or e.manager_personnel_number == me.personnel_number
-        )
-    ]
-    return sorted(e.display_name for e in team)

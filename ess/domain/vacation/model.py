@@ -53,9 +53,9 @@ class VacationPage(StrEnum):
 class VacationPolicy:
     # BUrlG knows no overdraft; some companies allow a few days in advance.
     allow_overdraft_days: Decimal = ZERO
-    # Leave forgotten to be entered may be requested afterwards, up to this many days back (the manager sees that
-    # it lies in the past); earlier leave is HR's to book.
-    backdate_days: int = 14
+    # Leave forgotten to be entered may be requested afterwards (the employee is warned, the manager sees that it
+    # lies in the past); with a limit, leave more than this many days back is refused: HR books it. None: no limit.
+    backdate_days: int | None = None
     # A request nobody decides: the manager is reminded after this many days, HR is told after that many.
     remind_after_days: int = 3
     escalate_after_days: int = 7

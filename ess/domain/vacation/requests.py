@@ -148,8 +148,9 @@ async def _substitute(employee: Employee, name: str, uow: VacationUnitOfWork) ->
 
 def _working_days(cmd: RequestLeave, employee: Employee, deps: VacationDeps) -> list[LeaveDay]:
     """The working days the leave uses, by the employee's pattern and the location's days off."""
-    earliest = deps.clock.today() - timedelta(days=deps.policy.backdate_days)
-    if cmd.start < earliest:
+    back = deps.policy.backdate_days
+    earliest = deps.clock.today() - timedelta(days=back or 0)
+    if back is not None and cmd.start < earliest:
         raise InvalidInput(
             "Leave can be requested at most %(days)s days back, from %(date)s on; for earlier leave please ask HR.",
             fields={"start": "too far in the past"},

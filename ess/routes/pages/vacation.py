@@ -12,7 +12,7 @@ from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from ess.domain.errors import DomainError
-from ess.domain.vacation.approval_context import colleagues, decision_contexts
+from ess.domain.vacation.approval_context import decision_contexts
 from ess.domain.vacation.decisions import decide_waiting, pending_for_decision
 from ess.domain.vacation.ports import VacationDeps
 from ess.domain.vacation.requests import RequestLeave, request_cancellation, request_leave, withdraw
@@ -64,7 +64,6 @@ class VacationPagesController(Controller):
         extra.setdefault("form", LeaveForm())
         extra.setdefault("created", False)
         extra.setdefault("backdated", False)
-        extra.setdefault("team", await colleagues(principal, deps=vacation))
         return Template(
             template_name="vacation.html",
             context=page_context(
