@@ -76,8 +76,14 @@ lock: install  ## refresh constraints.txt from the current virtual environment
 	( echo '# Exact versions for every install (make, CI): pip install -c constraints.txt -e ".[dev]". Regenerate with `make lock`.'; \
 	  $(BIN)/pip freeze --exclude-editable | grep -v '^ess' ) > constraints.txt
 
+# The domain's refusals are English msgids: the first argument of each error class (the edge translates them).
+DOMAIN_ERROR_KEYWORDS := $(foreach k,DomainError NotFound PermissionDenied AuthenticationFailed Throttled InvalidInput \
+  PolicyViolation Conflict ServiceUnavailable PasswordChangeRequired SecondFactorRequired SecondFactorWrong \
+  EnrolmentRequired LastFactorNeeded NoFactorYet LoginStepExpired YearNotOver WrongCurrentPassword InvalidLink \
+  SecondFactorFailed NoRecoveryAddress,-k $(k))
+
 messages: install  ## extract translatable strings and update the catalogs
-	$(BIN)/pybabel extract -F babel.cfg -k _ -k N_ -o ess/locales/messages.pot --no-location --sort-output \
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k N_ $(DOMAIN_ERROR_KEYWORDS) -o ess/locales/messages.pot --no-location --sort-output \
 	  --project=ESS --copyright-holder="ESS contributors" ess
 	$(BIN)/pybabel update -i ess/locales/messages.pot -d ess/locales --no-fuzzy-matching
 

@@ -601,7 +601,12 @@ def vacation_deps(settings: Settings, adapters: Adapters, *, notifier: Notifier)
         calendar=adapters.calendar,
         notifier=notifier,
         report=adapters.report,
-        policy=VacationPolicy(allow_overdraft_days=Decimal(str(settings.vacation.allow_overdraft_days))),
+        policy=VacationPolicy(
+            allow_overdraft_days=Decimal(str(settings.vacation.allow_overdraft_days)),
+            backdate_days=settings.vacation.backdate_days,
+            remind_after_days=settings.vacation.remind_after_days,
+            escalate_after_days=settings.vacation.escalate_after_days,
+        ),
         hr_recipients=(settings.company.hr_contact.email,),
     )
 

@@ -25,10 +25,11 @@ from ess.adapters.ldap.directory import Check, diagnose
 from ess.adapters.oidc import OidcClient
 from ess.adapters.redis_store import SharedStoreUnreachable
 from ess.bootstrap import Container, build_container
+from ess.demo_history import DEMO_PASSWORD, seed_history
 from ess.domain.analytics.recording import delete_expired as delete_expired_journeys
 from ess.domain.errors import DomainError, InvalidInput, ServiceUnavailable
 from ess.domain.help.articles import seed_articles
-from ess.domain.help_requests.upkeep import delete_expired, remind_waiting
+from ess.domain.help_requests import upkeep as help_request_upkeep
 from ess.domain.hr_import.importing import (
     ImportEmployees,
     ImportRejected,
@@ -49,6 +50,7 @@ from ess.domain.privacy.audit_trail import verify_chain
 from ess.domain.privacy.retention import RetentionReport, record_job, run_retention
 from ess.domain.profile.scheduled import ApplyDueResult, apply_due
 from ess.domain.vacation.hr_changes import OUTSIDE_EMPLOYMENT, LeaveFollowUp
+from ess.domain.vacation.reminders import LeaveReminderRun, remind_waiting
 from ess.domain.vacation.year_end import (
     CloseYearResult,
     YearNotOver,
@@ -61,7 +63,6 @@ from ess.settings import Settings, SettingsError, load_settings
 
 PROJECT_DIR: Final = Path(__file__).resolve().parent.parent
 DEMO_COMPANY: Final = Path(__file__).resolve().parent / "demo" / "company.csv"
-DEMO_PASSWORD: Final = "demo-passwort-2026"  # noqa: S105 - the documented password of the fictional demo company
 T = TypeVar("T")
 
 err = Console(stderr=True)
@@ -330,13 +331,31 @@ def demo_seed(ctx: click.Context) -> None:
         return await grant_year(container.clock.today().year, deps=container.vacation)
 
     _run(grant, settings)
+    history = _run(seed_history, settings)
     _seed_help(settings)
+    if history:
+        click.echo(
+            "Demo history: leave taken this year, requests waiting for markus.weber, a bank change for HR, "
+            "ivan.petrovic locked."
+        )
     click.echo(f"Demo company ready: {result.total} employees, {created} new accounts (password {DEMO_PASSWORD}).")
 
 
 @main.group()
 def vacation() -> None:
     """Leave: yearly grants."""
+
+
+@vacation.command("remind")
+@click.pass_context
+def vacation_remind(ctx: click.Context) -> None:
+    """Remind managers of requests waiting too long, and tell HR of those waiting longer (run daily)."""
+
+    async def run(container: Container) -> LeaveReminderRun:
+        return await remind_waiting(deps=container.vacation)
+
+    done = _run(run, _settings(ctx))
+    click.echo(f"Reminded {done.reminded} managers; told HR of {done.escalated} requests.")
 
 
 @vacation.command("grant")
@@ -786,7 +805,10 @@ def help_requests_daily(ctx: click.Context) -> None:
     requests older than [retention] help_requests_days (run daily; `ess retention run` deletes them too)."""
 
     async def run(container: Container) -> tuple[int, int]:
-        return await remind_waiting(deps=container.help_requests), await delete_expired(deps=container.help_requests)
+        return (
+            await help_request_upkeep.remind_waiting(deps=container.help_requests),
+            await help_request_upkeep.delete_expired(deps=container.help_requests),
+        )
 
     reminded, deleted = _run(run, _settings(ctx))
     click.echo(f"Help requests: {reminded} reminded; {deleted} closed requests deleted after the retention period.")

@@ -8,7 +8,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -280,6 +280,11 @@ class VacationSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True)
     # Extra holiday categories of the `holidays` package per location, e.g. {"DE-BY" = ["public", "catholic"]}.
     categories: dict[str, list[str]] = msgspec.field(default_factory=dict)
     allow_overdraft_days: float = 0.0
+    # How many days back an employee may still request leave (e.g. 14; older leave: HR books it). Unset: any past
+    # leave of an open year may be requested; the page warns that it lies in the past.
+    backdate_days: int | None = None
+    remind_after_days: int = 3  # `ess vacation remind` (daily): the manager is reminded of a request this old
+    escalate_after_days: int = 7  # ... and HR is told of one this old (HR can decide every request)
 
 
 class ProfileSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -290,8 +295,16 @@ class ProfileSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     hr_notify_to: list[str] = msgspec.field(default_factory=list)
 
 
+HexColour = Annotated[str, msgspec.Meta(pattern=r"^#[0-9a-fA-F]{6}$")]
+
+
 class CompanySettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     name: str = "Beispiel GmbH"
+    # The header's logo: an SVG or PNG file on the server (empty: the shipped ESS mark), and the brand colours
+    # (text on them is white: choose colours with a contrast of at least 4.5:1 to white, WCAG AA).
+    logo_file: str = ""
+    colour: HexColour = "#0b4f8a"
+    colour_dark: HexColour = "#083a66"
     hr_contact: ContactSettings = msgspec.field(
         default_factory=lambda: ContactSettings(name="Personalabteilung", email="hr@example-ess.test")
     )

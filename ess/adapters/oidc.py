@@ -152,7 +152,7 @@ class OidcClient:
         metadata = await self.metadata()
         missing = [name for name in ("authorization_endpoint", "token_endpoint", "jwks_uri") if name not in metadata]
         if missing:
-            raise ServiceUnavailable("The discovery document lacks " + ", ".join(missing))
+            raise ServiceUnavailable(f"The discovery document lacks {', '.join(missing)}")
         keys = await self._key_set()
         return f"issuer {metadata['issuer']}, {len(keys.keys)} signing keys"
 

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import logging
 import traceback
+from collections.abc import Collection
+from datetime import date
+from decimal import Decimal
 from typing import Any, Final
 from urllib.parse import quote, urlencode
 
+from babel.numbers import format_decimal
 from litestar import MediaType, Request, Response
 from litestar.exceptions import (
     HTTPException,
@@ -26,11 +30,15 @@ from ess.domain.directory.model import DirectoryPasswordRejected, DirectoryRejec
 from ess.domain.errors import DomainError, ServiceUnavailable, Throttled
 from ess.domain.passwords.checks import PasswordRejected
 from ess.domain.passwords.model import PasswordPolicy, PasswordProblem
+from ess.domain.profile.submission import ProfileRejected
+from ess.domain.profile.validation import FieldRejected
 from ess.routes.csrf import CSRF_REFUSED
+from ess.routes.hygiene import CONTROL_CHARACTERS
 from ess.routes.middleware import API_PREFIX, HEALTH_PREFIX
 from ess.routes.observability import request_id_of
 from ess.routes.problems import PROBLEM_JSON, TITLES, http_code, status_for
-from ess.routes.rendering import N_, gettext_for, page_context
+from ess.routes.profile_text import field_errors
+from ess.routes.rendering import N_, gettext_for, locale_of, page_context, parsed_locale
 
 logger = logging.getLogger("ess.errors")
 
@@ -107,12 +115,44 @@ def password_errors(exc: DomainError, gettext: Any, **params: object) -> dict[st
     return None
 
 
-def form_errors(exc: DomainError, gettext: Any, **params: object) -> tuple[int, dict[str, list[str]]]:
-    """The status and the per-field messages with which a page re-renders its form after a domain error."""
+def _shown(value: object, lang: str) -> str:
+    """A parameter of a refusal as people read it: dates as dd.mm.yyyy, numbers in the language's format."""
+    if isinstance(value, date):
+        return value.strftime("%d.%m.%Y")
+    if isinstance(value, Decimal):  # years and ids stay as they are (no "2.026")
+        return str(format_decimal(value, locale=parsed_locale(lang)))
+    return str(value)
+
+
+def domain_message(exc: DomainError, gettext: Any, lang: str = "de") -> str:
+    """The refusal in the caller's language: the domain's message template translated, its parameters filled in."""
+    text = gettext(exc.template)
+    if not exc.params:
+        return str(text)
+    return str(text % {name: _shown(value, lang) for name, value in exc.params.items()})
+
+
+def form_errors(
+    exc: DomainError, gettext: Any, *, inputs: Collection[str] | None = None, lang: str = "de", **params: object
+) -> tuple[int, dict[str, list[str]]]:
+    """The status and the per-field messages with which a page re-renders its form after a domain error: the precise
+    refusal beside the input it is about (`inputs`: the form's inputs; others go above the form)."""
     errors = password_errors(exc, gettext, **params)
-    if errors is None:
-        field, message = FORM_MESSAGES.get(exc.code, ("form", N_("The request could not be completed.")))
-        errors = {field: [gettext(message)]}
+    if errors is not None:
+        return status_for(exc), errors
+    if isinstance(exc, ProfileRejected | FieldRejected):
+        shown = field_errors(exc.fields, gettext)
+    elif exc.code in FORM_MESSAGES:  # deliberately the same words for every cause (no account enumeration)
+        field, message = FORM_MESSAGES[exc.code]
+        return status_for(exc), {field: [str(gettext(message))]}
+    else:
+        shown = {exc.where: [domain_message(exc, gettext, lang)]}
+    # A message about an input the form does not have goes above the form (a page that names no inputs: all of them).
+    errors = {}
+    for field, messages in shown.items():
+        errors.setdefault(field if field == "form" or (inputs is not None and field in inputs) else "form", []).extend(
+            messages
+        )
     return status_for(exc), errors
 
 
@@ -155,11 +195,20 @@ def domain_error_handler(
     status = status_for(exc)
     headers = _retry_after(exc)
     if _is_api(request):
-        extra = {"errors": [{"field": k, "message": v} for k, v in exc.fields.items()]} if exc.fields else None
+        message = domain_message(exc, gettext_for(request), locale_of(request))
+        extra: dict[str, Any] = {"message": message, "rule": exc.rule}
+        if exc.fields:
+            extra["errors"] = [{"field": k, "message": message, "code": exc.rule} for k in exc.fields]
         if isinstance(exc, PasswordRejected | DirectoryPasswordRejected):
-            extra = {"errors": _password_error_list(request, exc, password_policy)}
+            extra["errors"] = _password_error_list(request, exc, password_policy)
+        elif isinstance(exc, ProfileRejected | FieldRejected):
+            shown = field_errors(exc.fields, gettext_for(request))
+            extra["errors"] = [{"field": k, "message": m, "code": exc.fields[k]} for k, ms in shown.items() for m in ms]
+            extra["message"] = "; ".join(e["message"] for e in extra["errors"])
         return problem(status, exc.message, code=exc.code, extra=extra, headers=headers, request=request)
-    return _error_page(request, status, headers=headers, fields=sorted(exc.fields), code=exc.code)
+    reason = domain_message(exc, gettext_for(request), locale_of(request))
+    fields = sorted(exc.fields) if exc.rule == CONTROL_CHARACTERS else []
+    return _error_page(request, status, headers=headers, fields=fields, reason="" if fields else reason, code=exc.code)
 
 
 def _retry_after(exc: DomainError) -> dict[str, str] | None:
@@ -267,9 +316,11 @@ def _unreadable_body(request: Request[Any, Any, Any]) -> Response[Any]:
 def _error_page(
     request: Request[Any, Any, Any],
     status: int,
+    *,
     headers: dict[str, str] | None = None,
     fields: list[str] | None = None,
     code: str = "",
+    reason: str = "",
 ) -> Response[Any]:
     csrf_failed = status == HTTP_403_FORBIDDEN and bool(request.scope.get("state", {}).get(CSRF_REFUSED))
     context = page_context(
@@ -277,6 +328,7 @@ def _error_page(
         error_status=status,
         csrf_failed=csrf_failed,
         invalid_fields=fields or [],
+        reason=reason,  # a domain refusal in the caller's language: why it was refused
         # Shown so a person can quote it to the helpdesk, who finds the request in the logs by it.
         request_id=request_id_of(request.scope),
         # Carried into "I need help" with the request id (the person may remove both).

@@ -16,6 +16,8 @@ from litestar.handlers.base import BaseRouteHandler
 
 from ess.domain.errors import InvalidInput
 
+# The rule of the refusal: the error page lists the fields for it.
+CONTROL_CHARACTERS: Final = "control_characters"
 # The fields typed into a text area: a leave note, decision and rejection comments, an adjustment's reason.
 MULTILINE_FIELDS: Final = frozenset({"note", "comment", "reason"})
 LINE_BREAKS: Final = frozenset("\n\r\t")
@@ -57,7 +59,12 @@ def _refuse_dirty(pairs: Iterator[tuple[str, str]]) -> None:
         if field not in dirty and not is_clean(value, multiline=last in MULTILINE_FIELDS):
             dirty[field] = REFUSED
     if dirty:
-        raise InvalidInput(f"Control characters are not allowed in: {', '.join(sorted(dirty))}.", fields=dirty)
+        raise InvalidInput(
+            "Control characters are not allowed in: %(fields)s.",
+            fields=dirty,
+            rule=CONTROL_CHARACTERS,
+            params={"fields": ", ".join(sorted(dirty))},
+        )
 
 
 async def clean_input(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:

@@ -113,6 +113,15 @@ def problem_components() -> dict[str, Schema]:
                 "status": Schema(type=OpenAPIType.INTEGER),
                 "detail": string,
                 "code": string,
+                "rule": Schema(
+                    type=OpenAPIType.STRING,
+                    description="For a refusal of the domain: the broken rule, more precise than `code` "
+                    "(e.g. `leave_end_before_start`; the same as `code` where there is nothing more to say).",
+                ),
+                "message": Schema(
+                    type=OpenAPIType.STRING,
+                    description="For a refusal of the domain: why, in the caller's language (Accept-Language).",
+                ),
                 "errors": Schema(type=OpenAPIType.ARRAY, items=_ref(FIELD_ERROR)),
                 "help": Schema(
                     type=OpenAPIType.STRING,

@@ -16,6 +16,7 @@ from ess.routes.api.passwords import MyPasswordApiController, PasswordPolicyApiC
 from ess.routes.api.privacy import AuditApiController, MyDataApiController
 from ess.routes.api.profile import EmployeeProfileApiController, HrChangeRequestApiController, ProfileApiController
 from ess.routes.api.recovery import HelpdeskApiController, RecoveryApiController
+from ess.routes.api.team_calendar import TeamCalendarApiController
 from ess.routes.api.vacation import HrVacationApiController, LeaveDecisionsApiController, VacationApiController
 from ess.routes.health import HealthController
 from ess.routes.pages.analytics import AnalyticsPagesController
@@ -57,6 +58,7 @@ ROUTE_HANDLERS: Final[tuple[ControllerRouterHandler, ...]] = (
     VacationApiController,
     LeaveDecisionsApiController,
     HrVacationApiController,
+    TeamCalendarApiController,
     ProfilePagesController,
     HrChangeRequestPagesController,
     ProfileApiController,

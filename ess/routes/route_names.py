@@ -19,6 +19,7 @@ from ess.domain.vacation.model import VacationPage
 ROUTE_NAMES: Final[Mapping[StrEnum, str]] = {
     VacationPage.OWN: "vacation",
     VacationPage.TEAM: "vacation_team",
+    VacationPage.CALENDAR: "team_calendar",
     VacationPage.REPORT: "vacation_report",
     ProfilePage.OWN: "profile",
     ProfilePage.HR_QUEUE: "hr_change_requests",

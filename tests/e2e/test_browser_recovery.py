@@ -208,9 +208,10 @@ def test_reset_unlock_enrolment_and_helpdesk_pages_on_the_local_directory(page: 
         # The helpdesk view.
         assert_logs_in(page, live, "lukas.wagner", DEMO_PASSWORD)
         page.goto(f"{live.base_url}/helpdesk?login=anna.schmidt")
-        expect(page.get_by_role("heading", level=2)).to_contain_text("anna.schmidt")
+        expect(page.locator("#account-heading")).to_contain_text("anna.schmidt")
         assert_no_axe_violations(page)
-        page.get_by_role("button", name="Link zum Zurücksetzen senden").click()
+        page.get_by_text("Link zum Zurücksetzen senden").click()  # opens the confirmation (no JavaScript needed)
+        page.get_by_role("button", name="Ja, Link senden").click()
         expect(page.locator(".notice")).to_be_visible()
         assert_no_axe_violations(page)
 

@@ -179,7 +179,14 @@ def test_multiline_fields_keep_newlines_and_tabs_and_single_line_fields_refuse_t
     refused = client.post("/api/v1/me/leave-requests", json=body, headers=anna)
     assert refused.status_code == 422
     assert refused.headers["content-type"] == "application/problem+json"
-    assert refused.json()["errors"] == [{"field": "substitute", "message": "must not contain control characters"}]
+    assert refused.json()["errors"] == [
+        {
+            "field": "substitute",
+            "message": "Steuerzeichen sind nicht erlaubt in: substitute.",
+            "code": "control_characters",
+        }
+    ]
+    assert refused.json()["rule"] == "control_characters"
     nul = client.post("/api/v1/me/leave-requests", json=body | {"substitute": "", "note": "a\x00b"}, headers=anna)
     assert nul.status_code == 422
     assert nul.json()["errors"][0]["field"] == "note"

@@ -69,10 +69,12 @@ def test_patch_applies_refuses_per_field_and_keeps_everything_on_error(client: T
     )
     assert bad.status_code == 422
     assert bad.headers["content-type"] == "application/problem+json"
-    assert {(e["field"], e["message"]) for e in bad.json()["errors"]} == {
+    assert {(e["field"], e["code"]) for e in bad.json()["errors"]} == {
         ("mobile_phone", "phone_invalid"),
         ("iban", "iban_checksum"),
     }
+    # Each says why in the caller's language (German by default), as the page does beside the field.
+    assert any("Prüfziffern" in e["message"] for e in bad.json()["errors"])
     assert client.get("/api/v1/me/profile/history", headers=anna).json() == []
 
     ok = client.patch("/api/v1/me/profile", json={"changes": {"mobile_phone": "0151 23456789"}}, headers=anna)

@@ -254,16 +254,17 @@ def test_colleagues_see_only_absent_and_the_manager_sees_details(
 ) -> None:
     anna = token(client, "anna.schmidt")
     today = datetime.now(ZoneInfo("Europe/Berlin")).date()  # the app's clock
-    start = today + timedelta(days=(7 - today.weekday()) % 7 or 7)  # next Monday: inside the four weeks shown
+    start = today + timedelta(days=(7 - today.weekday()) % 7 or 7)  # next Monday: the calendar shows its month
     client.post("/api/v1/me/leave-requests", json={"start": start.isoformat(), "end": start.isoformat()}, headers=anna)
     asyncio.run(make_account(settings, "lukas.wagner"))  # a colleague of anna (same manager)
     log_in(client, "lukas.wagner", PASSWORD)
-    pending_only = client.get("/vacation/calendar").text
+    month = f"?month={start.year:04d}-{start.month:02d}"  # the month view that holds next Monday
+    pending_only = client.get("/vacation/calendar" + month).text
     assert "Anna Schmidt" in pending_only
     assert "●" not in pending_only  # a pending request is nobody else's business yet
     client.post("/logout", data={"_csrf_token": csrf_token(client, "/")})
     log_in(client, "markus.weber", PASSWORD)
-    manager_view = client.get("/vacation/calendar").text
+    manager_view = client.get("/vacation/calendar" + month).text
     assert "offen" in manager_view  # the manager sees the status
 
 

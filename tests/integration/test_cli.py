@@ -94,9 +94,19 @@ def test_demo_seed_creates_the_company_and_an_account_for_everyone(tmp_path: Pat
     employees = count(tmp_path, "employees")
     assert employees >= 60
     assert count(tmp_path, "local_accounts") == employees
+    # The demo is lived in: leave from this year, requests waiting, a bank change for HR, a locked account.
+    requests = count(tmp_path, "leave_requests")
+    assert requests >= 2
+    assert count(tmp_path, "profile_change_requests") == 1
     again = run(tmp_path, "demo", "seed")
     assert again.returncode == 0
     assert count(tmp_path, "local_accounts") == employees
+    assert count(tmp_path, "leave_requests") == requests  # once
+    with sqlite3.connect(tmp_path / "ess.db") as db:
+        statuses = dict(db.execute("SELECT status, count(*) FROM leave_requests GROUP BY status").fetchall())
+        locked = db.execute("SELECT locked_until FROM local_accounts WHERE login = 'ivan.petrovic'").fetchone()[0]
+    assert statuses["pending"] == 2
+    assert locked is not None
 
 
 def test_production_mode_refuses_to_start_with_a_placeholder_secret(tmp_path: Path) -> None:

@@ -31,6 +31,7 @@ SCHEDULED_JOBS = {
     "vacation send-warnings",
     "retention run",
     "help-requests daily",
+    "vacation remind",
 }
 
 

@@ -35,6 +35,7 @@ EXPECTED = {
     VacationPage.OWN: ({}, "/vacation"),
     VacationPage.TEAM: ({}, "/vacation/team"),
     VacationPage.REPORT: ({}, "/hr/vacation-report"),
+    VacationPage.CALENDAR: ({}, "/vacation/calendar"),
     ProfilePage.OWN: ({}, "/profile"),
     ProfilePage.HR_QUEUE: ({}, "/hr/change-requests"),
     PasswordPage.CHANGE: ({}, "/password"),

@@ -138,18 +138,18 @@ def test_an_idle_session_ends_and_an_active_one_lasts(client: TestClient[Litesta
     log_in(client, "anna", PASSWORD)
     for _ in range(5):
         world.clock.advance(timedelta(minutes=25))
-        assert client.get("/", follow_redirects=False).status_code == 200
+        assert client.get("/password", follow_redirects=False).status_code == 200
     world.clock.advance(timedelta(minutes=31))
-    assert client.get("/", follow_redirects=False).status_code == 303
+    assert client.get("/password", follow_redirects=False).status_code == 303
 
 
 def test_the_absolute_timeout_ends_even_an_active_session(client: TestClient[Litestar], world: World) -> None:
     log_in(client, "anna", PASSWORD)
     for _ in range(39):
         world.clock.advance(timedelta(minutes=15))
-        assert client.get("/", follow_redirects=False).status_code == 200
+        assert client.get("/password", follow_redirects=False).status_code == 200
     world.clock.advance(timedelta(minutes=15))
-    assert client.get("/", follow_redirects=False).status_code == 303
+    assert client.get("/password", follow_redirects=False).status_code == 303
 
 
 @pytest.mark.parametrize(
@@ -166,7 +166,7 @@ def test_every_form_needs_its_csrf_token(
     log_in(client, "anna", PASSWORD)
     assert client.post(path, data=data, follow_redirects=False).status_code == 403
     assert world.directory.accounts["anna"].password == PASSWORD
-    assert client.get("/", follow_redirects=False).status_code == 200  # still logged in: logout did not happen
+    assert client.get("/password", follow_redirects=False).status_code == 200  # still logged in: logout did not happen
 
 
 def test_a_password_change_ends_other_sessions_but_keeps_this_one(client: TestClient[Litestar], world: World) -> None:
@@ -186,12 +186,12 @@ def test_a_password_change_ends_other_sessions_but_keeps_this_one(client: TestCl
         },
     )
     assert changed.status_code == 200
-    assert client.get("/", follow_redirects=False).status_code == 200  # the laptop got a fresh session
+    assert client.get("/password", follow_redirects=False).status_code == 200  # the laptop got a fresh session
     auth = {"Authorization": f"Bearer {token['access_token']}"}
     assert client.get("/api/v1/me", headers=auth).status_code == 401
     assert phone_session
     client.cookies.set("ess_session", phone_session, domain="127.0.0.1")
-    assert client.get("/", follow_redirects=False).status_code == 303
+    assert client.get("/password", follow_redirects=False).status_code == 303
 
 
 def test_the_wrong_current_password_is_shown_at_its_field(client: TestClient[Litestar], world: World) -> None:
@@ -213,7 +213,7 @@ def test_the_wrong_current_password_is_shown_at_its_field(client: TestClient[Lit
 
 def test_accounts_without_an_hr_record_have_no_profile(client: TestClient[Litestar]) -> None:
     log_in(client, "admin", PASSWORD)
-    assert client.get("/", follow_redirects=False).status_code == 200
+    assert client.get("/password", follow_redirects=False).status_code == 200
     assert client.get("/profile").status_code == 404
     token = client.post("/api/v1/auth/token", json={"username": "admin", "password": PASSWORD}).json()
     me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token['access_token']}"}).json()
@@ -229,7 +229,7 @@ def test_a_new_login_in_the_same_browser_ends_the_previous_session(client: TestC
     assert first
     assert first != second
     client.cookies.set("ess_session", first, domain="127.0.0.1")
-    assert client.get("/", follow_redirects=False).status_code == 303
+    assert client.get("/password", follow_redirects=False).status_code == 303
 
 
 class UnusedLeaveReport:

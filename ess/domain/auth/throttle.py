@@ -30,9 +30,9 @@ from datetime import datetime
 
 from ess.domain.auth.model import AuthPolicy
 from ess.domain.auth.ports import AttemptCounter
-from ess.domain.errors import Throttled
+from ess.domain.errors import N_, Throttled
 
-THROTTLED_MESSAGE = "Too many failed logins. Please wait a few minutes."
+THROTTLED_MESSAGE = N_("Too many failed logins. Please wait a few minutes.")
 
 
 def _login_hash(login: str) -> str:

@@ -27,7 +27,9 @@ async def give_feedback(kind: str, key: str, *, helpful: bool, comment: str = ""
     """Count one vote on an article (by slug) or a personal answer (by topic); an unknown one is refused."""
     comment = " ".join(comment.split())
     if len(comment) > MAX_COMMENT:
-        raise InvalidInput(f"A comment has at most {MAX_COMMENT} characters.", fields={"comment": "too long"})
+        raise InvalidInput(
+            "A comment has at most %(max)s characters.", fields={"comment": "too long"}, params={"max": MAX_COMMENT}
+        )
     async with deps.new_uow() as uow:
         if kind == ResultKind.ARTICLE.value:
             article = await uow.articles.get(key)

@@ -121,11 +121,19 @@ class ArticleText:
 
     def check(self) -> None:
         if not self.title.strip() or len(self.title) > MAX_TITLE:
-            raise InvalidInput(f"A title has 1 to {MAX_TITLE} characters.", fields={"title": "invalid"})
+            raise InvalidInput(
+                "A title has 1 to %(max)s characters.", fields={"title": "invalid"}, params={"max": MAX_TITLE}
+            )
         if not self.body.strip() or len(self.body) > MAX_BODY:
-            raise InvalidInput(f"A text has 1 to {MAX_BODY} characters.", fields={"body": "invalid"})
+            raise InvalidInput(
+                "A text has 1 to %(max)s characters.", fields={"body": "invalid"}, params={"max": MAX_BODY}
+            )
         if len(self.keywords) > MAX_KEYWORDS:
-            raise InvalidInput(f"Keywords have at most {MAX_KEYWORDS} characters.", fields={"keywords": "invalid"})
+            raise InvalidInput(
+                "Keywords have at most %(max)s characters.",
+                fields={"keywords": "invalid"},
+                params={"max": MAX_KEYWORDS},
+            )
 
 
 def check_slug(slug: str) -> str:

@@ -24,11 +24,11 @@ async def retry(queued_id: int | None, *, deps: MailDeps, actor: str = SYSTEM_AC
         else:
             mail = await uow.mail.get(queued_id)
             if mail is None:
-                raise NotFound(f"No queued mail {queued_id}.")
+                raise NotFound("No queued mail %(id)s.", params={"id": queued_id})
             if mail.status is MailStatus.SENT:
-                raise Conflict(f"Mail {queued_id} is sent already.")
+                raise Conflict("Mail %(id)s is sent already.", params={"id": queued_id})
             if not mail.body:
-                raise Conflict(f"Mail {queued_id} was withdrawn and cannot be sent.")
+                raise Conflict("Mail %(id)s was withdrawn and cannot be sent.", params={"id": queued_id})
             targets = [mail]
         for target in targets:
             again = replace(target, status=MailStatus.PENDING, attempts=0, next_attempt_at=now, last_error="")

@@ -33,10 +33,11 @@ async def reset_second_factor(operator: Principal, login: str, reason: str, *, c
         raise PermissionDenied("Nobody resets their own second factor: ask a colleague.")
     why = " ".join(reason.split())
     if not MIN_REASON_LENGTH <= len(why) <= MAX_REASON_LENGTH:
-        message = (
-            f"Say why in {MIN_REASON_LENGTH} to {MAX_REASON_LENGTH} characters (ticket, how the caller was identified)."
+        raise InvalidInput(
+            "Say why in %(min)s to %(max)s characters (ticket, how the caller was identified).",
+            fields={"reason": "length"},
+            params={"min": MIN_REASON_LENGTH, "max": MAX_REASON_LENGTH},
         )
-        raise InvalidInput(message, fields={"reason": message})
     status = await deps.recovery.directory.account_status(target)  # NotFound for an unknown account
     async with deps.new_uow() as uow:
         removed = await uow.factors.remove_all(status.login)

@@ -28,12 +28,15 @@ async def retry(change_id: int | None, *, deps: OutboxDeps, force: bool = False,
         else:
             change = await uow.outbox.get(change_id)
             if change is None:
-                raise NotFound(f"No outbox entry {change_id}.")
+                raise NotFound("No outbox entry %(id)s.", params={"id": change_id})
             if change.status is OutboxStatus.APPLIED:
-                raise Conflict(f"Outbox entry {change_id} is already applied.")
+                raise Conflict("Outbox entry %(id)s is already applied.", params={"id": change_id})
             if force and (later := await _later_change_of_the_same_fields(uow, change)) is not None:
                 # Overwriting with this entry's values would undo the newer change in the directory.
-                raise Conflict(f"Outbox entry {later.id} changes the same fields later; decide that one instead.")
+                raise Conflict(
+                    "Outbox entry %(id)s changes the same fields later; decide that one instead.",
+                    params={"id": later.id},
+                )
             targets = [change]
         for target in targets:
             again = replace(

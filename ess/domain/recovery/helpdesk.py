@@ -4,6 +4,7 @@ or sets a password."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Final
 
 from ess.domain.audit import Outcome
@@ -102,3 +103,76 @@ async def helpdesk_send_reset_link(principal: Principal, login: str, *, client: 
         name=name_of(contact, account.login),
     )
     await audit(deps, principal.login, "helpdesk.reset_link", Outcome.SUCCESS, account.login, client)
+
+
+@dataclass(frozen=True, slots=True)
+class LoginTrouble:
+    """An account with failed logins lately: how many, the last one, and whether the directory has it locked now."""
+
+    login: str
+    failures: int
+    last_failure: datetime
+    locked: bool
+
+
+# How far back the helpdesk's list of failed logins reads the audit log (events, newest first), and how many
+# accounts it asks the directory about.
+TROUBLE_EVENTS: Final = 500
+TROUBLE_ACCOUNTS: Final = 20
+
+
+async def login_trouble(principal: Principal, *, deps: RecoveryDeps) -> list[LoginTrouble]:
+    """The accounts with recent failed logins, locked ones first, each with the directory's current lock state.
+    Read from the audit log: logins that failed because of the password or a lock (never the password itself)."""
+    if not any(principal.has(role) for role in HELPDESK_ROLES):
+        raise PermissionDenied("Only the IT helpdesk may do this.")
+    async with deps.new_uow() as uow:
+        events = await uow.audit.recent(TROUBLE_EVENTS)
+    failed: dict[str, list[datetime]] = {}
+    for event in events:
+        if event.action == "auth.login" and event.outcome is not Outcome.SUCCESS and is_plausible_login(event.target):
+            failed.setdefault(event.target, []).append(event.occurred_at)
+    result: list[LoginTrouble] = []
+    for login, moments in sorted(failed.items(), key=lambda item: max(item[1]), reverse=True)[:TROUBLE_ACCOUNTS]:
+        try:
+            status = await deps.directory.account_status(login)
+        except NotFound:
+            continue  # a mistyped login: nobody to help
+        result.append(LoginTrouble(status.login, len(moments), max(moments), status.locked))
+    return sorted(result, key=lambda t: (not t.locked, -t.last_failure.timestamp()))
+
+
+@dataclass(frozen=True, slots=True)
+class AccountMatch:
+    login: str
+    name: str
+    personnel_number: str
+    work_email: str
+    org_unit: str
+
+
+MAX_MATCHES: Final = 20
+
+
+async def find_accounts(principal: Principal, text: str, *, client: str, deps: RecoveryDeps) -> list[AccountMatch]:
+    """People whose name, login, work e-mail or personnel number contains every word of `text` (case-insensitive),
+    for the helpdesk to pick the account a caller means. Audited like a lookup (the words, not the results)."""
+    if not any(principal.has(role) for role in HELPDESK_ROLES):
+        await audit(deps, principal.login, "helpdesk.search", Outcome.DENIED, "", client, reason="role")
+        raise PermissionDenied("Only the IT helpdesk may do this.")
+    words = text.casefold().split()[:5]
+    if not words:
+        return []
+    async with deps.new_uow() as uow:
+        numbers = sorted(await uow.employees.all_personnel_numbers())
+        everyone = await uow.employees.by_personnel_numbers(numbers)
+    matches = []
+    for e in everyone.values():
+        haystack = " ".join(
+            (e.display_name, e.first_name, e.last_name, e.login, e.work_email, e.personnel_number)
+        ).casefold()
+        if e.login and all(word in haystack for word in words):
+            unit = e.org_unit.name if e.org_unit else ""
+            matches.append(AccountMatch(e.login, e.display_name, e.personnel_number, e.work_email, unit))
+    await audit(deps, principal.login, "helpdesk.search", Outcome.SUCCESS, "", client, found=len(matches))
+    return sorted(matches, key=lambda m: m.name)[:MAX_MATCHES]

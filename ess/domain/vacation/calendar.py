@@ -42,11 +42,16 @@ def leave_days(
     On a single date (start == end) either flag makes it a half day. Dates that use nothing are left out.
     """
     if end < start:
-        raise InvalidInput("A leave cannot end before it starts.", fields={"end": "is before the start"})
+        raise InvalidInput(
+            "A leave cannot end before it starts.", fields={"end": "is before the start"}, rule="leave_end_before_start"
+        )
     span = (end - start).days + 1
     if span > MAX_LEAVE_SPAN_DAYS:
         raise InvalidInput(
-            f"A leave spans at most {MAX_LEAVE_SPAN_DAYS} days.", fields={"end": "is too far after the start"}
+            "A leave spans at most %(days)s days.",
+            fields={"end": "is too far after the start"},
+            rule="leave_too_long",
+            params={"days": MAX_LEAVE_SPAN_DAYS},
         )
     used: list[LeaveDay] = []
     for offset in range(span):

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from ess.domain.auth.caller import own_employee
 from ess.domain.auth.model import Principal
-from ess.domain.errors import Conflict, NotFound, PermissionDenied, PolicyViolation
+from ess.domain.errors import N_, Conflict, NotFound, PermissionDenied, PolicyViolation
 from ess.domain.hr.model import Employee, Role
 from ess.domain.shared import Link, Notice
 from ess.domain.vacation import rules
@@ -23,7 +23,7 @@ from ess.domain.vacation.ports import VacationDeps, VacationUnitOfWork
 from ess.domain.vacation.recompute import bring_up_to_date
 from ess.domain.vacation.requests import MAX_NOTE, date_text, days_text, leave_event
 
-NO_SUCH_REQUEST = "No such request."
+NO_SUCH_REQUEST = N_("No such request.")
 
 
 async def _authorize_decision(principal: Principal, requester: Employee, uow: VacationUnitOfWork) -> None:
@@ -64,7 +64,7 @@ async def decide(
             RequestStatus.PENDING,
             principal,
             uow,
-            message="This request has already been decided or withdrawn.",
+            message=N_("This request has already been decided or withdrawn."),
         )
         now = deps.clock.now()
         if approve:
@@ -104,7 +104,7 @@ async def _book(
         # A leave day draws on its own year's buckets; earlier years reach it only through carry-over buckets.
         usable = [b for b in buckets if b.leave_year == day.day.year and b.usable_on(day.day) and b.id is not None]
         if not usable:
-            raise PolicyViolation(f"No leave entitlement covers {day.day.isoformat()}.")
+            raise PolicyViolation("No leave entitlement covers %(date)s.", params={"date": day.day})
         balances = [
             rules.BucketBalance(
                 id=str(b.id),
@@ -140,7 +140,7 @@ async def decide_cancellation(
             RequestStatus.CANCELLATION_REQUESTED,
             principal,
             uow,
-            message="No cancellation is waiting for a decision.",
+            message=N_("No cancellation is waiting for a decision."),
         )
         now = deps.clock.now()
         if approve:

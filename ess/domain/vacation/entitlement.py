@@ -117,7 +117,10 @@ def check_year(employee: Employee, year: int, clock: Clock) -> None:
     last = min(clock.today().year + 1, employee.exit_date.year if employee.exit_date else 9999)
     if not employee.hire_date.year <= year <= last:
         raise InvalidInput(
-            f"Leave can be shown and requested for {employee.hire_date.year} to {last}.", fields={"as_of": "year"}
+            "Leave can be shown and requested for the years %(first)s to %(last)s.",
+            fields={"as_of": "year"},
+            rule="leave_year_out_of_range",
+            params={"first": employee.hire_date.year, "last": last},
         )
 
 

@@ -46,12 +46,19 @@ class VacationPage(StrEnum):
     OWN = "vacation.own"
     TEAM = "vacation.team"
     REPORT = "vacation.report"
+    CALENDAR = "vacation.calendar"
 
 
 @dataclass(frozen=True, slots=True)
 class VacationPolicy:
     # BUrlG knows no overdraft; some companies allow a few days in advance.
     allow_overdraft_days: Decimal = ZERO
+    # Leave forgotten to be entered may be requested afterwards (the employee is warned, the manager sees that it
+    # lies in the past); with a limit, leave more than this many days back is refused: HR books it. None: no limit.
+    backdate_days: int | None = None
+    # A request nobody decides: the manager is reminded after this many days, HR is told after that many.
+    remind_after_days: int = 3
+    escalate_after_days: int = 7
 
 
 class BucketKind(StrEnum):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from ess.domain.audit import AuditEvent, Outcome
@@ -73,7 +73,12 @@ async def my_requests(principal: Principal, *, deps: VacationDeps) -> list[Leave
 async def request_leave(cmd: RequestLeave, *, deps: VacationDeps) -> LeaveRequest:
     """Validate against the working-day calendar, overlaps and the balance, then file a pending request."""
     if len(cmd.note) > MAX_NOTE:
-        raise InvalidInput("The note is too long.", fields={"note": f"at most {MAX_NOTE} characters"})
+        raise InvalidInput(
+            "The note has at most %(max)s characters.",
+            fields={"note": f"at most {MAX_NOTE} characters"},
+            rule="leave_note_too_long",
+            params={"max": MAX_NOTE},
+        )
     async with deps.new_uow() as uow:
         employee = await own_employee(cmd.principal, uow.employees)
         assert employee.id is not None
@@ -101,6 +106,7 @@ async def request_leave(cmd: RequestLeave, *, deps: VacationDeps) -> LeaveReques
         managers = await uow.employees.by_personnel_numbers(
             [employee.manager_personnel_number] if employee.manager_personnel_number else []
         )
+        substitute = await _substitute(employee, request.substitute, uow) if request.substitute else None
         await uow.commit()
     manager = next(iter(managers.values()), None)
     if manager is not None:
@@ -113,13 +119,50 @@ async def request_leave(cmd: RequestLeave, *, deps: VacationDeps) -> LeaveReques
             "note": request.note,
         }
         await deps.notifier.notify(Notice("leave_requested", (manager.work_email,), params, Link(VacationPage.TEAM)))
+    if substitute is not None:  # the colleague picked as substitute is told
+        told = {"substitute": substitute.display_name, "employee": employee.display_name}
+        told |= {"start": date_text(request.start), "end": date_text(request.end)}
+        await deps.notifier.notify(
+            Notice("leave_substitute", (substitute.work_email,), told, Link(VacationPage.CALENDAR))
+        )
     return request
+
+
+async def _substitute(employee: Employee, name: str, uow: VacationUnitOfWork) -> Employee | None:
+    """The colleague (same manager, or a report) whose name was picked as substitute; None for free text."""
+    everyone = await uow.employees.by_personnel_numbers(sorted(await uow.employees.all_personnel_numbers()))
+    return next(
+        (
+            e
+            for e in everyone.values()
+            if e.display_name == name
+            and e.personnel_number != employee.personnel_number
+            and (
+                (employee.manager_personnel_number and e.manager_personnel_number == employee.manager_personnel_number)
+                or e.manager_personnel_number == employee.personnel_number
+            )
+        ),
+        None,
+    )
 
 
 def _working_days(cmd: RequestLeave, employee: Employee, deps: VacationDeps) -> list[LeaveDay]:
     """The working days the leave uses, by the employee's pattern and the location's days off."""
+    back = deps.policy.backdate_days
+    earliest = deps.clock.today() - timedelta(days=back or 0)
+    if back is not None and cmd.start < earliest:
+        raise InvalidInput(
+            "Leave can be requested at most %(days)s days back, from %(date)s on; for earlier leave please ask HR.",
+            fields={"start": "too far in the past"},
+            rule="leave_too_far_in_past",
+            params={"days": deps.policy.backdate_days, "date": earliest},
+        )
     if cmd.start < employee.hire_date or (employee.exit_date and cmd.end > employee.exit_date):
-        raise InvalidInput("The leave lies outside your employment.", fields={"start": "outside employment"})
+        raise InvalidInput(
+            "The leave lies outside your employment.",
+            fields={"start": "outside employment"},
+            rule="leave_outside_employment",
+        )
     days = leave_days(
         cmd.start,
         cmd.end,
@@ -129,7 +172,11 @@ def _working_days(cmd: RequestLeave, employee: Employee, deps: VacationDeps) -> 
         end_half=cmd.end_half,
     )
     if not days:
-        raise InvalidInput("There is no working day in this period.", fields={"end": "no working day"})
+        raise InvalidInput(
+            "There is no working day in this period: weekends, public holidays and your days off are not counted.",
+            fields={"end": "no working day"},
+            rule="leave_no_working_day",
+        )
     return days
 
 
@@ -142,20 +189,32 @@ async def _check_against_ledger(
     requests = await uow.vacation.requests(employee.id)
     booked = {d.day for r in requests if r.status in ACTIVE_STATUSES for d in r.days}
     if clash := sorted(d.day for d in days if d.day in booked):
-        raise Conflict("You already have leave on some of these days.", fields={"start": clash[0].isoformat()})
+        raise Conflict(
+            "You already have leave or a request on %(date)s.",
+            fields={"start": clash[0].isoformat()},
+            rule="leave_overlap",
+            params={"date": clash[0]},
+        )
     years = sorted({d.day.year for d in days})
     for year in years:
         check_year(employee, year, deps.clock)
     ledger = await bring_up_to_date(employee, years, uow, deps.clock)
     if closed := sorted(set(years) & ledger.closed):
-        raise PolicyViolation(f"The leave year {closed[0]} is closed; please ask HR.", fields={"start": "year closed"})
+        raise PolicyViolation(
+            "The leave year %(year)s is closed; please ask HR.",
+            fields={"start": "year closed"},
+            rule="leave_year_closed",
+            params={"year": closed[0]},
+        )
     waiting = [d for r in requests if r.status is RequestStatus.PENDING for d in r.days]
     short = shortfall(ledger.buckets, ledger.entries, [*waiting, *days])
     if short > deps.policy.allow_overdraft_days:
         wanted = count(days)
         raise PolicyViolation(
-            f"Not enough leave for these dates: {wanted - short} of {wanted} days are covered.",
+            "Not enough leave for these dates: %(covered)s of %(wanted)s days are covered.",
             fields={"end": f"{short} days more than available"},
+            rule="leave_not_enough",
+            params={"covered": wanted - short, "wanted": wanted},
         )
     _check_accrual(employee, [d for r in requests if r.status in ACTIVE_STATUSES for d in r.days], days, deps)
 
@@ -171,10 +230,11 @@ def _check_accrual(employee: Employee, booked: list[LeaveDay], days: list[LeaveD
         used = count([d for d in every if d.day.year == day.day.year and d.day <= day.day])
         if used > arisen + deps.policy.allow_overdraft_days:
             raise PolicyViolation(
-                f"By {day.day.isoformat()} only {arisen} days of your leave have arisen (UrlG §2(2)); "
-                f"in your first months leave arises with each day worked, in full from "
-                f"{accrual_complete_on(employee).isoformat()}.",
+                "By %(date)s only %(days)s days of your leave have arisen (UrlG §2(2)); "
+                "in your first months leave arises with each day worked, in full from %(complete)s.",
                 fields={"start": f"{arisen} days arisen by {day.day.isoformat()}"},
+                rule="leave_not_yet_arisen",
+                params={"date": day.day, "days": arisen, "complete": accrual_complete_on(employee)},
             )
 
 

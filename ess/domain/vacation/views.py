@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from ess.domain.auth.caller import own_employee
 from ess.domain.auth.model import Principal
-from ess.domain.hr.model import Employee, Role
+from ess.domain.hr.model import Employee
 from ess.domain.vacation.balance import balance_and_requests
 from ess.domain.vacation.model import ACTIVE_STATUSES, ZERO, Balance, LeaveRequest, RequestStatus
 from ess.domain.vacation.ports import VacationDeps
@@ -79,40 +79,3 @@ async def vacation_overview(principal: Principal, as_of: date, *, deps: Vacation
         requests=sorted(own.requests, key=lambda r: r.start, reverse=True),
         calendar=calendar_of(own.employee, own.requests, as_of.year, deps=deps),
     )
-
-
-@dataclass(frozen=True, slots=True)
-class TeamMember:
-    name: str
-    absences: list[tuple[date, Decimal, RequestStatus | None]]  # status only shown to the manager
-
-
-async def team_calendar(principal: Principal, start: date, days: int, *, deps: VacationDeps) -> list[TeamMember]:
-    """Who is away when. The manager sees their reports with the status of each request; everyone else sees their
-    colleagues (same manager) only as "absent" on approved days, nothing more (data minimisation)."""
-    end = date.fromordinal(start.toordinal() + days - 1)
-    async with deps.new_uow() as uow:
-        me = await own_employee(principal, uow.employees)
-        everyone = await uow.employees.by_personnel_numbers(sorted(await uow.employees.all_personnel_numbers()))
-        if principal.has(Role.MANAGER):
-            members = [e for e in everyone.values() if e.manager_personnel_number == me.personnel_number]
-            details = True
-        else:
-            members = [
-                e
-                for e in everyone.values()
-                if me.manager_personnel_number and e.manager_personnel_number == me.manager_personnel_number
-            ]
-            details = False
-        result: list[TeamMember] = []
-        for member in sorted(members, key=lambda e: (e.last_name, e.first_name)):
-            assert member.id is not None
-            absences = [
-                (d.day, d.fraction, r.status if details else None)
-                for r in await uow.vacation.requests(member.id)
-                if r.status in ACTIVE_STATUSES and (details or r.status is not RequestStatus.PENDING)
-                for d in r.days
-                if start <= d.day <= end
-            ]
-            result.append(TeamMember(member.display_name, absences))
-    return result

@@ -96,7 +96,8 @@ async def close_year(
     today = deps.clock.today()
     if today <= date(year, 12, 31) and not force:
         raise YearNotOver(
-            f"The leave year {year} runs until 31.12.{year}; close it from 1.1.{year + 1} on.",
+            "The leave year %(year)s runs until 31.12.%(year)s; close it from 1.1.%(next)s on.",
+            params={"year": year, "next": year + 1},
             fields={"year": "not over"},
         )
     employees = [e for e in await _everybody(deps) if _employed_in(e, year)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from icalendar import Calendar, Event
@@ -14,7 +14,7 @@ from litestar.response import Template
 from ess.domain.vacation.feeds import create_feed, feed, revoke_feed
 from ess.domain.vacation.model import RequestStatus
 from ess.domain.vacation.ports import VacationDeps
-from ess.domain.vacation.views import team_calendar
+from ess.domain.vacation.team_view import team_month
 from ess.routes.guards import current_principal, requires_login
 from ess.routes.rendering import gettext_for, page_context, url_to
 from ess.settings import Settings
@@ -50,6 +50,15 @@ class CalendarFeedController(Controller):
         return Response(calendar.to_ical(), media_type="text/calendar; charset=utf-8")
 
 
+def _month_of(text: str, today: date) -> tuple[int, int]:
+    """The month asked for as YYYY-MM, or this month."""
+    try:
+        year, month = (int(part) for part in text.split("-", 1))
+    except ValueError:
+        return today.year, today.month
+    return year, month
+
+
 class TeamCalendarController(Controller):
     path = "/vacation"
     include_in_schema = False
@@ -57,14 +66,29 @@ class TeamCalendarController(Controller):
 
     @get("/calendar", operation_id="teamCalendarPage", name="team_calendar")
     async def team(self, request: Request[Any, Any, Any], vacation: NamedDependency[VacationDeps]) -> Template:
-        """Who is away in the next four weeks."""
-        principal = current_principal(request)
-        start = vacation.clock.today()
-        start -= timedelta(days=start.weekday())
-        days = [start + timedelta(days=i) for i in range(28)]
-        members = await team_calendar(principal, start, len(days), deps=vacation)
-        rows = [(m.name, {day: (fraction, status) for day, fraction, status in m.absences}) for m in members]
-        return Template(template_name="team_calendar.html", context=page_context(request, days=days, rows=rows))
+        """Who is away in a month: weeks of seven days, each person's holidays shaded."""
+        today = vacation.clock.today()
+        year, month = _month_of(request.query_params.get("month", ""), today)
+        unit = request.query_params.get("unit", "")[:64]
+        shown = await team_month(current_principal(request), year, month, unit=unit, deps=vacation)
+        start = shown.first - timedelta(days=shown.first.weekday())
+        weeks = [
+            [start + timedelta(days=7 * w + d) for d in range(7)] for w in range((shown.last - start).days // 7 + 1)
+        ]
+        previous = shown.first - timedelta(days=1)
+        following = shown.last + timedelta(days=1)
+        return Template(
+            template_name="team_calendar.html",
+            context=page_context(
+                request,
+                shown=shown,
+                weeks=weeks,
+                today=today,
+                unit=unit,
+                previous=f"{previous.year:04d}-{previous.month:02d}",
+                following=f"{following.year:04d}-{following.month:02d}",
+            ),
+        )
 
     @post("/feed", operation_id="createCalendarFeed", name="calendar_feed_create", status_code=200)
     async def create_feed(

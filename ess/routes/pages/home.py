@@ -1,19 +1,38 @@
-"""The start page, the short tour for newcomers, and the contact page."""
+"""The start page (what each person comes for, by role), the short tour for newcomers, and the contact page."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
 from typing import Any, Final
 
+import anyio
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
 from litestar.response import Redirect, Template
 
-from ess.routes.guards import requires_login
+from ess.domain.auth.model import Principal
+from ess.domain.errors import DomainError
+from ess.domain.hr.model import Employee, Role
+from ess.domain.profile.ports import ProfileDeps
+from ess.domain.profile.requests import QueueItem, change_request_queue
+from ess.domain.recovery.helpdesk import HELPDESK_ROLES, LoginTrouble, login_trouble
+from ess.domain.recovery.ports import RecoveryDeps
+from ess.domain.vacation.decisions import pending_for_decision
+from ess.domain.vacation.model import Balance, LeaveRequest, RequestStatus
+from ess.domain.vacation.ports import VacationDeps
+from ess.domain.vacation.views import vacation_overview
+from ess.routes.guards import current_principal, requires_login
 from ess.routes.middleware import cookie_name
+from ess.routes.profile_text import FIELD_LABELS
 from ess.routes.rendering import page_context, url_to
 from ess.settings import Settings
 
+SHIPPED_LOGO = Path(__file__).resolve().parents[2] / "static" / "logo.svg"
+LOGO_TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
+OPEN_STATUSES = (RequestStatus.PENDING, RequestStatus.CANCELLATION_REQUESTED)
 # The tour's steps, in order; each is a section of tour.html.
 TOUR_STEPS: Final = ("leave", "data", "security", "help")
 # Set when the person ends or declines the tour: this browser does not offer it again. Nothing about it is stored on
@@ -26,15 +45,84 @@ def tour_declined(request: Request[Any, Any, Any], settings: Settings) -> bool:
     return request.cookies.get(cookie_name(TOUR_COOKIE, secure=settings.server.served_over_tls)) == "done"
 
 
+@dataclass
+class StartPage:
+    """What the start page shows the caller; a part they have no role (or no HR record) for stays empty."""
+
+    balance: Balance | None = None
+    next_leave: LeaveRequest | None = None
+    open_requests: list[LeaveRequest] = field(default_factory=list)
+    decisions: list[tuple[LeaveRequest, Employee]] = field(default_factory=list)
+    change_requests: list[QueueItem] = field(default_factory=list)
+    trouble: list[LoginTrouble] = field(default_factory=list)
+
+
+async def start_page(
+    principal: Principal, today: date, *, vacation: VacationDeps, profile: ProfileDeps, recovery: RecoveryDeps
+) -> StartPage:
+    """Each part from the use case of its area; an area that refuses (no HR record) leaves its part out."""
+    shown = StartPage()
+    if principal.employee_id is not None:
+        try:
+            own = await vacation_overview(principal, today, deps=vacation)
+        except DomainError:
+            own = None
+        if own is not None:
+            shown.balance = own.balance
+            upcoming = [r for r in own.requests if r.status is RequestStatus.APPROVED and r.end >= today]
+            shown.next_leave = min(upcoming, key=lambda r: r.start, default=None)
+            shown.open_requests = sorted((r for r in own.requests if r.status in OPEN_STATUSES), key=lambda r: r.start)
+    if principal.has(Role.MANAGER) or principal.has(Role.HR):
+        try:
+            shown.decisions = await pending_for_decision(principal, deps=vacation)
+        except DomainError:
+            shown.decisions = []
+    if principal.has(Role.HR):
+        shown.change_requests = await change_request_queue(principal, deps=profile)
+    if any(principal.has(role) for role in HELPDESK_ROLES):
+        shown.trouble = await login_trouble(principal, deps=recovery)
+    return shown
+
+
+def badges(shown: StartPage) -> dict[str, int]:
+    """The counts the menu shows beside its links (on the start page, where they are read anyway)."""
+    counts = {
+        "decisions": len(shown.decisions),
+        "changes": len(shown.change_requests),
+        "locked": sum(1 for t in shown.trouble if t.locked),
+    }
+    return {**counts, "total": sum(counts.values())}
+
+
 class HomePagesController(Controller):
     path = "/"
     include_in_schema = False
 
     @get("/", operation_id="startPage", name="start", guards=[requires_login])
-    async def start(self, request: Request[Any, Any, Any], settings: NamedDependency[Settings]) -> Template:
-        """The start page after login; it offers the short tour until this browser has ended or declined it."""
+    async def start(
+        self,
+        request: Request[Any, Any, Any],
+        vacation: NamedDependency[VacationDeps],
+        profile: NamedDependency[ProfileDeps],
+        recovery: NamedDependency[RecoveryDeps],
+        settings: NamedDependency[Settings],
+    ) -> Template:
+        """The start page after login: remaining leave, open requests, and what waits for the caller's roles; it
+        offers the short tour until this browser has ended or declined it."""
+        today = vacation.clock.today()
+        shown = await start_page(
+            current_principal(request), today, vacation=vacation, profile=profile, recovery=recovery
+        )
         return Template(
-            template_name="start.html", context=page_context(request, offer_tour=not tour_declined(request, settings))
+            template_name="start.html",
+            context=page_context(
+                request,
+                shown=shown,
+                today=today,
+                field_labels=FIELD_LABELS,
+                badges=badges(shown),
+                offer_tour=not tour_declined(request, settings),
+            ),
         )
 
     @get("/tour", operation_id="tourPage", name="tour", guards=[requires_login])
@@ -65,6 +153,21 @@ class HomePagesController(Controller):
             )
         )
         return response
+
+    @get("/brand.css", operation_id="brandStylesheet", name="brand_css", cache=300)
+    async def brand_css(self, settings: NamedDependency[Settings]) -> Response[str]:
+        """The brand colours from the configuration, as CSS variables (no inline style: the CSP forbids it)."""
+        company = settings.company
+        css = f":root {{ --brand: {company.colour}; --brand-dark: {company.colour_dark}; }}\n"
+        return Response(css, media_type="text/css; charset=utf-8")
+
+    @get("/brand/logo", operation_id="brandLogo", name="brand_logo", cache=300)
+    async def brand_logo(self, settings: NamedDependency[Settings]) -> Response[bytes]:
+        """The configured logo, or the shipped mark."""
+        configured = settings.company.logo_file
+        path = Path(configured) if configured else SHIPPED_LOGO
+        body = await anyio.Path(path).read_bytes()
+        return Response(body, media_type=LOGO_TYPES.get(path.suffix.lower(), "application/octet-stream"))
 
     @get("/contact", operation_id="contactPage", name="contact")
     async def contact(self, request: Request[Any, Any, Any]) -> Template:

@@ -13,7 +13,7 @@ from litestar.response import Template
 
 from ess.domain.analytics.model import Flow
 from ess.domain.analytics.ports import AnalyticsDeps
-from ess.domain.auth.model import Purpose
+from ess.domain.auth.model import Principal, Purpose, is_plausible_login
 from ess.domain.errors import DomainError
 from ess.domain.passwords.checks import PasswordRejected
 from ess.domain.recovery.enrolment import (
@@ -23,7 +23,15 @@ from ess.domain.recovery.enrolment import (
     overview,
     set_recovery_mobile,
 )
-from ess.domain.recovery.helpdesk import helpdesk_lookup, helpdesk_send_reset_link, helpdesk_unlock
+from ess.domain.recovery.helpdesk import (
+    AccountMatch,
+    HelpdeskView,
+    find_accounts,
+    helpdesk_lookup,
+    helpdesk_send_reset_link,
+    helpdesk_unlock,
+    login_trouble,
+)
 from ess.domain.recovery.links import RequestLink, request_link
 from ess.domain.recovery.ports import RecoveryDeps
 from ess.domain.recovery.reset import ResetPassword, reset_password
@@ -112,6 +120,11 @@ class HelpdeskForm(msgspec.Struct):
     login: str = ""
 
 
+def masked(login: str) -> str:
+    """A login as the reset page shows it: enough to recognise one's own account, not to read it off a screen."""
+    return ".".join(part[:2] + "•" * max(len(part) - 2, 1) for part in login.split("."))
+
+
 class RecoveryPagesController(Controller):
     """Anonymous pages: ask for a link, use a link."""
 
@@ -138,6 +151,10 @@ class RecoveryPagesController(Controller):
         """Send the link in the background; the same page follows for every login."""
         purpose = Purpose.UNLOCK if data.purpose == "unlock" else Purpose.RESET
         flow = Flow.UNLOCK if purpose is Purpose.UNLOCK else Flow.PASSWORD_RESET
+        if not data.login.strip():  # nothing to look up: say so, rather than "check your mailbox"
+            errors = {"login": [gettext_for(request)("Enter your login name or your work e-mail address.")]}
+            context = page_context(request, errors=errors, login="", purpose=purpose.value)
+            return Template(template_name="recovery_forgot.html", context=context, status_code=422)
         try:
             await request_link(
                 RequestLink(identifier=data.login, purpose=purpose, client=client_of(request)), deps=recovery
@@ -165,7 +182,14 @@ class RecoveryPagesController(Controller):
         extra.setdefault("errors", {})
         extra.setdefault("status_code", 200)
         status_code = extra.pop("status_code")
-        context = page_context(request, info=info, token=token, min_length=recovery.password_policy.min_length, **extra)
+        context = page_context(
+            request,
+            info=info,
+            token=token,
+            masked_login=masked(info.login),
+            min_length=recovery.password_policy.min_length,
+            **extra,
+        )
         return Template(template_name=template, context=context, status_code=status_code)
 
     @get("/password/reset/{token:str}", operation_id="resetPasswordPage", name="password_reset")
@@ -484,6 +508,21 @@ class SecurityPagesController(Controller):
         )
 
 
+async def _look_up(
+    principal: Principal, text: str, *, client: str, deps: RecoveryDeps
+) -> tuple[HelpdeskView | None, list[AccountMatch]]:
+    """A login, a name, an e-mail address or a personnel number: the account if exactly one fits (or the text is
+    a login of the directory), else the people who fit, to pick from."""
+    matches = await find_accounts(principal, text, client=client, deps=deps)
+    exact = [m for m in matches if text.casefold() in (m.login, m.work_email.casefold(), m.personnel_number.casefold())]
+    pick = exact[0].login if len(exact) == 1 else matches[0].login if len(matches) == 1 else ""
+    if not pick and not matches and is_plausible_login(text.strip()):
+        pick = text.strip()  # an account of the directory without an HR record (a service or admin account)
+    if not pick:
+        return None, matches
+    return await helpdesk_lookup(principal, pick, client=client, deps=deps), []
+
+
 class HelpdeskPagesController(Controller):
     """The IT helpdesk: account state, unlock, send a reset link. The role is checked in the service."""
 
@@ -501,16 +540,20 @@ class HelpdeskPagesController(Controller):
         **extra: Any,
     ) -> Template:
         view = None
+        matches: list[AccountMatch] = []
         extra.setdefault("errors", {})
         extra.setdefault("message", "")
+        principal = current_principal(request)
         if login and not extra["errors"]:
             try:
-                view = await helpdesk_lookup(
-                    current_principal(request), login, client=client_of(request), deps=recovery
-                )
+                view, matches = await _look_up(principal, login, client=client_of(request), deps=recovery)
             except DomainError as exc:
                 status_code, extra["errors"] = errors_for(request, exc, recovery)
-        context = page_context(request, login=login[:256], view=view, **extra)
+        try:
+            trouble = await login_trouble(principal, deps=recovery)
+        except DomainError:
+            trouble = []  # not the helpdesk: the lookup above says so
+        context = page_context(request, login=login[:256], view=view, matches=matches, trouble=trouble, **extra)
         return Template(template_name="helpdesk.html", context=context, status_code=status_code)
 
     @get("", operation_id="helpdeskPage", name="helpdesk")

@@ -14,6 +14,7 @@ from litestar.response import Redirect, Template
 from ess.domain.analytics.model import Flow
 from ess.domain.analytics.ports import AnalyticsDeps
 from ess.domain.errors import DomainError
+from ess.domain.vacation.approval_context import decision_contexts
 from ess.domain.vacation.decisions import decide_waiting, pending_for_decision
 from ess.domain.vacation.ports import VacationDeps
 from ess.domain.vacation.requests import RequestLeave, request_cancellation, request_leave, withdraw
@@ -21,7 +22,7 @@ from ess.domain.vacation.views import vacation_overview
 from ess.routes import journeys
 from ess.routes.errors import form_errors
 from ess.routes.guards import current_principal, requires_login, requires_manager_or_hr
-from ess.routes.rendering import gettext_for, page_context, url_to
+from ess.routes.rendering import gettext_for, locale_of, page_context, url_to
 from ess.routes.year_calendar import month_bodies
 
 
@@ -37,6 +38,9 @@ class LeaveForm(msgspec.Struct):
 class DecisionForm(msgspec.Struct):
     comment: str = ""
     decision: str = ""
+
+
+LEAVE_INPUTS = frozenset({"start", "end", "start_half", "end_half", "note", "substitute"})
 
 
 def _parse_day(value: str) -> date | None:
@@ -63,6 +67,7 @@ class VacationPagesController(Controller):
         extra.setdefault("errors", {})
         extra.setdefault("form", LeaveForm())
         extra.setdefault("created", False)
+        extra.setdefault("backdated", False)
         return Template(
             template_name="vacation.html",
             context=page_context(
@@ -74,7 +79,9 @@ class VacationPagesController(Controller):
     @get("", operation_id="vacationPage", name="vacation")
     async def overview(self, request: Request[Any, Any, Any], vacation: NamedDependency[VacationDeps]) -> Template:
         """Balance, requests and the year calendar."""
-        return await self._page(request, vacation, created="created" in request.query_params)
+        return await self._page(
+            request, vacation, created="created" in request.query_params, backdated="past" in request.query_params
+        )
 
     @post("/requests", operation_id="requestLeavePage", name="vacation_request", status_code=303)
     async def create(
@@ -96,7 +103,7 @@ class VacationPagesController(Controller):
             }
             return await self._page(request, vacation, status_code=422, errors=errors, form=data)
         try:
-            await request_leave(
+            filed = await request_leave(
                 RequestLeave(
                     principal=current_principal(request),
                     start=start,
@@ -110,12 +117,13 @@ class VacationPagesController(Controller):
             )
         except DomainError as exc:
             await journeys.fail(request, Flow.LEAVE_REQUEST, analytics, exc)
-            status, errors = form_errors(exc, _)
+            status, errors = form_errors(exc, _, inputs=LEAVE_INPUTS, lang=locale_of(request))
             return await self._page(
                 request, vacation, status_code=status, errors=errors, form=data, error_code=exc.code
             )
         await journeys.complete(request, Flow.LEAVE_REQUEST, analytics)
-        return Redirect(url_to(request, "vacation") + "?created=1", status_code=303)
+        past = "&past=1" if filed.start < vacation.clock.today() else ""
+        return Redirect(url_to(request, "vacation") + "?created=1" + past, status_code=303)
 
     @post(
         "/requests/{request_id:int}/withdraw",
@@ -148,9 +156,10 @@ class TeamPagesController(Controller):
     async def team(self, request: Request[Any, Any, Any], vacation: NamedDependency[VacationDeps]) -> Template:
         """Requests of the team waiting for a decision."""
         waiting = await pending_for_decision(current_principal(request), deps=vacation)
+        contexts = await decision_contexts(waiting, deps=vacation)
         return Template(
             template_name="team.html",
-            context=page_context(request, waiting=waiting, decided="decided" in request.query_params),
+            context=page_context(request, waiting=contexts, decided="decided" in request.query_params),
         )
 
     @post("/{request_id:int}", operation_id="decideLeavePage", name="vacation_decide", status_code=303)
