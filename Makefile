@@ -80,7 +80,7 @@ lock: install  ## refresh constraints.txt from the current virtual environment
 DOMAIN_ERROR_KEYWORDS := $(foreach k,DomainError NotFound PermissionDenied AuthenticationFailed Throttled InvalidInput \
   PolicyViolation Conflict ServiceUnavailable PasswordChangeRequired SecondFactorRequired SecondFactorWrong \
   EnrolmentRequired LastFactorNeeded NoFactorYet LoginStepExpired YearNotOver WrongCurrentPassword InvalidLink \
-  SecondFactorFailed NoRecoveryAddress,-k $(k))
+  SecondFactorFailed NoRecoveryAddress PasswordLoginRefused SsoRefused HelpRequestError,-k $(k))
 
 messages: install  ## extract translatable strings and update the catalogs
 	$(BIN)/pybabel extract -F babel.cfg -k _ -k N_ $(DOMAIN_ERROR_KEYWORDS) -o ess/locales/messages.pot --no-location --sort-output \

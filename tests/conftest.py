@@ -141,8 +141,9 @@ def slapd() -> Iterator[DirectoryServer]:
 
 @pytest.fixture(scope="session")
 def samba() -> Iterator[DirectoryServer]:
-    """One Samba AD DC for the whole run (its ports are fixed: there can only be one)."""
-    with running_samba_ad() as server:
+    """One Samba AD DC for the whole run (its ports are fixed: there can only be one); also the KDC the single
+    sign-on tests get their Kerberos tickets from."""
+    with running_samba_ad(kdc=True) as server:
         yield server
 
 

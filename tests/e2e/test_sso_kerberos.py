@@ -36,8 +36,9 @@ from tests.e2e.conftest import (
     _server_env,
     _stop,
 )
+from tests.harness.directory import DirectoryServer
 from tests.harness.ports import free_port
-from tests.harness.samba_ad import REALM, running_samba_ad
+from tests.harness.samba_ad import REALM, SambaADServer
 
 HOST = "ess.ess.test"
 SPN = f"HTTP/{HOST}"
@@ -87,8 +88,11 @@ class KerberosWorld:
 
 
 @pytest.fixture(scope="module")
-def world() -> Iterator[KerberosWorld]:
-    with running_samba_ad(kdc=True) as dc, tempfile.TemporaryDirectory(prefix="ess-krb-") as tmp:
+def world(samba: DirectoryServer) -> Iterator[KerberosWorld]:
+    """The run's Samba AD DC (there can only be one: its ports are fixed), which is also a KDC."""
+    dc = samba
+    assert isinstance(dc, SambaADServer)
+    with tempfile.TemporaryDirectory(prefix="ess-krb-") as tmp:
         workdir = Path(tmp)
         for login, first, last in (("markus.weber", "Markus", "Weber"), ("sophie.becker", "Sophie", "Becker")):
             dc.add_user(login, USER_PASSWORD, given_name=first, surname=last, mail=f"{login}@ess.test")

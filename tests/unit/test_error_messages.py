@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import pkgutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -17,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-import ess.app  # noqa: F401 - imports every use case, so every domain error class is known
+import ess.app
+import ess.domain
 from ess.domain.directory.model import DirectoryRejection
 from ess.domain.errors import DomainError
 from ess.domain.passwords.model import PasswordProblem
@@ -42,6 +44,7 @@ OWN_TABLES = {
     "profile_rejected",
     "field_rejected",
     "import_rejected",
+    "sso_refused",  # one message per reason: ess.domain.auth.sso.REFUSALS (tested below)
 }
 SAMPLES: dict[str, object] = {"date": date(2027, 3, 31), "days": Decimal("2.5"), "year": 2026}
 
@@ -104,6 +107,10 @@ def _raises() -> Iterator[Raise]:
             )
 
 
+# Every domain module imported first, so that every error class is known to `domain_errors()` here and in the
+# tests below whatever other tests ran before (the classes register by being imported).
+for _module in pkgutil.walk_packages(ess.domain.__path__, "ess.domain."):
+    importlib.import_module(_module.name)
 RAISES = list(_raises())
 
 
@@ -200,3 +207,10 @@ def test_a_refusal_names_its_rule_and_says_why_with_german_dates_and_numbers() -
     assert "Nur 7 von 7 Tagen" in domain_message(exc, GERMAN, "de")
     past = _build(next(r for r in RAISES if r.rule == "leave_too_far_in_past"))
     assert "31.03.2027" in domain_message(past, GERMAN, "de")
+
+
+def test_every_single_sign_on_refusal_has_a_german_message() -> None:
+    from ess.domain.auth.sso import REFUSALS  # noqa: PLC0415 - only this test reads the table
+
+    for reason, message in REFUSALS.items():
+        assert GERMAN(message) != message, f"{reason}: no German translation of {message!r}"

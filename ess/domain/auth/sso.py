@@ -13,21 +13,21 @@ from ess.domain.audit import AuditEvent, Outcome
 from ess.domain.auth.login import normalize_login, resolve_principal
 from ess.domain.auth.model import FederatedIdentity, Principal, SsoReason, SsoRefused, is_plausible_login
 from ess.domain.auth.ports import AuthDeps, OpenIdProvider
-from ess.domain.errors import NotFound, ServiceUnavailable
+from ess.domain.errors import N_, NotFound, ServiceUnavailable
 
 # What the login page says for each refusal, in plain words (the routes translate it).
 REFUSALS: dict[SsoReason, str] = {
-    SsoReason.EXPIRED: "The sign-in with the identity provider has expired. Please sign in again.",
-    SsoReason.FORGED: "The identity provider's answer could not be verified (wrong signature, issuer or audience).",
-    SsoReason.STATE: "This sign-in link is no longer valid. Please start the sign-in again.",
-    SsoReason.PROVIDER: "The identity provider did not sign you in.",
-    SsoReason.UNKNOWN_ACCOUNT: "Your account at the identity provider has no account in ESS.",
-    SsoReason.DISABLED: "Your account is disabled. Please contact the IT service desk.",
-    SsoReason.NO_ACCESS: "Your account has no access to ESS.",
-    SsoReason.NOT_CONFIGURED: "Single sign-on is not set up.",
-    SsoReason.UNAVAILABLE: "The identity provider or the directory does not answer.",
-    SsoReason.CLOCK_SKEW: "The clocks of this computer and the server differ too much.",
-    SsoReason.TICKET_KEY: "The Kerberos ticket was made for another key of the server (keytab out of date).",
+    SsoReason.EXPIRED: N_("The sign-in with the identity provider has expired. Please sign in again."),
+    SsoReason.FORGED: N_("The identity provider's answer could not be verified (wrong signature, issuer or audience)."),
+    SsoReason.STATE: N_("This sign-in link is no longer valid. Please start the sign-in again."),
+    SsoReason.PROVIDER: N_("The identity provider did not sign you in."),
+    SsoReason.UNKNOWN_ACCOUNT: N_("Your account at the identity provider has no account in ESS."),
+    SsoReason.DISABLED: N_("Your account is disabled. Please contact the IT service desk."),
+    SsoReason.NO_ACCESS: N_("Your account has no access to ESS."),
+    SsoReason.NOT_CONFIGURED: N_("Single sign-on is not set up."),
+    SsoReason.UNAVAILABLE: N_("The identity provider or the directory does not answer."),
+    SsoReason.CLOCK_SKEW: N_("The clocks of this computer and the server differ too much."),
+    SsoReason.TICKET_KEY: N_("The Kerberos ticket was made for another key of the server (keytab out of date)."),
 }
 
 

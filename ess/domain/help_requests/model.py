@@ -10,7 +10,7 @@ from enum import StrEnum
 from typing import Final
 
 from ess.domain.auth.model import Principal
-from ess.domain.errors import InvalidInput
+from ess.domain.errors import N_, InvalidInput
 from ess.domain.hr.model import Role
 from ess.domain.types import EmployeeId
 
@@ -123,8 +123,19 @@ def check_text(subject: str, message: str) -> tuple[str, str]:
         if name not in errors and _SECRET_HINT.search(text):
             errors[name] = "contains a password"
     if errors:
-        raise HelpRequestError("Please check the request.", fields=errors)
+        # The message names the first problem; `fields` lists every input with its reason.
+        raise HelpRequestError(_TEXT_REFUSALS[next(iter(errors.values()))], fields=errors)
     return subject, message
+
+
+# The first problem of a subject or message, in words a person understands (translated at the edge).
+_TEXT_REFUSALS: Final = {
+    "required": N_("Please fill in the subject and the message."),
+    "too long": N_("The subject or the message is too long."),
+    "contains a password": N_(
+        "Please remove the password or code: HR and IT never need it, and ESS does not store it."
+    ),
+}
 
 
 def check_message(message: str) -> str:
