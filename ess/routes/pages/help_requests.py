@@ -241,15 +241,8 @@ class HelpRequestPagesController(Controller):
         errors: dict[str, list[str]] | None = None,
         status_code: int = 200,
     ) -> Template:
-        topic = deps.topic(found.topic)
-        context = page_context(
-            request,
-            item=found,
-            topic_label=topic.label(locale_of(request)) if topic else found.topic,
-            status_names=STATUS_NAMES,
-            context_labels=CONTEXT_LABELS,
-            errors=errors or {},
-            created=request.query_params.get("created") == "1",
+        context = request_page_context(
+            request, deps, found, errors=errors, created=request.query_params.get("created") == "1"
         )
         return Template("help_request.html", context=context, status_code=status_code)
 
@@ -316,3 +309,25 @@ class HelpRequestPagesController(Controller):
             HelpRequested("login", help_requests.clock.now(), recent_journeys(request)), deps=analytics
         )
         return Template("help_request_logged_out_sent.html", context=page_context(request))
+
+
+def request_page_context(
+    request: Request[Any, Any, Any],
+    deps: HelpRequestsDeps,
+    found: HelpRequest,
+    *,
+    errors: dict[str, list[str]] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """What the pages of one request show, for the person who asked and for HR/IT: the request, its topic in the
+    reader's language, the status and context names, and the form's errors."""
+    topic = deps.topic(found.topic)
+    return page_context(
+        request,
+        item=found,
+        topic_label=topic.label(locale_of(request)) if topic else found.topic,
+        status_names=STATUS_NAMES,
+        context_labels=CONTEXT_LABELS,
+        errors=errors or {},
+        **extra,
+    )
