@@ -75,7 +75,7 @@ missing=()
 # the venv is left half-made. Judged by what the interpreter can do, so a Python from elsewhere (pyenv) needs nothing.
 if [[ $with_python -eq 1 ]]; then
     if [[ -z "$PYTHON" ]]; then
-        missing+=(python3.11 python3.11-venv)
+        missing+=(python3.11 python3.11-venv python3.11-dev)
     elif ! "$PYTHON" -c '' >/dev/null 2>&1; then
         echo "ensure-test-deps: the Python to make the virtual environment with, '$PYTHON', does not run." >&2
         exit 1
@@ -89,6 +89,17 @@ if [[ $with_python -eq 1 ]]; then
                 exit 1
                 ;;
         esac
+    fi
+    # python-gssapi has no wheel for Linux: it is built against the interpreter's headers (Python.h), which Debian
+    # ships apart from the interpreter (python3.X-dev).
+    if [[ -n "$PYTHON" ]] && "$PYTHON" -c '' >/dev/null 2>&1; then
+        include="$("$PYTHON" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')"
+        if [[ ! -f "$include/Python.h" ]]; then
+            version="$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+            case "$(readlink -f "$(command -v "$PYTHON")")" in
+                /usr/bin/python3*) missing+=("python${version}-dev") ;;
+            esac
+        fi
     fi
 fi
 
