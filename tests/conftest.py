@@ -162,19 +162,46 @@ def fresh_database_url(kind: str, tmp_path: Path, request: pytest.FixtureRequest
     return create_database(server, f"ess_t{next(_db_numbers)}")
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database migrated to head once per run; each test gets a copy (running Alembic's 18 steps for every
+    test cost minutes of the suite). Tests of the migrations themselves call `migrate` on an empty database."""
+    template = tmp_path_factory.mktemp("migrated-sqlite") / "template.db"
+    migrate(f"sqlite+aiosqlite:///{template}")
+    return template
+
+
+@pytest.fixture(scope="session")
+def migrated_postgres_template(postgres_server: PostgresServer) -> str:
+    """The name of a PostgreSQL database migrated to head once per run, nobody connected: the template of each
+    test's database (CREATE DATABASE ... TEMPLATE copies it in milliseconds)."""
+    name = "ess_migrated_template"
+    migrate(create_database(postgres_server, name))
+    return name
+
+
+def migrated_database_url(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """A fresh database of `kind` ("sqlite" or "postgres") at the head revision, copied from the run's template."""
+    if kind == "sqlite":
+        template: Path = request.getfixturevalue("migrated_sqlite_template")
+        target = tmp_path / "ess.db"
+        shutil.copyfile(template, target)
+        return f"sqlite+aiosqlite:///{target}"
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    template_name: str = request.getfixturevalue("migrated_postgres_template")
+    return create_database(server, f"ess_t{next(_db_numbers)}", template=template_name)
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """An empty, migrated database: once SQLite, once PostgreSQL."""
-    url = fresh_database_url(request.param, tmp_path, request)
-    migrate(url)
-    return url
+    return migrated_database_url(request.param, tmp_path, request)
 
 
 @pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'ess.db'}"
-    migrate(url)
-    return url
+def sqlite_url(tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """An empty SQLite database at the head revision."""
+    return migrated_database_url("sqlite", tmp_path, request)
 
 
 def make_settings(database_url: str, **env: str) -> Settings:

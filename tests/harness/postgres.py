@@ -260,7 +260,15 @@ def running_postgres() -> Iterator[PostgresServer]:
             shutil.rmtree(base, ignore_errors=True)
 
 
-def _createdb(bin_dir: Path, server: PostgresServer, name: str, *, cwd: Path | None, log_file: Path | None) -> None:
+def _createdb(
+    bin_dir: Path,
+    server: PostgresServer,
+    name: str,
+    *,
+    cwd: Path | None,
+    log_file: Path | None,
+    template: str = "template0",
+) -> None:
     _run(
         [
             str(bin_dir / "createdb"),
@@ -271,7 +279,7 @@ def _createdb(bin_dir: Path, server: PostgresServer, name: str, *, cwd: Path | N
             "-U",
             server.user,
             "-T",
-            "template0",
+            template,
             name,
         ],
         cwd=cwd,
@@ -280,13 +288,15 @@ def _createdb(bin_dir: Path, server: PostgresServer, name: str, *, cwd: Path | N
     )
 
 
-def create_database(server: PostgresServer, name: str) -> str:
-    """Create an empty database on ``server`` and return its asyncpg SQLAlchemy URL.
+def create_database(server: PostgresServer, name: str, *, template: str = "template0") -> str:
+    """Create a database on ``server`` and return its asyncpg SQLAlchemy URL: empty, or a copy of ``template`` (a
+    database nobody is connected to).
 
     Meant for one database per test module. ``name`` must be a plain SQL identifier.
     Safe to call from inside a running event loop (it shells out to ``createdb``).
     """
-    if not _DB_NAME.fullmatch(name):
-        raise ValueError(f"invalid database name {name!r}: use [A-Za-z_][A-Za-z0-9_]*, max 63")
-    _createdb(_bin_dir(), server, name, cwd=None, log_file=None)
+    for identifier in (name, template):
+        if not _DB_NAME.fullmatch(identifier):
+            raise ValueError(f"invalid database name {identifier!r}: use [A-Za-z_][A-Za-z0-9_]*, max 63")
+    _createdb(_bin_dir(), server, name, cwd=None, log_file=None, template=template)
     return dataclasses.replace(server, database=name).async_url
