@@ -349,13 +349,17 @@ def vacation() -> None:
 @vacation.command("remind")
 @click.pass_context
 def vacation_remind(ctx: click.Context) -> None:
-    """Remind managers of requests waiting too long, and tell HR of those waiting longer (run daily)."""
+    """Remind managers of requests waiting too long; hand those waiting longer to the manager's deputy, or tell HR
+    (run daily; a second run sends nothing twice)."""
 
     async def run(container: Container) -> LeaveReminderRun:
         return await remind_waiting(deps=container.vacation)
 
     done = _run(run, _settings(ctx))
-    click.echo(f"Reminded {done.reminded} managers; told HR of {done.escalated} requests.")
+    click.echo(
+        f"Reminded {done.reminded} managers; handed {done.handed_over} requests to deputies; "
+        f"told HR of {done.escalated} requests."
+    )
 
 
 @vacation.command("grant")

@@ -284,7 +284,8 @@ class VacationSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True)
     # leave of an open year may be requested; the page warns that it lies in the past.
     backdate_days: int | None = None
     remind_after_days: int = 3  # `ess vacation remind` (daily): the manager is reminded of a request this old
-    escalate_after_days: int = 7  # ... and HR is told of one this old (HR can decide every request)
+    # ... and one this old goes to the manager's deputy of the day; without one HR is told (HR decides all)
+    escalate_after_days: int = 7
 
 
 class ProfileSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -678,6 +679,8 @@ def check_settings(settings: Settings) -> None:
     """Refuse configurations that are unsafe outside the demo: placeholder secrets, unknown roles."""
     problems = [*_secret_problems(settings), *_directory_problems(settings)]
     problems += _help_request_problems(settings.help_requests)
+    if not 1 <= settings.vacation.remind_after_days < settings.vacation.escalate_after_days:
+        problems.append("vacation: remind_after_days must be at least 1 and below escalate_after_days")
     problems += _queue_problems("outbox", settings.outbox) + _queue_problems("mail.queue", settings.mail.queue)
     breaker = settings.directory.breaker
     if min(breaker.call_timeout_seconds, breaker.local_call_timeout_seconds, breaker.open_seconds) <= 0:

@@ -8,6 +8,7 @@ from litestar.types import ControllerRouterHandler
 
 from ess.routes.api.analytics import AnalyticsApiController
 from ess.routes.api.auth import AuthApiController
+from ess.routes.api.deputies import DeputiesApiController
 from ess.routes.api.help import HelpApiController
 from ess.routes.api.help_requests import HelpDeskApiController, HelpRequestsApiController
 from ess.routes.api.me import MeApiController
@@ -57,6 +58,7 @@ ROUTE_HANDLERS: Final[tuple[ControllerRouterHandler, ...]] = (
     TeamCalendarController,
     VacationApiController,
     LeaveDecisionsApiController,
+    DeputiesApiController,
     HrVacationApiController,
     TeamCalendarApiController,
     ProfilePagesController,

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
@@ -105,3 +107,51 @@ def test_the_calendar_link_page_has_no_axe_violations(page: Page) -> None:
     page.get_by_role("button", name="Kalenderlink erstellen").click()
     expect(page.locator("#feed-url")).to_have_value(re.compile(r"/calendar/ess_[A-Za-z0-9_-]+\.ics$"))
     assert_no_axe_violations(page)
+
+
+def test_a_deputy_decides_while_the_manager_is_away(page: Page, artifacts_dir: Path) -> None:
+    """Markus names Julia as deputy (a form without JavaScript); Max requests leave with a colleague picked as
+    substitute; Julia sees the request marked as deputy and approves it; Markus ends the entry."""
+    today = datetime.now(ZoneInfo("Europe/Berlin")).date()
+    log_in(page, "markus.weber")
+    page.goto("/vacation/team")
+    page.locator("#deputy").select_option(label="Julia Schneider")
+    page.locator("#first_day").fill(today.isoformat())
+    page.locator("#last_day").fill(today.isoformat())
+    page.get_by_role("button", name="Vertretung benennen").click()
+    expect(page.get_by_role("status").first).to_contain_text("Vertretungen wurden gespeichert")
+    expect(page.locator("ul.deputies")).to_contain_text("Julia Schneider vertritt Sie")
+    assert_no_axe_violations(page)
+    page.set_viewport_size({"width": 390, "height": 844})
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the team page scrolls sideways on a phone ({width}px)"
+    page.screenshot(path=str(artifacts_dir / "team-deputy-phone.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 800})
+    log_out(page)
+
+    log_in(page, "maximilian.fischer")
+    page.goto("/vacation")
+    wednesday = today + timedelta(weeks=23) + timedelta(days=(2 - today.weekday()) % 7)
+    page.locator("#start").fill(wednesday.isoformat())
+    page.locator("#end").fill(wednesday.isoformat())
+    page.locator("#substitute").select_option(label="Sophie Becker")
+    page.get_by_role("button", name="Antrag senden").click()
+    expect(page.get_by_role("status").first).to_contain_text("an Ihre Führungskraft gesendet")
+    log_out(page)
+
+    log_in(page, "julia.schneider")
+    page.goto("/vacation/team")
+    heading = page.get_by_role("heading", name=re.compile(f"^Max Fischer: {wednesday.strftime('%d.%m.%Y')}"))
+    card = page.locator("ul.decisions li").filter(has=heading)
+    expect(card).to_contain_text("Als Vertretung für Markus Weber")
+    expect(card).to_contain_text("Sophie Becker")  # the substitute
+    assert_no_axe_violations(page)
+    card.get_by_role("button", name="Genehmigen").click()
+    expect(page.get_by_role("status").first).to_contain_text("gespeichert")
+    expect(heading).to_have_count(0)
+    log_out(page)
+
+    log_in(page, "markus.weber")
+    page.goto("/vacation/team")
+    page.locator("ul.deputies").get_by_role("button", name="Jetzt beenden").click()
+    expect(page.get_by_text("Es ist keine Vertretung benannt.")).to_be_visible()

@@ -171,7 +171,7 @@ def test_multiline_fields_keep_newlines_and_tabs_and_single_line_fields_refuse_t
     client: TestClient[Litestar],
 ) -> None:
     anna = bearer(client, "anna.schmidt")
-    body = {"start": "2027-03-01", "end": "2027-03-02", "note": "Line one\n\tline two", "substitute": "Max"}
+    body = {"start": "2027-03-01", "end": "2027-03-02", "note": "Line one\n\tline two", "substitute": "P10012"}
     created = client.post("/api/v1/me/leave-requests", json=body, headers=anna)
     assert created.status_code == 201, created.text
     assert created.json()["note"] == "Line one\n\tline two"

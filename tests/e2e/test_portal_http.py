@@ -261,3 +261,51 @@ def test_a_request_nobody_decides_reminds_the_manager_then_goes_to_hr(
     assert asyncio.run(run_on(filed + timedelta(days=7))) == (0, 1)
     told = [p.read_text() for p in set(folder.glob("*.eml")) - before]
     assert any("hanna.berger@example-ess.test" in m for m in told), told
+
+
+def test_the_deputy_api_names_lists_decides_and_ends(client: TestClient[Litestar], settings: Settings) -> None:
+    _provision(settings, "julia.schneider")
+    markus, julia, anna = (token(client, login) for login in ("markus.weber", "julia.schneider", "anna.schmidt"))
+    assert client.get("/api/v1/manager/deputies", headers=anna).status_code == 403  # no team, no deputies
+    listed = client.get("/api/v1/manager/deputies", headers=markus).json()
+    assert listed["entries"] == [] and "P10020" in [c["personnel_number"] for c in listed["choices"]]
+    today = _today()
+    refused = client.post(
+        "/api/v1/manager/deputies",
+        json={"deputy": "P10020", "first_day": today.isoformat(), "last_day": (today - timedelta(days=1)).isoformat()},
+        headers=markus,
+    )
+    assert refused.status_code == 422 and refused.headers["content-type"] == "application/problem+json"
+    assert refused.json()["errors"][0]["field"] == "last_day"
+    assert "nicht vor dem ersten Tag" in refused.json()["errors"][0]["message"]
+    unknown = client.post(
+        "/api/v1/manager/deputies",
+        json={"deputy": "P10011", "first_day": today.isoformat(), "last_day": today.isoformat()},
+        headers=markus,
+    )
+    assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "deputy"
+    named = client.post(
+        "/api/v1/manager/deputies",
+        json={"deputy": "P10020", "first_day": today.isoformat(), "last_day": today.isoformat()},
+        headers=markus,
+    )
+    assert named.status_code == 201, named.text
+    assert (named.json()["deputy"], named.json()["active"], named.json()["mine"]) == ("Julia Schneider", True, True)
+
+    monday = _next_weekday(today + timedelta(days=50), 0)
+    body = {"start": monday.isoformat(), "end": monday.isoformat(), "substitute": "nobody"}
+    wrong = client.post("/api/v1/me/leave-requests", json=body, headers=anna)
+    assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "substitute"
+    filed = client.post("/api/v1/me/leave-requests", json=body | {"substitute": "P10015"}, headers=anna)
+    assert filed.status_code == 201 and filed.json()["substitute"] == "Lukas Wagner"
+    waiting = client.get("/api/v1/manager/leave-requests", headers=julia).json()
+    mine = next(r for r in waiting if r["id"] == filed.json()["id"])
+    assert mine["on_behalf_of"] == "Markus Weber"
+    approved = client.post(f"/api/v1/manager/leave-requests/{mine['id']}/approve", json={}, headers=julia)
+    assert approved.status_code == 200 and approved.json()["decided_by"] == "julia.schneider"
+
+    entry = named.json()["id"]
+    assert client.delete(f"/api/v1/manager/deputies/{entry}", headers=julia).status_code == 404  # not hers to end
+    assert client.delete(f"/api/v1/manager/deputies/{entry}", headers=markus).status_code == 204
+    assert client.delete(f"/api/v1/manager/deputies/{entry}", headers=markus).status_code == 404
+    assert client.get("/api/v1/manager/leave-requests", headers=julia).json() == []

@@ -241,6 +241,13 @@ def _markus_approves_one(pages: Pages) -> None:
         "approve", first.group(1), {"decision": "approve", "comment": ""}, status=303, csrf_from="/vacation/team"
     )
     pages.get("team, one waiting", "/vacation/team")
+    today = datetime.now(COMPANY_ZONE).date()
+    period = {"first_day": today.isoformat(), "last_day": (today + timedelta(days=3)).isoformat()}
+    refused = {"deputy": "", "first_day": today.isoformat(), "last_day": ""}
+    pages.post("deputy, refused", "/vacation/team/deputies", refused, status=422, csrf_from="/vacation/team")
+    named = {"deputy": "P10002", **period}  # his own manager
+    pages.post("deputy named", "/vacation/team/deputies", named, status=303, csrf_from="/vacation/team")
+    assert re.search(r'action="/vacation/team/deputies/\d+/end"', pages.get("team, deputy", "/vacation/team"))
     pages.log_out()
 
 

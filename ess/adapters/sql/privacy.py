@@ -30,6 +30,7 @@ from ess.adapters.sql.tables import (
     JobRunRow,
     JourneyEventRow,
     LeaveBucketRow,
+    LeaveDeputyRow,
     LeaveLedgerRow,
     LeaveRequestRow,
     LoginFactorRow,
@@ -272,6 +273,10 @@ class LeaveArea:
             "leave_buckets": await _rows(session, LeaveBucketRow, LeaveBucketRow.employee_id == eid),
             "calendar_feeds": await _rows(
                 session, CalendarTokenRow, CalendarTokenRow.employee_id == eid, leave_out=("token_hash",)
+            ),
+            # Deputy entries the person named (as manager) or is named in (as deputy).
+            "leave_deputies": await _rows(
+                session, LeaveDeputyRow, or_(LeaveDeputyRow.manager_id == eid, LeaveDeputyRow.deputy_id == eid)
             ),
         }
 

@@ -267,6 +267,31 @@ class LeaveYearClosureRow(Base):
     closed_by: Mapped[str] = mapped_column(String(256))
 
 
+class LeaveDeputyRow(Base):
+    """A manager's deputy for a period: from `first_day` to `last_day` the deputy decides the manager's waiting
+    requests."""
+
+    __tablename__ = "leave_deputies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    manager_id: Mapped[int] = mapped_column(ForeignKey("employees.id", ondelete="CASCADE"), index=True)
+    deputy_id: Mapped[int] = mapped_column(ForeignKey("employees.id", ondelete="CASCADE"), index=True)
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime())
+    created_by: Mapped[str] = mapped_column(String(256))
+
+
+class LeaveReminderRow(Base):
+    """What `ess vacation remind` sent for a waiting request, once per stage (remind, hand over, escalate)."""
+
+    __tablename__ = "leave_request_reminders"
+
+    request_id: Mapped[int] = mapped_column(ForeignKey("leave_requests.id", ondelete="CASCADE"), primary_key=True)
+    stage: Mapped[str] = mapped_column(String(16), primary_key=True)
+    sent_at: Mapped[datetime] = mapped_column(AwareDateTime())
+
+
 class ExpiryWarningRow(Base):
     """Evidence of the employer's duty to warn (EuGH C-684/16): what was said, to whom, when."""
 

@@ -3,23 +3,39 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, select, update
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Integer,
+    Select,
+    bindparam,
+    cast,
+    delete,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ess.adapters.sql.combined import padded_union, split
 from ess.adapters.sql.database import READ_ONLY
-from ess.adapters.sql.repositories import SqlEmployeeRepository
+from ess.adapters.sql.repositories import SqlEmployeeRepository, chunks
 from ess.adapters.sql.tables import (
     CalendarTokenRow,
     EmployeeRow,
     ExpiryWarningRow,
     LeaveBucketRow,
+    LeaveDeputyRow,
     LeaveLedgerRow,
+    LeaveReminderRow,
     LeaveRequestDayRow,
     LeaveRequestRow,
     LeaveYearClosureRow,
@@ -32,10 +48,13 @@ from ess.domain.vacation.model import (
     ACTIVE_STATUSES,
     Bucket,
     BucketKind,
+    Colleague,
+    Deputy,
     EntryType,
     LeaveDay,
     LeaveRequest,
     LedgerEntry,
+    ReminderStage,
     RequestStatus,
 )
 
@@ -101,6 +120,40 @@ _REQUESTS_WITH_DAYS = (
     .order_by(_REQUEST.id, _DAY.day)
 )
 _OWN_REQUESTS = _REQUESTS_WITH_DAYS.where(_REQUEST.employee_id == _OWNER)
+
+# The caller's team colleagues: the other reports of their manager and their own reports, still employed.
+_ME = EmployeeRow.__table__.alias("me")
+_MATE = EmployeeRow.__table__.alias("mate")
+_MATE_COLUMNS = (_MATE.c.personnel_number, _MATE.c.first_name, _MATE.c.preferred_name, _MATE.c.last_name)
+_MATE_FILTER = (
+    _MATE.c.id != _OWNER,
+    or_(
+        _MATE.c.manager_id == select(_ME.c.manager_id).where(_ME.c.id == _OWNER).scalar_subquery(),
+        _MATE.c.manager_id == _OWNER,
+    ),
+    or_(_MATE.c.exit_date.is_(None), _MATE.c.exit_date >= bindparam("today")),
+)
+_COLLEAGUES = select(*_MATE_COLUMNS).where(*_MATE_FILTER)
+# The caller's requests with their days and the colleagues, in one statement (the vacation page's form picks the
+# substitute among them without a statement of its own): part 0 request rows, part 1 colleagues.
+_REQUESTS_AND_COLLEAGUES = union_all(
+    select(
+        literal(0, Integer).label("part"),
+        *_REQUEST_COLUMNS,
+        *(cast(null(), c.type).label(f"mate_{i}") for i, c in enumerate(_MATE_COLUMNS)),
+    )
+    .select_from(LeaveRequestRow.__table__.outerjoin(LeaveRequestDayRow.__table__, _DAY.request_id == _REQUEST.id))
+    .where(_REQUEST.employee_id == _OWNER),
+    select(
+        literal(1, Integer).label("part"),
+        *(cast(null(), c.type).label(f"request_{i}") for i, c in enumerate(_REQUEST_COLUMNS)),
+        *_MATE_COLUMNS,
+    ).where(*_MATE_FILTER),
+)
+
+
+def _colleague(r: Sequence[Any]) -> Colleague:
+    return Colleague(personnel_number=r[0], name=f"{r[2] or r[1]} {r[3]}")
 
 
 def _bucket(r: Sequence[Any]) -> Bucket:
@@ -217,6 +270,21 @@ class SqlVacationRepository:
 
     async def requests(self, employee_id: EmployeeId) -> list[LeaveRequest]:
         return await self._load(_OWN_REQUESTS, {"employee_id": employee_id})
+
+    async def colleagues(self, employee_id: EmployeeId, today: date) -> list[Colleague]:
+        rows = await self._session.execute(_COLLEAGUES, {"employee_id": employee_id, "today": today})
+        return sorted((_colleague(r) for r in rows), key=lambda c: c.name)
+
+    async def requests_and_colleagues(
+        self, employee_id: EmployeeId, today: date
+    ) -> tuple[list[LeaveRequest], list[Colleague]]:
+        rows = (
+            await self._session.execute(_REQUESTS_AND_COLLEAGUES, {"employee_id": employee_id, "today": today})
+        ).all()
+        width = len(_REQUEST_COLUMNS)
+        requests = sorted((tuple(r[1 : 1 + width]) for r in rows if r[0] == 0), key=lambda r: (r[0], r[13] or date.min))
+        mates = [_colleague(tuple(r[1 + width :])) for r in rows if r[0] == 1]
+        return _requests(requests), sorted(mates, key=lambda c: c.name)
 
     async def request(self, request_id: int) -> LeaveRequest | None:
         found = await self._load(_REQUESTS_WITH_DAYS.where(_REQUEST.id == request_id))
@@ -346,3 +414,68 @@ class SqlVacationRepository:
             if employee is not None:
                 result.append((request, employee))
         return sorted(result, key=lambda pair: pair[0].created_at)
+
+    async def reminders_sent(self, request_ids: Sequence[int]) -> set[tuple[int, ReminderStage]]:
+        sent: set[tuple[int, ReminderStage]] = set()
+        for chunk in chunks(request_ids):
+            rows = await self._session.execute(
+                select(LeaveReminderRow.request_id, LeaveReminderRow.stage).where(
+                    LeaveReminderRow.request_id.in_(chunk)
+                )
+            )
+            sent |= {(request_id, ReminderStage(stage)) for request_id, stage in rows.tuples()}
+        return sent
+
+    async def add_reminder(self, request_id: int, stage: ReminderStage, at: datetime) -> None:
+        self._session.add(LeaveReminderRow(request_id=request_id, stage=stage.value, sent_at=at))
+        await self._session.flush()
+
+    async def deputies(
+        self, *, current_on: date, manager_id: EmployeeId | None = None, deputy_id: EmployeeId | None = None
+    ) -> list[Deputy]:
+        where: list[ColumnElement[bool]] = [LeaveDeputyRow.last_day >= current_on]
+        if manager_id is not None:
+            where.append(LeaveDeputyRow.manager_id == manager_id)
+        if deputy_id is not None:
+            where.append(LeaveDeputyRow.deputy_id == deputy_id)
+        rows = await self._session.scalars(
+            select(LeaveDeputyRow).where(*where).order_by(LeaveDeputyRow.first_day, LeaveDeputyRow.id)
+        )
+        return [_deputy(row) for row in rows]
+
+    async def deputy(self, entry_id: int) -> Deputy | None:
+        row = await self._session.get(LeaveDeputyRow, entry_id)
+        return _deputy(row) if row is not None else None
+
+    async def add_deputy(self, deputy: Deputy) -> Deputy:
+        row = LeaveDeputyRow(
+            manager_id=deputy.manager_id,
+            deputy_id=deputy.deputy_id,
+            first_day=deputy.first_day,
+            last_day=deputy.last_day,
+            created_at=deputy.created_at,
+            created_by=deputy.created_by,
+        )
+        self._session.add(row)
+        await self._session.flush()
+        return _deputy(row)
+
+    async def end_deputy(self, entry_id: int, *, last_day: date | None) -> None:
+        if last_day is None:
+            await self._session.execute(delete(LeaveDeputyRow).where(LeaveDeputyRow.id == entry_id))
+        else:
+            await self._session.execute(
+                update(LeaveDeputyRow).where(LeaveDeputyRow.id == entry_id).values(last_day=last_day)
+            )
+
+
+def _deputy(row: LeaveDeputyRow) -> Deputy:
+    return Deputy(
+        manager_id=EmployeeId(row.manager_id),
+        deputy_id=EmployeeId(row.deputy_id),
+        first_day=row.first_day,
+        last_day=row.last_day,
+        created_at=row.created_at,
+        created_by=row.created_by,
+        id=row.id,
+    )

@@ -4,7 +4,7 @@ much of a leave the buckets cannot pay for."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 
@@ -18,6 +18,7 @@ from ess.domain.vacation.model import (
     Balance,
     Bucket,
     BucketKind,
+    Colleague,
     LeaveDay,
     LeaveRequest,
     LedgerEntry,
@@ -43,34 +44,45 @@ class OwnLeave:
     employee: Employee
     balance: Balance
     requests: list[LeaveRequest]
+    colleagues: list[Colleague] = field(default_factory=list)  # only when asked for (`with_colleagues`)
 
 
-async def balance_and_requests(principal: Principal, as_of: date, *, deps: VacationDeps) -> OwnLeave:
-    """The balance on `as_of` (see `balance`) with the caller's requests.
+async def balance_and_requests(
+    principal: Principal, as_of: date, *, deps: VacationDeps, with_colleagues: bool = False
+) -> OwnLeave:
+    """The balance on `as_of` (see `balance`) with the caller's requests, and (`with_colleagues`) the team colleagues
+    a substitute is picked from, read in the same statement as the requests.
 
     Read first without the write lock, beside other requests; only when the ledger must be written (the year's
     first view, changed HR data) again as a writer, under the employee's lock."""
     try:
-        return await _balance(principal, as_of, deps=deps, read_only=True)
+        return await _balance(principal, as_of, deps=deps, read_only=True, with_colleagues=with_colleagues)
     except WriteNeeded:
-        return await _balance(principal, as_of, deps=deps, read_only=False)
+        return await _balance(principal, as_of, deps=deps, read_only=False, with_colleagues=with_colleagues)
 
 
-async def _balance(principal: Principal, as_of: date, *, deps: VacationDeps, read_only: bool) -> OwnLeave:
+async def _balance(
+    principal: Principal, as_of: date, *, deps: VacationDeps, read_only: bool, with_colleagues: bool
+) -> OwnLeave:
     new_uow = deps.new_uow()
     async with new_uow.read_only() if read_only else new_uow as uow:
         employee = await own_employee(principal, uow.employees)
         assert employee.id is not None
         check_year(employee, as_of.year, deps.clock)
         ledger = await ledger_on(employee, as_of, uow, deps.clock)
-        requests = await uow.vacation.requests(employee.id)
+        colleagues: list[Colleague] = []
+        if with_colleagues:
+            today = deps.clock.today()
+            requests, colleagues = await uow.vacation.requests_and_colleagues(employee.id, today)
+        else:
+            requests = await uow.vacation.requests(employee.id)
         await uow.commit()
     figures = compute_balance(as_of, buckets=ledger.buckets, entries=ledger.entries, pending=requests)
     accrued = accrued_on(employee, as_of)
     if accrued is not None:
         # UrlG §2(2): what has arisen so far; the rest of the year's share arises with each day served.
         figures = replace(figures, accrued=accrued, accrual_complete_on=accrual_complete_on(employee))
-    return OwnLeave(employee, figures, requests)
+    return OwnLeave(employee, figures, requests, colleagues)
 
 
 def shortfall(buckets: Sequence[Bucket], entries: Sequence[LedgerEntry], days: Sequence[LeaveDay]) -> Decimal:

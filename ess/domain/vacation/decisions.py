@@ -3,7 +3,7 @@ a request, and deciding a cancellation."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from ess.domain.auth.caller import own_employee
 from ess.domain.auth.model import Principal
@@ -11,6 +11,7 @@ from ess.domain.errors import N_, Conflict, NotFound, PermissionDenied, PolicyVi
 from ess.domain.hr.model import Employee, Role
 from ess.domain.shared import Link, Notice
 from ess.domain.vacation import rules
+from ess.domain.vacation.deputies import acting_for
 from ess.domain.vacation.model import (
     EntryType,
     LeaveRequest,
@@ -26,32 +27,64 @@ from ess.domain.vacation.requests import MAX_NOTE, date_text, days_text, leave_e
 NO_SUCH_REQUEST = N_("No such request.")
 
 
-async def _authorize_decision(principal: Principal, requester: Employee, uow: VacationUnitOfWork) -> None:
-    """Only the requester's manager (or HR) decides; nobody decides their own request. For anyone else the request
-    does not exist: the same NotFound as an unknown id, so ids cannot be probed."""
+async def _authorize_decision(
+    principal: Principal, requester: Employee, uow: VacationUnitOfWork, deps: VacationDeps
+) -> Employee | None:
+    """Only the requester's manager, the manager's deputy while the period runs, or HR decide; nobody decides their
+    own request. For anyone else the request does not exist: the same NotFound as an unknown id, so ids cannot be
+    probed. Returns the manager a deputy acts for (None when the caller decides in their own right)."""
     if requester.login == principal.login:
         raise PermissionDenied("You cannot decide your own request.")  # they see it anyway
     if principal.has(Role.HR):
-        return
-    manager = await uow.employees.get(principal.employee_id) if principal.employee_id else None
-    if manager is None or requester.manager_personnel_number != manager.personnel_number:
+        return None
+    caller = await uow.employees.get(principal.employee_id) if principal.employee_id else None
+    if caller is None:
         raise NotFound(NO_SUCH_REQUEST)
+    if requester.manager_personnel_number == caller.personnel_number:
+        return None
+    for manager in await acting_for(caller, uow, deps.clock.today()):
+        if requester.manager_personnel_number == manager.personnel_number:
+            return manager
+    raise NotFound(NO_SUCH_REQUEST)
+
+
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    """A request waiting for the caller's decision; `on_behalf_of` is the absent manager a deputy decides for."""
+
+    request: LeaveRequest
+    employee: Employee
+    on_behalf_of: Employee | None = None
 
 
 async def _waiting_request(
-    request_id: int, status: RequestStatus, principal: Principal, uow: VacationUnitOfWork, *, message: str
-) -> tuple[LeaveRequest, Employee]:
+    request_id: int,
+    status: RequestStatus,
+    principal: Principal,
+    uow: VacationUnitOfWork,
+    deps: VacationDeps,
+    *,
+    message: str,
+) -> Waiting:
     """The request, if the caller may decide it, re-read under its employee's lock and still in `status`."""
     request = await uow.vacation.request(request_id)
     requester = await uow.employees.get(request.employee_id) if request else None
     if request is None or requester is None:
         raise NotFound(NO_SUCH_REQUEST)
-    await _authorize_decision(principal, requester, uow)
+    on_behalf_of = await _authorize_decision(principal, requester, uow, deps)
     await uow.vacation.lock_employee(request.employee_id)
     request = await uow.vacation.request(request_id)  # re-read under the lock
     if request is None or request.status is not status:
         raise Conflict(message)
-    return request, requester
+    return Waiting(request, requester, on_behalf_of)
+
+
+def _decision_details(waiting: Waiting) -> dict[str, str | int | bool | None]:
+    """What a decision's audit event names: the employee, and the manager a deputy decided for."""
+    details: dict[str, str | int | bool | None] = {"employee": waiting.employee.login}
+    if waiting.on_behalf_of is not None:
+        details["on_behalf_of"] = waiting.on_behalf_of.login
+    return details
 
 
 async def decide(
@@ -59,13 +92,15 @@ async def decide(
 ) -> LeaveRequest:
     """Approve (book the days against the soonest-expiring buckets) or reject a pending request."""
     async with deps.new_uow() as uow:
-        request, requester = await _waiting_request(
+        waiting = await _waiting_request(
             request_id,
             RequestStatus.PENDING,
             principal,
             uow,
+            deps,
             message=N_("This request has already been decided or withdrawn."),
         )
+        request, requester = waiting.request, waiting.employee
         now = deps.clock.now()
         if approve:
             await _book(request, requester, principal, uow, deps)
@@ -78,7 +113,7 @@ async def decide(
         )
         await uow.vacation.update_request(decided, expected=RequestStatus.PENDING)
         action = "leave.approved" if approve else "leave.rejected"
-        await uow.audit.add(leave_event(deps.clock, principal, action, decided, {"employee": requester.login}))
+        await uow.audit.add(leave_event(deps.clock, principal, action, decided, _decision_details(waiting)))
         await uow.commit()
     params = {
         "employee": requester.display_name,
@@ -135,13 +170,15 @@ async def decide_cancellation(
 ) -> LeaveRequest:
     """Approve a cancellation (the booking is reversed, never deleted) or keep the leave as approved."""
     async with deps.new_uow() as uow:
-        request, requester = await _waiting_request(
+        waiting = await _waiting_request(
             request_id,
             RequestStatus.CANCELLATION_REQUESTED,
             principal,
             uow,
+            deps,
             message=N_("No cancellation is waiting for a decision."),
         )
+        request = waiting.request
         now = deps.clock.now()
         if approve:
             reversals = [
@@ -167,7 +204,7 @@ async def decide_cancellation(
         )
         await uow.vacation.update_request(decided, expected=RequestStatus.CANCELLATION_REQUESTED)
         action = "leave.cancelled" if approve else "leave.cancellation_rejected"
-        await uow.audit.add(leave_event(deps.clock, principal, action, decided, {"employee": requester.login}))
+        await uow.audit.add(leave_event(deps.clock, principal, action, decided, _decision_details(waiting)))
         await uow.commit()
     return decided
 
@@ -179,17 +216,30 @@ async def request_for_decision(request_id: int, *, principal: Principal, deps: V
         requester = await uow.employees.get(request.employee_id) if request else None
         if request is None or requester is None:
             raise NotFound("No such request.")
-        await _authorize_decision(principal, requester, uow)
+        await _authorize_decision(principal, requester, uow, deps)
         return request
 
 
 async def pending_for_decision(principal: Principal, *, deps: VacationDeps) -> list[tuple[LeaveRequest, Employee]]:
-    """Requests waiting for the caller: pending ones and cancellation requests of their direct reports (HR: all)."""
-    async with deps.new_uow() as uow:
+    """Requests waiting for the caller: pending ones and cancellation requests of their direct reports (HR: all),
+    and of the managers whose deputy they are today."""
+    return [(w.request, w.employee) for w in await decisions_waiting(principal, deps=deps)]
+
+
+async def decisions_waiting(principal: Principal, *, deps: VacationDeps) -> list[Waiting]:
+    """`pending_for_decision`, each marked with the manager a deputy decides for; oldest first."""
+    async with deps.new_uow().read_only() as uow:
         if principal.has(Role.HR):
-            return await uow.vacation.pending_requests(manager_personnel_number=None)
+            pairs = await uow.vacation.pending_requests(manager_personnel_number=None)
+            return [Waiting(r, e) for r, e in pairs]
         manager = await own_employee(principal, uow.employees)
-        return await uow.vacation.pending_requests(manager_personnel_number=manager.personnel_number)
+        own = await uow.vacation.pending_requests(manager_personnel_number=manager.personnel_number)
+        result = [Waiting(r, e) for r, e in own]
+        for absent in await acting_for(manager, uow, deps.clock.today()):
+            theirs = await uow.vacation.pending_requests(manager_personnel_number=absent.personnel_number)
+            result += [Waiting(r, e, absent) for r, e in theirs if e.login != principal.login]
+    unique = {w.request.id: w for w in reversed(result)}  # a request once, in the caller's own right first
+    return sorted(unique.values(), key=lambda w: w.request.created_at)
 
 
 async def decide_waiting(

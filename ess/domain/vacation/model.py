@@ -152,6 +152,39 @@ class LeaveRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class Colleague:
+    """A team colleague one can name as substitute: another report of one's manager, or one's own report."""
+
+    personnel_number: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Deputy:
+    """A manager's deputy for a period: from `first_day` to `last_day` (both included) the deputy sees and decides
+    the manager's waiting requests."""
+
+    manager_id: EmployeeId
+    deputy_id: EmployeeId
+    first_day: date
+    last_day: date
+    created_at: datetime
+    created_by: str
+    id: int | None = None
+
+    def active_on(self, day: date) -> bool:
+        return self.first_day <= day <= self.last_day
+
+
+class ReminderStage(StrEnum):
+    """What `ess vacation remind` has sent for a waiting request (each once)."""
+
+    REMIND = "remind"  # the approver reminded
+    HANDOVER = "handover"  # handed to the manager's active deputy
+    ESCALATE = "escalate"  # HR told
+
+
+@dataclass(frozen=True, slots=True)
 class ReportPerson:
     """Who a report row is about: what the report is sorted and searched by."""
 

@@ -14,9 +14,12 @@ from ess.domain.types import EmployeeId
 from ess.domain.vacation.law_de import ExpiryWarning
 from ess.domain.vacation.model import (
     Bucket,
+    Colleague,
     DayOff,
+    Deputy,
     LeaveRequest,
     LedgerEntry,
+    ReminderStage,
     ReportPerson,
     ReportRow,
     ReportTotals,
@@ -56,6 +59,17 @@ class VacationRepository(Protocol):
 
     async def request(self, request_id: int) -> LeaveRequest | None: ...
 
+    async def colleagues(self, employee_id: EmployeeId, today: date) -> list[Colleague]:
+        """The employee's team colleagues employed on `today`: the manager's other reports and their own reports,
+        by name."""
+        ...
+
+    async def requests_and_colleagues(
+        self, employee_id: EmployeeId, today: date
+    ) -> tuple[list[LeaveRequest], list[Colleague]]:
+        """`requests` and `colleagues` together, in one statement."""
+        ...
+
     async def add_request(self, request: LeaveRequest) -> LeaveRequest:
         """Store a request and its days. Raises Conflict when one of the days is already booked."""
         ...
@@ -84,6 +98,27 @@ class VacationRepository(Protocol):
     async def pending_requests(self, *, manager_personnel_number: str | None) -> list[tuple[LeaveRequest, Employee]]:
         """Requests waiting for a decision (pending or cancellation requested) of a manager's direct reports
         (None: of everybody), oldest first."""
+        ...
+
+    async def reminders_sent(self, request_ids: Sequence[int]) -> set[tuple[int, ReminderStage]]:
+        """(request id, stage) of what the reminder job has already sent for these requests."""
+        ...
+
+    async def add_reminder(self, request_id: int, stage: ReminderStage, at: datetime) -> None: ...
+
+    async def deputies(
+        self, *, current_on: date, manager_id: EmployeeId | None = None, deputy_id: EmployeeId | None = None
+    ) -> list[Deputy]:
+        """Deputy entries not over by `current_on` (last day on or after it), of one manager and/or naming one
+        deputy (None: any), by first day."""
+        ...
+
+    async def deputy(self, entry_id: int) -> Deputy | None: ...
+
+    async def add_deputy(self, deputy: Deputy) -> Deputy: ...
+
+    async def end_deputy(self, entry_id: int, *, last_day: date | None) -> None:
+        """Move the entry's last day to `last_day`, or delete it (None)."""
         ...
 
 

@@ -36,7 +36,7 @@ class RequestLeave:
     start_half: bool = False
     end_half: bool = False
     note: str = ""
-    substitute: str = ""
+    substitute: str = ""  # a team colleague's personnel number (or name), "" for none
 
 
 def date_text(day: date) -> str:
@@ -83,6 +83,7 @@ async def request_leave(cmd: RequestLeave, *, deps: VacationDeps) -> LeaveReques
         employee = await own_employee(cmd.principal, uow.employees)
         assert employee.id is not None
         days = _working_days(cmd, employee, deps)
+        substitute = await _substitute(employee, cmd.substitute.strip(), uow, deps.clock.today())
         # Everything below reads and then writes this employee's leave: one request at a time per employee.
         await uow.vacation.lock_employee(employee.id)
         await _check_against_ledger(employee, days, uow, deps)
@@ -97,7 +98,7 @@ async def request_leave(cmd: RequestLeave, *, deps: VacationDeps) -> LeaveReques
                 start_half=cmd.start_half,
                 end_half=cmd.end_half,
                 note=cmd.note.strip(),
-                substitute=cmd.substitute.strip(),
+                substitute=substitute.display_name if substitute else "",
             )
         )
         await uow.audit.add(
@@ -106,7 +107,6 @@ async def request_leave(cmd: RequestLeave, *, deps: VacationDeps) -> LeaveReques
         managers = await uow.employees.by_personnel_numbers(
             [employee.manager_personnel_number] if employee.manager_personnel_number else []
         )
-        substitute = await _substitute(employee, request.substitute, uow) if request.substitute else None
         await uow.commit()
     manager = next(iter(managers.values()), None)
     if manager is not None:
@@ -128,22 +128,22 @@ async def request_leave(cmd: RequestLeave, *, deps: VacationDeps) -> LeaveReques
     return request
 
 
-async def _substitute(employee: Employee, name: str, uow: VacationUnitOfWork) -> Employee | None:
-    """The colleague (same manager, or a report) whose name was picked as substitute; None for free text."""
-    everyone = await uow.employees.by_personnel_numbers(sorted(await uow.employees.all_personnel_numbers()))
-    return next(
-        (
-            e
-            for e in everyone.values()
-            if e.display_name == name
-            and e.personnel_number != employee.personnel_number
-            and (
-                (employee.manager_personnel_number and e.manager_personnel_number == employee.manager_personnel_number)
-                or e.manager_personnel_number == employee.personnel_number
-            )
-        ),
-        None,
-    )
+async def _substitute(employee: Employee, value: str, uow: VacationUnitOfWork, today: date) -> Employee | None:
+    """The team colleague picked as substitute, by personnel number (or, as before, by name); None for none.
+    Anyone else is refused beside the field."""
+    assert employee.id is not None
+    if not value:
+        return None
+    mates = await uow.vacation.colleagues(employee.id, today)
+    picked = next((c for c in mates if value in {c.personnel_number, c.name}), None)
+    found = await uow.employees.by_personnel_numbers([picked.personnel_number]) if picked else {}
+    if picked is None or picked.personnel_number not in found:
+        raise InvalidInput(
+            "Please choose your substitute from your team.",
+            fields={"substitute": "not a colleague"},
+            rule="leave_substitute_unknown",
+        )
+    return found[picked.personnel_number]
 
 
 def _working_days(cmd: RequestLeave, employee: Employee, deps: VacationDeps) -> list[LeaveDay]:

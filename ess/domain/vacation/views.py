@@ -11,7 +11,7 @@ from ess.domain.auth.caller import own_employee
 from ess.domain.auth.model import Principal
 from ess.domain.hr.model import Employee
 from ess.domain.vacation.balance import balance_and_requests
-from ess.domain.vacation.model import ACTIVE_STATUSES, ZERO, Balance, LeaveRequest, RequestStatus
+from ess.domain.vacation.model import ACTIVE_STATUSES, ZERO, Balance, Colleague, LeaveRequest, RequestStatus
 from ess.domain.vacation.ports import VacationDeps
 
 
@@ -69,13 +69,15 @@ class VacationOverview:
     balance: Balance
     requests: list[LeaveRequest]
     calendar: list[CalendarDay]
+    colleagues: list[Colleague]  # whom the leave form offers as substitute
 
 
 async def vacation_overview(principal: Principal, as_of: date, *, deps: VacationDeps) -> VacationOverview:
     """The vacation page's figures from one load of the caller's record and requests."""
-    own = await balance_and_requests(principal, as_of, deps=deps)
+    own = await balance_and_requests(principal, as_of, deps=deps, with_colleagues=True)
     return VacationOverview(
         balance=own.balance,
         requests=sorted(own.requests, key=lambda r: r.start, reverse=True),
         calendar=calendar_of(own.employee, own.requests, as_of.year, deps=deps),
+        colleagues=own.colleagues,
     )

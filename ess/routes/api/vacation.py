@@ -15,7 +15,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from ess.domain.hr.model import Employee
 from ess.domain.vacation.adjustments import adjust
 from ess.domain.vacation.balance import balance
-from ess.domain.vacation.decisions import decide_waiting, pending_for_decision
+from ess.domain.vacation.decisions import decide_waiting, decisions_waiting
 from ess.domain.vacation.model import Balance, LeaveRequest
 from ess.domain.vacation.ports import VacationDeps
 from ess.domain.vacation.report import MAX_PAGE_SIZE, PAGE_SIZE, ReportPage, ReportQuery, balance_report_page
@@ -127,6 +127,7 @@ class LeaveRequestOut(msgspec.Struct):
     decision_comment: str
     dates: list[LeaveDayOut]
     employee: str | None = None
+    on_behalf_of: str | None = None  # to decide: the absent manager whose deputy the caller is
 
 
 class LeaveRequestIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -169,7 +170,9 @@ def balance_out(balance: Balance) -> BalanceOut:
     )
 
 
-def request_out(request: LeaveRequest, employee: Employee | None = None) -> LeaveRequestOut:
+def request_out(
+    request: LeaveRequest, employee: Employee | None = None, on_behalf_of: Employee | None = None
+) -> LeaveRequestOut:
     assert request.id is not None
     return LeaveRequestOut(
         id=request.id,
@@ -187,6 +190,7 @@ def request_out(request: LeaveRequest, employee: Employee | None = None) -> Leav
         decision_comment=request.decision_comment,
         dates=[LeaveDayOut(d.day, d.fraction) for d in request.days],
         employee=employee.display_name if employee else None,
+        on_behalf_of=on_behalf_of.display_name if on_behalf_of else None,
     )
 
 
@@ -271,9 +275,10 @@ class LeaveDecisionsApiController(Controller):
     async def waiting(
         self, request: Request[Any, Any, Any], vacation: NamedDependency[VacationDeps]
     ) -> list[LeaveRequestOut]:
-        """Requests of the caller's team waiting for a decision."""
-        pairs = await pending_for_decision(current_principal(request), deps=vacation)
-        return [request_out(r, employee) for r, employee in pairs]
+        """Requests of the caller's team waiting for a decision, and of the managers whose deputy the caller is today
+        (`on_behalf_of` names them)."""
+        waiting = await decisions_waiting(current_principal(request), deps=vacation)
+        return [request_out(w.request, w.employee, w.on_behalf_of) for w in waiting]
 
     async def _decide(
         self,

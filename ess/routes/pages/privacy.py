@@ -33,6 +33,7 @@ SECTION_LABELS: Final = {
     "leave_ledger": N_("Leave account entries"),
     "leave_buckets": N_("Leave entitlements"),
     "calendar_feeds": N_("Calendar subscriptions"),
+    "leave_deputies": N_("Deputies"),
     "recovery_channels": N_("Recovery channels"),
     "second_factors": N_("Second factors"),
     "recovery_codes": N_("Recovery codes"),

@@ -13,9 +13,10 @@ from litestar.response import Redirect, Template
 
 from ess.domain.analytics.model import Flow
 from ess.domain.analytics.ports import AnalyticsDeps
-from ess.domain.errors import DomainError
+from ess.domain.errors import DomainError, NotFound
 from ess.domain.vacation.approval_context import decision_contexts
-from ess.domain.vacation.decisions import decide_waiting, pending_for_decision
+from ess.domain.vacation.decisions import decide_waiting, decisions_waiting
+from ess.domain.vacation.deputies import NameDeputy, deputy_choices, end_deputy, my_deputies, name_deputy
 from ess.domain.vacation.ports import VacationDeps
 from ess.domain.vacation.requests import RequestLeave, request_cancellation, request_leave, withdraw
 from ess.domain.vacation.views import vacation_overview
@@ -71,7 +72,14 @@ class VacationPagesController(Controller):
         return Template(
             template_name="vacation.html",
             context=page_context(
-                request, balance=figures, requests=requests, months=months, today=today, as_of=as_of, **extra
+                request,
+                balance=figures,
+                requests=requests,
+                months=months,
+                today=today,
+                as_of=as_of,
+                colleagues=shown.colleagues,
+                **extra,
             ),
             status_code=status_code,
         )
@@ -147,20 +155,54 @@ class VacationPagesController(Controller):
         return Redirect(url_to(request, "vacation"), status_code=303)
 
 
+class DeputyForm(msgspec.Struct):
+    deputy: str = ""
+    first_day: str = ""
+    last_day: str = ""
+
+
+DEPUTY_INPUTS = frozenset({"deputy", "first_day", "last_day"})
+
+
 class TeamPagesController(Controller):
     path = "/vacation/team"
     include_in_schema = False
     guards = [requires_manager_or_hr]
 
-    @get("", operation_id="teamLeavePage", name="vacation_team")
-    async def team(self, request: Request[Any, Any, Any], vacation: NamedDependency[VacationDeps]) -> Template:
-        """Requests of the team waiting for a decision."""
-        waiting = await pending_for_decision(current_principal(request), deps=vacation)
+    async def _page(
+        self, request: Request[Any, Any, Any], vacation: VacationDeps, *, status_code: int = 200, **extra: Any
+    ) -> Template:
+        principal = current_principal(request)
+        waiting = await decisions_waiting(principal, deps=vacation)
         contexts = await decision_contexts(waiting, deps=vacation)
+        try:  # HR without an HR record of their own decides, but names no deputy
+            deputies, choices = (
+                await my_deputies(principal, deps=vacation),
+                await deputy_choices(principal, deps=vacation),
+            )
+        except NotFound:
+            deputies, choices = [], []
+        extra.setdefault("errors", {})
+        extra.setdefault("deputy_form", DeputyForm())
         return Template(
             template_name="team.html",
-            context=page_context(request, waiting=contexts, decided="decided" in request.query_params),
+            context=page_context(
+                request,
+                waiting=contexts,
+                decided="decided" in request.query_params,
+                deputy_saved="deputy" in request.query_params,
+                deputies=deputies,
+                deputy_choices=choices,
+                today=vacation.clock.today(),
+                **extra,
+            ),
+            status_code=status_code,
         )
+
+    @get("", operation_id="teamLeavePage", name="vacation_team")
+    async def team(self, request: Request[Any, Any, Any], vacation: NamedDependency[VacationDeps]) -> Template:
+        """Requests of the team waiting for a decision, and the manager's deputies."""
+        return await self._page(request, vacation)
 
     @post("/{request_id:int}", operation_id="decideLeavePage", name="vacation_decide", status_code=303)
     async def decide(
@@ -179,3 +221,35 @@ class TeamPagesController(Controller):
             deps=vacation,
         )
         return Redirect(url_to(request, "vacation_team") + "?decided=1", status_code=303)
+
+    @post("/deputies", operation_id="nameDeputyPage", name="vacation_deputy_add", status_code=303)
+    async def name_deputy(
+        self,
+        request: Request[Any, Any, Any],
+        vacation: NamedDependency[VacationDeps],
+        data: URLEncodedBody[DeputyForm],
+    ) -> Response[Any]:
+        """Name a deputy for a period."""
+        _ = gettext_for(request)
+        first, last = _parse_day(data.first_day), _parse_day(data.last_day)
+        if first is None or last is None:
+            errors = {
+                name: [_("Please enter a date.")]
+                for name, value in (("first_day", first), ("last_day", last))
+                if value is None
+            }
+            return await self._page(request, vacation, status_code=422, errors=errors, deputy_form=data)
+        try:
+            await name_deputy(NameDeputy(current_principal(request), data.deputy.strip(), first, last), deps=vacation)
+        except DomainError as exc:
+            status, errors = form_errors(exc, _, inputs=DEPUTY_INPUTS, lang=locale_of(request))
+            return await self._page(request, vacation, status_code=status, errors=errors, deputy_form=data)
+        return Redirect(url_to(request, "vacation_team") + "?deputy=1#deputies", status_code=303)
+
+    @post("/deputies/{entry_id:int}/end", operation_id="endDeputyPage", name="vacation_deputy_end", status_code=303)
+    async def end_deputy(
+        self, request: Request[Any, Any, Any], vacation: NamedDependency[VacationDeps], entry_id: FromPath[int]
+    ) -> Redirect:
+        """End a deputy entry (one that has not begun is removed)."""
+        await end_deputy(entry_id, principal=current_principal(request), deps=vacation)
+        return Redirect(url_to(request, "vacation_team") + "?deputy=1#deputies", status_code=303)
