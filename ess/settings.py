@@ -478,6 +478,7 @@ class RetentionSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True
     expired_links_days: int = 30
     mail_days: int = 30
     help_requests_days: int = 365
+    deputies_days: int = 365
     # A year to compare plus a month (docs/analytics.md); also what `ess analytics purge` applies.
     analytics_events_days: int = 395
 

@@ -241,6 +241,37 @@ async def test_leavers_go_with_their_employment_records_after_their_period(world
     assert await world.sql("SELECT id FROM employees WHERE login = 'markus.weber'") != []
 
 
+async def test_deputy_entries_go_their_period_after_their_last_day(world: World) -> None:
+    today = world.clock.now().date()
+    [(markus,)] = await world.sql("SELECT id FROM employees WHERE login = 'markus.weber'")
+    [(anna,)] = await world.sql("SELECT id FROM employees WHERE login = 'anna.schmidt'")
+    periods = {  # first day, last day
+        "ended long ago": (today - timedelta(days=420), today - timedelta(days=400)),
+        "ended lately": (today - timedelta(days=40), today - timedelta(days=30)),
+        "running": (today - timedelta(days=2), today + timedelta(days=5)),
+    }
+    for first, last in periods.values():
+        await world.sql(
+            "INSERT INTO leave_deputies (manager_id, deputy_id, first_day, last_day, created_at, created_by) "
+            "VALUES (:m, :d, :f, :l, :c, 'markus.weber')",
+            m=markus,
+            d=anna,
+            f=first,
+            l=last,
+            c=world.clock.now(),
+        )
+    deps = replace(world.container.privacy, retention=RetentionPolicy.from_settings({"deputies_days": 365}))
+
+    dry = await run_retention(dry_run=True, deps=deps)
+    assert dry.counts["deputies_days"] == 1
+    assert await world.count("leave_deputies") == 3
+
+    done = await run_retention(deps=deps)
+    assert done.counts["deputies_days"] == 1
+    left = await world.sql("SELECT last_day FROM leave_deputies ORDER BY last_day")
+    assert [str(day) for (day,) in left] == [str(periods["ended lately"][1]), str(periods["running"][1])]
+
+
 WRITER = """
 import asyncio, sys
 from datetime import UTC, datetime

@@ -258,10 +258,10 @@ class ProfileArea:
 
 class LeaveArea:
     """Leave requests, the leave ledger and its buckets, calendar feeds (metadata). Kept while employed: the
-    ledger is a payroll record (docs/privacy.md)."""
+    ledger is a payroll record (docs/privacy.md). Deputy entries go `deputies_days` after their last day."""
 
     name = "leave"
-    retention_keys: Final = ()
+    retention_keys: Final = ("deputies_days",)
 
     async def export(self, uow: PrivacyUnitOfWork, subject: Subject) -> Mapping[str, Sequence[Record]]:
         if subject.employee_id is None:
@@ -283,7 +283,10 @@ class LeaveArea:
     async def expire(
         self, uow: PrivacyUnitOfWork, cutoffs: Mapping[str, datetime], *, dry_run: bool
     ) -> Mapping[str, int]:
-        return {}
+        if "deputies_days" not in cutoffs:
+            return {}
+        ended = LeaveDeputyRow.last_day < cutoffs["deputies_days"].date()
+        return {"deputies_days": await _count_or_delete(_session(uow), LeaveDeputyRow, ended, dry_run=dry_run)}
 
 
 class AccountArea:
