@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -110,6 +111,23 @@ TEST_ENV = {
     "ESS_DIRECTORY__LOCAL__HASHING__TIME_COST": "1",
     "ESS_SESSIONS__STORE": "memory",
 }
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """How `make test` spreads the suite over pytest-xdist workers (`-n auto --dist loadgroup`): a module's tests
+    stay together on one worker (they share module-scoped fixtures such as the browser), and every module that may
+    ask for the Samba AD DC goes to one worker, because only one DC can run on a machine (fixed ports)."""
+    sources: dict[Path, str] = {}
+    for item in items:
+        path = item.path
+        if path not in sources:
+            sources[path] = path.read_text(encoding="utf-8")
+        group = "samba" if _SAMBA_USE.search(sources[path]) else str(path.relative_to(ROOT))
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
+# A module asks for the DC by fixture name, as a parameter or through request.getfixturevalue("samba").
+_SAMBA_USE = re.compile(r"\bsamba\b")
 
 
 @pytest.fixture(scope="session")
