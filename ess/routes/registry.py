@@ -105,6 +105,7 @@ DEPENDENCY_NAMES: Final = (
     "console",
     "analytics",
     "help_requests",
+    "home",
     "settings",
     "readiness",
 )
