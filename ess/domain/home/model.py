@@ -37,6 +37,10 @@ class StartPage:
     - helpdesk and admin: the recent failed logins, locked accounts marked.
     """
 
+    # Which cards the caller's roles give (shown even when nothing waits: "nothing is waiting for you").
+    decides_leave: bool = False  # managers and HR
+    decides_changes: bool = False  # HR
+    watches_logins: bool = False  # helpdesk and admin
     balance: Balance | None = None
     next_leave: LeaveRequest | None = None
     open_requests: list[LeaveRequest] = field(default_factory=list)

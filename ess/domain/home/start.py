@@ -20,7 +20,11 @@ async def start_page(principal: Principal, *, deps: HomeDeps) -> StartPage:
     """Each part from the use case of its area, for the roles that have it; an area that refuses (no HR record)
     leaves its part out rather than the whole page."""
     today = deps.clock.today()
-    shown = StartPage()
+    shown = StartPage(
+        decides_leave=principal.has(Role.MANAGER) or principal.has(Role.HR),
+        decides_changes=principal.has(Role.HR),
+        watches_logins=any(principal.has(role) for role in HELPDESK_ROLES),
+    )
     if principal.employee_id is not None:
         own = await _own_leave(principal, today, deps)
         if own is not None:
@@ -28,14 +32,14 @@ async def start_page(principal: Principal, *, deps: HomeDeps) -> StartPage:
             upcoming = [r for r in own.requests if r.status is RequestStatus.APPROVED and r.end >= today]
             shown.next_leave = min(upcoming, key=lambda r: r.start, default=None)
             shown.open_requests = sorted((r for r in own.requests if r.status in OPEN_STATUSES), key=lambda r: r.start)
-    if principal.has(Role.MANAGER) or principal.has(Role.HR):
+    if shown.decides_leave:
         try:
             shown.decisions = await pending_for_decision(principal, deps=deps.vacation)
         except DomainError:
             shown.decisions = []
-    if principal.has(Role.HR):
+    if shown.decides_changes:
         shown.change_requests = await change_request_queue(principal, deps=deps.profile)
-    if any(principal.has(role) for role in HELPDESK_ROLES):
+    if shown.watches_logins:
         shown.trouble = await login_trouble(principal, deps=deps.recovery)
     return shown
 
