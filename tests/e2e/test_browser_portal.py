@@ -31,9 +31,10 @@ def check(page: Page, what: str, artifacts_dir: Path) -> None:
     page.set_viewport_size(DESKTOP)
 
 
-# Every item of the desktop header that is shown: brand, each menu entry (with its count), "More", log out, language.
+# Every item of the desktop header that is shown: brand, each menu entry (with its count), "More", search, log out,
+# language.
 HEADER_ITEMS = """() => [...document.querySelectorAll(
-    'header.site-header .bar > *, nav.main-nav > ul > li, nav.main-nav > form.logout')]
+    'header.site-header .bar > *, nav.main-nav > ul > li, nav.main-nav > form')]
   .filter(e => e.getClientRects().length > 0)
   .map(e => { const r = e.getBoundingClientRect();
               return {what: (e.className || e.textContent.trim()).slice(0, 40), top: r.top, bottom: r.bottom}; })"""
@@ -50,6 +51,8 @@ def assert_one_header_row(page: Page, what: str) -> None:
     assert header is not None and header["height"] <= ONE_ROW_PX, f"{what}: the header is {header} high"
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0, f"{what}: the page scrolls sideways by {overflow}px at {DESKTOP['width']}px"
+    clipped = page.evaluate("(n => n.scrollWidth - n.clientWidth)(document.querySelector('nav.main-nav'))")
+    assert clipped <= 0, f"{what}: the menu needs {clipped}px more than the row leaves it"
 
 
 def test_the_desktop_header_is_one_row_for_every_role_in_both_languages(
