@@ -92,6 +92,7 @@ def providers(container: Container) -> dict[str, Provide]:
         "console": _constant(container.console),
         "analytics": _constant(container.analytics),
         "help_requests": _constant(container.help_requests),
+        "home": _constant(container.home),
         "settings": _constant(container.settings),
         "readiness": _constant(
             ReadinessChecks(

@@ -60,6 +60,7 @@ from ess.domain.directory.ports import Directory
 from ess.domain.help.ports import HelpDeps, HelpUnitOfWork
 from ess.domain.help_requests.model import DEFAULT_TOPICS, HelpRequestPolicy, Team, Topic
 from ess.domain.help_requests.ports import HelpRequestsDeps, HelpRequestsUnitOfWork
+from ess.domain.home.ports import HomeDeps
 from ess.domain.hr.model import Role
 from ess.domain.hr_import.ports import HrImportDeps, HrImportUnitOfWork, Regions
 from ess.domain.mail.delivery import send_due
@@ -126,6 +127,7 @@ class Container:
     console: ConsoleDeps
     analytics: AnalyticsDeps
     help_requests: HelpRequestsDeps
+    home: HomeDeps
     engine: AsyncEngine | None = None
     stores: list[Store] = field(default_factory=list)
     local_directory: LocalDirectory | None = None
@@ -425,7 +427,8 @@ class Adapters:
 
 
 def wire(settings: Settings, adapters: Adapters) -> Container:
-    """Each area's dependencies from the settings and the adapters, built once."""
+    """Each area's dependencies from the settings and the adapters, built once. Long because it is the one place
+    every area is wired, in the order in which they depend on each other."""
     clock, new_uow, directory = adapters.clock, adapters.new_uow, adapters.directory
     links = PageLinks()
     mail = mail_deps(settings, adapters, links)
@@ -483,6 +486,7 @@ def wire(settings: Settings, adapters: Adapters) -> Container:
         ),
         analytics=AnalyticsDeps(new_uow=new_uow, clock=clock, policy=analytics_policy(settings)),
         help_requests=help_requests_deps(settings, adapters, notifier=notifier),
+        home=HomeDeps(clock=clock, vacation=vacation, profile=profile, recovery=recovery),
     )
 
 

@@ -107,6 +107,7 @@ DEPENDENCY_NAMES: Final = (
     "console",
     "analytics",
     "help_requests",
+    "home",
     "settings",
     "readiness",
 )

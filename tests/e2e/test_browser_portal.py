@@ -10,9 +10,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import BrowserContext, Page, expect
 
-from tests.e2e.test_browser import PHONE, assert_no_axe_violations, log_in
+from tests.e2e.test_browser import PHONE, assert_no_axe_violations, log_in, use_language
 
 pytestmark = pytest.mark.browser
 DESKTOP = {"width": 1280, "height": 800}
@@ -28,6 +28,60 @@ def check(page: Page, what: str, artifacts_dir: Path) -> None:
     assert header is not None and header["height"] < 160, f"{what}: the header takes {header} on a phone"
     assert_no_axe_violations(page)
     page.screenshot(path=str(artifacts_dir / f"portal-{what}-phone.png"), full_page=True)
+    page.set_viewport_size(DESKTOP)
+
+
+# Every item of the desktop header that is shown: brand, each menu entry (with its count), "More", search, log out,
+# language.
+HEADER_ITEMS = """() => [...document.querySelectorAll(
+    'header.site-header .bar > *, nav.main-nav > ul > li, nav.main-nav > form')]
+  .filter(e => e.getClientRects().length > 0)
+  .map(e => { const r = e.getBoundingClientRect();
+              return {what: (e.className || e.textContent.trim()).slice(0, 40), top: r.top, bottom: r.bottom}; })"""
+# One row of the header is about 48 px high; a second row would add at least another 25.
+ONE_ROW_PX = 64
+
+
+def assert_one_header_row(page: Page, what: str) -> None:
+    items = page.evaluate(HEADER_ITEMS)
+    assert len(items) >= 8, f"{what}: the header shows only {items}"
+    lowest_top, highest_bottom = max(i["top"] for i in items), min(i["bottom"] for i in items)
+    assert lowest_top < highest_bottom, f"{what}: the header items are not in one row: {items}"
+    header = page.locator("header.site-header").bounding_box()
+    assert header is not None and header["height"] <= ONE_ROW_PX, f"{what}: the header is {header} high"
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, f"{what}: the page scrolls sideways by {overflow}px at {DESKTOP['width']}px"
+    clipped = page.evaluate("(n => n.scrollWidth - n.clientWidth)(document.querySelector('nav.main-nav'))")
+    assert clipped <= 0, f"{what}: the menu needs {clipped}px more than the row leaves it"
+
+
+def test_the_desktop_header_is_one_row_for_every_role_in_both_languages(
+    page: Page, context: BrowserContext, live_server: str, artifacts_dir: Path
+) -> None:
+    """At 1280 px brand, menu with its counts, "More", search, log out and the language switch share one row, for
+    the role with the most menu entries too, in German (the longer words) and English; the "More" menu opens
+    without JavaScript and passes axe; on a phone the folded menu stays."""
+    for login in ("anna.schmidt", "markus.weber", "hanna.berger", "lukas.wagner", "admin"):
+        context.clear_cookies()
+        use_language(context, live_server, "de")
+        log_in(page, login)
+        for lang in ("de", "en"):
+            use_language(context, live_server, lang)
+            page.goto("/")  # the start page: the menu with its counts
+            expect(page.locator("html")).to_have_attribute("lang", lang)
+            assert_one_header_row(page, f"{login} ({lang})")
+    # The admin's "More" (the most entries): a <details> that opens on a click, with the other pages.
+    more = page.locator("details.more-menu")
+    more.locator("summary").click()
+    expect(more.get_by_role("link", name="Operations")).to_be_visible()
+    expect(page.locator("nav.main-nav").get_by_role("searchbox")).to_be_visible()
+    assert_no_axe_violations(page)
+    page.screenshot(path=str(artifacts_dir / "portal-header-more-open.png"))
+    page.set_viewport_size(PHONE)
+    expect(page.locator("nav.main-nav")).to_be_hidden()
+    expect(page.locator("details.phone-menu summary")).to_be_visible()
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, f"the start page scrolls sideways by {overflow}px on a {PHONE['width']}px phone"
     page.set_viewport_size(DESKTOP)
 
 

@@ -105,8 +105,20 @@ def test_demo_seed_creates_the_company_and_an_account_for_everyone(tmp_path: Pat
     with sqlite3.connect(tmp_path / "ess.db") as db:
         statuses = dict(db.execute("SELECT status, count(*) FROM leave_requests GROUP BY status").fetchall())
         locked = db.execute("SELECT locked_until FROM local_accounts WHERE login = 'ivan.petrovic'").fetchone()[0]
+        # Last year's leave, HR's warnings of its lapse (recorded in time for 31 March) and its close-year.
+        (last_year,) = db.execute("SELECT min(leave_year) FROM leave_buckets").fetchone()
+        warned = db.execute(
+            "SELECT count(*) FROM expiry_warnings WHERE leave_year = ? AND deadline_stated = ?",
+            (last_year, f"{last_year + 1}-03-31"),
+        ).fetchone()[0]
+        carried = db.execute(
+            "SELECT count(*) FROM leave_buckets WHERE kind = 'carryover' AND leave_year = ? AND expires_on = ?",
+            (last_year + 1, f"{last_year + 1}-03-31"),
+        ).fetchone()[0]
     assert statuses["pending"] == 2
     assert locked is not None
+    assert warned >= 30
+    assert carried >= 30
 
 
 def test_production_mode_refuses_to_start_with_a_placeholder_secret(tmp_path: Path) -> None:

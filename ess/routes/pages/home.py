@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any, Final
 
@@ -13,17 +11,8 @@ from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
 from litestar.response import Redirect, Template
 
-from ess.domain.auth.model import Principal
-from ess.domain.errors import DomainError
-from ess.domain.hr.model import Employee, Role
-from ess.domain.profile.ports import ProfileDeps
-from ess.domain.profile.requests import QueueItem, change_request_queue
-from ess.domain.recovery.helpdesk import HELPDESK_ROLES, LoginTrouble, login_trouble
-from ess.domain.recovery.ports import RecoveryDeps
-from ess.domain.vacation.decisions import pending_for_decision
-from ess.domain.vacation.model import Balance, LeaveRequest, RequestStatus
-from ess.domain.vacation.ports import VacationDeps
-from ess.domain.vacation.views import vacation_overview
+from ess.domain.home.ports import HomeDeps
+from ess.domain.home.start import start_page
 from ess.routes.guards import current_principal, requires_login
 from ess.routes.middleware import cookie_name
 from ess.routes.profile_text import FIELD_LABELS
@@ -32,7 +21,6 @@ from ess.settings import Settings
 
 SHIPPED_LOGO = Path(__file__).resolve().parents[2] / "static" / "logo.svg"
 LOGO_TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
-OPEN_STATUSES = (RequestStatus.PENDING, RequestStatus.CANCELLATION_REQUESTED)
 # The tour's steps, in order; each is a section of tour.html.
 TOUR_STEPS: Final = ("leave", "data", "security", "help")
 # Set when the person ends or declines the tour: this browser does not offer it again. Nothing about it is stored on
@@ -45,55 +33,6 @@ def tour_declined(request: Request[Any, Any, Any], settings: Settings) -> bool:
     return request.cookies.get(cookie_name(TOUR_COOKIE, secure=settings.server.served_over_tls)) == "done"
 
 
-@dataclass
-class StartPage:
-    """What the start page shows the caller; a part they have no role (or no HR record) for stays empty."""
-
-    balance: Balance | None = None
-    next_leave: LeaveRequest | None = None
-    open_requests: list[LeaveRequest] = field(default_factory=list)
-    decisions: list[tuple[LeaveRequest, Employee]] = field(default_factory=list)
-    change_requests: list[QueueItem] = field(default_factory=list)
-    trouble: list[LoginTrouble] = field(default_factory=list)
-
-
-async def start_page(
-    principal: Principal, today: date, *, vacation: VacationDeps, profile: ProfileDeps, recovery: RecoveryDeps
-) -> StartPage:
-    """Each part from the use case of its area; an area that refuses (no HR record) leaves its part out."""
-    shown = StartPage()
-    if principal.employee_id is not None:
-        try:
-            own = await vacation_overview(principal, today, deps=vacation)
-        except DomainError:
-            own = None
-        if own is not None:
-            shown.balance = own.balance
-            upcoming = [r for r in own.requests if r.status is RequestStatus.APPROVED and r.end >= today]
-            shown.next_leave = min(upcoming, key=lambda r: r.start, default=None)
-            shown.open_requests = sorted((r for r in own.requests if r.status in OPEN_STATUSES), key=lambda r: r.start)
-    if principal.has(Role.MANAGER) or principal.has(Role.HR):
-        try:
-            shown.decisions = await pending_for_decision(principal, deps=vacation)
-        except DomainError:
-            shown.decisions = []
-    if principal.has(Role.HR):
-        shown.change_requests = await change_request_queue(principal, deps=profile)
-    if any(principal.has(role) for role in HELPDESK_ROLES):
-        shown.trouble = await login_trouble(principal, deps=recovery)
-    return shown
-
-
-def badges(shown: StartPage) -> dict[str, int]:
-    """The counts the menu shows beside its links (on the start page, where they are read anyway)."""
-    counts = {
-        "decisions": len(shown.decisions),
-        "changes": len(shown.change_requests),
-        "locked": sum(1 for t in shown.trouble if t.locked),
-    }
-    return {**counts, "total": sum(counts.values())}
-
-
 class HomePagesController(Controller):
     path = "/"
     include_in_schema = False
@@ -102,25 +41,19 @@ class HomePagesController(Controller):
     async def start(
         self,
         request: Request[Any, Any, Any],
-        vacation: NamedDependency[VacationDeps],
-        profile: NamedDependency[ProfileDeps],
-        recovery: NamedDependency[RecoveryDeps],
+        home: NamedDependency[HomeDeps],
         settings: NamedDependency[Settings],
     ) -> Template:
-        """The start page after login: remaining leave, open requests, and what waits for the caller's roles; it
-        offers the short tour until this browser has ended or declined it."""
-        today = vacation.clock.today()
-        shown = await start_page(
-            current_principal(request), today, vacation=vacation, profile=profile, recovery=recovery
-        )
+        """The start page after login (composed by role in `domain.home.start`); it offers the short tour until
+        this browser has ended or declined it."""
+        shown = await start_page(current_principal(request), deps=home)
         return Template(
             template_name="start.html",
             context=page_context(
                 request,
                 shown=shown,
-                today=today,
                 field_labels=FIELD_LABELS,
-                badges=badges(shown),
+                badges=shown.counts,
                 offer_tour=not tour_declined(request, settings),
             ),
         )
