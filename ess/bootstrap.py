@@ -17,7 +17,6 @@ from urllib.parse import urlsplit
 
 import msgspec
 from litestar.stores.base import Store
-from litestar.stores.file import FileStore
 from litestar.stores.memory import MemoryStore
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -50,7 +49,7 @@ from ess.adapters.sql.database import create_engine, create_session_factory
 from ess.adapters.sql.privacy import sql_data_areas
 from ess.adapters.sql.reports import SqlLeaveReport
 from ess.adapters.sql.unit_of_work import SqlUnitOfWork
-from ess.adapters.stores import SessionsArea, StoreAttemptCounter, StoreSessions
+from ess.adapters.stores import LocalFileStore, SessionsArea, StoreAttemptCounter, StoreSessions
 from ess.domain.analytics.model import AnalyticsPolicy, Flow
 from ess.domain.analytics.ports import AnalyticsDeps, AnalyticsUnitOfWork
 from ess.domain.auth.model import AuthPolicy
@@ -183,7 +182,7 @@ def build_stores(settings: Settings) -> tuple[Store, Store]:
     for namespace in ("sessions", "attempts"):
         (root / namespace).mkdir(parents=True, exist_ok=True)
     root.chmod(0o700)  # session files are credentials-adjacent: owner only
-    base = FileStore(root, create_directories=True)
+    base = LocalFileStore(root, create_directories=True)
     return base.with_namespace("sessions"), base.with_namespace("attempts")
 
 
