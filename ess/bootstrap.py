@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit
 
 import msgspec
@@ -42,7 +42,6 @@ from ess.adapters.recovery import (
     MemorySmsGateway,
     PyotpAuthenticator,
 )
-from ess.adapters.redis_store import RedisConnection, SharedRedis
 from ess.adapters.regions import HolidaysRegions
 from ess.adapters.sms import HttpSmsConfig, HttpSmsGateway
 from ess.adapters.sql.database import create_engine, create_session_factory
@@ -81,6 +80,9 @@ from ess.domain.vacation.model import VacationPolicy
 from ess.domain.vacation.ports import HolidayCalendar, LeaveReport, VacationDeps, VacationUnitOfWork
 from ess.routes.links import PageLinks
 from ess.settings import Settings, SettingsError, overview_lines
+
+if TYPE_CHECKING:
+    from ess.adapters.redis_store import SharedRedis
 
 
 class AppUnitOfWork(
@@ -187,6 +189,9 @@ def build_stores(settings: Settings) -> tuple[Store, Store]:
 
 
 def build_shared_redis(settings: Settings) -> SharedRedis:
+    # The Redis client is imported only when the shared store is configured (cold start, docs/performance.md).
+    from ess.adapters.redis_store import RedisConnection, SharedRedis  # noqa: PLC0415
+
     sessions = settings.sessions
     return SharedRedis(
         RedisConnection(

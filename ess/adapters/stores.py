@@ -31,6 +31,11 @@ class _StoredSession(msgspec.Struct, frozen=True):
     last_seen_at: datetime
 
 
+class SharedStoreUnreachable(Exception):
+    """Redis or Valkey does not answer (or refuses our credentials) at start-up; the message says what to check.
+    (Here, not in redis_store.py, so that naming it does not import the Redis client.)"""
+
+
 class LocalFileStore(FileStore):
     """Litestar's file store, reading its small files on the event loop instead of in a worker thread.
 
