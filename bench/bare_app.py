@@ -2,10 +2,16 @@
 and the floor of this stack: the same JSON route after one SQLAlchemy Core query (async engine, aiosqlite, one
 transaction) on a SQLite file, which every database-backed request pays at least.
 
-.venv/bin/python bench/bare_app.py PORT [--floor]
+.venv/bin/python bench/bare_app.py PORT [--floor] [--ess-page SESSION_COOKIE]
 
 Only with --floor does it import SQLAlchemy and serve `/json-db`, so the plain bare app's cold start stays that of
 Litestar, Jinja and uvicorn alone.
+
+With --ess-page (and ESS's configuration in the environment, e.g. `EssCluster.env()`) it also serves `/ess-page`:
+ESS's own `vacation.html`, in ESS's Jinja environment, rendered with the context of one real `/vacation` request
+(made once at start, in this process, with the session cookie given: the context is captured where Litestar hands it
+to the template). That is the page's template cost alone - no identity, no database, no middleware - to which the
+page's goal ("CPU at most 3x a bare app rendering the same template with the same context") compares ESS.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
-from litestar import Litestar, get
+from litestar import Litestar, Response, get
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Template
 from litestar.template.config import TemplateConfig
@@ -56,13 +62,57 @@ def floor_route(folder: Path) -> tuple[Any, Any]:
     return json_db_route, create_rows
 
 
+def ess_page_route(session_cookie: str) -> Any:
+    """The `/ess-page` handler: ESS's vacation.html with a context captured from one real request (see above)."""
+    import asyncio  # noqa: PLC0415 - only --ess-page
+
+    import httpx  # noqa: PLC0415
+
+    from ess.app import create_app  # noqa: PLC0415 - ESS only in this mode
+
+    ess = create_app()
+    engine = ess.template_engine
+    assert engine is not None
+    original = engine.get_template
+    captured: dict[str, Any] = {}
+
+    class Capturing:
+        def __init__(self, name: str) -> None:
+            self.template = original(name)
+
+        def render(self, *args: Any, **context: Any) -> str:
+            captured.update(context)
+            return str(self.template.render(*args, **context))
+
+    async def one_request() -> None:
+        transport = httpx.ASGITransport(app=ess)
+        async with httpx.AsyncClient(transport=transport, base_url="http://ess.test") as client:
+            answer = await client.get("/vacation", headers={"Cookie": f"ess_session={session_cookie}"})
+            if answer.status_code != 200:
+                raise RuntimeError(f"/vacation in process: {answer.status_code}")
+
+    engine.get_template = Capturing  # type: ignore[method-assign,assignment]
+    try:
+        asyncio.run(one_request())
+    finally:
+        engine.get_template = original  # type: ignore[method-assign]
+    template = original("vacation.html")
+
+    @get("/ess-page", operation_id="bare_ess_page", sync_to_thread=False)
+    def ess_page() -> Response[str]:
+        """ESS's vacation.html with the captured context: the template's own cost."""
+        return Response(template.render(**captured), media_type="text/html")
+
+    return ess_page
+
+
 @get("/page", operation_id="bare_page", sync_to_thread=False)
 def page_route() -> Template:
     """A small Jinja page."""
     return Template(template_name="page.html", context={"title": "Hello", "items": list(range(10))})
 
 
-def main(port: int, *, floor: bool) -> None:
+def main(port: int, *, floor: bool, ess_cookie: str | None) -> None:
     folder = Path(tempfile.mkdtemp(prefix="bare-app-"))
     (folder / "page.html").write_text(PAGE, encoding="utf-8")
     handlers: list[Any] = [json_route, page_route]
@@ -71,6 +121,8 @@ def main(port: int, *, floor: bool) -> None:
         route, create_rows = floor_route(folder)
         handlers.append(route)
         startup.append(create_rows)
+    if ess_cookie:
+        handlers.append(ess_page_route(ess_cookie))
     app = Litestar(
         route_handlers=handlers,
         on_startup=startup,
@@ -81,4 +133,6 @@ def main(port: int, *, floor: bool) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]), floor="--floor" in sys.argv[2:])
+    options = sys.argv[2:]
+    cookie = options[options.index("--ess-page") + 1] if "--ess-page" in options else None
+    main(int(sys.argv[1]), floor="--floor" in options, ess_cookie=cookie)

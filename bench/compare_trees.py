@@ -5,7 +5,8 @@
 
 Starts one `ess serve` from the source tree given (PYTHONPATH, so this venv's packages serve both), one from this
 checkout and `bench/bare_app.py`, then measures server CPU per request (as bench/request_overhead.py does) of the
-balance API and the /vacation page on each, interleaved, for `--rounds` rounds, and prints the medians and ratios.
+balance API and the /vacation page on each (and of the bare app's `/ess-page`: this checkout's vacation.html with the
+context of one of its real requests), interleaved, for `--rounds` rounds, and prints the medians and ratios.
 Interleaving matters here: neighbours' load moves absolute figures by a factor of two within minutes, but it moves
 both trees alike in the same round. It asserts nothing.
 """
@@ -29,7 +30,7 @@ from request_overhead import bearer, cpu_per_request, session_cookie, start_bare
 from tests.harness.ess_processes import EssCluster, stop  # noqa: E402
 
 
-def start(source: str | None) -> tuple[subprocess.Popen[bytes], str]:
+def start(source: str | None) -> tuple[subprocess.Popen[bytes], str, EssCluster]:
     """`ess serve` on a fresh demo database, from `source` (a tree with an `ess` package) or this checkout."""
     saved = os.environ.pop("PYTHONPATH", None)
     if source:
@@ -38,7 +39,7 @@ def start(source: str | None) -> tuple[subprocess.Popen[bytes], str]:
         workdir = Path(tempfile.mkdtemp(prefix="ess-compare-"))
         cluster = EssCluster(workdir, f"sqlite+aiosqlite:///{workdir}/ess.db", store="file")
         cluster.prepare()
-        return cluster.start(0)
+        return (*cluster.start(0), cluster)
     finally:
         os.environ.pop("PYTHONPATH", None)
         if saved is not None:
@@ -46,9 +47,14 @@ def start(source: str | None) -> tuple[subprocess.Popen[bytes], str]:
 
 
 def main(before: str, rounds: int, requests: int) -> None:
-    old, old_url = start(before)
-    new, new_url = start(None)
+    old, old_url, _ = start(before)
+    new, new_url, cluster = start(None)
     bare, bare_url = start_bare(Path(tempfile.mkdtemp(prefix="bare-")))
+    # This checkout's vacation.html with the context of one of its real requests, in a bare app of its own (see
+    # bare_app.py), so ESS's modules do not sit in the plain bare app.
+    same, same_url = start_bare(
+        Path(tempfile.mkdtemp(prefix="bare-same-")), ess_page=(cluster, session_cookie(new_url)["Cookie"])
+    )
     figures: dict[str, list[float]] = {}
     try:
         cases = {
@@ -58,13 +64,14 @@ def main(before: str, rounds: int, requests: int) -> None:
             "page before": (old.pid, f"{old_url}/vacation", session_cookie(old_url), requests),
             "page after": (new.pid, f"{new_url}/vacation", session_cookie(new_url), requests),
             "bare page": (bare.pid, f"{bare_url}/page", {}, requests * 5),
+            "bare same template": (same.pid, f"{same_url}/ess-page", {}, requests * 2),
         }
         for number in range(rounds):
             for name, (pid, url, headers, count) in cases.items():
                 figures.setdefault(name, []).append(cpu_per_request(pid, url, headers, count))
             print(f"round {number + 1}: " + ", ".join(f"{k} {v[-1]:.2f}" for k, v in figures.items()), flush=True)
     finally:
-        for process in (old, new, bare):
+        for process in (old, new, bare, same):
             stop(process)
     median = {name: statistics.median(values) for name, values in figures.items()}
     print("median CPU ms per request: " + ", ".join(f"{k} {v:.2f}" for k, v in median.items()))
@@ -74,6 +81,11 @@ def main(before: str, rounds: int, requests: int) -> None:
             f"{kind}: before {before_ms / bare_ms:.1f}x bare, after {after_ms / bare_ms:.1f}x bare, "
             f"after/before {after_ms / before_ms:.2f}"
         )
+    same = median["bare same template"]
+    print(
+        f"page against a bare app rendering the same template with the same context: before "
+        f"{median['page before'] / same:.1f}x, after {median['page after'] / same:.1f}x"
+    )
 
 
 if __name__ == "__main__":

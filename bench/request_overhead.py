@@ -155,13 +155,22 @@ def bearer(url: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {answer.json()['access_token']}"}
 
 
-def start_bare(workdir: Path, *, floor: bool = False) -> tuple[subprocess.Popen[bytes], str]:
+def start_bare(
+    workdir: Path, *, floor: bool = False, ess_page: tuple[EssCluster, str] | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """bench/bare_app.py; with `ess_page` (ESS's configuration and a session cookie of it) also `/ess-page`, ESS's
+    vacation.html rendered with the context of one real request."""
     port = free_port()
     command = [sys.executable, str(ROOT / "bench" / "bare_app.py"), str(port), *(["--floor"] if floor else [])]
+    env = None
+    if ess_page is not None:
+        cluster, cookie = ess_page
+        command += ["--ess-page", cookie.split("=", 1)[1]]
+        env = cluster.env()
     with (workdir / "bare.log").open("ab") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603 - our own script
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)  # noqa: S603 - our own script
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + (90 if ess_page else 30)
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"{url}/json").status_code == 200:
@@ -203,12 +212,28 @@ def main(requests: int, seconds: float, memory_requests: int) -> None:
                     seconds=seconds,
                     memory_requests=memory_requests,
                 )
+                _same_template(cluster, ess_process.pid, url, requests)
             finally:
                 stop(ess_process)
         finally:
             stop(bare_process)
         ess_start, bare_start = cold_start(cluster, workdir)
         print(f"{'cold start to first answer, s':44} {ess_start:9.2f} {bare_start:9.2f} {ess_start / bare_start:7.1f}")
+
+
+def _same_template(cluster: EssCluster, ess_pid: int, url: str, requests: int) -> None:
+    """/vacation against a bare app rendering ESS's vacation.html with the context of a real request."""
+    cookie = session_cookie(url)
+    process, bare_url = start_bare(
+        Path(tempfile.mkdtemp(prefix="bare-ess-page-")), ess_page=(cluster, cookie["Cookie"])
+    )
+    try:
+        ess_cpu = cpu_per_request(ess_pid, f"{url}/vacation", cookie, requests)
+        bare_cpu = cpu_per_request(process.pid, f"{bare_url}/ess-page", {}, requests * 2)
+    finally:
+        stop(process)
+    label = "/vacation vs bare app, same template+context"
+    print(f"{label:44} {ess_cpu:9.2f} {bare_cpu:9.2f} {ess_cpu / bare_cpu:7.1f}")
 
 
 def _measure(

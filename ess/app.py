@@ -40,6 +40,7 @@ from ess.routes.observability import Gauges, Metrics, RequestContextMiddleware, 
 from ess.routes.openapi import complete_document
 from ess.routes.problems import ids_in_range
 from ess.routes.registry import ROUTE_HANDLERS
+from ess.routes.rendering import template_url_for
 from ess.settings import Settings, load_settings
 
 PACKAGE_DIR: Final = Path(__file__).resolve().parent
@@ -58,7 +59,9 @@ def _template_engine() -> JinjaTemplateEngine:
         lstrip_blocks=True,
         auto_reload=False,
     )
-    return JinjaTemplateEngine.from_environment(environment)
+    engine = JinjaTemplateEngine.from_environment(environment)
+    engine.register_template_callable(key="url_for", template_callable=template_url_for)
+    return engine
 
 
 async def stop_outbox_worker(worker: asyncio.Task[None], stop: asyncio.Event) -> None:

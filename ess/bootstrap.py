@@ -12,12 +12,11 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit
 
 import msgspec
 from litestar.stores.base import Store
-from litestar.stores.file import FileStore
 from litestar.stores.memory import MemoryStore
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -43,14 +42,13 @@ from ess.adapters.recovery import (
     MemorySmsGateway,
     PyotpAuthenticator,
 )
-from ess.adapters.redis_store import RedisConnection, SharedRedis
 from ess.adapters.regions import HolidaysRegions
 from ess.adapters.sms import HttpSmsConfig, HttpSmsGateway
 from ess.adapters.sql.database import create_engine, create_session_factory
 from ess.adapters.sql.privacy import sql_data_areas
 from ess.adapters.sql.reports import SqlLeaveReport
 from ess.adapters.sql.unit_of_work import SqlUnitOfWork
-from ess.adapters.stores import SessionsArea, StoreAttemptCounter, StoreSessions
+from ess.adapters.stores import LocalFileStore, SessionsArea, StoreAttemptCounter, StoreSessions
 from ess.domain.analytics.model import AnalyticsPolicy, Flow
 from ess.domain.analytics.ports import AnalyticsDeps, AnalyticsUnitOfWork
 from ess.domain.auth.model import AuthPolicy
@@ -83,6 +81,9 @@ from ess.domain.vacation.model import VacationPolicy
 from ess.domain.vacation.ports import HolidayCalendar, LeaveReport, VacationDeps, VacationUnitOfWork
 from ess.routes.links import PageLinks
 from ess.settings import Settings, SettingsError, overview_lines
+
+if TYPE_CHECKING:
+    from ess.adapters.redis_store import SharedRedis
 
 
 class AppUnitOfWork(
@@ -185,11 +186,14 @@ def build_stores(settings: Settings) -> tuple[Store, Store]:
     for namespace in ("sessions", "attempts"):
         (root / namespace).mkdir(parents=True, exist_ok=True)
     root.chmod(0o700)  # session files are credentials-adjacent: owner only
-    base = FileStore(root, create_directories=True)
+    base = LocalFileStore(root, create_directories=True)
     return base.with_namespace("sessions"), base.with_namespace("attempts")
 
 
 def build_shared_redis(settings: Settings) -> SharedRedis:
+    # The Redis client is imported only when the shared store is configured (cold start, docs/performance.md).
+    from ess.adapters.redis_store import RedisConnection, SharedRedis  # noqa: PLC0415
+
     sessions = settings.sessions
     return SharedRedis(
         RedisConnection(

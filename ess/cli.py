@@ -23,7 +23,7 @@ from ess.adapters.help_content import shipped_articles
 from ess.adapters.hr_files import read_hr_file
 from ess.adapters.ldap.directory import Check, diagnose
 from ess.adapters.oidc import OidcClient
-from ess.adapters.redis_store import SharedStoreUnreachable
+from ess.adapters.stores import SharedStoreUnreachable
 from ess.bootstrap import Container, build_container
 from ess.demo_history import DEMO_PASSWORD, seed_history
 from ess.domain.analytics.recording import delete_expired as delete_expired_journeys

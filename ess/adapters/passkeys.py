@@ -1,26 +1,12 @@
-"""Passkeys (WebAuthn) with py_webauthn: the options a browser needs and the checks of what it answers."""
+"""Passkeys (WebAuthn) with py_webauthn: the options a browser needs and the checks of what it answers.
+
+py_webauthn (and what it pulls in) is imported on the first passkey ceremony, not when the app starts: most requests
+and most starts never need it (cold start, see docs/performance.md)."""
 
 from __future__ import annotations
 
 import json
 from typing import Final
-
-from webauthn import (
-    base64url_to_bytes,
-    generate_authentication_options,
-    generate_registration_options,
-    options_to_json,
-    verify_authentication_response,
-    verify_registration_response,
-)
-from webauthn.helpers import bytes_to_base64url
-from webauthn.helpers.exceptions import WebAuthnException
-from webauthn.helpers.structs import (
-    AuthenticatorSelectionCriteria,
-    PublicKeyCredentialDescriptor,
-    ResidentKeyRequirement,
-    UserVerificationRequirement,
-)
 
 from ess.domain.mfa.model import SecondFactorWrong
 from ess.domain.mfa.ports import PasskeyRegistration
@@ -43,6 +29,14 @@ class WebauthnPasskeys:
     def registration_options(
         self, *, login: str, display_name: str, user_handle: bytes, challenge: bytes, exclude: list[str]
     ) -> str:
+        from webauthn import base64url_to_bytes, generate_registration_options, options_to_json  # noqa: PLC0415
+        from webauthn.helpers.structs import (  # noqa: PLC0415
+            AuthenticatorSelectionCriteria,
+            PublicKeyCredentialDescriptor,
+            ResidentKeyRequirement,
+            UserVerificationRequirement,
+        )
+
         options = generate_registration_options(
             rp_id=self._rp_id,
             rp_name=self._rp_name,
@@ -61,6 +55,10 @@ class WebauthnPasskeys:
 
     def verify_registration(self, response: str, *, challenge: bytes) -> PasskeyRegistration:
         _check_size(response)
+        from webauthn import verify_registration_response  # noqa: PLC0415
+        from webauthn.helpers import bytes_to_base64url  # noqa: PLC0415
+        from webauthn.helpers.exceptions import WebAuthnException  # noqa: PLC0415
+
         try:
             verified = verify_registration_response(
                 credential=response,
@@ -77,6 +75,12 @@ class WebauthnPasskeys:
         )
 
     def authentication_options(self, *, challenge: bytes, allow: list[str]) -> str:
+        from webauthn import base64url_to_bytes, generate_authentication_options, options_to_json  # noqa: PLC0415
+        from webauthn.helpers.structs import (  # noqa: PLC0415
+            PublicKeyCredentialDescriptor,
+            UserVerificationRequirement,
+        )
+
         options = generate_authentication_options(
             rp_id=self._rp_id,
             challenge=challenge,
@@ -88,6 +92,9 @@ class WebauthnPasskeys:
 
     def credential_of(self, response: str) -> str:
         _check_size(response)
+        from webauthn import base64url_to_bytes  # noqa: PLC0415
+        from webauthn.helpers import bytes_to_base64url  # noqa: PLC0415
+
         try:
             raw_id = json.loads(response)["rawId"]
             return bytes_to_base64url(base64url_to_bytes(str(raw_id)))
@@ -96,6 +103,9 @@ class WebauthnPasskeys:
 
     def verify_authentication(self, response: str, *, challenge: bytes, public_key: str, sign_count: int) -> int:
         _check_size(response)
+        from webauthn import base64url_to_bytes, verify_authentication_response  # noqa: PLC0415
+        from webauthn.helpers.exceptions import WebAuthnException  # noqa: PLC0415
+
         try:
             verified = verify_authentication_response(
                 credential=response,

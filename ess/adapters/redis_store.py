@@ -16,6 +16,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from ess.adapters.stores import (
     FORGOTTEN,
+    SharedStoreUnreachable,
     decode_session,
     encode_session,
     plausible_session_id,
@@ -63,10 +64,6 @@ class RedisConnection:
 
     def __repr__(self) -> str:
         return f"RedisConnection(url={self.url!r})"
-
-
-class SharedStoreUnreachable(Exception):
-    """Redis or Valkey does not answer (or refuses our credentials) at start-up; the message says what to check."""
 
 
 def connect(connection: RedisConnection) -> Redis:

@@ -1,4 +1,7 @@
-"""Guards: small predicates on the caller, attached to routers. Object-level checks live in the use cases."""
+"""Guards: small predicates on the caller, attached to routers. Object-level checks live in the use cases.
+
+Every guard is a coroutine function although none awaits anything: Litestar runs a plain function guard in a worker
+thread (`sync_to_thread`), a hop to another thread and back on every request for a dictionary lookup."""
 
 from __future__ import annotations
 
@@ -19,12 +22,12 @@ def current_principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Princip
     return principal
 
 
-def requires_login(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def requires_login(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     current_principal(connection)
 
 
 def _requires(role: Role) -> Any:
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         if not current_principal(connection).has(role):
             raise PermissionDeniedException("Your roles do not allow this.")
 
@@ -35,7 +38,7 @@ def _requires(role: Role) -> Any:
 requires_hr = _requires(Role.HR)
 
 
-def requires_manager_or_hr(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def requires_manager_or_hr(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     principal = current_principal(connection)
     if not (principal.has(Role.MANAGER) or principal.has(Role.HR)):
         raise PermissionDeniedException("Your roles do not allow this.")

@@ -118,9 +118,10 @@ def domain_errors() -> dict[str, type[DomainError]]:
     return errors
 
 
-def ids_in_range(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def ids_in_range(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """An integer path parameter outside the ids the database can hold names nothing: 404, before any query
-    (SQLite overflows above 2**63, PostgreSQL refuses more than 32 bits)."""
+    (SQLite overflows above 2**63, PostgreSQL refuses more than 32 bits). A coroutine function, as every guard
+    (see ess/routes/guards.py): Litestar would run a plain function in a worker thread."""
     for value in connection.path_params.values():
         if isinstance(value, int) and not ID_MIN <= value <= ID_MAX:
             raise NotFoundException("No such resource.")

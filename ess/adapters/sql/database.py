@@ -11,6 +11,8 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as SqlAlchemyTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from ess.adapters.sql import sqlite_driver
+
 # The execution option (and session info key) of a read-only unit of work: its SQLite transaction starts deferred.
 READ_ONLY: Final = "ess_read_only"
 # SQLSTATEs of a database under pressure: lock_timeout, statement_timeout (query canceled), too many connections.
@@ -29,7 +31,9 @@ def create_engine(
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, echo=echo, connect_args={"timeout": lock_timeout_seconds})
+        # One hop to aiosqlite's thread per statement, not four (see sqlite_driver.py).
+        module = {"module": sqlite_driver.dbapi()} if parsed.get_driver_name() == "aiosqlite" else {}
+        engine = create_async_engine(url, echo=echo, connect_args={"timeout": lock_timeout_seconds}, **module)
         busy_ms = int(lock_timeout_seconds * 1000)
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -49,7 +53,12 @@ def create_engine(
             # UPDATE). A read-only one (it cannot write, see unit_of_work.py) begins deferred and, with WAL, reads
             # its snapshot beside the writer instead of waiting for the lock.
             read_only = connection.get_execution_options().get(READ_ONLY, False)
-            connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+            statement = "BEGIN" if read_only else "BEGIN IMMEDIATE"
+            adapted = connection.connection.dbapi_connection
+            if isinstance(adapted, sqlite_driver.OneHopConnection):
+                adapted.begin_with(statement)  # sent with the transaction's first statement, in one hop
+            else:
+                connection.exec_driver_sql(statement)
 
         return engine
     server_settings = {"lock_timeout": str(int(lock_timeout_seconds * 1000))}
