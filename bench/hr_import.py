@@ -179,7 +179,7 @@ def postgres_databases() -> Iterator[Callable[[str], str]]:
         yield fresh
 
 
-def main(sizes: list[int], *, postgres: bool, reimport: bool) -> None:
+def main(sizes: list[int], *, postgres: bool, reimport: bool, as_list: bool = False) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         databases: AbstractContextManager[Callable[[str], str]] = (
             postgres_databases() if postgres else sqlite_databases(Path(tmp))
@@ -191,17 +191,22 @@ def main(sizes: list[int], *, postgres: bool, reimport: bool) -> None:
             for size in sizes:
                 url = fresh(f"import_{size}")
                 floor_url = fresh(f"floor_{size}")
+
                 # The imports first, each phase's peak RSS on its own (the floor's 100,000 dicts are not theirs).
+                def source(changed_every: int = 0, size: int = size) -> Iterable[SourceRecord]:
+                    made = records(size, changed_every=changed_every)
+                    return list(made) if as_list else made
+
                 reset_peak()
-                first = asyncio.run(timed_import(url, records(size)))
+                first = asyncio.run(timed_import(url, source()))
                 peaks = [phase_peak_mb()]
                 again = changed = None
                 if reimport:
                     reset_peak()
-                    again = asyncio.run(timed_import(url, records(size)))
+                    again = asyncio.run(timed_import(url, source()))
                     peaks.append(phase_peak_mb())
                     reset_peak()
-                    changed = asyncio.run(timed_import(url, records(size, changed_every=10)))
+                    changed = asyncio.run(timed_import(url, source(changed_every=10)))
                     peaks.append(phase_peak_mb())
                 floor = asyncio.run(raw_executemany(floor_url, size))
                 cells = [
@@ -219,5 +224,6 @@ if __name__ == "__main__":
     parser.add_argument("--rows", type=int, nargs="+", default=[1000, 10000, 100000])
     parser.add_argument("--postgres", action="store_true")
     parser.add_argument("--skip-reimport", action="store_true")
+    parser.add_argument("--list", action="store_true", help="hand the import a list of every record (as the CLI does)")
     arguments = parser.parse_args()
-    main(arguments.rows, postgres=arguments.postgres, reimport=not arguments.skip_reimport)
+    main(arguments.rows, postgres=arguments.postgres, reimport=not arguments.skip_reimport, as_list=arguments.list)
