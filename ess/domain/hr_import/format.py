@@ -227,6 +227,7 @@ class _Row:
 def _parse_one(
     record: SourceRecord, is_known_region: RegionCheck, shared: dict[object, object]
 ) -> tuple[Employee | None, list[RowError]]:
+    """Long because it reads every column of a row in turn, collecting every error."""
     row = _Row(record, shared)
     for name in sorted(set(record.values) - set(COLUMNS)):
         row.error(name, "is not a known column")
