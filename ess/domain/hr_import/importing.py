@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 
 from ess.domain.audit import AuditEvent, Outcome
 from ess.domain.errors import InvalidInput
@@ -187,10 +187,21 @@ def _import_event(cmd: ImportEmployees, clock: Clock, outcome: Outcome, **counts
     )
 
 
+# What an import row is compared by: every field but the stored id and pattern history and the row's date for a
+# pattern change.
+_RECORD_FIELDS = tuple(
+    f.name for f in fields(Employee) if f.compare and f.name not in {"id", "pattern_history", "work_pattern_since"}
+)
+
+
 def same_record(stored: Employee, imported: Employee) -> bool:
-    """Whether an import row changes nothing (the stored pattern history is not part of the row)."""
-    return replace(stored, id=None, pattern_history=(), work_pattern_since=None) == replace(
-        imported, work_pattern_since=None
+    """Whether an import row changes nothing (the stored pattern history is not part of the row).
+
+    Field by field: copying both employees to compare them cost a tenth of an import of changed rows."""
+    return (
+        imported.id is None
+        and not imported.pattern_history
+        and all(getattr(stored, name) == getattr(imported, name) for name in _RECORD_FIELDS)
     )
 
 
