@@ -171,24 +171,33 @@ class SqlEmployeeRepository:
         """Insert or update employees by personnel number, with their managers, pattern histories and roles.
 
         Set-based and a chunk at a time, so time grows with the rows, not their square, and memory holds one
-        chunk's rows: per chunk one narrow read, one read of the stored columns and at most one bulk INSERT and
-        one bulk UPDATE, nothing written for rows that did not change. Kept for every row: its id and manager."""
+        chunk's stored rows: per chunk one read of the stored columns and one bulk UPDATE of what changed (a
+        changed login only once every login that moves is freed), then one bulk INSERT per chunk of new rows;
+        nothing written for rows that did not change. Kept for every row: its id and manager."""
         units = {e.org_unit.code: e.org_unit for e in employees if e.org_unit is not None}
         org_ids = await self._save_org_units(list(units.values()))
         ids: dict[str, int] = {}
         managers: dict[str, int | None] = {}
+        changed: list[dict[str, Any]] = []
         moved: list[int] = []
         for chunk in chunks(employees):
-            wanted = {e.personnel_number: e.login for e in chunk}
             found = await self._session.execute(
-                select(EmployeeRow.personnel_number, EmployeeRow.id, EmployeeRow.login, EmployeeRow.manager_id).where(
-                    EmployeeRow.personnel_number.in_(list(wanted))
-                )
+                select(*_STORED).where(EmployeeRow.personnel_number.in_([e.personnel_number for e in chunk]))
             )
-            for number, employee_id, login, manager_id in found:
-                ids[number], managers[number] = employee_id, manager_id
-                if login != wanted[number]:
-                    moved.append(employee_id)
+            stored = {row.personnel_number: row for row in found}
+            ready: list[dict[str, Any]] = []
+            for employee in chunk:
+                before = stored.get(employee.personnel_number)
+                if before is None:
+                    continue
+                ids[employee.personnel_number], managers[employee.personnel_number] = before.id, before.manager_id
+                if values := _row_values(employee, before, org_ids, self._now):
+                    # A new login waits until every login that moves is freed; the rest is written right away.
+                    (changed if "login" in values else ready).append({"id": before.id, **values})
+                if before.login != employee.login:
+                    moved.append(before.id)
+            if ready:
+                await self._session.execute(update(EmployeeRow), ready)
         # Logins may move between people in one file (a swap): free them first so the unique index holds.
         for moved_ids in chunks(moved):
             await self._session.execute(
@@ -197,8 +206,19 @@ class SqlEmployeeRepository:
                 .values(login=literal("~") + EmployeeRow.personnel_number)
                 .execution_options(synchronize_session=False)
             )
+        for batch in chunks(changed):
+            await self._session.execute(update(EmployeeRow), list(batch))
         for done, chunk in enumerate(chunks(employees), start=1):
-            await self._save_chunk(chunk, ids, org_ids)
+            new = [
+                {"personnel_number": e.personnel_number, **_row_values(e, None, org_ids, self._now)}
+                for e in chunk
+                if e.personnel_number not in managers
+            ]
+            if new:
+                inserted = await self._session.execute(
+                    insert(EmployeeRow).returning(EmployeeRow.personnel_number, EmployeeRow.id), new
+                )
+                ids.update(inserted.tuples().all())
             if progress is not None:
                 progress(min(done * CHUNK, len(employees)))
         await self._save_managers(employees, managers, ids)
@@ -206,31 +226,6 @@ class SqlEmployeeRepository:
         await self._save_roles(employees, ids)
         # Rows loaded before as objects (by_personnel_numbers) would otherwise keep what was stored before.
         self._session.expire_all()
-
-    async def _save_chunk(self, chunk: Sequence[Employee], ids: dict[str, int], org_ids: dict[str, int]) -> None:
-        """Insert the new employees of `chunk` (their ids go into `ids`) and update the changed columns of the
-        stored ones."""
-        stored: dict[str, Any] = {}
-        known = [e.personnel_number for e in chunk if e.personnel_number in ids]
-        if known:
-            found = await self._session.execute(select(*_STORED).where(EmployeeRow.personnel_number.in_(known)))
-            stored.update((row.personnel_number, row) for row in found)
-        new: list[dict[str, Any]] = []
-        changed: list[dict[str, Any]] = []
-        for employee in chunk:
-            before = stored.get(employee.personnel_number)
-            values = _row_values(employee, before, org_ids, self._now)
-            if before is None:
-                new.append({"personnel_number": employee.personnel_number, **values})
-            elif values:
-                changed.append({"id": before.id, **values})
-        if new:
-            inserted = await self._session.execute(
-                insert(EmployeeRow).returning(EmployeeRow.personnel_number, EmployeeRow.id), new
-            )
-            ids.update(inserted.tuples().all())
-        if changed:
-            await self._session.execute(update(EmployeeRow), changed)
 
     async def _save_managers(
         self, employees: Sequence[Employee], managers: dict[str, int | None], ids: dict[str, int]
