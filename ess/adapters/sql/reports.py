@@ -245,7 +245,7 @@ class SqlLeaveReport:
             .exists()
         )
         async with self._read() as session:
-            values = (await session.execute(_year_ledger(as_of, who))).one()
+            values = (await session.execute(_year_ledger(as_of, who, everyone=personnel_numbers is None))).one()
             pending = await session.scalar(pending_days) or ZERO
             count = await session.scalar(select(func.count(EmployeeRow.id)).where(*listed)) or 0
             unbooked = tuple(
@@ -412,7 +412,7 @@ def _figures(as_of: date) -> list[ColumnElement[Decimal]]:
     ]
 
 
-def _year_ledger(as_of: date, who: Any) -> Select[Any]:
+def _year_ledger(as_of: date, who: Any, *, everyone: bool = False) -> Select[Any]:
     """From the year's buckets to their entries (the bucket_id index): older years are never read."""
     ledger = LeaveLedgerRow.__table__.c
     bucket = LeaveBucketRow.__table__.c
@@ -420,8 +420,17 @@ def _year_ledger(as_of: date, who: Any) -> Select[Any]:
         select(*_figures(as_of))
         .select_from(LeaveBucketRow.__table__)
         .join(LeaveLedgerRow.__table__, and_(ledger.bucket_id == bucket.id, ledger.employee_id == bucket.employee_id))
-        .where(bucket.leave_year == as_of.year, *([_unindexed(bucket.employee_id).in_(who)] if who is not None else []))
+        .where(
+            bucket.leave_year == as_of.year,
+            *([_listed(bucket.employee_id, everyone).in_(who)] if who is not None else []),
+        )
     )
+
+
+def _listed(column: ColumnElement[int], everyone: bool) -> ColumnElement[int]:
+    """The employee column of the year's buckets: kept off its index when everyone listed is read (see
+    `_unindexed`); for a chunk of employees the index is what finds their buckets."""
+    return _unindexed(column) if everyone else column
 
 
 class _unindexed(ColumnElement[int]):  # noqa: N801 - reads as a function in a statement
