@@ -10,19 +10,22 @@ cluster from tests/harness, which needs the postgresql package), then
 - the same file with every tenth work pattern changed (those employees' booked leave is recomputed),
 - the floor: a raw `executemany` INSERT of the same N rows into the employees table of another fresh database.
 
-It prints seconds, the ratio to the floor and the process's peak RSS; it asserts nothing.
+It prints seconds, the ratio to the floor and the peak RSS of each import (the records are made as they are read,
+as from a file being read); it asserts nothing.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import ctypes
+import gc
 import resource
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager, suppress
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -45,14 +48,13 @@ from tests.fakes import FakeNotifier, FixedClock  # noqa: E402
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
-def records(count: int, *, changed_every: int = 0) -> list[SourceRecord]:
-    """`count` valid rows: 50 managers, everyone else reporting to one of them; every `changed_every`-th row works
-    four days instead of five."""
-    rows = []
+def records(count: int, *, changed_every: int = 0) -> Iterator[SourceRecord]:
+    """`count` valid rows, made as they are read (as a file being read would hand them over): 50 managers, everyone
+    else reporting to one of them; every `changed_every`-th row works four days instead of five."""
     for n in range(count):
         number = f"B{n:07d}"
         four_days = changed_every and n % changed_every == 0
-        rows.append(
+        yield (
             SourceRecord(
                 position=n + 2,
                 values={
@@ -76,14 +78,31 @@ def records(count: int, *, changed_every: int = 0) -> list[SourceRecord]:
                 },
             )
         )
-    return rows
 
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-async def timed_import(url: str, rows: list[SourceRecord]) -> float:
+def reset_peak() -> None:
+    """Let go of freed memory and restart the kernel's high-water mark, so the next phase's peak is its own."""
+    gc.collect()
+    with suppress(OSError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    with suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+
+
+def phase_peak_mb() -> float:
+    """The high-water mark of RSS since `reset_peak` (VmHWM), or the process's peak where /proc has none."""
+    with suppress(OSError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return peak_rss_mb()
+
+
+async def timed_import(url: str, rows: Iterable[SourceRecord]) -> float:
     engine = create_engine(url)
     clock = FixedClock(NOW)
     factory = create_session_factory(engine)
@@ -160,7 +179,7 @@ def postgres_databases() -> Iterator[Callable[[str], str]]:
         yield fresh
 
 
-def main(sizes: list[int], *, postgres: bool, reimport: bool) -> None:
+def main(sizes: list[int], *, postgres: bool, reimport: bool, as_list: bool = False) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         databases: AbstractContextManager[Callable[[str], str]] = (
             postgres_databases() if postgres else sqlite_databases(Path(tmp))
@@ -168,20 +187,36 @@ def main(sizes: list[int], *, postgres: bool, reimport: bool) -> None:
         with databases as fresh:
             print(f"{'PostgreSQL' if postgres else 'SQLite'}: seconds (ratio to the raw executemany of the same rows)")
             heads = ("executemany", "import", "unchanged again", "10% changed")
-            print(f"{'rows':>8} {heads[0]:>11} {heads[1]:>16} {heads[2]:>16} {heads[3]:>16} {'RSS MB':>7}")
+            print(f"{'rows':>8} {heads[0]:>11} {heads[1]:>16} {heads[2]:>16} {heads[3]:>16} {'peak RSS MB':>11}")
             for size in sizes:
-                rows = records(size)
-                floor = asyncio.run(raw_executemany(fresh(f"floor_{size}"), size))
                 url = fresh(f"import_{size}")
-                first = asyncio.run(timed_import(url, rows))
-                cells = [f"{first:7.2f} ({first / floor:5.0f}x)"]
+                floor_url = fresh(f"floor_{size}")
+
+                # The imports first, each phase's peak RSS on its own (the floor's 100,000 dicts are not theirs).
+                def source(changed_every: int = 0, size: int = size) -> Iterable[SourceRecord]:
+                    made = records(size, changed_every=changed_every)
+                    return list(made) if as_list else made
+
+                reset_peak()
+                first = asyncio.run(timed_import(url, source()))
+                peaks = [phase_peak_mb()]
+                again = changed = None
                 if reimport:
-                    again = asyncio.run(timed_import(url, rows))
-                    changed = asyncio.run(timed_import(url, records(size, changed_every=10)))
-                    cells += [f"{again:7.2f} ({again / floor:5.0f}x)", f"{changed:7.2f} ({changed / floor:5.0f}x)"]
-                else:
-                    cells += ["-", "-"]
-                print(f"{size:>8} {floor:11.3f} {cells[0]:>16} {cells[1]:>16} {cells[2]:>16} {peak_rss_mb():7.0f}")
+                    reset_peak()
+                    again = asyncio.run(timed_import(url, source()))
+                    peaks.append(phase_peak_mb())
+                    reset_peak()
+                    changed = asyncio.run(timed_import(url, source(changed_every=10)))
+                    peaks.append(phase_peak_mb())
+                floor = asyncio.run(raw_executemany(floor_url, size))
+                cells = [
+                    f"{seconds:7.2f} ({seconds / floor:5.0f}x)" if seconds is not None else "-"
+                    for seconds in (first, again, changed)
+                ]
+                peak = "/".join(f"{p:.0f}" for p in peaks)
+                print(f"{size:>8} {floor:11.3f} {cells[0]:>16} {cells[1]:>16} {cells[2]:>16} {peak:>11}")
+            print("peak RSS: of the process during each import phase (high-water mark reset before it), interpreter")
+            print(f"and imports included; the whole run's peak, the floor's rows included: {peak_rss_mb():.0f} MB")
 
 
 if __name__ == "__main__":
@@ -189,5 +224,6 @@ if __name__ == "__main__":
     parser.add_argument("--rows", type=int, nargs="+", default=[1000, 10000, 100000])
     parser.add_argument("--postgres", action="store_true")
     parser.add_argument("--skip-reimport", action="store_true")
+    parser.add_argument("--list", action="store_true", help="hand the import a list of every record (as the CLI does)")
     arguments = parser.parse_args()
-    main(arguments.rows, postgres=arguments.postgres, reimport=not arguments.skip_reimport)
+    main(arguments.rows, postgres=arguments.postgres, reimport=not arguments.skip_reimport, as_list=arguments.list)

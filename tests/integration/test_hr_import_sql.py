@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from ess.adapters.hr_files import read_hr_file
 from ess.adapters.regions import HolidaysRegions
@@ -33,7 +33,7 @@ class Db:
     def uow(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.factory, self.clock)
 
-    async def run_import(self, records: list[SourceRecord], name: str = "hr.csv") -> ImportResult:
+    async def run_import(self, records: Iterable[SourceRecord], name: str = "hr.csv") -> ImportResult:
         return await import_employees(
             ImportEmployees(records=records, source_name=name, actor="tester"),
             deps=HrImportDeps(new_uow=self.uow, clock=self.clock, regions=HolidaysRegions(), notifier=FakeNotifier()),
@@ -243,3 +243,33 @@ async def test_more_employees_than_one_statement_may_name_import_and_reimport(db
     assert str(moved["M032000"].work_pattern) != str(moved["M032001"].work_pattern)
     assert len(moved["M032000"].pattern_history) == 2
     assert moved["M032001"].manager_personnel_number == "M000001"
+
+
+async def test_the_import_reads_the_file_once_and_works_a_chunk_at_a_time(db: Db) -> None:
+    # The records are consumed once (a file being read will do), and the statements grow with the chunks, not the
+    # rows: 2,100 rows are a handful of statements per 500, every IN list within 500 names.
+    executed: list[tuple[str, int]] = []
+
+    def count(_conn, _cursor, statement, parameters, _context, executemany):  # type: ignore[no-untyped-def]
+        width = 0 if executemany or not parameters else len(parameters)
+        executed.append((statement.split(None, 1)[0].upper(), width))
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", count)
+    passes = 0
+
+    def file(count: int) -> Iterator[SourceRecord]:
+        nonlocal passes
+        passes += 1
+        yield from _many(count)
+
+    first = await db.run_import(file(2100))
+    assert passes == 1 and (first.created, first.updated, first.unchanged) == (2100, 0, 0)
+    writes = sum(1 for verb, _width in executed if verb in {"INSERT", "UPDATE", "DELETE"})
+    assert len(executed) <= 60 and writes <= 25, executed
+    assert max(width for _verb, width in executed) <= 510  # 500 names and a few other parameters
+    executed.clear()
+    again = await db.run_import(file(2100))
+    assert passes == 2 and (again.created, again.updated, again.unchanged) == (0, 0, 2100)
+    # Unchanged: reads by chunk and the audit record; no employee, pattern or role written.
+    assert [verb for verb, _width in executed if verb in {"INSERT", "UPDATE", "DELETE"}] == ["INSERT"], executed
+    event.remove(db.engine.sync_engine, "before_cursor_execute", count)

@@ -7,7 +7,8 @@ import importlib.util
 import io
 import sys
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from types import ModuleType
@@ -40,8 +41,11 @@ from ess.domain.vacation.model import (
 from ess.domain.vacation.ports import VacationDeps
 from ess.domain.vacation.report import (
     CSV_HEADER,
+    LAPSE_HORIZON_DAYS,
     MAX_PAGE_SIZE,
+    PERSON_SORTS,
     ReportQuery,
+    _sorted,
     balance_report,
     balance_report_page,
     report_csv,
@@ -358,6 +362,32 @@ async def test_the_report_sorts_by_any_column_filters_and_totals_every_filtered_
     assert swiss.rows and swiss.rows == [r for r in everyone if r.location.startswith("CH-")]
     with pytest.raises(InvalidInput):
         await balance_report_page(TODAY, deps=world.deps, query=ReportQuery(sort="salary"))
+
+
+async def test_pages_sorted_by_the_database_are_the_people_sorted_in_python(world: World) -> None:
+    # Without a search, a sort by who is listed is done by the database (only the page's numbers travel): every
+    # such sort, both ways, with each filter, cuts the same rows as sorting every person in Python would.
+    winter = date(2026, 1, 15)
+    people = await world.report.people(winter, lapse_by=winter + timedelta(days=LAPSE_HORIZON_DAYS))
+    everyone = await world.report.people(TODAY, lapse_by=TODAY)
+    filters = [ReportQuery(), ReportQuery(unit="IT München"), ReportQuery(region="DE"), ReportQuery(region="DE-BY")]
+    for sort in PERSON_SORTS:
+        for descending in (False, True):
+            for base in filters:
+                query = replace(base, sort=sort, descending=descending, offset=3, limit=20, totals=True)
+                page = await balance_report_page(TODAY, deps=world.deps, query=query)
+                expected = _sorted([p for p in everyone if query.keeps(p)], query)
+                assert [r.personnel_number for r in page.rows] == [p.personnel_number for p in expected[3:23]]
+                assert page.total == len(expected) and page.totals is not None
+                assert page.totals.employees == len(expected), (sort, descending, base)
+    assert page.units == tuple(sorted({p.org_unit for p in everyone if p.org_unit}, key=str.casefold))
+    assert page.regions == tuple(sorted({p.location for p in everyone}))
+    # "Lapses soon" filtered by the database: the people whose carry-over lapses within the horizon.
+    lapsing = await balance_report_page(winter, deps=world.deps, query=ReportQuery(lapses_soon=True))
+    assert [r.personnel_number for r in lapsing.rows] == [
+        p.personnel_number for p in _sorted([p for p in people if p.lapsing > 0], ReportQuery())
+    ]
+    assert lapsing.rows
 
 
 async def test_lapses_soon_finds_the_carry_over_left_before_its_deadline(world: World) -> None:

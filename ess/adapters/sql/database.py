@@ -43,6 +43,8 @@ def create_engine(
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
             cursor.close()
+            # The report sorts by text as Python's casefold does (SQLite's lower() folds ASCII only).
+            dbapi_connection.create_function("ess_casefold", 1, _casefold, deterministic=True)
             # We issue BEGIN ourselves (below) instead of the driver's lazy, deferred one.
             dbapi_connection.isolation_level = None
 
@@ -73,6 +75,10 @@ def create_engine(
         pool_timeout=lock_timeout_seconds,
         connect_args={"server_settings": server_settings},
     )
+
+
+def _casefold(text: str | None) -> str | None:
+    return None if text is None else text.casefold()
 
 
 def is_pressure(exc: BaseException) -> bool:

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Numeric,
     ScalarSelect,
     Select,
+    String,
     Subquery,
     and_,
     case,
@@ -22,6 +23,8 @@ from sqlalchemy import (
     type_coerce,
 )
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import GenericFunction
 
 from ess.adapters.sql.database import READ_ONLY
 from ess.adapters.sql.tables import (
@@ -123,6 +126,75 @@ class SqlLeaveReport:
             for number, first_name, preferred, last_name, unit, country, subdivision, lapse in result
         ]
 
+    async def listed(
+        self,
+        as_of: date,
+        *,
+        unit: str = "",
+        region: str = "",
+        lapse_by: date | None = None,
+        sort: str = "org_unit",
+        descending: bool = False,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> tuple[list[str], int]:
+        """The personnel numbers of `people` in the unit and region (with `lapse_by`: only those with days that
+        lapse by then), sorted by a column of who is listed and cut to the page by the database; and how many
+        there are in all. Text sorts case-insensitively by code point, as `str.casefold` sorts in Python."""
+        first, last = date(as_of.year, 1, 1), date(as_of.year, 12, 31)
+        where: list[ColumnElement[bool]] = [_employed_between(first, last)]
+        if unit:
+            where.append(OrgUnitRow.name == unit)
+        if region:
+            country, _dash, subdivision = region.partition("-")
+            where.append(EmployeeRow.country == country)
+            if _dash:
+                where.append(EmployeeRow.subdivision == subdivision)
+                where.append(EmployeeRow.subdivision != "")
+        statement = (
+            select(EmployeeRow.personnel_number)
+            .outerjoin(OrgUnitRow, OrgUnitRow.id == EmployeeRow.org_unit_id)
+            .where(*where)
+        )
+        counted = (
+            select(func.count())
+            .select_from(EmployeeRow)
+            .outerjoin(OrgUnitRow, OrgUnitRow.id == EmployeeRow.org_unit_id)
+            .where(*where)
+        )
+        if lapse_by is not None:
+            lapsing = _lapsing(as_of, lapse_by)
+            statement = statement.join(lapsing, lapsing.c.employee_id == EmployeeRow.id).where(lapsing.c.lapsing > 0)
+            counted = counted.join(lapsing, lapsing.c.employee_id == EmployeeRow.id).where(lapsing.c.lapsing > 0)
+        statement = statement.order_by(*_person_order(sort, descending)).offset(offset)
+        if limit is not None:
+            statement = statement.limit(limit)
+        async with self._read() as session:
+            connection = await session.connection()  # Core rows: no ORM loading for a list of strings
+            numbers = list((await connection.execute(statement)).scalars())
+            total = len(numbers) if limit is None and not offset else (await connection.scalar(counted)) or 0
+        return numbers, total
+
+    async def choices(self, as_of: date) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The org units and the locations of the people listed on `as_of`: what the filters offer."""
+        first, last = date(as_of.year, 1, 1), date(as_of.year, 12, 31)
+        employed = _employed_between(first, last)
+        async with self._read() as session:
+            connection = await session.connection()
+            units = (
+                await connection.execute(
+                    select(OrgUnitRow.name)
+                    .distinct()
+                    .join(EmployeeRow, EmployeeRow.org_unit_id == OrgUnitRow.id)
+                    .where(employed, OrgUnitRow.name != "")
+                )
+            ).scalars()
+            places = await connection.execute(
+                select(EmployeeRow.country, EmployeeRow.subdivision).distinct().where(employed)
+            )
+            locations = {_location(country, subdivision) for country, subdivision in places}
+        return tuple(sorted(units, key=str.casefold)), tuple(sorted(loc for loc in locations if loc))
+
     async def totals(self, as_of: date, personnel_numbers: Sequence[str] | None = None) -> ReportTotals:
         if personnel_numbers is None:
             return await self._totals(as_of, None)
@@ -173,7 +245,7 @@ class SqlLeaveReport:
             .exists()
         )
         async with self._read() as session:
-            values = (await session.execute(_year_ledger(as_of, who))).one()
+            values = (await session.execute(_year_ledger(as_of, who, everyone=personnel_numbers is None))).one()
             pending = await session.scalar(pending_days) or ZERO
             count = await session.scalar(select(func.count(EmployeeRow.id)).where(*listed)) or 0
             unbooked = tuple(
@@ -231,6 +303,51 @@ class SqlLeaveReport:
         async with self._read() as session:
             result = (await session.execute(statement)).all()
         return [_report_row(*row) for row in result]
+
+
+class casefold(GenericFunction[str]):  # noqa: N801 - a SQL function's name
+    """A text folded for a case-insensitive sort that agrees with Python's `str.casefold` order: on SQLite the
+    function the engine registers on every connection (`ess_casefold`), on PostgreSQL lower() in code point order."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(casefold, "sqlite")
+def _casefold_sqlite(element: casefold, compiler: Any, **kw: Any) -> str:
+    return f"ess_casefold({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(casefold)
+def _casefold_other(element: casefold, compiler: Any, **kw: Any) -> str:
+    return f'lower({compiler.process(element.clauses, **kw)}) COLLATE "C"'
+
+
+def _person_order(sort: str, descending: bool) -> list[ColumnElement[Any]]:
+    """ORDER BY of `report._sorted` for a column of who is listed: the report's order (people without a unit
+    last, unit, name, personnel number), led by the sorted column; a descending sort keeps ties in that order."""
+    unit = func.coalesce(OrgUnitRow.name, "")
+    name = (
+        func.coalesce(func.nullif(EmployeeRow.preferred_name, ""), EmployeeRow.first_name) + " " + EmployeeRow.last_name
+    )
+    location = case(
+        (EmployeeRow.subdivision == "", EmployeeRow.country),
+        else_=EmployeeRow.country + "-" + EmployeeRow.subdivision,
+    )
+    report_order: list[ColumnElement[Any]] = [
+        case((unit == "", 1), else_=0),
+        casefold(unit),
+        casefold(name),
+        EmployeeRow.__table__.c.personnel_number,
+    ]
+    if sort == "org_unit":
+        return [column.desc() for column in report_order] if descending else report_order
+    lead = {
+        "name": casefold(name),
+        "personnel_number": casefold(EmployeeRow.personnel_number),
+        "location": casefold(location),
+    }[sort]
+    return [lead.desc() if descending else lead, *report_order]
 
 
 def _location(country: str, subdivision: str) -> str:
@@ -295,7 +412,7 @@ def _figures(as_of: date) -> list[ColumnElement[Decimal]]:
     ]
 
 
-def _year_ledger(as_of: date, who: Any) -> Select[Any]:
+def _year_ledger(as_of: date, who: Any, *, everyone: bool = False) -> Select[Any]:
     """From the year's buckets to their entries (the bucket_id index): older years are never read."""
     ledger = LeaveLedgerRow.__table__.c
     bucket = LeaveBucketRow.__table__.c
@@ -303,8 +420,39 @@ def _year_ledger(as_of: date, who: Any) -> Select[Any]:
         select(*_figures(as_of))
         .select_from(LeaveBucketRow.__table__)
         .join(LeaveLedgerRow.__table__, and_(ledger.bucket_id == bucket.id, ledger.employee_id == bucket.employee_id))
-        .where(bucket.leave_year == as_of.year, *([bucket.employee_id.in_(who)] if who is not None else []))
+        .where(
+            bucket.leave_year == as_of.year,
+            *([_listed(bucket.employee_id, everyone).in_(who)] if who is not None else []),
+        )
     )
+
+
+def _listed(column: ColumnElement[int], everyone: bool) -> ColumnElement[int]:
+    """The employee column of the year's buckets: kept off its index when everyone listed is read (see
+    `_unindexed`); for a chunk of employees the index is what finds their buckets."""
+    return _unindexed(column) if everyone else column
+
+
+class _unindexed(ColumnElement[int]):  # noqa: N801 - reads as a function in a statement
+    """A column SQLite must not pick an index by (a unary plus): for the year's ledger of everyone listed it
+    otherwise walks each employee's ledger of every year through the employee index, 2-3x the work of scanning
+    the year's buckets and following the bucket index. Other databases see the plain column."""
+
+    inherit_cache = True
+
+    def __init__(self, column: ColumnElement[int]) -> None:
+        self.column = column
+        self.type = column.type
+
+
+@compiles(_unindexed)
+def _unindexed_plain(element: _unindexed, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.column, **kw))
+
+
+@compiles(_unindexed, "sqlite")
+def _unindexed_sqlite(element: _unindexed, compiler: Any, **kw: Any) -> str:
+    return f"+{compiler.process(element.column, **kw)}"
 
 
 def _ledger_sums(as_of: date, only: ScalarSelect[int] | None = None) -> Subquery:

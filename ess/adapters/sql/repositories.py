@@ -170,15 +170,35 @@ class SqlEmployeeRepository:
     async def save_all(self, employees: Sequence[Employee], *, progress: Callable[[int], None] | None = None) -> None:
         """Insert or update employees by personnel number, with their managers, pattern histories and roles.
 
-        Set-based, so time grows with the rows, not their square: one read and at most one bulk INSERT or UPDATE
-        per chunk, nothing written for rows that did not change."""
-        org_ids = await self._save_org_units([e.org_unit for e in employees if e.org_unit is not None])
-        stored: dict[str, Any] = {}
-        for chunk in chunks([e.personnel_number for e in employees]):
-            found = await self._session.execute(select(*_STORED).where(EmployeeRow.personnel_number.in_(chunk)))
-            stored.update((row.personnel_number, row) for row in found)
+        Set-based and a chunk at a time, so time grows with the rows, not their square, and memory holds one
+        chunk's stored rows: per chunk one read of the stored columns and one bulk UPDATE of what changed (a
+        changed login only once every login that moves is freed), then one bulk INSERT per chunk of new rows;
+        nothing written for rows that did not change. Kept for every row: its id and manager."""
+        units = {e.org_unit.code: e.org_unit for e in employees if e.org_unit is not None}
+        org_ids = await self._save_org_units(list(units.values()))
+        ids: dict[str, int] = {}
+        managers: dict[str, int | None] = {}
+        changed: list[dict[str, Any]] = []
+        moved: list[int] = []
+        for chunk in chunks(employees):
+            found = await self._session.execute(
+                select(*_STORED).where(EmployeeRow.personnel_number.in_([e.personnel_number for e in chunk]))
+            )
+            stored = {row.personnel_number: row for row in found}
+            ready: list[dict[str, Any]] = []
+            for employee in chunk:
+                before = stored.get(employee.personnel_number)
+                if before is None:
+                    continue
+                ids[employee.personnel_number], managers[employee.personnel_number] = before.id, before.manager_id
+                if values := _row_values(employee, before, org_ids, self._now):
+                    # A new login waits until every login that moves is freed; the rest is written right away.
+                    (changed if "login" in values else ready).append({"id": before.id, **values})
+                if before.login != employee.login:
+                    moved.append(before.id)
+            if ready:
+                await self._session.execute(update(EmployeeRow), ready)
         # Logins may move between people in one file (a swap): free them first so the unique index holds.
-        moved = [row.id for e in employees if (row := stored.get(e.personnel_number)) and row.login != e.login]
         for moved_ids in chunks(moved):
             await self._session.execute(
                 update(EmployeeRow)
@@ -186,34 +206,30 @@ class SqlEmployeeRepository:
                 .values(login=literal("~") + EmployeeRow.personnel_number)
                 .execution_options(synchronize_session=False)
             )
-        ids = {number: row.id for number, row in stored.items()}
-        new: list[dict[str, Any]] = []
-        changed: list[dict[str, Any]] = []
-        for done, employee in enumerate(employees, start=1):
-            before = stored.get(employee.personnel_number)
-            values = _row_values(employee, before, org_ids, self._now)
-            if before is None:
-                new.append({"personnel_number": employee.personnel_number, **values})
-            elif values:
-                changed.append({"id": before.id, **values})
-            if progress is not None and done % CHUNK == 0:
-                progress(done)
-        for batch in chunks(new):
-            inserted = await self._session.execute(
-                insert(EmployeeRow).returning(EmployeeRow.personnel_number, EmployeeRow.id), list(batch)
-            )
-            ids.update(inserted.tuples().all())
         for batch in chunks(changed):
             await self._session.execute(update(EmployeeRow), list(batch))
-        await self._save_managers(employees, stored, ids)
+        for done, chunk in enumerate(chunks(employees), start=1):
+            new = [
+                {"personnel_number": e.personnel_number, **_row_values(e, None, org_ids, self._now)}
+                for e in chunk
+                if e.personnel_number not in managers
+            ]
+            if new:
+                inserted = await self._session.execute(
+                    insert(EmployeeRow).returning(EmployeeRow.personnel_number, EmployeeRow.id), new
+                )
+                ids.update(inserted.tuples().all())
+            if progress is not None:
+                progress(min(done * CHUNK, len(employees)))
+        await self._save_managers(employees, managers, ids)
         await self._save_patterns(employees, ids)
         await self._save_roles(employees, ids)
         # Rows loaded before as objects (by_personnel_numbers) would otherwise keep what was stored before.
         self._session.expire_all()
-        if progress is not None and employees:
-            progress(len(employees))
 
-    async def _save_managers(self, employees: Sequence[Employee], stored: dict[str, Any], ids: dict[str, int]) -> None:
+    async def _save_managers(
+        self, employees: Sequence[Employee], managers: dict[str, int | None], ids: dict[str, int]
+    ) -> None:
         wanted = {e.manager_personnel_number for e in employees if e.manager_personnel_number}
         for chunk in chunks(sorted(wanted - ids.keys())):
             found = await self._session.execute(
@@ -224,11 +240,13 @@ class SqlEmployeeRepository:
         for employee in employees:
             boss = employee.manager_personnel_number
             manager_id = ids[boss] if boss else None
-            before = stored.get(employee.personnel_number)
-            if manager_id != (before.manager_id if before is not None else None):
+            if manager_id != managers.get(employee.personnel_number):
                 links.append({"id": ids[employee.personnel_number], "manager_id": manager_id})
-        for batch in chunks(links):
-            await self._session.execute(update(EmployeeRow), list(batch))
+            if len(links) == CHUNK:
+                await self._session.execute(update(EmployeeRow), links)
+                links = []
+        if links:
+            await self._session.execute(update(EmployeeRow), links)
 
     async def _save_roles(self, employees: Sequence[Employee], ids: dict[str, int]) -> None:
         """Replace the role assignments of the employees whose roles differ from the stored ones."""
@@ -253,14 +271,14 @@ class SqlEmployeeRepository:
                 .execution_options(synchronize_session=False)
             )
         values = [{"employee_id": employee_id, "role": role} for employee_id, roles in changed for role in roles]
-        if values:
-            await self._session.execute(insert(RoleAssignmentRow), values)
+        for batch in chunks(values):
+            await self._session.execute(insert(RoleAssignmentRow), list(batch))
 
     async def _save_patterns(self, employees: Sequence[Employee], ids: dict[str, int]) -> None:
         """Keep the pattern history: a changed pattern starts a new period (from the given date, else today).
 
         Set-based: one read per chunk of employees, one DELETE per chunk of those whose stored periods are cut
-        (grouped by the date the new pattern applies from), one INSERT of every new period."""
+        (grouped by the date the new pattern applies from), one INSERT per chunk of new periods."""
         latest: dict[int, str] = {}
         for chunk in chunks(list(ids.values())):
             found = await self._session.execute(
@@ -289,8 +307,8 @@ class SqlEmployeeRepository:
                     .where(WorkPatternRow.employee_id.in_(chunk), WorkPatternRow.valid_from >= since)
                     .execution_options(synchronize_session=False)
                 )
-        if periods:
-            await self._session.execute(insert(WorkPatternRow), periods)
+        for batch in chunks(periods):
+            await self._session.execute(insert(WorkPatternRow), list(batch))
 
     async def _save_org_units(self, units: Sequence[OrgUnit]) -> dict[str, int]:
         by_code = {unit.code: unit for unit in units}

@@ -155,6 +155,27 @@ class LeaveReport(Protocol):
         filter all of them for one page."""
         ...
 
+    async def listed(
+        self,
+        as_of: date,
+        *,
+        unit: str = "",
+        region: str = "",
+        lapse_by: date | None = None,
+        sort: str = "org_unit",
+        descending: bool = False,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> tuple[list[str], int]:
+        """The personnel numbers of `people(as_of)` whose org unit is `unit` and location `region` (a location
+        or a country; empty: any), with `lapse_by` only those with days that lapse by then; sorted as the report
+        sorts by `sort` (a column of who is listed) and cut to `offset`/`limit`; and how many match in all."""
+        ...
+
+    async def choices(self, as_of: date) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The org unit names (case-insensitively sorted) and locations of `people(as_of)`, for the filters."""
+        ...
+
     async def totals(self, as_of: date, personnel_numbers: Sequence[str] | None = None) -> ReportTotals:
         """The sums of the booked figures of `rows(as_of, personnel_numbers)`, added up by the database, and the
         personnel numbers of those rows whose year is not booked yet (their entitlement is not in the sums)."""

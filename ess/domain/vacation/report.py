@@ -140,6 +140,8 @@ async def balance_report_page(as_of: date, *, deps: VacationDeps, query: ReportQ
     query = query or ReportQuery()
     query.check()
     lapse_by = as_of + timedelta(days=LAPSE_HORIZON_DAYS)
+    if query.sort in PERSON_SORTS and not query.search.strip():
+        return await _page_sorted_by_database(as_of, query, lapse_by, deps)
     # What lapses is summed for everyone only to filter or sort by it; otherwise for the page's rows alone.
     lapsing_needed = query.lapses_soon or query.sort == "lapsing"
     everyone = await deps.report.people(as_of, lapse_by=lapse_by if lapsing_needed else None)
@@ -148,8 +150,7 @@ async def balance_report_page(as_of: date, *, deps: VacationDeps, query: ReportQ
     if query.sort in PERSON_SORTS:
         people = _sorted(people, query)
         numbers = [person.personnel_number for person in people[query.offset : query.offset + query.limit]]
-        found = {r.personnel_number: r for r in await deps.report.rows(as_of, numbers, lapse_by=lapse_by)}
-        page = await _with_unbooked_entitlement([found[n] for n in numbers if n in found], as_of, deps)
+        page = await _rows_of(numbers, as_of, lapse_by, deps)
     else:
         numbers = [person.personnel_number for person in people]
         rows = await _with_unbooked_entitlement(await deps.report.rows(as_of, numbers, lapse_by=lapse_by), as_of, deps)
@@ -167,6 +168,45 @@ async def balance_report_page(as_of: date, *, deps: VacationDeps, query: ReportQ
         regions=tuple(sorted({p.location for p in everyone if p.location})),
         lapse_by=lapse_by,
     )
+
+
+async def _page_sorted_by_database(as_of: date, query: ReportQuery, lapse_by: date, deps: VacationDeps) -> ReportPage:
+    """A page sorted by who is listed, without a search: filtered, sorted and cut by the database, so only the
+    page's personnel numbers travel and only the page's figures are summed."""
+    lapsing_by = lapse_by if query.lapses_soon else None
+    numbers, total = await deps.report.listed(
+        as_of,
+        unit=query.unit,
+        region=query.region,
+        lapse_by=lapsing_by,
+        sort=query.sort,
+        descending=query.descending,
+        offset=query.offset,
+        limit=query.limit,
+    )
+    totals = None
+    if query.totals:
+        everyone = None
+        if query.unit or query.region or query.lapses_soon:
+            everyone = (await deps.report.listed(as_of, unit=query.unit, region=query.region, lapse_by=lapsing_by))[0]
+        totals = await _totals(as_of, everyone, deps)
+    units, regions = await deps.report.choices(as_of)
+    return ReportPage(
+        rows=await _rows_of(numbers, as_of, lapse_by, deps),
+        total=total,
+        offset=query.offset,
+        limit=query.limit,
+        totals=totals,
+        units=units,
+        regions=regions,
+        lapse_by=lapse_by,
+    )
+
+
+async def _rows_of(numbers: list[str], as_of: date, lapse_by: date, deps: VacationDeps) -> list[ReportRow]:
+    """The report's rows of `numbers`, in that order."""
+    found = {r.personnel_number: r for r in await deps.report.rows(as_of, numbers, lapse_by=lapse_by)}
+    return await _with_unbooked_entitlement([found[n] for n in numbers if n in found], as_of, deps)
 
 
 def _sorted(items: list[_Sortable], query: ReportQuery) -> list[_Sortable]:
