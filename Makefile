@@ -7,6 +7,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 ENSURE := PYTHON="$(PYTHON)" bash scripts/ensure-test-deps.sh
 PYTEST := $(BIN)/python -m pytest
+# make test spreads the modules over the cores (pytest-xdist; the grouping is in tests/conftest.py). One worker:
+# make test TEST_WORKERS=0
+TEST_WORKERS ?= auto
 
 .PHONY: install demo demo-ldap serve lint format test test-deps test-unit test-integration test-e2e bench \
 	check-fresh-debian lock messages clean
@@ -56,7 +59,7 @@ test-deps: install  ## install what the whole suite needs (PostgreSQL, slapd, Sa
 	@bash scripts/ensure-oidc-provider.sh
 
 test: test-deps  ## ... then run every test (each layer alone: test-unit, test-integration, test-e2e)
-	$(PYTEST)
+	$(PYTEST) -n $(TEST_WORKERS) --dist loadgroup
 
 test-unit: install  ## tests/unit: no services, no browser
 	$(PYTEST) tests/unit
