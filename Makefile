@@ -59,7 +59,7 @@ test-deps: install  ## install what the whole suite needs (PostgreSQL, slapd, Sa
 	@bash scripts/ensure-oidc-provider.sh
 
 test: test-deps  ## ... then run every test (each layer alone: test-unit, test-integration, test-e2e)
-	$(PYTEST) -n $(TEST_WORKERS) --dist loadgroup
+	$(PYTEST) -n $(TEST_WORKERS) --dist loadfile
 
 test-unit: install  ## tests/unit: no services, no browser
 	$(PYTEST) tests/unit

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 import os
 import re
@@ -10,6 +11,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic import command
@@ -113,21 +115,29 @@ TEST_ENV = {
 }
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """How `make test` spreads the suite over pytest-xdist workers (`-n auto --dist loadgroup`): a module's tests
-    stay together on one worker (they share module-scoped fixtures such as the browser), and every module that may
-    ask for the Samba AD DC goes to one worker, because only one DC can run on a machine (fixed ports)."""
-    sources: dict[Path, str] = {}
-    for item in items:
-        path = item.path
-        if path not in sources:
-            sources[path] = path.read_text(encoding="utf-8")
-        group = "samba" if _SAMBA_USE.search(sources[path]) else str(path.relative_to(ROOT))
-        item.add_marker(pytest.mark.xdist_group(group))
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """How `make test` spreads the suite over pytest-xdist workers (`-n auto --dist loadfile`): a module's tests stay
+    together on one worker (they share module-scoped fixtures such as the browser), and every module that may ask for
+    the Samba AD DC goes to one worker, because only one DC can run on a machine (fixed ports; a second worker would
+    wait for the first one's whole session). (pytest-xdist's own `xdist_group` marks do not reach its scheduler under
+    pytest 9: the node ids it schedules by no longer carry the group.)"""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling  # noqa: PLC0415 - only where pytest-xdist runs the suite
+
+    class ModulesAndOneDc(LoadFileScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return "the Samba AD DC" if _asks_for_samba(module) else module
+
+    return ModulesAndOneDc(config, log)
 
 
-# A module asks for the DC by fixture name, as a parameter or through request.getfixturevalue("samba").
-_SAMBA_USE = re.compile(r"\bsamba\b")
+@functools.cache
+def _asks_for_samba(module: str) -> bool:
+    """A module asks for the DC by fixture name, as a parameter or through request.getfixturevalue("samba")."""
+    path = ROOT / module
+    return path.is_file() and re.search(r"\bsamba\b", path.read_text(encoding="utf-8")) is not None
 
 
 @pytest.fixture(scope="session")
