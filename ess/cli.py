@@ -20,14 +20,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ess.adapters.help_content import shipped_articles
-from ess.adapters.hr_files import read_hr_file
+from ess.adapters.hr_files import UnreadableHrFile, stream_hr_file
 from ess.adapters.ldap.directory import Check, diagnose
 from ess.adapters.oidc import OidcClient
 from ess.adapters.stores import SharedStoreUnreachable
 from ess.bootstrap import Container, build_container
 from ess.demo_history import DEMO_PASSWORD, seed_history
 from ess.domain.analytics.recording import delete_expired as delete_expired_journeys
-from ess.domain.errors import DomainError, InvalidInput, ServiceUnavailable
+from ess.domain.errors import DomainError, ServiceUnavailable
 from ess.domain.help.articles import seed_articles
 from ess.domain.help_requests import upkeep as help_request_upkeep
 from ess.domain.hr_import.importing import (
@@ -262,16 +262,9 @@ def _operator() -> str:
 
 
 def _import_file(settings: Settings, file: Path, actor: str, *, requested_by: str = "") -> ImportResult:
-    try:
-        records = read_hr_file(file)
-    except InvalidInput as exc:
-        reason = exc.message
-
-        async def audit(container: Container) -> None:
-            await record_unreadable_import(file.name, actor, reason, deps=container.hr_import)
-
-        _run(audit, settings)
-        raise
+    """The file is read as the import consumes it (a CSV of 100,000 rows is never held whole); a file that cannot be
+    read is refused before anything is written, and recorded as such."""
+    records = stream_hr_file(file)
 
     async def run(container: Container) -> ImportResult:
         command = ImportEmployees(records=records, source_name=file.name, actor=actor, requested_by=requested_by)
@@ -280,12 +273,22 @@ def _import_file(settings: Settings, file: Path, actor: str, *, requested_by: st
         with Progress(
             TextColumn("Importing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=True
         ) as progress:
-            task = progress.add_task("import", total=len(records))
+            # On a terminal the file is read once more, a record at a time, for the bar's total.
+            task = progress.add_task("import", total=sum(1 for _ in stream_hr_file(file)))
             return await import_employees(
                 command, deps=container.hr_import, progress=lambda done: progress.update(task, completed=done)
             )
 
-    return _run(run, settings)
+    try:
+        return _run(run, settings)
+    except UnreadableHrFile as exc:
+        reason = exc.message
+
+        async def audit(container: Container) -> None:
+            await record_unreadable_import(file.name, actor, reason, deps=container.hr_import)
+
+        _run(audit, settings)
+        raise
 
 
 @main.group()

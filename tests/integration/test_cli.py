@@ -54,6 +54,24 @@ def test_an_import_with_one_bad_row_imports_nothing_and_names_the_row(tmp_path: 
     assert count(tmp_path, "employees") == 0
 
 
+def test_an_unreadable_file_imports_nothing_and_is_audited(tmp_path: Path) -> None:
+    assert run(tmp_path, "db", "upgrade").returncode == 0
+    good = write_csv(tmp_path / "hr.csv", [{**VALID_ROW, "personnel_number": "P1", "login": "one"}]).read_bytes()
+    broken = tmp_path / "broken.csv"
+    broken.write_bytes(good + b"P2,\xff\xfe\n")  # the file is read as the import goes: the first row came first
+    result = run(tmp_path, "hr", "import", str(broken))
+    assert result.returncode == 1
+    assert "broken.csv is not UTF-8 text" in " ".join(result.stderr.split())
+    assert count(tmp_path, "employees") == 0
+    with sqlite3.connect(tmp_path / "ess.db") as connection:
+        rows = connection.execute(
+            "SELECT outcome, target, details FROM audit_events WHERE action = 'hr.import'"
+        ).fetchall()
+    [(outcome, target, details)] = rows
+    assert (outcome, target) == ("failure", "broken.csv")
+    assert "not UTF-8" in json.loads(details)["error"]
+
+
 def test_a_good_json_file_imports_and_a_rerun_changes_nothing(tmp_path: Path) -> None:
     run(tmp_path, "db", "upgrade")
     records = [
