@@ -94,8 +94,10 @@ def zip_days(values: Any) -> list[tuple[tuple[str, str], Any]]:
 
 
 # Paths by route name and parameters, kept in the app's state: Litestar's `route_reverse` searches and joins the
-# route's path on every call, and a page asks for some fifty (the header's navigation alone for a dozen).
+# route's path on every call, and a page asks for some fifty (the header's navigation alone for a dozen). Bounded:
+# path parameters can come from a request (a slug, a token), and a client must not be able to grow it for ever.
 _PATHS: Final = "ess_paths"
+_PATHS_KEPT: Final = 2048
 
 
 def reverse(app: Litestar, route_name: str, **path_params: Any) -> str:
@@ -107,7 +109,10 @@ def reverse(app: Litestar, route_name: str, **path_params: Any) -> str:
     except TypeError:  # a parameter that cannot be a key
         return app.route_reverse(route_name, **path_params)
     if found is None:
-        found = known[key] = app.route_reverse(route_name, **path_params)
+        found = app.route_reverse(route_name, **path_params)
+        if len(known) >= _PATHS_KEPT:
+            known.clear()  # the fixed links of the pages come back within a request or two
+        known[key] = found
     return found
 
 

@@ -105,8 +105,11 @@ async def test_entries_end_or_vanish_and_only_their_manager_ends_them(world: Wor
     async with world.uow() as uow:
         assert (await uow.vacation.deputy(running.entry.id)) is not None
         assert (await uow.vacation.deputy(later.entry.id)) is None
-        actions = [e.action for e in await uow.audit.recent(10) if e.action.startswith("leave.deputy")]
+        events = [e for e in await uow.audit.recent(10) if e.action.startswith("leave.deputy")]
+    actions = [e.action for e in events]
     assert sorted(actions) == ["leave.deputy_deleted", "leave.deputy_ended", "leave.deputy_named", "leave.deputy_named"]
+    [ended] = [e for e in events if e.action == "leave.deputy_ended"]
+    assert ended.details["last_day"] == TODAY.isoformat()  # the day it really ended (yesterday by then), not as planned
 
 
 async def test_an_unknown_substitute_is_refused_beside_the_field(world: World) -> None:

@@ -8,7 +8,7 @@ import pytest
 
 from ess.domain.errors import InvalidInput
 from ess.domain.hr.model import Employee
-from ess.domain.vacation.deputies import check_period, may_deputise
+from ess.domain.vacation.deputies import check_period, may_deputise, still_placed_to_deputise
 from ess.domain.vacation.model import ReminderStage, VacationPolicy
 from ess.domain.vacation.reminders import next_stage
 from tests.factories import employee
@@ -45,6 +45,24 @@ def test_who_may_deputise(candidate: Employee, allowed: bool) -> None:
 
 
 @pytest.mark.parametrize(
+    ("deputy", "placed"),
+    [
+        pytest.param(JULIA, True, id="still under the same manager"),
+        pytest.param(BOSS, True, id="still the manager's manager"),
+        pytest.param(employee(personnel_number="P20", manager_personnel_number="P3"), False, id="moved elsewhere"),
+        pytest.param(
+            employee(personnel_number="P20", manager_personnel_number="P1", exit_date=date(2026, 12, 1)),
+            False,
+            id="left the company",
+        ),
+    ],
+)
+def test_a_named_deputy_counts_only_while_still_placed_to_be_one(deputy: Employee, placed: bool) -> None:
+    # Checked on every decision and reminder by today's HR data, not only when the deputy was named.
+    assert still_placed_to_deputise(MARKUS, deputy, TODAY) is placed
+
+
+@pytest.mark.parametrize(
     ("first", "last", "field", "rule"),
     [
         pytest.param(date(2026, 12, 1), date(2026, 12, 5), "first_day", "deputy_in_past", id="in the past"),
@@ -76,7 +94,9 @@ POLICY = VacationPolicy(remind_after_days=3, escalate_after_days=7)
         pytest.param(7, {ReminderStage.REMIND}, False, ReminderStage.ESCALATE, id="HR without deputy"),
         pytest.param(7, {ReminderStage.REMIND}, True, ReminderStage.HANDOVER, id="the deputy"),
         pytest.param(9, set(), True, ReminderStage.HANDOVER, id="late run goes straight to the deputy"),
-        pytest.param(8, {ReminderStage.HANDOVER}, False, None, id="handed over once only"),
+        pytest.param(8, {ReminderStage.HANDOVER}, True, None, id="handed over once only"),
+        pytest.param(9, {ReminderStage.HANDOVER}, False, ReminderStage.ESCALATE, id="the deputy's period over: HR"),
+        pytest.param(9, {ReminderStage.HANDOVER, ReminderStage.ESCALATE}, False, None, id="HR told once only"),
         pytest.param(8, {ReminderStage.ESCALATE}, True, None, id="escalated once only"),
     ],
 )

@@ -8,7 +8,7 @@ decisions, marked as deputy, and decides them; the audit trail names both.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from ess.domain.audit import AuditEvent, Outcome
@@ -179,8 +179,10 @@ async def end_deputy(entry_id: int, *, principal: Principal, deps: VacationDeps)
         colleague = await uow.employees.get(entry.deputy_id)
         ended = today - timedelta(days=1)
         await uow.vacation.end_deputy(entry_id, last_day=None if entry.first_day >= today else ended)
-        action = "leave.deputy_deleted" if entry.first_day >= today else "leave.deputy_ended"
-        await uow.audit.add(_event(deps, principal, action, entry, colleague))
+        deleted = entry.first_day >= today
+        action = "leave.deputy_deleted" if deleted else "leave.deputy_ended"
+        recorded = entry if deleted else replace(entry, last_day=ended)  # the day it really ended
+        await uow.audit.add(_event(deps, principal, action, recorded, colleague))
         await uow.commit()
 
 
@@ -205,7 +207,17 @@ async def acting_for(deputy: Employee, uow: VacationUnitOfWork, today: date) -> 
         return []
     entries = await uow.vacation.deputies(current_on=today, deputy_id=deputy.id)
     managers = [await uow.employees.get(d.manager_id) for d in entries if d.active_on(today)]
-    return [m for m in managers if m is not None]
+    return [m for m in managers if m is not None and still_placed_to_deputise(m, deputy, today)]
+
+
+def still_placed_to_deputise(manager: Employee, deputy: Employee, today: date) -> bool:
+    """Whether a named deputy still stands where they were named from, by today's HR data: employed, and the
+    manager's own manager or under the same manager. After a reorganisation an entry stops counting at once
+    rather than at its last day."""
+    if deputy.exit_date is not None and deputy.exit_date < today:
+        return False
+    boss = manager.manager_personnel_number
+    return deputy.personnel_number == boss or (boss is not None and deputy.manager_personnel_number == boss)
 
 
 async def active_deputies(uow: VacationUnitOfWork, today: date) -> dict[str, Employee]:
@@ -216,6 +228,6 @@ async def active_deputies(uow: VacationUnitOfWork, today: date) -> dict[str, Emp
             continue
         manager = await uow.employees.get(entry.manager_id)
         deputy = await uow.employees.get(entry.deputy_id)
-        if manager is not None and deputy is not None:
+        if manager is not None and deputy is not None and still_placed_to_deputise(manager, deputy, today):
             result.setdefault(manager.personnel_number, deputy)
     return result

@@ -26,9 +26,13 @@ class LeaveReminderRun:
 
 def next_stage(age: int, sent: set[ReminderStage], policy: VacationPolicy, *, has_deputy: bool) -> ReminderStage | None:
     """What a request waiting `age` days needs now, given what was sent for it before (each stage once): after
-    `escalate_after_days` the deputy (when the manager has one today) or HR, after `remind_after_days` the approver."""
-    if age >= policy.escalate_after_days and not sent & {ReminderStage.HANDOVER, ReminderStage.ESCALATE}:
-        return ReminderStage.HANDOVER if has_deputy else ReminderStage.ESCALATE
+    `escalate_after_days` the deputy (when the manager has one today) or HR, and HR still when the deputy it was
+    handed to is no longer one; after `remind_after_days` the approver."""
+    if age >= policy.escalate_after_days and ReminderStage.ESCALATE not in sent:
+        if ReminderStage.HANDOVER not in sent:
+            return ReminderStage.HANDOVER if has_deputy else ReminderStage.ESCALATE
+        if not has_deputy:  # handed to a deputy whose period is over, the manager not back: HR after all
+            return ReminderStage.ESCALATE
     if policy.remind_after_days <= age < policy.escalate_after_days and ReminderStage.REMIND not in sent:
         return ReminderStage.REMIND
     return None
