@@ -8,6 +8,7 @@ Runs, one after the other (never in parallel: they would measure each other):
   Litestar app, and against the floor of the stack (one SQLAlchemy Core query); RSS idle and after 10,000
   requests; cold start;
 - bench/hr_import.py: the HR import of 1,000 / 10,000 / 100,000 rows against a raw `executemany` (peak RSS);
+- bench/hr_import_cli.py: `ess hr import` of a 100,000-row CSV in its own process against a one-row file (peak RSS);
   with --postgres also on a throwaway PostgreSQL;
 - bench/vacation_report.py: the report of 10,000 employees against a plain scan of the ledger: first page,
   sorted and filtered pages, the CSV in memory and streamed.
@@ -33,6 +34,7 @@ def runs(*, quick: bool, postgres: bool) -> list[list[str]]:
     found = [
         ["request_overhead.py", *small],
         ["hr_import.py", "--rows", *rows],
+        ["hr_import_cli.py", "--rows", rows[-1]],
         ["vacation_report.py", "--employees", "2000" if quick else "10000"],
     ]
     if postgres:
