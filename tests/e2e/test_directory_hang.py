@@ -40,7 +40,10 @@ def ess_url(own_slapd: SlapdServer, sqlite_url: str) -> Iterator[str]:
         "anna.schmidt", PASSWORD, given_name="Anna", surname="Schmidt", mail="anna.schmidt@example-ess.test"
     )
     with tempfile.TemporaryDirectory(prefix="ess-hang-") as tmp:
-        env = ldap_env(own_slapd) | {"ESS_DIRECTORY__BREAKER__OPEN_SECONDS": str(OPEN_SECONDS)}
+        env = ldap_env(own_slapd) | {
+            "ESS_DIRECTORY__BREAKER__OPEN_SECONDS": str(OPEN_SECONDS),
+            "ESS_DIRECTORY__BREAKER__CALL_TIMEOUT_SECONDS": "1",  # the production default, which this test is about
+        }
         ess = EssCluster(Path(tmp), sqlite_url, store="file", extra_env=env)
         ess.cli("db", "upgrade")
         ess.cli("hr", "import", str(DEMO_COMPANY))
