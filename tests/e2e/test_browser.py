@@ -16,7 +16,7 @@ from tests.e2e.conftest import DEMO_PASSWORD
 pytestmark = pytest.mark.browser
 
 USER = "anna.schmidt"
-WRONG_PASSWORD_USER = "julia.schneider"
+WRONG_PASSWORD_USER = "katharina.vogt"  # no other browser test logs in as her (julia.schneider: the deputy test)
 NAME = "Anna Schmidt"
 LOGIN_BUTTON = re.compile(r"^(Anmelden|Log in)$")
 PHONE = {"width": 390, "height": 844}
