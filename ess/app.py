@@ -114,7 +114,10 @@ def _lifespan(container: Container) -> Callable[[Litestar], AbstractAsyncContext
 
         async def sweep_forever() -> None:
             while True:
-                await container.sweep()
+                try:
+                    await container.sweep()
+                except Exception:  # a failed round must neither end the sweeping nor the shutdown
+                    logging.getLogger("ess.sessions").exception("Sweeping expired sessions failed; next round later")
                 await asyncio.sleep(SWEEP_INTERVAL_SECONDS)
 
         sweeper = asyncio.create_task(sweep_forever())

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import secrets
+import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Final
@@ -52,12 +54,40 @@ class LocalFileStore(FileStore):
 
     @staticmethod
     async def _load_from_path(path: AsyncPath) -> StorageObject | None:
+        """The stored object, or None when there is none or what is there cannot be read (a damaged file is
+        as good as a missing one: the session or counter starts anew instead of every request failing)."""
         try:
             with open(str(path), "rb") as file:  # noqa: PTH123, ASYNC230 - a small local file, see the class
                 data = file.read()
         except FileNotFoundError:
             return None
-        return StorageObject.from_bytes(data)
+        try:
+            return StorageObject.from_bytes(data)
+        except msgspec.DecodeError:
+            return None
+
+    async def delete_expired(self) -> None:
+        """Drop expired and unreadable entries. Litestar's version also reads the temporary files of writes in
+        progress (another thread or process sharing the folder is between creating and renaming one) and fails
+        on their partial content; here those are left alone until they are clearly abandoned."""
+        if not await self.path.exists():
+            return
+        now = time.time()
+        async for file in self.path.iterdir():
+            if "." in file.name:  # "<key>.tmp…": a write in progress, or left by a process that died mid-write
+                with contextlib.suppress(FileNotFoundError):
+                    if now - (await file.stat()).st_mtime > ABANDONED_WRITE_SECONDS:
+                        await file.unlink(missing_ok=True)
+                continue
+            if not await file.is_file():
+                continue
+            stored = await self._load_from_path(file)
+            if stored is None or stored.expired:
+                await file.unlink(missing_ok=True)
+
+
+# A temporary file of the file store older than this is a write whose process died before renaming it.
+ABANDONED_WRITE_SECONDS: Final = 3600
 
 
 def session_key(session_id: str) -> str:

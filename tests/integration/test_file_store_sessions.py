@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -11,6 +13,7 @@ from litestar.testing import TestClient
 from sqlalchemy import select
 
 from ess.adapters.sql.tables import LocalAccountRow
+from ess.adapters.stores import ABANDONED_WRITE_SECONDS, LocalFileStore
 from ess.app import create_app
 from ess.bootstrap import build_container
 from ess.domain.auth.login import LogIn, log_in, remember_device
@@ -82,3 +85,42 @@ def test_a_session_in_the_file_store_survives_a_restart(sqlite_url: str, tmp_pat
     assert all(cookies["ess_session"] not in f.name for f in stored)  # the store keeps a hash, not the cookie value
     with TestClient(app=create_app(settings), base_url="http://127.0.0.1:8000", cookies=cookies) as second:
         assert second.get("/", follow_redirects=False).status_code == 200
+
+
+def test_sweeping_leaves_writes_in_progress_alone_and_drops_expired_and_unreadable_entries(tmp_path: Path) -> None:
+    """Another process sharing the folder may be between creating and renaming a temporary file when this one sweeps:
+    its partial content is no reason to fail (it ended the sweeper and the shutdown of a second instance), nor to
+    delete it. Expired and damaged entries go; a temporary file whose writer died long ago goes too."""
+    store = LocalFileStore(tmp_path, create_directories=True)
+
+    async def store_two() -> None:
+        await store.set("kept", b"value", expires_in=600)
+        await store.set("expired", b"value", expires_in=1)
+
+    asyncio.run(store_two())
+    in_progress = tmp_path / f"{'a' * 64}.tmp1x2y3z"
+    in_progress.write_bytes(b"\x93")  # the first byte of a msgpack array: truncated
+    abandoned = tmp_path / f"{'b' * 64}.tmp4u5v6w"
+    abandoned.write_bytes(b"")
+    old = time.time() - ABANDONED_WRITE_SECONDS - 60
+    os.utime(abandoned, (old, old))
+    damaged = tmp_path / ("c" * 64)
+    damaged.write_bytes(b"\x93\x01")
+    time.sleep(1.1)
+
+    asyncio.run(store.delete_expired())
+
+    assert asyncio.run(store.get("kept")) == b"value"
+    assert asyncio.run(store.get("expired")) is None
+    assert in_progress.exists()
+    assert not abandoned.exists()
+    assert not damaged.exists()
+    assert len([path for path in tmp_path.iterdir() if "." not in path.name]) == 1
+
+
+def test_a_damaged_entry_reads_as_missing(tmp_path: Path) -> None:
+    store = LocalFileStore(tmp_path, create_directories=True)
+    asyncio.run(store.set("session", b"value", expires_in=600))
+    (only,) = tmp_path.iterdir()
+    only.write_bytes(only.read_bytes()[:3])
+    assert asyncio.run(store.get("session")) is None
