@@ -1,6 +1,7 @@
-"""The SQLite engine's adapter (ess/adapters/sql/sqlite_driver.py): one trip to aiosqlite's thread per statement, the
-BEGIN sent with the first statement, no rollback of a connection with nothing open - and still the same
-transactions: what is rolled back is gone, what is committed stays, a writer still takes the write lock first."""
+"""The SQLite engine's adapter (ess/adapters/sql/sqlite_driver.py): a read-only transaction's reads on the loop (a
+long or waiting one handed to the thread), one trip to aiosqlite's thread per statement otherwise, the BEGIN sent
+with the first statement, no rollback of a connection with nothing open - and still the same transactions: what is
+rolled back is gone, what is committed stays, a writer still takes the write lock first."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import aiosqlite
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ess.adapters.sql.database import READ_ONLY, create_engine
 
@@ -30,12 +32,17 @@ def trips(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
     return counted
 
 
-async def test_a_read_is_one_trip_per_statement_and_one_for_the_commit(tmp_path: Path, trips: Counter[str]) -> None:
+async def _table(engine: AsyncEngine, rows: int = 2) -> None:
+    async with engine.begin() as connection:  # the first connection: pragmas, the table
+        await connection.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)"))
+        for i in range(1, rows + 1):
+            await connection.execute(text("INSERT INTO t (id, name) VALUES (:id, :name)"), {"id": i, "name": f"n{i}"})
+
+
+async def test_a_read_only_transaction_reads_on_the_loop_without_a_trip(tmp_path: Path, trips: Counter[str]) -> None:
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'trips.db'}")
     try:
-        async with engine.begin() as connection:  # the first connection: pragmas, the table
-            await connection.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)"))
-            await connection.execute(text("INSERT INTO t (id, name) VALUES (1, 'one'), (2, 'two')"))
+        await _table(engine)
         trips.clear()
         async with engine.connect() as plain:
             read_only = await plain.execution_options(**{READ_ONLY: True})
@@ -43,9 +50,91 @@ async def test_a_read_is_one_trip_per_statement_and_one_for_the_commit(tmp_path:
                 names = [(await read_only.execute(text("SELECT name FROM t WHERE id = :id"), {"id": i})).scalar_one()
                          for i in (1, 2)]  # fmt: skip
                 assert (await read_only.execute(text("SELECT count(*) FROM t"))).scalar_one() == 2
-        assert names == ["one", "two"]
-        # BEGIN went with the first SELECT; nothing was left open, so the pool did not roll back.
+        assert names == ["n1", "n2"]
+        assert trips == Counter()
+    finally:
+        await engine.dispose()
+
+
+async def test_a_write_transaction_is_one_trip_per_statement_and_one_for_the_commit(
+    tmp_path: Path, trips: Counter[str]
+) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'trips.db'}", lock_timeout_seconds=5)
+    try:
+        await _table(engine)
+        trips.clear()
+        async with engine.begin() as connection:
+            assert (await connection.execute(text("SELECT count(*) FROM t"))).scalar_one() == 2
+            await connection.execute(text("INSERT INTO t (id, name) VALUES (3, 'n3')"))
+            # The busy timeout is the configured one in a writer, also after read-only transactions on the loop.
+            assert (await connection.execute(text("PRAGMA busy_timeout"))).scalar_one() == 5000
+        # BEGIN IMMEDIATE went with the first SELECT; nothing was left open, so the pool did not roll back.
         assert trips == Counter({"_run": 3, "_commit": 1})
+    finally:
+        await engine.dispose()
+
+
+async def test_a_long_read_gives_the_loop_back_and_finishes_in_the_thread(tmp_path: Path, trips: Counter[str]) -> None:
+    """A read still running after the budget is interrupted on the loop and run again in the thread, with the same
+    answer; the rest of its transaction stays there."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'long.db'}", lock_timeout_seconds=5)
+    long_read = text(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000000) SELECT sum(i) FROM n"
+    )
+    try:
+        await _table(engine)
+        trips.clear()
+        async with engine.connect() as plain:
+            read_only = await plain.execution_options(**{READ_ONLY: True})
+            async with read_only.begin():
+                assert (await read_only.execute(text("SELECT count(*) FROM t"))).scalar_one() == 2
+                assert trips == Counter()
+                assert (await read_only.execute(long_read)).scalar_one() == 3000000 * 3000001 // 2
+                assert (await read_only.execute(text("SELECT count(*) FROM t"))).scalar_one() == 2
+        assert trips == Counter({"_run": 2, "_commit": 1})
+    finally:
+        await engine.dispose()
+
+
+async def test_a_read_on_the_loop_never_sleeps_waiting_for_a_lock(tmp_path: Path, trips: Counter[str]) -> None:
+    """On the loop the busy timeout is 0 (a read that would have to wait gives way to the thread at once, see
+    `_GAVE_WAY`); in the thread, and after the transaction, it is the configured one again."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'busy.db'}", lock_timeout_seconds=5)
+    busy_timeout = text("SELECT timeout FROM pragma_busy_timeout()")
+    try:
+        await _table(engine)
+        trips.clear()
+        async with engine.connect() as plain:
+            read_only = await plain.execution_options(**{READ_ONLY: True})
+            async with read_only.begin():
+                assert (await read_only.execute(busy_timeout)).scalar_one() == 0
+                assert trips == Counter()
+                # Not a SELECT: to the thread, and the rest of the transaction with it.
+                assert (await read_only.execute(text("PRAGMA busy_timeout"))).scalar_one() == 5000
+                assert (await read_only.execute(busy_timeout)).scalar_one() == 5000
+            assert trips == Counter({"_run": 2, "_commit": 1})
+            async with read_only.begin():
+                assert (await read_only.execute(busy_timeout)).scalar_one() == 0
+        async with engine.begin() as writer:  # the same pooled connection, now in a write transaction
+            assert (await writer.execute(busy_timeout)).scalar_one() == 5000
+    finally:
+        await engine.dispose()
+
+
+async def test_a_read_on_the_loop_reads_its_snapshot_beside_an_open_writer(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'beside.db'}", lock_timeout_seconds=5)
+    try:
+        await _table(engine)
+        async with engine.begin() as writer:
+            await writer.execute(text("INSERT INTO t (id, name) VALUES (3, 'n3')"))  # holds the write lock
+            async with engine.connect() as reader:
+                await reader.execution_options(**{READ_ONLY: True})
+                async with reader.begin():
+                    assert (await reader.execute(text("SELECT count(*) FROM t"))).scalar_one() == 2
+        async with engine.connect() as reader:
+            await reader.execution_options(**{READ_ONLY: True})
+            async with reader.begin():
+                assert (await reader.execute(text("SELECT count(*) FROM t"))).scalar_one() == 3
     finally:
         await engine.dispose()
 

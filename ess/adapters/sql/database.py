@@ -33,7 +33,9 @@ def create_engine(
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         # One hop to aiosqlite's thread per statement, not four (see sqlite_driver.py).
         module = {"module": sqlite_driver.dbapi()} if parsed.get_driver_name() == "aiosqlite" else {}
-        engine = create_async_engine(url, echo=echo, connect_args={"timeout": lock_timeout_seconds}, **module)
+        # Not bound to aiosqlite's thread: a read-only transaction's reads run on the loop (sqlite_driver.py).
+        connect_args = {"timeout": lock_timeout_seconds, "check_same_thread": False}
+        engine = create_async_engine(url, echo=echo, connect_args=connect_args, **module)
         busy_ms = int(lock_timeout_seconds * 1000)
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -47,6 +49,8 @@ def create_engine(
             dbapi_connection.create_function("ess_casefold", 1, _casefold, deterministic=True)
             # We issue BEGIN ourselves (below) instead of the driver's lazy, deferred one.
             dbapi_connection.isolation_level = None
+            if isinstance(dbapi_connection, sqlite_driver.OneHopConnection):
+                dbapi_connection.busy_ms = busy_ms
 
         @event.listens_for(engine.sync_engine, "begin")
         def _sqlite_begin(connection: Any) -> None:
@@ -55,7 +59,7 @@ def create_engine(
             # UPDATE). A read-only one (it cannot write, see unit_of_work.py) begins deferred and, with WAL, reads
             # its snapshot beside the writer instead of waiting for the lock.
             read_only = connection.get_execution_options().get(READ_ONLY, False)
-            statement = "BEGIN" if read_only else "BEGIN IMMEDIATE"
+            statement = sqlite_driver.READ_BEGIN if read_only else "BEGIN IMMEDIATE"
             adapted = connection.connection.dbapi_connection
             if isinstance(adapted, sqlite_driver.OneHopConnection):
                 adapted.begin_with(statement)  # sent with the transaction's first statement, in one hop
