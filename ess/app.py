@@ -32,13 +32,12 @@ from ess.routes.allow import allow_header_hook
 from ess.routes.csrf import SessionCsrfMiddleware
 from ess.routes.errors import database_busy, exception_handlers, internal_error_handler
 from ess.routes.health import ReadinessChecks
-from ess.routes.hygiene import clean_input
+from ess.routes.hygiene import request_checks
 from ess.routes.journeys import journey_cookies_hook
 from ess.routes.log_redaction import install_log_redaction
 from ess.routes.middleware import IdentityMiddleware, security_headers_hook
 from ess.routes.observability import Gauges, Metrics, RequestContextMiddleware, metrics_handler, observe_hook
 from ess.routes.openapi import complete_document
-from ess.routes.problems import ids_in_range
 from ess.routes.registry import ROUTE_HANDLERS
 from ess.routes.rendering import template_url_for
 from ess.settings import Settings, load_settings
@@ -247,7 +246,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         lifespan=[_lifespan(container)],
         # Not authorization guards: an id the database cannot hold is a 404 on every route, API and pages; text
         # with control characters is refused per field (422) before any handler sees it.
-        guards=[ids_in_range, clean_input],
+        guards=[request_checks],
         debug=False,
     )
     complete_document(app)

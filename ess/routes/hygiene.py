@@ -15,6 +15,7 @@ from litestar.exceptions import NotFoundException
 from litestar.handlers.base import BaseRouteHandler
 
 from ess.domain.errors import InvalidInput
+from ess.routes.problems import ids_in_range
 
 # The rule of the refusal: the error page lists the fields for it.
 CONTROL_CHARACTERS: Final = "control_characters"
@@ -87,3 +88,10 @@ async def clean_input(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRou
         except (msgspec.DecodeError, RecursionError):
             return  # the handler's own parsing answers 400 (malformed, or nested too deeply to read)
         _refuse_dirty(_strings(decoded, ""))
+
+
+async def request_checks(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """The app-wide checks (`ids_in_range`, then `clean_input`) as the app's one guard: Litestar copies the route
+    handler for each guard it calls, and the copy cost more than both checks."""
+    await ids_in_range(connection, handler)
+    await clean_input(connection, handler)

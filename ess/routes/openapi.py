@@ -32,7 +32,7 @@ from litestar.status_codes import HTTP_429_TOO_MANY_REQUESTS
 
 from ess.domain.errors import InvalidInput
 from ess.routes.guards import requires_login
-from ess.routes.hygiene import clean_input
+from ess.routes.hygiene import request_checks
 from ess.routes.problems import (
     HTTP_CODES,
     ID_MAX,
@@ -42,14 +42,13 @@ from ess.routes.problems import (
     TITLES,
     domain_errors,
     http_code,
-    ids_in_range,
     status_for,
 )
 
 PROBLEM: Final = "Problem"
 FIELD_ERROR: Final = "ProblemFieldError"
 # Guards that check the request, not the caller: they need no token.
-REQUEST_GUARDS: Final[frozenset[Callable[..., Any]]] = frozenset({ids_in_range, clean_input})
+REQUEST_GUARDS: Final[frozenset[Callable[..., Any]]] = frozenset({request_checks})
 METHODS: Final = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 # What each code means, for the descriptions in the document (and docs/api.md says the same).

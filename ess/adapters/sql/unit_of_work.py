@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import weakref
 from types import TracebackType
 from typing import Any, Self
 
 from sqlalchemy import event, text
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from ess.adapters.sql.analytics import SqlJourneyRepository
@@ -84,12 +85,7 @@ class SqlUnitOfWork:
         if self._read_only:
             # Every connection of this session carries the option the SQLite begin hook reads (database.py), also
             # for a transaction begun after a commit.
-            engine = self._factory.kw["bind"]
-            options: dict[str, Any] = {READ_ONLY: True}
-            if engine.dialect.name == "postgresql":
-                # One snapshot for every statement of the read, without the row locks writers take.
-                options["isolation_level"] = "REPEATABLE READ"
-            self._session = self._factory(bind=engine.execution_options(**options))
+            self._session = self._factory(bind=_read_only_engine(self._factory.kw["bind"]))
             self._session.info[READ_ONLY] = True
         else:
             self._session = self._factory()
@@ -159,3 +155,19 @@ def _refuse_flush_when_reading(session: Session, _context: Any, _instances: Any)
 def _refuse_writes_when_reading(state: ORMExecuteState) -> None:
     if state.session.info.get(READ_ONLY) and (state.is_insert or state.is_update or state.is_delete):
         raise WriteNeeded
+
+
+# The read-only variant of each engine, made once (each `execution_options` call copies the engine).
+_READ_ONLY_ENGINES: weakref.WeakKeyDictionary[AsyncEngine, AsyncEngine] = weakref.WeakKeyDictionary()
+
+
+def _read_only_engine(engine: AsyncEngine) -> AsyncEngine:
+    """The engine whose connections carry the option the SQLite begin hook reads (database.py)."""
+    found = _READ_ONLY_ENGINES.get(engine)
+    if found is None:
+        options: dict[str, Any] = {READ_ONLY: True}
+        if engine.dialect.name == "postgresql":
+            # One snapshot for every statement of the read, without the row locks writers take.
+            options["isolation_level"] = "REPEATABLE READ"
+        found = _READ_ONLY_ENGINES[engine] = engine.execution_options(**options)
+    return found
