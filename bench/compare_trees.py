@@ -48,7 +48,7 @@ def start(source: str | None) -> tuple[subprocess.Popen[bytes], str, EssCluster]
 
 def main(before: str, rounds: int, requests: int) -> None:
     old, old_url, _ = start(before)
-    new, new_url, cluster = start(None)
+    new, new_url, cluster = start(str(BENCH.parent))  # this checkout, also when it is not the venv's install
     bare, bare_url = start_bare(Path(tempfile.mkdtemp(prefix="bare-")))
     # This checkout's vacation.html with the context of one of its real requests, in a bare app of its own (see
     # bare_app.py), so ESS's modules do not sit in the plain bare app.
