@@ -155,10 +155,10 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
         except sqlite3.OperationalError as error:
             if str(error) not in _GAVE_WAY:
                 raise
-            self.leave_loop()
-            return None
         finally:
-            connection.set_progress_handler(None, 0)
+            connection.set_progress_handler(None, 0)  # before anything else runs on this connection
+        self.leave_loop()
+        return None
 
     def leave_loop(self) -> None:
         """The transaction's statements go to the thread from now on, with the connection's busy timeout."""
