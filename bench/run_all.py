@@ -7,6 +7,8 @@ Runs, one after the other (never in parallel: they would measure each other):
 - bench/request_overhead.py: CPU per request and req/s of the balance API and the /vacation page against a bare
   Litestar app, and against the floor of the stack (one SQLAlchemy Core query); RSS idle and after 10,000
   requests; cold start;
+- bench/cold_start.py: cold start of `ess serve` to its first /health/ready against the bare app started the same
+  way, alternately for several rounds (seconds and CPU seconds);
 - bench/hr_import.py: the HR import of 1,000 / 10,000 / 100,000 rows against a raw `executemany` (peak RSS);
 - bench/hr_import_cli.py: `ess hr import` of a 100,000-row CSV in its own process against a one-row file (peak RSS);
   with --postgres also on a throwaway PostgreSQL;
@@ -33,6 +35,7 @@ def runs(*, quick: bool, postgres: bool) -> list[list[str]]:
     small = ["--requests", "100", "--seconds", "2", "--memory-requests", "2000"] if quick else []
     found = [
         ["request_overhead.py", *small],
+        ["cold_start.py", "--rounds", "3" if quick else "7"],
         ["hr_import.py", "--rows", *rows],
         ["hr_import_cli.py", "--rows", rows[-1]],
         ["vacation_report.py", "--employees", "2000" if quick else "10000"],

@@ -37,7 +37,7 @@ from ess.routes.journeys import journey_cookies_hook
 from ess.routes.log_redaction import install_log_redaction
 from ess.routes.middleware import IdentityMiddleware, security_headers_hook
 from ess.routes.observability import Gauges, Metrics, RequestContextMiddleware, metrics_handler, observe_hook
-from ess.routes.openapi import complete_document
+from ess.routes.openapi import complete_on_first_build
 from ess.routes.registry import ROUTE_HANDLERS
 from ess.routes.rendering import template_url_for
 from ess.settings import Settings, load_settings
@@ -249,7 +249,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         guards=[request_checks],
         debug=False,
     )
-    complete_document(app)
+    complete_on_first_build(app)
     # Mails built by the domain's notices link to pages by route name, through this app's routing table.
     container.links.bind(app)
     return app

@@ -26,13 +26,10 @@ from ess.adapters.directory_guard import BreakerPolicy, GuardedDirectory
 from ess.adapters.handover import ConfiguredHandover, HandoverTarget
 from ess.adapters.holidays_calendar import HolidaysCalendar
 from ess.adapters.hr_files import read_hr_bytes
-from ess.adapters.ldap.connections import ConnectionSettings, DirectoryConnector
-from ess.adapters.ldap.directory import LdapDirectory, diagnose
 from ess.adapters.local_directory import HashingCost, LocalDirectory
 from ess.adapters.mail import Mailer, MailFolderArea, build_mailer
 from ess.adapters.markdown import SafeMarkdown
 from ess.adapters.notifications import MailNotifier
-from ess.adapters.oidc import OidcClient, OidcConfig
 from ess.adapters.passkeys import WebauthnPasskeys
 from ess.adapters.pwned_passwords import PwnedPasswordsRange
 from ess.adapters.recovery import (
@@ -83,6 +80,8 @@ from ess.routes.links import PageLinks
 from ess.settings import Settings, SettingsError, overview_lines
 
 if TYPE_CHECKING:
+    from ess.adapters.ldap.directory import LdapDirectory
+    from ess.adapters.oidc import OidcClient
     from ess.adapters.redis_store import SharedRedis
 
 
@@ -262,6 +261,9 @@ def build_oidc(settings: Settings) -> OidcClient | None:
     oidc = settings.sso.oidc
     if not oidc.enabled:
         return None
+    # Imported only when configured: joserfc and its key types are a noticeable part of a cold start.
+    from ess.adapters.oidc import OidcClient, OidcConfig  # noqa: PLC0415
+
     return OidcClient(
         OidcConfig(
             issuer=oidc.issuer.strip(),
@@ -322,7 +324,9 @@ def breaker_policy(settings: Settings) -> BreakerPolicy:
     )
 
 
-def build_directory(settings: Settings, session_factory: async_sessionmaker[AsyncSession], clock: Clock) -> Directory:
+def build_directory(
+    settings: Settings, session_factory: async_sessionmaker[AsyncSession], clock: Clock
+) -> LocalDirectory | LdapDirectory:
     if settings.directory.kind == "local":
         local = settings.directory.local
         return LocalDirectory(
@@ -332,6 +336,10 @@ def build_directory(settings: Settings, session_factory: async_sessionmaker[Asyn
             lockout_threshold=local.lockout_threshold,
             lockout_duration=timedelta(minutes=local.lockout_minutes),
         )
+    # Imported only when a directory server is configured: ldap3 is a noticeable part of a cold start.
+    from ess.adapters.ldap.connections import ConnectionSettings, DirectoryConnector  # noqa: PLC0415
+    from ess.adapters.ldap.directory import LdapDirectory  # noqa: PLC0415
+
     ldap = settings.directory.ldap
     connector = DirectoryConnector(
         ConnectionSettings(
@@ -731,6 +739,8 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
     session_factory = create_session_factory(engine)
     sessions, attempts, stores, shared_redis = build_state(settings)
     inner = build_directory(settings, session_factory, clock)
+    local_directory = inner if isinstance(inner, LocalDirectory) else None
+    ldap_directory = None if isinstance(inner, LocalDirectory) else inner
     directory = GuardedDirectory(inner, breaker_policy(settings))
 
     def new_uow() -> AppUnitOfWork:
@@ -752,17 +762,14 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
             jobs=jobs,
             breached=breached_passwords(settings),
             data_areas=(*data_areas(settings), SessionsArea(sessions)),
-            check_directory=directory_checker(
-                inner if isinstance(inner, LocalDirectory) else None,
-                inner if isinstance(inner, LdapDirectory) else None,
-            ),
+            check_directory=directory_checker(local_directory, ldap_directory),
         ),
     )
     container.engine = engine
     container.stores = stores
     container.shared_redis = shared_redis
-    container.local_directory = inner if isinstance(inner, LocalDirectory) else None
-    container.ldap_directory = inner if isinstance(inner, LdapDirectory) else None
+    container.local_directory = local_directory
+    container.ldap_directory = ldap_directory
     container.directory_guard = directory
     container.jobs = jobs
     return container
@@ -797,6 +804,8 @@ def directory_checker(
         if ldap is None:
             count = len(await local.logins()) if local is not None else 0
             return [DirectoryCheck("local directory (accounts in the ESS database)", True, f"{count} accounts")]
+        from ess.adapters.ldap.directory import diagnose  # noqa: PLC0415 - only with a directory server
+
         found = await asyncio.to_thread(diagnose, ldap, None)
         return [DirectoryCheck(c.name, c.ok, c.detail) for c in found]
 

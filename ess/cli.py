@@ -3,63 +3,44 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import getpass
 import os
 import secrets
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ess.adapters.help_content import shipped_articles
-from ess.adapters.hr_files import UnreadableHrFile, stream_hr_file
-from ess.adapters.ldap.directory import Check, diagnose
-from ess.adapters.oidc import OidcClient
-from ess.adapters.stores import SharedStoreUnreachable
-from ess.bootstrap import Container, build_container
-from ess.demo_history import DEMO_PASSWORD, seed_history
-from ess.domain.analytics.recording import delete_expired as delete_expired_journeys
 from ess.domain.errors import DomainError, ServiceUnavailable
-from ess.domain.help.articles import seed_articles
-from ess.domain.help_requests import upkeep as help_request_upkeep
-from ess.domain.hr_import.importing import (
-    ImportEmployees,
-    ImportRejected,
-    ImportResult,
-    import_employees,
-    record_unreadable_import,
-)
-from ess.domain.mail.delivery import SendReport, send_due
-from ess.domain.mail.model import MailStatus, QueuedMail
-from ess.domain.mail.retry import retry as retry_mail
-from ess.domain.outbox.delivery import DeliveryReport, deliver_due
-from ess.domain.outbox.model import DirectoryChange, OutboxStatus
-from ess.domain.outbox.retry import retry
-from ess.domain.passwords.change import set_password_by_operator
-from ess.domain.passwords.checks import PasswordRejected
-from ess.domain.passwords.reminders import ReminderRun, send_password_reminders
-from ess.domain.privacy.audit_trail import verify_chain
-from ess.domain.privacy.retention import RetentionReport, record_job, run_retention
-from ess.domain.profile.scheduled import ApplyDueResult, apply_due
-from ess.domain.vacation.hr_changes import OUTSIDE_EMPLOYMENT, LeaveFollowUp
-from ess.domain.vacation.reminders import LeaveReminderRun, remind_waiting
-from ess.domain.vacation.year_end import (
-    CloseYearResult,
-    YearNotOver,
-    close_year,
-    expire_due,
-    grant_year,
-    send_expiry_warnings,
-)
+from ess.domain.mail.model import MailStatus
+from ess.domain.outbox.model import OutboxStatus
 from ess.settings import Settings, SettingsError, load_settings
+
+# The composition root, the adapters and the use cases are imported by the commands that run them, not here: the
+# command line starts in a fraction of the time, and `ess serve` imports the app with the collector paused (below).
+if TYPE_CHECKING:
+    from ess.adapters.ldap.directory import Check
+    from ess.bootstrap import Container
+    from ess.domain.hr_import.importing import ImportResult
+    from ess.domain.mail.delivery import SendReport
+    from ess.domain.mail.model import QueuedMail
+    from ess.domain.outbox.delivery import DeliveryReport
+    from ess.domain.outbox.model import DirectoryChange
+    from ess.domain.passwords.reminders import ReminderRun
+    from ess.domain.privacy.retention import RetentionReport
+    from ess.domain.profile.scheduled import ApplyDueResult
+    from ess.domain.vacation.hr_changes import LeaveFollowUp
+    from ess.domain.vacation.reminders import LeaveReminderRun
+    from ess.domain.vacation.year_end import CloseYearResult
 
 PROJECT_DIR: Final = Path(__file__).resolve().parent.parent
 DEMO_COMPANY: Final = Path(__file__).resolve().parent / "demo" / "company.csv"
@@ -75,6 +56,9 @@ def _settings(ctx: click.Context) -> Settings:
 
 
 def _run(factory: Callable[[Container], Coroutine[Any, Any, T]], settings: Settings) -> T:
+    from ess.adapters.stores import SharedStoreUnreachable  # noqa: PLC0415
+    from ess.bootstrap import build_container  # noqa: PLC0415
+
     async def main() -> T:
         container = build_container(settings)
         try:
@@ -112,9 +96,6 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int |
     """Serve the web pages and the API (SIGTERM: finish the requests in flight, then stop)."""
     import uvicorn  # noqa: PLC0415 - only the serve command needs the server
 
-    from ess.app import create_app  # noqa: PLC0415 - keeps the other commands light
-    from ess.routes.observability import log_config  # noqa: PLC0415
-
     settings = _settings(ctx)
     workers = workers or settings.server.workers
     if workers > 1 and settings.sessions.store != "redis":
@@ -124,7 +105,12 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int |
             highlight=False,
         )
         sys.exit(2)
-    _check_shared_store(settings)
+    with _collector_paused():
+        from ess.app import create_app  # noqa: PLC0415 - keeps the other commands light
+        from ess.routes.observability import log_config  # noqa: PLC0415
+
+        _check_shared_store(settings)
+        app = create_app(settings) if workers == 1 else None
     options: dict[str, Any] = {
         "host": host or settings.server.host,
         "port": port or settings.server.port,
@@ -134,8 +120,8 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int |
         "log_config": log_config(settings),
         "timeout_graceful_shutdown": settings.server.graceful_shutdown_seconds,
     }
-    if workers == 1:
-        uvicorn.run(create_app(settings), **options)
+    if app is not None:
+        uvicorn.run(app, **options)
         return
     # Each worker process builds its own app from the same configuration file and environment, and counts its
     # requests into files in this folder, which /metrics adds up over all workers (prometheus_client multiprocess).
@@ -147,6 +133,20 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int |
         uvicorn.run("ess.app:create_app", factory=True, workers=workers, **options)
     finally:
         shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector paused while the app is imported and built: the start makes a few hundred
+    thousand objects that live as long as the process (modules, classes, routes, signature models) and hardly any
+    garbage, and the collector, scanning them again and again as they accumulate, took 10-13 % of its CPU."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _check_shared_store(settings: Settings) -> None:
@@ -191,6 +191,8 @@ def db_upgrade(ctx: click.Context, revision: str) -> None:
 
 def _seed_help(settings: Settings) -> int:
     """The shipped help articles that are missing, published, with a review due in a year; edited ones stay."""
+    from ess.adapters.help_content import shipped_articles  # noqa: PLC0415
+    from ess.domain.help.articles import seed_articles  # noqa: PLC0415
 
     async def seed(container: Container) -> int:
         review_due = container.clock.today() + timedelta(days=365)
@@ -219,6 +221,8 @@ def hr() -> None:
 @click.pass_context
 def hr_import(ctx: click.Context, file: Path, requested_by: str) -> None:
     """Import employees from a CSV or JSON FILE (see docs/hr-import.md). All rows valid, or nothing changes."""
+    from ess.domain.hr_import.importing import ImportRejected  # noqa: PLC0415
+
     try:
         result = _import_file(_settings(ctx), file, _operator(), requested_by=requested_by)
     except ImportRejected as exc:
@@ -243,6 +247,8 @@ def hr_import(ctx: click.Context, file: Path, requested_by: str) -> None:
 
 def _print_leave_conflict(follow_up: LeaveFollowUp) -> None:
     """One employee whose leave the import made overdrawn or impossible: imported all the same, for HR to decide."""
+    from ess.domain.vacation.hr_changes import OUTSIDE_EMPLOYMENT  # noqa: PLC0415
+
     number = follow_up.employee.personnel_number
     for year, days in follow_up.overdrawn:
         err.print(f"[yellow]{number}: leave {year} overdrawn by {-days} days[/yellow]", highlight=False)
@@ -264,6 +270,11 @@ def _operator() -> str:
 def _import_file(settings: Settings, file: Path, actor: str, *, requested_by: str = "") -> ImportResult:
     """The file is read as the import consumes it (a CSV of 100,000 rows is never held whole); a file that cannot be
     read is refused before anything is written, and recorded as such."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: PLC0415
+
+    from ess.adapters.hr_files import UnreadableHrFile, stream_hr_file  # noqa: PLC0415
+    from ess.domain.hr_import.importing import ImportEmployees, import_employees, record_unreadable_import  # noqa: PLC0415
+
     records = stream_hr_file(file)
 
     async def run(container: Container) -> ImportResult:
@@ -300,6 +311,9 @@ def demo() -> None:
 @click.pass_context
 def demo_seed(ctx: click.Context) -> None:
     """Import the demo company and give every demo account the password demo-passwort-2026."""
+    from ess.demo_history import DEMO_PASSWORD, seed_history  # noqa: PLC0415
+    from ess.domain.vacation.year_end import grant_year  # noqa: PLC0415
+
     settings = _settings(ctx)
     if settings.mode == "production":
         err.print("[red]Refusing to seed demo accounts in production mode.[/red]")
@@ -354,6 +368,7 @@ def vacation() -> None:
 def vacation_remind(ctx: click.Context) -> None:
     """Remind managers of requests waiting too long; hand those waiting longer to the manager's deputy, or tell HR
     (run daily; a second run sends nothing twice)."""
+    from ess.domain.vacation.reminders import remind_waiting  # noqa: PLC0415
 
     async def run(container: Container) -> LeaveReminderRun:
         return await remind_waiting(deps=container.vacation)
@@ -370,6 +385,9 @@ def vacation_remind(ctx: click.Context) -> None:
 @click.pass_context
 def vacation_grant(ctx: click.Context, year: int) -> None:
     """Book YEAR's leave entitlement for everybody employed in it (safe to run again)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn  # noqa: PLC0415
+
+    from ess.domain.vacation.year_end import grant_year  # noqa: PLC0415
 
     async def run(container: Container) -> int:
         if not sys.stderr.isatty():
@@ -398,6 +416,9 @@ def vacation_grant(ctx: click.Context, year: int) -> None:
 def vacation_close_year(ctx: click.Context, year: int, force: bool) -> None:
     """Carry what is left of YEAR into the next year, with its legal expiry, for everybody employed in YEAR
     (safe to run again)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn  # noqa: PLC0415
+
+    from ess.domain.vacation.year_end import YearNotOver, close_year  # noqa: PLC0415
 
     async def run(container: Container) -> CloseYearResult:
         if not sys.stderr.isatty():
@@ -431,6 +452,7 @@ def vacation_close_year(ctx: click.Context, year: int, force: bool) -> None:
 @click.pass_context
 def vacation_send_warnings(ctx: click.Context, year: int) -> None:
     """Warn everyone in Germany with leave of YEAR left that it lapses (and record the warning as evidence)."""
+    from ess.domain.vacation.year_end import send_expiry_warnings  # noqa: PLC0415
 
     async def run(container: Container) -> int:
         return await send_expiry_warnings(year, deps=container.vacation, actor=_operator())
@@ -442,6 +464,8 @@ def vacation_send_warnings(ctx: click.Context, year: int) -> None:
 @click.pass_context
 def vacation_expire(ctx: click.Context) -> None:
     """Book the lapse of carried-over days whose deadline has passed (safe to run daily)."""
+    from ess.domain.privacy.retention import record_job  # noqa: PLC0415
+    from ess.domain.vacation.year_end import expire_due  # noqa: PLC0415
 
     async def run(container: Container) -> Decimal:
         return await record_job(
@@ -463,9 +487,10 @@ def analytics() -> None:
 @click.pass_context
 def analytics_purge(ctx: click.Context) -> None:
     """Delete journey events older than [retention] analytics_events_days now (`ess retention run` does it daily)."""
+    from ess.domain.analytics.recording import delete_expired  # noqa: PLC0415
 
     async def run(container: Container) -> int:
-        return await delete_expired_journeys(deps=container.analytics)
+        return await delete_expired(deps=container.analytics)
 
     click.echo(f"Journey events deleted: {_run(run, _settings(ctx))}.")
 
@@ -482,6 +507,8 @@ def directory() -> None:
 @click.pass_context
 def directory_set_password(ctx: click.Context, login: str, email: str, password: str) -> None:
     """Create a local account or set its password (local directory only). The password policy applies."""
+    from ess.domain.passwords.change import set_password_by_operator  # noqa: PLC0415
+    from ess.domain.passwords.checks import PasswordRejected  # noqa: PLC0415
 
     async def run(container: Container) -> bool:
         local = container.local_directory
@@ -511,6 +538,10 @@ def directory_set_password(ctx: click.Context, login: str, email: str, password:
 
 async def sso_checks(container: Container) -> list[Check]:
     """Single sign-on, where configured: the provider's discovery document and keys, the service keytab."""
+    # Imported here, not at start: ldap3 and joserfc are a noticeable part of `ess serve`'s cold start.
+    from ess.adapters.ldap.directory import Check  # noqa: PLC0415
+    from ess.adapters.oidc import OidcClient  # noqa: PLC0415
+
     checks = []
     oidc = container.auth.oidc
     if isinstance(oidc, OidcClient):
@@ -534,6 +565,7 @@ async def sso_checks(container: Container) -> list[Check]:
 @click.pass_context
 def directory_check(ctx: click.Context, sample_login: str | None) -> None:
     """Show what works with the configured directory; exit 1 when something the configuration needs does not."""
+    from ess.adapters.ldap.directory import Check, diagnose  # noqa: PLC0415 - see sso_checks
 
     async def run(container: Container) -> list[Check]:
         if container.ldap_directory is None:
@@ -606,6 +638,9 @@ def outbox_list(ctx: click.Context, statuses: tuple[str, ...], limit: int) -> No
 @click.pass_context
 def outbox_retry(ctx: click.Context, change_id: int | None, retry_all: bool, force: bool) -> None:
     """Make entry CHANGE_ID (or with --all every failed entry) due now and try to apply it at once."""
+    from ess.domain.outbox.delivery import deliver_due  # noqa: PLC0415
+    from ess.domain.outbox.retry import retry  # noqa: PLC0415
+
     if (change_id is None) == (not retry_all):
         raise click.UsageError("Give either an entry ID or --all.")
     if force and change_id is None:
@@ -669,11 +704,14 @@ def mail_list(ctx: click.Context, statuses: tuple[str, ...], limit: int) -> None
 @click.pass_context
 def mail_retry(ctx: click.Context, mail_id: int | None, retry_all: bool) -> None:
     """Make mail MAIL_ID (or with --all every failed mail) due now and try to send it at once."""
+    from ess.domain.mail.delivery import send_due  # noqa: PLC0415
+    from ess.domain.mail.retry import retry  # noqa: PLC0415
+
     if (mail_id is None) == (not retry_all):
         raise click.UsageError("Give either a mail ID or --all.")
 
     async def run(container: Container) -> tuple[int, SendReport]:
-        count = await retry_mail(mail_id, deps=container.mail, actor=_operator())
+        count = await retry(mail_id, deps=container.mail, actor=_operator())
         return count, await send_due(deps=container.mail)
 
     try:
@@ -698,6 +736,9 @@ def profile() -> None:
 @click.pass_context
 def profile_apply_due(ctx: click.Context) -> None:
     """Apply approved personal-data changes whose effective date has come (run daily, e.g. at 00:05)."""
+    from ess.domain.outbox.delivery import deliver_due  # noqa: PLC0415
+    from ess.domain.privacy.retention import record_job  # noqa: PLC0415
+    from ess.domain.profile.scheduled import apply_due  # noqa: PLC0415
 
     async def job(container: Container) -> tuple[ApplyDueResult, DeliveryReport]:
         result = await apply_due(deps=container.profile, actor=_operator())
@@ -729,6 +770,9 @@ def password() -> None:
 def password_remind(ctx: click.Context) -> None:
     """E-mail everyone whose directory password expires soon ([passwords] remind_offsets_days, each offset once).
     Prints one summary line; exits 1 when the directory could not answer for some accounts (run it again later)."""
+    from ess.domain.passwords.reminders import send_password_reminders  # noqa: PLC0415
+    from ess.domain.privacy.retention import record_job  # noqa: PLC0415
+
     settings = _settings(ctx)
 
     async def run(container: Container) -> ReminderRun:
@@ -757,6 +801,7 @@ def audit() -> None:
 def audit_verify(ctx: click.Context) -> None:
     """Check the audit events' hash chain from the oldest kept event to the newest; exits 1 and names the first
     event that breaks it (altered, removed or inserted)."""
+    from ess.domain.privacy.audit_trail import verify_chain  # noqa: PLC0415
 
     async def run(container: Container) -> Any:
         return await verify_chain(deps=container.privacy)
@@ -782,6 +827,7 @@ def retention() -> None:
 @click.pass_context
 def retention_run(ctx: click.Context, dry_run: bool) -> None:
     """Delete what is older than its retention period (run daily); the deletions are audited by count."""
+    from ess.domain.privacy.retention import record_job, run_retention  # noqa: PLC0415
 
     async def run(container: Container) -> RetentionReport:
         if dry_run:
@@ -810,11 +856,12 @@ def help_requests() -> None:
 def help_requests_daily(ctx: click.Context) -> None:
     """Remind HR and IT of requests waiting longer than [help_requests] remind_after_hours, and delete closed
     requests older than [retention] help_requests_days (run daily; `ess retention run` deletes them too)."""
+    from ess.domain.help_requests import upkeep  # noqa: PLC0415
 
     async def run(container: Container) -> tuple[int, int]:
         return (
-            await help_request_upkeep.remind_waiting(deps=container.help_requests),
-            await help_request_upkeep.delete_expired(deps=container.help_requests),
+            await upkeep.remind_waiting(deps=container.help_requests),
+            await upkeep.delete_expired(deps=container.help_requests),
         )
 
     reminded, deleted = _run(run, _settings(ctx))

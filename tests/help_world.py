@@ -14,7 +14,8 @@ import pytest
 from ess.adapters.help_content import shipped_articles
 from ess.adapters.hr_files import read_hr_file
 from ess.bootstrap import Container, build_container
-from ess.cli import DEMO_COMPANY, DEMO_PASSWORD
+from ess.cli import DEMO_COMPANY
+from ess.demo_history import DEMO_PASSWORD
 from ess.domain.auth.model import Principal
 from ess.domain.help.articles import seed_articles
 from ess.domain.help.ports import HelpDeps

@@ -3,10 +3,12 @@ sanitiser) with a short allow-list, so that nothing an editor types can run in a
 
 from __future__ import annotations
 
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import nh3
-from markdown_it import MarkdownIt
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
 
 ALLOWED_TAGS: Final = frozenset(
     {"p", "br", "hr", "h2", "h3", "h4", "ul", "ol", "li", "strong", "em", "code", "pre", "blockquote", "a"}
@@ -21,10 +23,18 @@ class SafeMarkdown:
     the Markdown itself produces passes nh3 with only the tags above and http(s)/mailto links."""
 
     def __init__(self) -> None:
-        self._markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+        self._parser: MarkdownIt | None = None
+
+    def _markdown(self) -> MarkdownIt:
+        # Made on the first article, not at start: markdown-it-py is a noticeable part of a cold start.
+        if self._parser is None:
+            from markdown_it import MarkdownIt  # noqa: PLC0415
+
+            self._parser = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+        return self._parser
 
     def __call__(self, markdown: str) -> str:
-        html = self._markdown.render(markdown)
+        html = self._markdown().render(markdown)
         return nh3.clean(
             html,
             tags=set(ALLOWED_TAGS),

@@ -54,7 +54,6 @@ class MailNotifier:
         self._company = company
         self._base_url = base_url.rstrip("/")
         self._links = links
-        catalog = translations(locale)
         self._env = Environment(
             loader=FileSystemLoader(TEMPLATES),
             autoescape=False,  # noqa: S701 - plain-text mails, never rendered as HTML
@@ -63,7 +62,8 @@ class MailNotifier:
         )
 
         def _(message: str, **params: object) -> str:
-            text = catalog.gettext(message)
+            # The catalog is compiled from its .po file on the first mail (then cached), not at start.
+            text = translations(locale).gettext(message)
             return text % params if params else text
 
         self._env.globals["_"] = _

@@ -13,6 +13,7 @@ from typing import Any, Final
 
 import msgspec
 from litestar import Litestar
+from litestar._openapi.plugin import OpenAPIPlugin
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.spec import (
     Components,
@@ -256,9 +257,26 @@ def _close_strict_bodies(handlers: Iterable[HTTPRouteHandler], components: Compo
             schema.additional_properties = False
 
 
-def complete_document(app: Litestar) -> OpenAPI:
-    """Add the problem answers, security and closed bodies to the app's OpenAPI document (built once, then cached)."""
-    document = app.openapi_schema
+def complete_on_first_build(app: Litestar) -> None:
+    """Complete the app's OpenAPI document when Litestar first builds it (the first `/schema` request or
+    `app.openapi_schema`), not at start: generating it for every operation is a good part of a cold start."""
+    plugin = app.plugins.get(OpenAPIPlugin)
+    # Litestar makes the plugin itself and has no hook for the finished document; its class (slots, no state of
+    # its own) is changed for one that completes what Litestar builds. The plugin is still found by its type.
+    plugin.__class__ = _CompletingOpenAPIPlugin
+
+
+class _CompletingOpenAPIPlugin(OpenAPIPlugin):
+    __slots__ = ()
+
+    def _build_openapi(self) -> OpenAPI:
+        return complete_document(self.app, super()._build_openapi())
+
+
+def complete_document(app: Litestar, document: OpenAPI | None = None) -> OpenAPI:
+    """Add the problem answers, security and closed bodies to the app's OpenAPI document (`document`, built from
+    the app's routes; by default the one Litestar built and cached)."""
+    document = app.openapi_schema if document is None else document
     handlers = _handlers(app)
     components = document.components if isinstance(document.components, Components) else Components()
     components.schemas = {**(components.schemas or {}), **problem_components()}

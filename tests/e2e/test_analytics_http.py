@@ -22,7 +22,8 @@ from ess.adapters.hr_files import read_hr_file
 from ess.adapters.sql.analytics import SqlJourneyRepository
 from ess.app import create_app
 from ess.bootstrap import build_container
-from ess.cli import DEMO_COMPANY, DEMO_PASSWORD
+from ess.cli import DEMO_COMPANY
+from ess.demo_history import DEMO_PASSWORD
 from ess.domain.analytics.recording import delete_expired
 from ess.domain.help.articles import seed_articles
 from ess.domain.hr_import.importing import ImportEmployees, import_employees

@@ -7,8 +7,6 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Final
 
-import phonenumbers
-
 from ess.domain.errors import InvalidInput
 from ess.domain.profile import validation
 from ess.domain.profile.model import (
@@ -89,6 +87,8 @@ def normalise(profile_field: ProfileField, raw: Mapping[str, str], *, region: st
 
 
 def _address(raw: Mapping[str, str], region: str, problems: dict[str, Problem]) -> FieldValue:
+    import phonenumbers  # noqa: PLC0415 - on first use, as in ess.domain.profile.validation
+
     country = raw.get("country", "").strip().upper() or region
     if country not in phonenumbers.SUPPORTED_REGIONS:
         problems["country"] = Problem.COUNTRY

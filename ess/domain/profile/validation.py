@@ -7,12 +7,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
-import phonenumbers
-from email_validator import EmailNotValidError, validate_email
-from schwifty import BIC, IBAN
-from schwifty.exceptions import SchwiftyException
-
 from ess.domain.errors import InvalidInput
+
+# phonenumbers, schwifty and email-validator are imported where a value is checked, not at start: together they
+# are a noticeable part of a cold start (their tables of countries, banks and domains), and most requests check none.
 
 POSTAL_CODES: Final = {"DE": re.compile(r"\d{5}"), "CH": re.compile(r"\d{4}"), "AT": re.compile(r"\d{4}")}
 # One @, something on both sides, a dot in the domain, no spaces: what a mail server will accept in practice.
@@ -52,6 +50,8 @@ class FieldRejected(InvalidInput):
 
 def phone_e164(raw: str, *, field: str, default_region: str = "DE") -> str:
     """A phone number as E.164 (+498912345678). National forms are read for `default_region`."""
+    import phonenumbers  # noqa: PLC0415 - see the imports
+
     try:
         number = phonenumbers.parse(raw, default_region)
     except phonenumbers.NumberParseException as exc:
@@ -63,6 +63,8 @@ def phone_e164(raw: str, *, field: str, default_region: str = "DE") -> str:
 
 def phone_display(e164: str, *, region: str = "DE") -> str:
     """National form for numbers of `region` (089 12345678), international form otherwise (+41 44 123 45 67)."""
+    import phonenumbers  # noqa: PLC0415 - see the imports
+
     try:
         number = phonenumbers.parse(e164, None)
     except phonenumbers.NumberParseException:
@@ -82,6 +84,9 @@ class BankAccount:
 def bank_account(iban_raw: str, bic_raw: str, holder: str) -> BankAccount:
     """Check the IBAN (checksum, length for its country) and the BIC: derived from the bank code where the registry
     knows it, otherwise as given; a given BIC must belong to the IBAN's country."""
+    from schwifty import BIC, IBAN  # noqa: PLC0415 - see the imports
+    from schwifty.exceptions import SchwiftyException  # noqa: PLC0415
+
     try:
         iban = IBAN(iban_raw)
     except SchwiftyException as exc:
@@ -118,6 +123,8 @@ def postal_code(code: str, country: str) -> str:
 def email(raw: str, *, field: str = "email") -> str:
     """A deliverable-looking address by RFC 5321/5322 as email-validator reads them (no NUL, no `<>`, no quoted
     local parts, internationalised domains in their normal form); no DNS lookup: intranet domains need not resolve."""
+    from email_validator import EmailNotValidError, validate_email  # noqa: PLC0415 - see the imports
+
     value = raw.strip()
     try:
         checked = validate_email(value, check_deliverability=False, allow_quoted_local=False)
