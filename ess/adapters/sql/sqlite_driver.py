@@ -13,10 +13,11 @@ the same errors, the same rows.
 A read-only transaction (the engine begins it with a deferred `BEGIN`, see database.py) goes further: its SELECTs run
 on the event loop itself, no trip at all. With WAL a reader takes no lock and waits for nobody, and a read of a few
 rows takes microseconds, less than the trip would. Two guards keep the loop from being held: a statement still
-running after `INLINE_BUDGET_SECONDS` is interrupted (SQLite's progress handler) and run again in the thread, and the
-busy timeout is 0 while on the loop, so a reader that would have to wait (WAL recovery) is handed to the thread
-instead of sleeping on the loop. From the first statement handed over, the rest of that transaction stays in the
-thread. Anything but a SELECT, and every write transaction, goes through the thread as before.
+running after `INLINE_BUDGET_SECONDS` of the loop thread's CPU (or `INLINE_WALL_SECONDS` on the clock) is
+interrupted (SQLite's progress handler) and run again in the thread, and the busy timeout is 0 while on the loop, so
+a reader that would have to wait (WAL recovery) is handed to the thread instead of sleeping on the loop. From the
+first statement handed over, the rest of that transaction stays in the thread. Anything but a SELECT, and every
+write transaction, goes through the thread as before.
 
 It is handed to SQLAlchemy as the DBAPI module (`create_async_engine(..., module=dbapi())`), so the dialect, its
 name and its SQL stay SQLAlchemy's `sqlite+aiosqlite`.
@@ -62,8 +63,11 @@ def _run(connection: sqlite3.Connection, begin: str | None, operation: str, para
         cursor.close()
 
 
-# How long a read may hold the event loop before it is interrupted and run again in the driver's thread.
+# How long a read may hold the event loop before it is interrupted and run again in the driver's thread: CPU time of
+# the loop's thread (a read descheduled by a busy machine is not a long read), and a bound in wall-clock time for a
+# read that waits on the disk.
 INLINE_BUDGET_SECONDS: Final = 0.002
+INLINE_WALL_SECONDS: Final = 0.02
 # How many SQLite virtual-machine steps between two looks at the clock while a read runs on the loop.
 _PROGRESS_STEPS: Final = 1000
 # The BEGIN of a read-only transaction (database.py): its reads may run on the loop.
@@ -148,8 +152,11 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
         if many or not _READ.match(operation):
             self.leave_loop()
             return None
-        deadline = time.perf_counter() + INLINE_BUDGET_SECONDS
-        connection.set_progress_handler(lambda: time.perf_counter() > deadline, _PROGRESS_STEPS)
+        cpu_deadline = time.thread_time() + INLINE_BUDGET_SECONDS
+        wall_deadline = time.perf_counter() + INLINE_WALL_SECONDS
+        connection.set_progress_handler(
+            lambda: time.thread_time() > cpu_deadline or time.perf_counter() > wall_deadline, _PROGRESS_STEPS
+        )
         try:
             return _run(connection, None, operation, parameters, many=False)
         except sqlite3.OperationalError as error:
