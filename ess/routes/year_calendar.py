@@ -1,7 +1,9 @@
-"""The body of each month of the year calendar on /vacation, built in Python.
+"""The twelve month tables of the year calendar on /vacation, built in Python.
 
 The template looped over 365 days with a dozen attribute lookups and conditionals per day: about half of the page's
 rendering time. Here each day is one string format; labels are escaped with markupsafe exactly as autoescape would.
+The tables' captions and weekday headings were 180 translations per page (seven weekdays, twice, in each month):
+now each is translated once per page.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from markupsafe import Markup, escape
 
 from ess.domain.vacation.model import RequestStatus
 from ess.domain.vacation.views import CalendarDay
-from ess.routes.rendering import STATUS_LABELS
+from ess.routes.rendering import MONTH_NAMES, STATUS_LABELS, WEEKDAY_NAMES
 
 
 def _class_of(day: CalendarDay) -> str:
@@ -43,3 +45,19 @@ def month_bodies(days: Sequence[CalendarDay], gettext: Callable[[str], str]) -> 
             content = str(number)
         cells.append(f'<td class="{_class_of(day)}">{content}</td>')
     return [Markup("".join(cells) + "</tr>") if cells else Markup("") for cells in months]  # noqa: S704 - escaped above
+
+
+def month_tables(days: Sequence[CalendarDay], gettext: Callable[[str], str]) -> Markup:
+    """The table of each month of `days`: its name as the caption, the weekdays (abbreviated, the full name as the
+    abbreviation's title), the weeks (see `month_bodies`)."""
+    head = "".join(
+        f'<th scope="col"><abbr title="{escape(gettext(long))}">{escape(gettext(short))}</abbr></th>'
+        for short, long in WEEKDAY_NAMES
+    )
+    return Markup(  # noqa: S704 - every text escaped above or in month_bodies
+        "\n".join(
+            f'<table class="month"><caption>{escape(gettext(name))}</caption><thead><tr>{head}</tr></thead>'
+            f"<tbody>{body}</tbody></table>"
+            for name, body in zip(MONTH_NAMES, month_bodies(days, gettext), strict=True)
+        )
+    )

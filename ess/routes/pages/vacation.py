@@ -24,7 +24,7 @@ from ess.routes import journeys
 from ess.routes.errors import form_errors
 from ess.routes.guards import current_principal, requires_login, requires_manager_or_hr
 from ess.routes.rendering import gettext_for, locale_of, page_context, url_to
-from ess.routes.year_calendar import month_bodies
+from ess.routes.year_calendar import month_tables
 
 
 class LeaveForm(msgspec.Struct):
@@ -64,7 +64,7 @@ class VacationPagesController(Controller):
         as_of = _parse_day(request.query_params.get("as_of", "")) or today
         shown = await vacation_overview(principal, as_of, deps=vacation)
         figures, requests, days = shown.balance, shown.requests, shown.calendar
-        months = month_bodies(days, gettext_for(request))
+        months = month_tables(days, gettext_for(request))
         extra.setdefault("errors", {})
         extra.setdefault("form", LeaveForm())
         extra.setdefault("created", False)
