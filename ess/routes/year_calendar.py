@@ -9,6 +9,7 @@ now each is translated once per page.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Final
 
 from markupsafe import Markup, escape
 
@@ -27,23 +28,33 @@ def _class_of(day: CalendarDay) -> str:
     return "" if day.working else "cal-off"
 
 
+# Most days are a plain working day or day off: their cells are made once, not once per day and page.
+_PLAIN_CELLS: Final = {
+    working: tuple(f'<td class="{"" if working else "cal-off"}">{number}</td>' for number in range(32))
+    for working in (True, False)
+}
+_FIRST_ROW: Final = tuple("<tr>" + "<td></td>" * weekday for weekday in range(7))
+
+
 def month_bodies(days: Sequence[CalendarDay], gettext: Callable[[str], str]) -> list[Markup]:
     """For each month of `days` (in date order), the rows of its table: weeks from Monday, leading blanks."""
     months: list[list[str]] = [[] for _ in range(12)]
     for day in days:
-        cells = months[day.day.month - 1]
-        weekday = day.day.weekday()
+        when = day.day
+        cells = months[when.month - 1]
+        weekday = when.weekday()
         if not cells:
-            cells.append("<tr>" + "<td></td>" * weekday)
+            cells.append(_FIRST_ROW[weekday])
         elif weekday == 0:
             cells.append("</tr><tr>")
-        number = day.day.day
         if day.holiday or day.status is not None:
             label = escape(day.holiday or gettext(STATUS_LABELS[day.status.value if day.status else ""]))
-            content = f'<span title="{label}">{number}</span><span class="visually-hidden"> {label}</span>'
+            cells.append(
+                f'<td class="{_class_of(day)}"><span title="{label}">{when.day}</span>'
+                f'<span class="visually-hidden"> {label}</span></td>'
+            )
         else:
-            content = str(number)
-        cells.append(f'<td class="{_class_of(day)}">{content}</td>')
+            cells.append(_PLAIN_CELLS[day.working][when.day])
     return [Markup("".join(cells) + "</tr>") if cells else Markup("") for cells in months]  # noqa: S704 - escaped above
 
 
