@@ -63,8 +63,8 @@ class VacationPagesController(Controller):
         today = vacation.clock.today()
         as_of = _parse_day(request.query_params.get("as_of", "")) or today
         shown = await vacation_overview(principal, as_of, deps=vacation)
-        figures, requests, days = shown.balance, shown.requests, shown.calendar
-        months = month_tables(days, gettext_for(request))
+        figures, requests = shown.balance, shown.requests
+        months = month_tables(shown.calendar, gettext_for(request))
         extra.setdefault("errors", {})
         extra.setdefault("form", LeaveForm())
         extra.setdefault("created", False)
