@@ -33,8 +33,9 @@ from tests.harness.ess_processes import EssCluster, stop  # noqa: E402
 def start(source: str | None) -> tuple[subprocess.Popen[bytes], str, EssCluster]:
     """`ess serve` on a fresh demo database, from `source` (a tree with an `ess` package) or this checkout."""
     saved = os.environ.pop("PYTHONPATH", None)
-    if source:
-        os.environ["PYTHONPATH"] = source
+    # Always named: without it `python -m ess.cli` imports the `ess` the venv was installed from (an editable install
+    # of another checkout), not this one.
+    os.environ["PYTHONPATH"] = source or str(BENCH.parent)
     try:
         workdir = Path(tempfile.mkdtemp(prefix="ess-compare-"))
         cluster = EssCluster(workdir, f"sqlite+aiosqlite:///{workdir}/ess.db", store="file")
@@ -47,6 +48,7 @@ def start(source: str | None) -> tuple[subprocess.Popen[bytes], str, EssCluster]
 
 
 def main(before: str, rounds: int, requests: int) -> None:
+    os.environ.setdefault("PYTHONPATH", str(BENCH.parent))  # the bare app's /ess-page renders this checkout's page
     old, old_url, _ = start(before)
     new, new_url, cluster = start(None)
     bare, bare_url = start_bare(Path(tempfile.mkdtemp(prefix="bare-")))
