@@ -102,9 +102,14 @@ _PATHS_KEPT: Final = 2048
 
 def reverse(app: Litestar, route_name: str, **path_params: Any) -> str:
     """`app.route_reverse`, remembered: the routing table of an app does not change once it serves."""
+    known: dict[Any, str] = app.state.setdefault(_PATHS, {})
+    if not path_params:  # most links: the name alone is the key
+        found = known.get(route_name)
+        if found is None:
+            found = known[route_name] = app.route_reverse(route_name)
+        return found
     try:
         key = (route_name, *sorted(path_params.items()))
-        known: dict[tuple[Any, ...], str] = app.state.setdefault(_PATHS, {})
         found = known.get(key)
     except TypeError:  # a parameter that cannot be a key
         return app.route_reverse(route_name, **path_params)

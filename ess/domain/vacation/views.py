@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from ess.domain.auth.caller import own_employee
 from ess.domain.auth.model import Principal
-from ess.domain.hr.model import Employee
+from ess.domain.hr.model import Employee, WorkPattern
 from ess.domain.vacation.balance import balance_and_requests
 from ess.domain.vacation.model import ACTIVE_STATUSES, ZERO, Balance, Colleague, LeaveRequest, RequestStatus
 from ess.domain.vacation.ports import VacationDeps
@@ -24,42 +24,65 @@ class CalendarDay:
     working: bool  # a working day by the employee's pattern
 
 
+@dataclass(frozen=True, slots=True)
+class YearCalendar:
+    """A year as the year view shows it: the few days with leave or a day off, and the work pattern from each
+    change on. Every other day is a plain working day or day off by the pattern, so the view need not make 365
+    objects (that was most of the page's calendar time)."""
+
+    year: int
+    marked: Mapping[date, CalendarDay]  # the days of the year with requested leave or a holiday
+    patterns: tuple[tuple[date, WorkPattern], ...]  # (in force from, pattern), oldest first; the first from 1 January
+
+    def days(self) -> list[CalendarDay]:
+        """Every day of the year, in date order."""
+        last = date(self.year, 12, 31).toordinal() + 1
+        result: list[CalendarDay] = []
+        for index, (start, pattern) in enumerate(self.patterns):
+            end = self.patterns[index + 1][0].toordinal() if index + 1 < len(self.patterns) else last
+            for ordinal in range(start.toordinal(), end):
+                day = date.fromordinal(ordinal)
+                marked = self.marked.get(day)
+                result.append(marked or CalendarDay(day, ZERO, None, "", pattern.days[day.weekday()] > 0))
+        return result
+
+
 async def year_calendar(principal: Principal, year: int, *, deps: VacationDeps) -> list[CalendarDay]:
     """Every day of a year with the caller's leave, holidays and working days, for the year view."""
     async with deps.new_uow().read_only() as uow:
         employee = await own_employee(principal, uow.employees)
         assert employee.id is not None
         requests = await uow.vacation.requests(employee.id)
-    return calendar_of(employee, requests, year, deps=deps)
+    return calendar_of(employee, requests, year, deps=deps).days()
 
 
-def calendar_of(
-    employee: Employee, requests: Sequence[LeaveRequest], year: int, *, deps: VacationDeps
-) -> list[CalendarDay]:
-    """The year view of an employee's active requests: one pass over the days, one pattern per period."""
-    booked = {d.day: (d.fraction, r.status) for r in requests if r.status in ACTIVE_STATUSES for d in r.days}
-    days_off = deps.calendar.days_off(employee.location, year)
+def calendar_of(employee: Employee, requests: Sequence[LeaveRequest], year: int, *, deps: VacationDeps) -> YearCalendar:
+    """The year view of an employee's active requests and days off, with one pattern per period."""
     first, last = date(year, 1, 1), date(year, 12, 31)
+    booked = {
+        d.day: (d.fraction, r.status)
+        for r in requests
+        if r.status in ACTIVE_STATUSES
+        for d in r.days
+        if first <= d.day <= last
+    }
+    days_off = {
+        day: off for day, off in deps.calendar.days_off(employee.location, year).items() if first <= day <= last
+    }
     # The pattern in force on each day, from the history's periods (not a search of the history per day).
     changes = sorted(employee.pattern_history, key=lambda item: item[0])
-    patterns = [(first, employee.pattern_on(first))] + [(since, p) for since, p in changes if first < since <= last]
-    result: list[CalendarDay] = []
-    for index, (start, pattern) in enumerate(patterns):
-        end = patterns[index + 1][0].toordinal() if index + 1 < len(patterns) else last.toordinal() + 1
-        for ordinal in range(start.toordinal(), end):
-            day = date.fromordinal(ordinal)
-            fraction, status = booked.get(day, (ZERO, None))
-            off = days_off.get(day)
-            result.append(
-                CalendarDay(
-                    day=day,
-                    leave=fraction,
-                    status=status,
-                    holiday=off.name if off else "",
-                    working=pattern.days[day.weekday()] > 0,
-                )
-            )
-    return result
+    patterns = ((first, employee.pattern_on(first)), *((since, p) for since, p in changes if first < since <= last))
+
+    def working(day: date) -> bool:
+        pattern = next(p for since, p in reversed(patterns) if since <= day)
+        return pattern.days[day.weekday()] > 0
+
+    marked: dict[date, CalendarDay] = {}
+    for day in sorted(booked.keys() | days_off.keys()):
+        fraction, status = booked.get(day, (ZERO, None))
+        off = days_off.get(day)
+        marked[day] = CalendarDay(day, fraction, status, off.name if off else "", working(day))
+    return YearCalendar(year=year, marked=marked, patterns=patterns)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +91,7 @@ class VacationOverview:
 
     balance: Balance
     requests: list[LeaveRequest]
-    calendar: list[CalendarDay]
+    calendar: YearCalendar
     colleagues: list[Colleague]  # whom the leave form offers as substitute
 
 

@@ -24,7 +24,8 @@ from ess.routes import journeys
 from ess.routes.errors import form_errors
 from ess.routes.guards import current_principal, requires_login, requires_manager_or_hr
 from ess.routes.rendering import gettext_for, locale_of, page_context, url_to
-from ess.routes.year_calendar import month_bodies
+from ess.routes.vacation_view import ledger_rows, request_rows
+from ess.routes.year_calendar import month_tables
 
 
 class LeaveForm(msgspec.Struct):
@@ -63,8 +64,8 @@ class VacationPagesController(Controller):
         today = vacation.clock.today()
         as_of = _parse_day(request.query_params.get("as_of", "")) or today
         shown = await vacation_overview(principal, as_of, deps=vacation)
-        figures, requests, days = shown.balance, shown.requests, shown.calendar
-        months = month_bodies(days, gettext_for(request))
+        gettext, lang = gettext_for(request), locale_of(request)
+        months = month_tables(shown.calendar, gettext)
         extra.setdefault("errors", {})
         extra.setdefault("form", LeaveForm())
         extra.setdefault("created", False)
@@ -73,10 +74,10 @@ class VacationPagesController(Controller):
             template_name="vacation.html",
             context=page_context(
                 request,
-                balance=figures,
-                requests=requests,
+                balance=shown.balance,
+                ledger=ledger_rows(shown.balance.entries, gettext, lang),
+                requests=request_rows(shown.requests, gettext, lang, today),
                 months=months,
-                today=today,
                 as_of=as_of,
                 colleagues=shown.colleagues,
                 **extra,
