@@ -240,16 +240,17 @@ class SqlLeaveReport:
             _total(sums.entitlement),
             _total(sums.carried_over),
             _total(*(sums[f"bookings_{slot:02d}"] for slot in done)),
-            _total(*(sums[f"bookings_{slot:02d}"] for slot in YEAR_SLOTS)),
+            _total(*(sums[f"bookings_{slot:02d}"] for slot in YEAR_SLOTS if slot not in done)),
             _total(*(sums[f"expiries_{slot:02d}"] for slot in done)),
             func.count(case((func.coalesce(sums.granted, False).is_(False), 1))),
             _pending_total(first, last, who).scalar_subquery(),
         )
         async with self._read() as session:
             connection = await session.connection()
-            count, entitlement, carried, bookings, all_bookings, expiries, unbooked, pending = (
+            count, entitlement, carried, bookings, later, expiries, unbooked, pending = (
                 await connection.execute(statement)
             ).one()
+            all_bookings = (bookings or ZERO) + (later or ZERO)
             if from_ledger[0] <= from_ledger[1]:
                 month = (await connection.execute(_month_of_ledger(as_of, from_ledger, who))).one()
                 bookings = (bookings or ZERO) + sign * (month[0] or ZERO)
@@ -262,7 +263,7 @@ class SqlLeaveReport:
                 numbers = tuple((await connection.execute(ungranted)).scalars())
         entitlement, carried, pending = entitlement or ZERO, carried or ZERO, pending or ZERO
         taken, expired = -(bookings or ZERO), -(expiries or ZERO)
-        upcoming = -(all_bookings or ZERO) - taken
+        upcoming = -all_bookings - taken
         return ReportTotals(
             employees=count,
             entitlement=entitlement,
