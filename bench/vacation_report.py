@@ -1,9 +1,11 @@
 """Benchmark: the all-employee leave balance report against a plain scan of the ledger, on SQLite or PostgreSQL.
 
-    .venv/bin/python bench/vacation_report.py [--employees 10000] [--database-url URL] [--as-of 2026-06-30]
+    .venv/bin/python bench/vacation_report.py [--employees 10000] [--database-url URL | --postgres] [--as-of 2026-06-30]
 
 Without --database-url it builds a fresh, migrated SQLite file in a temporary directory. A PostgreSQL URL
-(postgresql+asyncpg://...) must point at an empty, migrated database. The script prints figures, it asserts nothing.
+(postgresql+asyncpg://...) must point at an empty, migrated database; --postgres starts a throwaway cluster from
+tests/harness (it needs the postgresql package) and migrates a fresh database in it. The script prints figures, it
+asserts nothing.
 """
 
 from __future__ import annotations
@@ -380,11 +382,20 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--employees", type=int, default=10_000)
     parser.add_argument("--database-url", help="an empty, migrated database (default: a fresh SQLite file)")
+    parser.add_argument("--postgres", action="store_true", help="a fresh database in a throwaway PostgreSQL cluster")
     parser.add_argument("--as-of", type=date.fromisoformat, default=AS_OF)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(argv)
     if args.database_url:
         asyncio.run(run(args.database_url, args.employees, args.as_of, args.repeat))
+        return
+    if args.postgres:
+        from tests.harness.postgres import create_database, running_postgres  # noqa: PLC0415
+
+        with running_postgres() as server:
+            url = create_database(server, "bench_report")
+            migrate(url)
+            asyncio.run(run(url, args.employees, args.as_of, args.repeat))
         return
     with tempfile.TemporaryDirectory(prefix="ess-bench-") as directory:
         url = f"sqlite+aiosqlite:///{Path(directory) / 'ess.db'}"

@@ -12,24 +12,31 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
+from sqlalchemy import select, update
+from sqlalchemy.exc import DBAPIError
 
 from ess.adapters.holidays_calendar import HolidaysCalendar
 from ess.adapters.hr_files import read_hr_file
 from ess.adapters.regions import HolidaysRegions
 from ess.adapters.sql.database import create_engine, create_session_factory
+from ess.adapters.sql.privacy import _delete_employees
 from ess.adapters.sql.reports import SqlLeaveReport
+from ess.adapters.sql.tables import LEAVE_YEAR_SUMS, YEAR_SLOTS, LeaveBucketRow, LeaveLedgerRow
 from ess.adapters.sql.unit_of_work import SqlUnitOfWork
 from ess.domain.auth.model import Principal
 from ess.domain.errors import InvalidInput
 from ess.domain.hr.model import Role
+from ess.domain.hr_import.format import SourceRecord
 from ess.domain.hr_import.importing import ImportEmployees, import_employees
 from ess.domain.hr_import.ports import HrImportDeps
 from ess.domain.types import EmployeeId
 from ess.domain.vacation.balance import balance
 from ess.domain.vacation.decisions import decide, decide_cancellation
 from ess.domain.vacation.model import (
+    ENTITLEMENT_TYPES,
     Bucket,
     BucketKind,
     EntryType,
@@ -52,6 +59,7 @@ from ess.domain.vacation.report import (
     to_csv,
 )
 from ess.domain.vacation.requests import RequestLeave, request_cancellation, request_leave
+from ess.domain.vacation.year_end import close_year, expire_due, grant_year
 from tests.fakes import FakeNotifier, FixedClock
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -474,3 +482,158 @@ async def test_the_benchmark_world_is_reported_right(database_url: str) -> None:
             await uow.commit()
     finally:
         await world.engine.dispose()
+
+
+# The report's totals come from the leave year sums the database keeps (migration 0020); the rows from the ledger.
+@pytest.mark.parametrize(
+    "as_of",
+    [
+        date(2026, 1, 1),
+        date(2026, 2, 10),
+        date(2026, 3, 15),
+        date(2026, 3, 31),
+        date(2026, 4, 1),
+        date(2026, 6, 16),
+        TODAY,
+        date(2026, 12, 1),
+        date(2026, 12, 15),  # Anna's days of 14-16 December split, read up to the date
+        date(2026, 12, 16),  # ... and read after it
+        date(2026, 12, 31),
+        date(2027, 1, 5),
+    ],
+)
+async def test_the_totals_are_the_rows_summed_on_any_day(world: World, as_of: date) -> None:
+    rows = await world.report.rows(as_of)
+    assert rows
+    for some in (rows, rows[::3]):
+        numbers = None if some is rows else [r.personnel_number for r in some]
+        totals = await world.report.totals(as_of, numbers)
+        assert totals.employees == len(some)
+        for figure in ("entitlement", "carried_over", "taken", "approved_upcoming", "pending", "expired", "remaining"):
+            assert getattr(totals, figure) == sum((getattr(r, figure) for r in some), Decimal(0)), (figure, numbers)
+        assert sorted(totals.unbooked) == sorted(r.personnel_number for r in some if not r.booked)
+
+
+async def _stored_year_sums(world: World) -> dict[tuple[int, int], tuple[object, ...]]:
+    sums = LEAVE_YEAR_SUMS.c
+    async with world.factory() as session:
+        rows = (await session.execute(select(LEAVE_YEAR_SUMS))).all()
+    return {
+        (row.employee_id, row.leave_year): (
+            bool(row.granted),
+            row.entitlement,
+            row.carried_over,
+            tuple(row._mapping[sums[f"bookings_{s:02d}"]] for s in YEAR_SLOTS),
+            tuple(row._mapping[sums[f"expiries_{s:02d}"]] for s in YEAR_SLOTS),
+        )
+        for row in rows
+    }
+
+
+async def _recounted_year_sums(world: World) -> tuple[dict[tuple[int, int], tuple[object, ...]], set[str], set[str]]:
+    """The leave year sums counted again in Python from every bucket and ledger entry, by what the entries mean to
+    compute_balance; and the entry types and bucket kinds seen."""
+    bucket, ledger = LeaveBucketRow.__table__.c, LeaveLedgerRow.__table__.c
+    async with world.factory() as session:
+        buckets = (await session.execute(select(bucket.id, bucket.employee_id, bucket.kind, bucket.leave_year))).all()
+        entries = (
+            await session.execute(
+                select(ledger.bucket_id, ledger.employee_id, ledger.effective_date, ledger.amount, ledger.entry_type)
+            )
+        ).all()
+    zero = Decimal(0)
+    counted: dict[tuple[int, int], list[Any]] = {}
+    of_bucket = {}
+    for bucket_id, employee_id, kind, year in buckets:
+        of_bucket[bucket_id] = (employee_id, kind, year)
+        row = counted.setdefault((employee_id, year), [False, zero, zero, [zero] * 14, [zero] * 14])
+        row[0] = row[0] or kind in {BucketKind.STATUTORY, BucketKind.CONTRACTUAL}
+    for bucket_id, employee_id, day, amount, entry_type in entries:
+        owner, kind, year = of_bucket[bucket_id]
+        if owner != employee_id:
+            continue
+        row = counted[employee_id, year]
+        slot = 0 if day.year < year else 13 if day.year > year else day.month
+        if entry_type in ENTITLEMENT_TYPES and kind != BucketKind.CARRYOVER:
+            row[1] += amount
+        if entry_type in {EntryType.CARRY_IN, EntryType.ADJUST} and kind == BucketKind.CARRYOVER:
+            row[2] += amount
+        if entry_type in {EntryType.TAKE, EntryType.REVERSE}:
+            row[3][slot] += amount
+        if entry_type in {EntryType.EXPIRE, EntryType.CARRY_OUT}:
+            row[4][slot] += amount
+    recounted = {key: (row[0], row[1], row[2], tuple(row[3]), tuple(row[4])) for key, row in counted.items()}
+    return recounted, {e[4] for e in entries}, {b[2] for b in buckets}
+
+
+async def _assert_year_sums_recount(world: World) -> set[str]:
+    stored = await _stored_year_sums(world)
+    recounted, types, kinds = await _recounted_year_sums(world)
+    assert stored == recounted
+    return types | kinds
+
+
+async def test_the_year_sums_are_the_ledger_recounted_after_every_kind_of_write(world: World) -> None:
+    """Bookings, cancellations, grants, HR changes, corrections, expiry, year end and erasure: after each, the rows
+    the triggers keep are what a recount of the ledger gives (the world's own requests and grants first)."""
+    seen = await _assert_year_sums_recount(world)
+    lea = await _employee_id(world, "lea.mueller")
+    # Every entry type in a bucket of every kind, dated before, in and after the year; a bucket with no entry.
+    days = [date(2025, 12, 31), date(2026, 1, 1), date(2026, 6, 15), date(2026, 12, 31), date(2027, 1, 1)]
+    await _book_by_hand(
+        world,
+        "hanna.berger",
+        [
+            (
+                Bucket(lea, kind, 2026, date(2026, 1, 1)),
+                [(days[n % len(days)], f"{n % 3 - 1}.5", entry_type) for n, entry_type in enumerate(EntryType)],
+            )
+            for kind in BucketKind
+        ]
+        + [(Bucket(lea, BucketKind.STATUTORY, 2028, date(2028, 1, 1)), [])],
+    )
+    seen |= await _assert_year_sums_recount(world)
+    assert seen >= set(EntryType) | set(BucketKind)
+
+    await grant_year(2026, deps=world.deps)  # the year of everyone who never opened it
+    await _assert_year_sums_recount(world)
+
+    # An HR change: Anna's contract gives more days, her open year is recomputed.
+    records = [
+        SourceRecord(r.position, {**r.values, "annual_leave_days": "28"})
+        if r.values.get("login") == "anna.schmidt"
+        else r
+        for r in read_hr_file(DEMO)
+    ]
+    await import_employees(
+        ImportEmployees(records=records, source_name="company.csv", actor="test"),
+        deps=HrImportDeps(new_uow=world.uow, clock=world.clock, regions=HolidaysRegions(), notifier=FakeNotifier()),
+    )
+    anna = await _employee_id(world, "anna.schmidt")
+    async with world.uow() as uow:
+        assert EntryType.RECALC in {e.entry_type for e in await uow.vacation.entries(anna)}
+    await _assert_year_sums_recount(world)
+
+    await expire_due(date(2026, 4, 1), deps=world.deps)
+    await _assert_year_sums_recount(world)
+    await close_year(2026, deps=world.deps, force=True)
+    before = await _stored_year_sums(world)
+    await _assert_year_sums_recount(world)
+    assert any(year == 2027 for _employee, year in before)
+
+    # Erasure deletes an employee's ledger under a permit, then the employee (buckets and sums cascade).
+    maximilian = await _employee_id(world, "maximilian.fischer")
+    async with world.factory() as session, session.begin():
+        await _delete_employees(session, [maximilian])
+    after = await _stored_year_sums(world)
+    assert not any(employee == maximilian for employee, _year in after)
+    assert any(employee == maximilian for employee, _year in before)
+    await _assert_year_sums_recount(world)
+
+
+async def test_a_bucket_keeps_its_employee_kind_and_year(world: World) -> None:
+    """The year sums follow inserts and deletes; a bucket moved to another year or kind would leave them wrong."""
+    async with world.factory() as session:
+        with pytest.raises(DBAPIError, match="fixed"):
+            async with session.begin():
+                await session.execute(update(LeaveBucketRow).values(leave_year=LeaveBucketRow.leave_year + 1))

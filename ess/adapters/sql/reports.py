@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -28,6 +28,8 @@ from sqlalchemy.sql.functions import GenericFunction
 
 from ess.adapters.sql.database import READ_ONLY
 from ess.adapters.sql.tables import (
+    LEAVE_YEAR_SUMS,
+    YEAR_SLOTS,
     EmployeeRow,
     LeaveBucketRow,
     LeaveLedgerRow,
@@ -46,6 +48,7 @@ from ess.domain.vacation.model import (
 )
 
 ZERO = Decimal(0)
+_DAY = timedelta(days=1)
 # Personnel numbers per statement when rows of some employees are asked for (within every parameter limit).
 _CHUNK = 500
 # Wide enough for a sum over many years of entries; the scale makes SQLite's float sums come back exact.
@@ -215,43 +218,52 @@ class SqlLeaveReport:
         )
 
     async def _totals(self, as_of: date, personnel_numbers: Sequence[str] | None) -> ReportTotals:
-        """Plain sums over the year's ledger of who is listed (no grouping per employee, no row to Python), the
-        pending days, the head count, and the personnel numbers of years not booked yet (none once it is open)."""
+        """From the leave year sums of who is listed (one row each, kept by the database: migration 0020) in one
+        statement with the head count, the pending days and how many have no grant booked yet; the bookings and
+        expiries of the report date's month are split at the date from the ledger, reading the shorter side of
+        the month (nothing on its last day). The personnel numbers of years not booked yet are read only if any."""
         first, last = date(as_of.year, 1, 1), date(as_of.year, 12, 31)
         listed = [_employed_between(first, last)]
         if personnel_numbers is not None:
             listed.append(EmployeeRow.personnel_number.in_(personnel_numbers))
+        sums = LEAVE_YEAR_SUMS.c
+        done, from_ledger, sign = _month_split(as_of)
         who = select(EmployeeRow.id).where(*listed)
-        day = LeaveRequestDayRow.__table__.c
-        request = LeaveRequestRow.__table__.c
-        bucket = LeaveBucketRow.__table__.c
-        pending_days = (
-            select(type_coerce(func.sum(day.fraction), _SUM))
-            .select_from(LeaveRequestDayRow.__table__)
-            .join(LeaveRequestRow.__table__, request.id == day.request_id)
-            .where(
-                request.status == RequestStatus.PENDING.value,
-                day.day.between(first, last),
-                request.employee_id.in_(who),
-            )
+        joined = (
+            select()
+            .select_from(EmployeeRow)
+            .outerjoin(LEAVE_YEAR_SUMS, and_(sums.employee_id == EmployeeRow.id, sums.leave_year == as_of.year))
+            .where(*listed)
         )
-        granted = (
-            select(bucket.id)
-            .where(
-                bucket.employee_id == EmployeeRow.id,
-                bucket.leave_year == as_of.year,
-                bucket.kind.in_(_GRANT_KINDS),
-            )
-            .exists()
+        statement = joined.add_columns(
+            func.count(EmployeeRow.id),
+            _total(sums.entitlement),
+            _total(sums.carried_over),
+            _total(*(sums[f"bookings_{slot:02d}"] for slot in done)),
+            _total(*(sums[f"bookings_{slot:02d}"] for slot in YEAR_SLOTS if slot not in done)),
+            _total(*(sums[f"expiries_{slot:02d}"] for slot in done)),
+            func.count(case((func.coalesce(sums.granted, False).is_(False), 1))),
+            _pending_total(first, last, who).scalar_subquery(),
         )
         async with self._read() as session:
-            values = (await session.execute(_year_ledger(as_of, who, everyone=personnel_numbers is None))).one()
-            pending = await session.scalar(pending_days) or ZERO
-            count = await session.scalar(select(func.count(EmployeeRow.id)).where(*listed)) or 0
-            unbooked = tuple(
-                (await session.scalars(select(EmployeeRow.personnel_number).where(*listed, ~granted))).all()
-            )
-        entitlement, carried, taken, upcoming, expired = (v or ZERO for v in values)
+            connection = await session.connection()
+            count, entitlement, carried, bookings, later, expiries, unbooked, pending = (
+                await connection.execute(statement)
+            ).one()
+            all_bookings = (bookings or ZERO) + (later or ZERO)
+            if from_ledger[0] <= from_ledger[1]:
+                month = (await connection.execute(_month_of_ledger(as_of, from_ledger, who))).one()
+                bookings = (bookings or ZERO) + sign * (month[0] or ZERO)
+                expiries = (expiries or ZERO) + sign * (month[1] or ZERO)
+            numbers: tuple[str, ...] = ()
+            if unbooked:
+                ungranted = joined.add_columns(EmployeeRow.personnel_number).where(
+                    func.coalesce(sums.granted, False).is_(False)
+                )
+                numbers = tuple((await connection.execute(ungranted)).scalars())
+        entitlement, carried, pending = entitlement or ZERO, carried or ZERO, pending or ZERO
+        taken, expired = -(bookings or ZERO), -(expiries or ZERO)
+        upcoming = -all_bookings - taken
         return ReportTotals(
             employees=count,
             entitlement=entitlement,
@@ -261,7 +273,7 @@ class SqlLeaveReport:
             pending=pending,
             expired=expired,
             remaining=entitlement + carried - taken - upcoming - expired - pending,
-            unbooked=unbooked,
+            unbooked=numbers,
         )
 
     async def _rows(
@@ -321,6 +333,57 @@ def _casefold_sqlite(element: casefold, compiler: Any, **kw: Any) -> str:
 @compiles(casefold)
 def _casefold_other(element: casefold, compiler: Any, **kw: Any) -> str:
     return f'lower({compiler.process(element.clauses, **kw)}) COLLATE "C"'
+
+
+def _total(*columns: ColumnElement[Decimal]) -> ColumnElement[Decimal]:
+    """The sum over the rows of the columns added up (nothing for no column)."""
+    if not columns:
+        return literal(ZERO, _SUM)
+    added: ColumnElement[Decimal] = columns[0]
+    for column in columns[1:]:
+        added = added + column
+    return type_coerce(func.sum(added), _SUM)
+
+
+def _month_split(as_of: date) -> tuple[range, tuple[date, date], int]:
+    """The slots of the year sums wholly on or before `as_of`, the days of its month to read from the ledger (the
+    days up to it, or those after it: whichever are fewer; none on the month's last day) and how they count: added
+    to those slots, or taken off them (the slots then include the whole month)."""
+    month_start = as_of.replace(day=1)
+    month_end = date(as_of.year, 12, 31) if as_of.month == 12 else date(as_of.year, as_of.month + 1, 1) - _DAY
+    if as_of - month_start < month_end - as_of:
+        return range(as_of.month), (month_start, as_of), 1
+    return range(as_of.month + 1), (as_of + _DAY, month_end), -1
+
+
+def _pending_total(first: date, last: date, who: Select[Any]) -> Select[Any]:
+    """The days of pending requests between `first` and `last` of the employees `who` selects."""
+    day = LeaveRequestDayRow.__table__.c
+    request = LeaveRequestRow.__table__.c
+    return (
+        select(type_coerce(func.sum(day.fraction), _SUM))
+        .select_from(LeaveRequestDayRow.__table__)
+        .join(LeaveRequestRow.__table__, request.id == day.request_id)
+        .where(
+            request.status == RequestStatus.PENDING.value, day.day.between(first, last), request.employee_id.in_(who)
+        )
+    )
+
+
+def _month_of_ledger(as_of: date, days: tuple[date, date], who: Select[Any]) -> Select[Any]:
+    """The bookings and expiries (as the ledger signs them) of the year's buckets of the employees `who` selects,
+    dated between `days` (both included): the part of the report date's month the year sums cannot split."""
+    ledger = LeaveLedgerRow.__table__.c
+    bucket = LeaveBucketRow.__table__.c
+    return (
+        select(
+            _sum_where(ledger.entry_type.in_(_BOOKING_TYPES), ledger.amount),
+            _sum_where(ledger.entry_type.in_(_EXPIRY_TYPES), ledger.amount),
+        )
+        .select_from(LeaveLedgerRow.__table__)
+        .join(LeaveBucketRow.__table__, and_(bucket.id == ledger.bucket_id, bucket.employee_id == ledger.employee_id))
+        .where(ledger.effective_date.between(*days), bucket.leave_year == as_of.year, ledger.employee_id.in_(who))
+    )
 
 
 def _person_order(sort: str, descending: bool) -> list[ColumnElement[Any]]:
@@ -412,7 +475,7 @@ def _figures(as_of: date) -> list[ColumnElement[Decimal]]:
     ]
 
 
-def _year_ledger(as_of: date, who: Any, *, everyone: bool = False) -> Select[Any]:
+def _year_ledger(as_of: date, only: ScalarSelect[int] | None) -> Select[Any]:
     """From the year's buckets to their entries (the bucket_id index): older years are never read."""
     ledger = LeaveLedgerRow.__table__.c
     bucket = LeaveBucketRow.__table__.c
@@ -420,39 +483,8 @@ def _year_ledger(as_of: date, who: Any, *, everyone: bool = False) -> Select[Any
         select(*_figures(as_of))
         .select_from(LeaveBucketRow.__table__)
         .join(LeaveLedgerRow.__table__, and_(ledger.bucket_id == bucket.id, ledger.employee_id == bucket.employee_id))
-        .where(
-            bucket.leave_year == as_of.year,
-            *([_listed(bucket.employee_id, everyone).in_(who)] if who is not None else []),
-        )
+        .where(bucket.leave_year == as_of.year, *([bucket.employee_id.in_(only)] if only is not None else []))
     )
-
-
-def _listed(column: ColumnElement[int], everyone: bool) -> ColumnElement[int]:
-    """The employee column of the year's buckets: kept off its index when everyone listed is read (see
-    `_unindexed`); for a chunk of employees the index is what finds their buckets."""
-    return _unindexed(column) if everyone else column
-
-
-class _unindexed(ColumnElement[int]):  # noqa: N801 - reads as a function in a statement
-    """A column SQLite must not pick an index by (a unary plus): for the year's ledger of everyone listed it
-    otherwise walks each employee's ledger of every year through the employee index, 2-3x the work of scanning
-    the year's buckets and following the bucket index. Other databases see the plain column."""
-
-    inherit_cache = True
-
-    def __init__(self, column: ColumnElement[int]) -> None:
-        self.column = column
-        self.type = column.type
-
-
-@compiles(_unindexed)
-def _unindexed_plain(element: _unindexed, compiler: Any, **kw: Any) -> str:
-    return str(compiler.process(element.column, **kw))
-
-
-@compiles(_unindexed, "sqlite")
-def _unindexed_sqlite(element: _unindexed, compiler: Any, **kw: Any) -> str:
-    return f"+{compiler.process(element.column, **kw)}"
 
 
 def _ledger_sums(as_of: date, only: ScalarSelect[int] | None = None) -> Subquery:

@@ -10,6 +10,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    Column,
     Date,
     ForeignKey,
     Index,
@@ -17,8 +18,10 @@ from sqlalchemy import (
     MetaData,
     Numeric,
     String,
+    Table,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.engine import Dialect
@@ -200,7 +203,11 @@ class LeaveLedgerRow(Base):
     """Append-only (the migration adds triggers): a cancellation is a reversing entry, never a deletion."""
 
     __tablename__ = "leave_ledger"
-    __table_args__ = (Index("ix_leave_ledger_employee_id_effective_date", "employee_id", "effective_date"),)
+    __table_args__ = (
+        Index("ix_leave_ledger_employee_id_effective_date", "employee_id", "effective_date"),
+        # The report's totals read the entries of a few days of everyone (migration 0020).
+        Index("ix_leave_ledger_effective_date", "effective_date"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     bucket_id: Mapped[int] = mapped_column(ForeignKey("leave_buckets.id", ondelete="RESTRICT"), index=True)
@@ -212,6 +219,25 @@ class LeaveLedgerRow(Base):
     created_by: Mapped[str] = mapped_column(String(256))
     created_at: Mapped[datetime] = mapped_column(AwareDateTime())
     reason: Mapped[str] = mapped_column(Text, default="")
+
+
+# Slots of `leave_year_sums`' bookings and expiries: 0 dated before the leave year, 1-12 its months, 13 after it.
+YEAR_SLOTS = range(14)
+
+# Per employee and leave year, the ledger summed by what each entry means (as `reports.py` reads it); kept by the
+# database's triggers in the transaction of every ledger and bucket write (migration 0020), never written by ESS.
+LEAVE_YEAR_SUMS = Table(
+    "leave_year_sums",
+    Base.metadata,
+    Column("employee_id", ForeignKey("employees.id", ondelete="CASCADE"), primary_key=True),
+    Column("leave_year", Integer, primary_key=True),
+    Column("granted", Boolean, nullable=False, server_default=false()),  # a statutory or contractual bucket exists
+    Column("entitlement", Numeric(14, 2), nullable=False, server_default="0"),
+    Column("carried_over", Numeric(14, 2), nullable=False, server_default="0"),
+    *(Column(f"bookings_{slot:02d}", Numeric(14, 2), nullable=False, server_default="0") for slot in YEAR_SLOTS),
+    *(Column(f"expiries_{slot:02d}", Numeric(14, 2), nullable=False, server_default="0") for slot in YEAR_SLOTS),
+    sqlite_with_rowid=False,  # the rows are read by their key: stored in its order, no separate index
+)
 
 
 class LeaveRequestRow(Base):

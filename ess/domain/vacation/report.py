@@ -73,7 +73,7 @@ class ReportQuery:
     descending: bool = False
     offset: int = 0
     limit: int = PAGE_SIZE
-    # The totals take one pass over the year's ledger of every filtered row (about the full report's cost).
+    # The totals of every filtered row, summed by the report port (`LeaveReport.totals`).
     totals: bool = True
 
     def check(self) -> None:
