@@ -1,6 +1,7 @@
 """Benchmark: CPU per request of the balance API and /vacation with the ASGI app called directly, no HTTP.
 
     .venv/bin/python bench/in_process.py [--before TREE] [--rounds 6] [--requests 400]
+    .venv/bin/python bench/in_process.py --driver-ab [--rounds 12] [--requests 150]
 
 Each measurement is a fresh process: it migrates a SQLite database, seeds the demo company (file session store, as
 the demo runs), builds ESS's app from a source tree (this checkout, or `--before TREE` from `git archive`), signs in
@@ -10,12 +11,18 @@ a bare Litestar app's JSON route (`bench/bare_app.py`) called the same way. Tree
 round; the script prints each round, the medians and the ratios (to the bare route, and after/before). Without the
 HTTP server and client the figures are the app's own cost, steadier than `request_overhead.py` on a shared
 machine. It asserts nothing.
+
+`--driver-ab` compares, in one process on one database, the SQLite driver's two ways of running a read-only
+transaction (ess/adapters/sql/sqlite_driver.py): its SELECTs on the event loop, and each in a trip to aiosqlite's
+thread (as before reads ran on the loop: the BEGIN sent first, then one trip per statement and one for the commit),
+switched block by block; it prints the medians and the median of the blocks' ratios.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import statistics
@@ -23,7 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +82,10 @@ async def _cpu_ms(call: Call, requests: int) -> float:
     return (time.process_time() - start) / requests * 1000
 
 
-async def _measure_ess(requests: int) -> dict[str, float]:
+@contextlib.asynccontextmanager
+async def _signed_in_calls() -> AsyncIterator[dict[str, Call]]:
+    """The app of this process's tree, started (lifespan) and signed in once: a call of the balance API and one of
+    /vacation."""
     from litestar.testing import AsyncTestClient  # noqa: PLC0415 - in the measuring process only
 
     from ess.app import create_app  # noqa: PLC0415
@@ -91,9 +101,45 @@ async def _measure_ess(requests: int) -> dict[str, float]:
         if (await client.post("/login", data=form, follow_redirects=False)).status_code != 303:
             raise RuntimeError("login failed")
         cookie = f"ess_session={client.cookies['ess_session']}".encode()
-        api = _caller(app, "/api/v1/me/vacation/balance", [(b"authorization", token)])
-        page = _caller(app, "/vacation", [(b"cookie", cookie)])
-        return {"API": await _cpu_ms(api, requests), "page": await _cpu_ms(page, requests)}
+        yield {
+            "API": _caller(app, "/api/v1/me/vacation/balance", [(b"authorization", token)]),
+            "page": _caller(app, "/vacation", [(b"cookie", cookie)]),
+        }
+
+
+async def _measure_ess(requests: int) -> dict[str, float]:
+    async with _signed_in_calls() as calls:
+        return {route: await _cpu_ms(call, requests) for route, call in calls.items()}
+
+
+async def _driver_ab(rounds: int, requests: int) -> None:
+    from ess.adapters.sql import sqlite_driver  # noqa: PLC0415
+
+    on_the_loop = sqlite_driver.OneHopConnection.run_inline
+
+    def in_the_thread(
+        self: sqlite_driver.OneHopConnection, begin: str | None, operation: str, parameters: Any, *, many: bool
+    ) -> None:
+        if begin is not None:
+            self._connection._conn.execute(begin)
+        # None: the statement goes to the thread, and so does the commit (the connection never went inline)
+
+    figures: dict[tuple[str, str], list[float]] = {}
+    ways = {"loop": on_the_loop, "thread": in_the_thread}
+    async with _signed_in_calls() as calls:
+        for block in range(rounds):
+            for way in ("loop", "thread") if block % 2 == 0 else ("thread", "loop"):
+                sqlite_driver.OneHopConnection.run_inline = ways[way]  # type: ignore[method-assign]
+                for route, call in calls.items():
+                    figures.setdefault((route, way), []).append(await _cpu_ms(call, requests))
+    sqlite_driver.OneHopConnection.run_inline = on_the_loop  # type: ignore[method-assign]
+    for route in ("API", "page"):
+        loop, thread = figures[(route, "loop")], figures[(route, "thread")]
+        ratios = [a / b for a, b in zip(loop, thread, strict=True)]
+        print(
+            f"{route}: on the loop {statistics.median(loop):.3f} ms, in the thread {statistics.median(thread):.3f} ms,"
+            f" loop/thread {statistics.median(ratios):.2f} (blocks: {', '.join(f'{r:.2f}' for r in ratios)})"
+        )
 
 
 async def _measure_bare(requests: int) -> dict[str, float]:
@@ -106,18 +152,23 @@ async def _measure_bare(requests: int) -> dict[str, float]:
     return {"bare JSON": await _cpu_ms(_caller(app, "/json", []), requests * 5)}
 
 
+def _demo_database() -> None:
+    """A migrated SQLite database with the demo company, and ESS's configuration for it in the environment."""
+    from tests.harness.ess_processes import EssCluster  # noqa: PLC0415
+
+    workdir = Path(tempfile.mkdtemp(prefix="ess-in-process-"))
+    cluster = EssCluster(workdir, f"sqlite+aiosqlite:///{workdir}/ess.db", store="file")
+    os.environ.update(cluster.env())
+    os.chdir(workdir)
+    cluster.prepare()
+
+
 def _child(kind: str, requests: int) -> None:
     """In the measuring process: print the figures as one JSON line."""
     if kind == "bare":
         figures = asyncio.run(_measure_bare(requests))
     else:
-        from tests.harness.ess_processes import EssCluster  # noqa: PLC0415
-
-        workdir = Path(tempfile.mkdtemp(prefix="ess-in-process-"))
-        cluster = EssCluster(workdir, f"sqlite+aiosqlite:///{workdir}/ess.db", store="file")
-        os.environ.update(cluster.env())
-        os.chdir(workdir)
-        cluster.prepare()
+        _demo_database()
         figures = asyncio.run(_measure_ess(requests))
     print(json.dumps(figures), flush=True)
 
@@ -169,9 +220,14 @@ if __name__ == "__main__":
     parser.add_argument("--before", type=Path, help="another source tree of ESS (from git archive) to compare with")
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--requests", type=int, default=400)
+    parser.add_argument("--driver-ab", action="store_true", help="the SQLite driver's two ways, in one process")
     parser.add_argument("--child", choices=("ess", "bare"), help=argparse.SUPPRESS)
     arguments = parser.parse_args()
-    if arguments.child:
+    if arguments.driver_ab:
+        sys.path.insert(0, str(ROOT))
+        _demo_database()
+        asyncio.run(_driver_ab(arguments.rounds, arguments.requests))
+    elif arguments.child:
         sys.path.insert(0, str(Path.cwd()))
         _child(arguments.child, arguments.requests)
     else:

@@ -7,6 +7,8 @@ Runs, one after the other (never in parallel: they would measure each other):
 - bench/request_overhead.py: CPU per request and req/s of the balance API and the /vacation page against a bare
   Litestar app, and against the floor of the stack (one SQLAlchemy Core query); RSS idle and after 10,000
   requests; cold start;
+- bench/in_process.py: CPU per request of the same two routes with the ASGI app called directly (no HTTP), against
+  the bare JSON route called the same way;
 - bench/cold_start.py: cold start of `ess serve` to its first /health/ready against the bare app started the same
   way, alternately for several rounds (seconds and CPU seconds);
 - bench/hr_import.py: the HR import of 1,000 / 10,000 / 100,000 rows against a raw `executemany` (peak RSS);
@@ -35,6 +37,7 @@ def runs(*, quick: bool, postgres: bool) -> list[list[str]]:
     small = ["--requests", "100", "--seconds", "2", "--memory-requests", "2000"] if quick else []
     found = [
         ["request_overhead.py", *small],
+        ["in_process.py", "--rounds", "2" if quick else "6", "--requests", "100" if quick else "400"],
         ["cold_start.py", "--rounds", "3" if quick else "7"],
         ["hr_import.py", "--rows", *rows],
         ["hr_import_cli.py", "--rows", rows[-1]],
