@@ -5,7 +5,9 @@ rolled back is gone, what is committed stays, a writer still takes the write loc
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,7 @@ import aiosqlite
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ess.adapters.sql import sqlite_driver
 from ess.adapters.sql.database import READ_ONLY, create_engine
@@ -40,17 +42,22 @@ async def _table(engine: AsyncEngine, rows: int = 2) -> None:
             await connection.execute(text("INSERT INTO t (id, name) VALUES (:id, :name)"), {"id": i, "name": f"n{i}"})
 
 
+@contextlib.asynccontextmanager
+async def _read_only(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection whose transactions begin as the read-only unit of work's do (deferred, on the loop)."""
+    async with engine.connect() as connection:
+        yield await connection.execution_options(**{READ_ONLY: True})
+
+
 async def test_a_read_only_transaction_reads_on_the_loop_without_a_trip(tmp_path: Path, trips: Counter[str]) -> None:
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'trips.db'}")
     try:
         await _table(engine)
         trips.clear()
-        async with engine.connect() as plain:
-            read_only = await plain.execution_options(**{READ_ONLY: True})
-            async with read_only.begin():
-                names = [(await read_only.execute(text("SELECT name FROM t WHERE id = :id"), {"id": i})).scalar_one()
-                         for i in (1, 2)]  # fmt: skip
-                assert (await read_only.execute(text("SELECT count(*) FROM t"))).scalar_one() == 2
+        async with _read_only(engine) as read_only, read_only.begin():
+            names = [(await read_only.execute(text("SELECT name FROM t WHERE id = :id"), {"id": i})).scalar_one()
+                     for i in (1, 2)]  # fmt: skip
+            assert (await read_only.execute(text("SELECT count(*) FROM t"))).scalar_one() == 2
         assert names == ["n1", "n2"]
         assert trips == Counter()
     finally:
@@ -89,13 +96,11 @@ async def test_a_long_read_gives_the_loop_back_and_finishes_in_the_thread(
     try:
         await _table(engine)
         trips.clear()
-        async with engine.connect() as plain:
-            read_only = await plain.execution_options(**{READ_ONLY: True})
-            async with read_only.begin():
-                assert (await read_only.execute(text("SELECT count(*) FROM t"))).scalar_one() == 2
-                assert trips == Counter()
-                assert (await read_only.execute(long_read)).scalar_one() == 3000000 * 3000001 // 2
-                assert (await read_only.execute(text("SELECT count(*) FROM t"))).scalar_one() == 2
+        async with _read_only(engine) as read_only, read_only.begin():
+            assert (await read_only.execute(text("SELECT count(*) FROM t"))).scalar_one() == 2
+            assert trips == Counter()
+            assert (await read_only.execute(long_read)).scalar_one() == 3000000 * 3000001 // 2
+            assert (await read_only.execute(text("SELECT count(*) FROM t"))).scalar_one() == 2
         assert trips == Counter({"_run": 2, "_commit": 1})
     finally:
         await engine.dispose()
@@ -109,8 +114,7 @@ async def test_a_read_on_the_loop_never_sleeps_waiting_for_a_lock(tmp_path: Path
     try:
         await _table(engine)
         trips.clear()
-        async with engine.connect() as plain:
-            read_only = await plain.execution_options(**{READ_ONLY: True})
+        async with _read_only(engine) as read_only:
             async with read_only.begin():
                 assert (await read_only.execute(busy_timeout)).scalar_one() == 0
                 assert trips == Counter()
@@ -132,14 +136,10 @@ async def test_a_read_on_the_loop_reads_its_snapshot_beside_an_open_writer(tmp_p
         await _table(engine)
         async with engine.begin() as writer:
             await writer.execute(text("INSERT INTO t (id, name) VALUES (3, 'n3')"))  # holds the write lock
-            async with engine.connect() as reader:
-                await reader.execution_options(**{READ_ONLY: True})
-                async with reader.begin():
-                    assert (await reader.execute(text("SELECT count(*) FROM t"))).scalar_one() == 2
-        async with engine.connect() as reader:
-            await reader.execution_options(**{READ_ONLY: True})
-            async with reader.begin():
-                assert (await reader.execute(text("SELECT count(*) FROM t"))).scalar_one() == 3
+            async with _read_only(engine) as reader, reader.begin():
+                assert (await reader.execute(text("SELECT count(*) FROM t"))).scalar_one() == 2
+        async with _read_only(engine) as reader, reader.begin():
+            assert (await reader.execute(text("SELECT count(*) FROM t"))).scalar_one() == 3
     finally:
         await engine.dispose()
 
