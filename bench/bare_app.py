@@ -1,11 +1,19 @@
 """The baseline of bench/request_overhead.py: a bare Litestar app with one JSON route and one Jinja page, nothing else;
-and the floor of this stack: the same JSON route after one SQLAlchemy Core query (async engine, aiosqlite, one
-transaction) on a SQLite file, which every database-backed request pays at least.
+and the floors of this stack: the same JSON route after SQLAlchemy Core queries on a SQLite file, which every
+database-backed request pays at least.
 
-.venv/bin/python bench/bare_app.py PORT [--floor] [--ess-page SESSION_COOKIE]
+.venv/bin/python bench/bare_app.py PORT [--floor] [--stack] [--ess-page SESSION_COOKIE]
 
-Only with --floor does it import SQLAlchemy and serve `/json-db`, so the plain bare app's cold start stays that of
-Litestar, Jinja and uvicorn alone.
+Only with --floor does it import SQLAlchemy and serve the floors:
+- `/json-db`: one Core query in one transaction, plain async engine on aiosqlite (every statement a trip to
+  aiosqlite's thread);
+- `/json-ess-1` and `/json-ess-3`: one and three Core queries in one read-only transaction on ESS's own engine
+  (`ess.adapters.sql.database.create_engine`: its SQLite driver runs a read-only transaction's SELECTs on the event
+  loop, as ESS's reads run). Three is the issue's budget of statements for an authenticated read.
+
+With --stack it imports, before it serves, the libraries any app on ESS's fixed stack loads at start (SQLAlchemy's
+asyncio extension and ORM, aiosqlite, passlib, Babel): the floor of a cold start on that stack, for
+bench/cold_start.py. Without either, the plain bare app's cold start stays that of Litestar, Jinja and uvicorn alone.
 
 With --ess-page (and ESS's configuration in the environment, e.g. `EssCluster.env()`) it also serves `/ess-page`:
 ESS's own `vacation.html`, in ESS's Jinja environment, rendered with the context of one real `/vacation` request
@@ -62,6 +70,54 @@ def floor_route(folder: Path) -> tuple[Any, Any]:
     return json_db_route, create_rows
 
 
+def ess_floor_routes(folder: Path) -> tuple[list[Any], Any]:
+    """`/json-ess-1` and `/json-ess-3` and their startup hook: Core queries in one read-only transaction on ESS's
+    engine (its driver, pragmas and begin hook), on a SQLite file."""
+    from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select  # noqa: PLC0415 - only --floor
+
+    from ess.adapters.sql.database import READ_ONLY, create_engine  # noqa: PLC0415
+
+    metadata = MetaData()
+    rows = Table("rows", metadata, Column("id", Integer, primary_key=True), Column("value", String(32)))
+    one_row = select(rows.c.id, rows.c.value).where(rows.c.id == 1)
+    engine = create_engine(f"sqlite+aiosqlite:///{folder}/ess-floor.db")
+    reader = engine.execution_options(**{READ_ONLY: True})
+
+    async def read(statements: int) -> dict[str, object]:
+        async with reader.connect() as connection, connection.begin():
+            for _ in range(statements):
+                row = (await connection.execute(one_row)).one()
+        return {"year": 2026, "id": row.id, "value": row.value, "remaining": "14.5", "expiring": []}
+
+    @get("/json-ess-1", operation_id="bare_json_ess_1")
+    async def one_statement() -> dict[str, object]:
+        """The JSON answer after one query in a read-only transaction on ESS's engine."""
+        return await read(1)
+
+    @get("/json-ess-3", operation_id="bare_json_ess_3")
+    async def three_statements() -> dict[str, object]:
+        """The JSON answer after three queries in a read-only transaction on ESS's engine."""
+        return await read(3)
+
+    async def create_rows() -> None:
+        async with engine.begin() as connection:
+            await connection.run_sync(metadata.create_all)
+            await connection.execute(insert(rows).values(id=1, value="one"))
+
+    return [one_statement, three_statements], create_rows
+
+
+def import_stack() -> None:
+    """Import what any app on ESS's fixed stack loads at start, besides Litestar, Jinja and uvicorn."""
+    import aiosqlite  # noqa: F401, PLC0415
+    import babel.dates  # noqa: PLC0415
+    import babel.numbers  # noqa: PLC0415
+    import babel.support  # noqa: F401, PLC0415
+    import passlib.context  # noqa: F401, PLC0415
+    import sqlalchemy.ext.asyncio  # noqa: PLC0415
+    import sqlalchemy.orm  # noqa: F401, PLC0415
+
+
 def ess_page_route(session_cookie: str) -> Any:
     """The `/ess-page` handler: ESS's vacation.html with a context captured from one real request (see above)."""
     import asyncio  # noqa: PLC0415 - only --ess-page
@@ -112,7 +168,9 @@ def page_route() -> Template:
     return Template(template_name="page.html", context={"title": "Hello", "items": list(range(10))})
 
 
-def main(port: int, *, floor: bool, ess_cookie: str | None) -> None:
+def main(port: int, *, floor: bool, stack: bool, ess_cookie: str | None) -> None:
+    if stack:
+        import_stack()
     folder = Path(tempfile.mkdtemp(prefix="bare-app-"))
     (folder / "page.html").write_text(PAGE, encoding="utf-8")
     handlers: list[Any] = [json_route, page_route]
@@ -121,6 +179,9 @@ def main(port: int, *, floor: bool, ess_cookie: str | None) -> None:
         route, create_rows = floor_route(folder)
         handlers.append(route)
         startup.append(create_rows)
+        ess_routes, create_ess_rows = ess_floor_routes(folder)
+        handlers += ess_routes
+        startup.append(create_ess_rows)
     if ess_cookie:
         handlers.append(ess_page_route(ess_cookie))
     app = Litestar(
@@ -135,4 +196,4 @@ def main(port: int, *, floor: bool, ess_cookie: str | None) -> None:
 if __name__ == "__main__":
     options = sys.argv[2:]
     cookie = options[options.index("--ess-page") + 1] if "--ess-page" in options else None
-    main(int(sys.argv[1]), floor="--floor" in options, ess_cookie=cookie)
+    main(int(sys.argv[1]), floor="--floor" in options, stack="--stack" in options, ess_cookie=cookie)

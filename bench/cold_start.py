@@ -4,12 +4,15 @@ the same way, in the same rounds.
     .venv/bin/python bench/cold_start.py [--rounds 5] [--before TREE] [--no-compile]
 
 Each round starts, one after the other and in a rotating order, `bench/bare_app.py` (Litestar, Jinja and uvicorn
-alone) and `python -m ess.cli serve` from this checkout (and with `--before TREE` from that source tree as well:
+alone), `bench/bare_app.py --stack` (the same after importing what any app on ESS's fixed stack loads at start:
+SQLAlchemy's asyncio extension and ORM, aiosqlite, passlib, Babel; the floor of a cold start on this stack) and
+`python -m ess.cli serve` from this checkout (and with `--before TREE` from that source tree as well:
 `git archive <commit> | tar -x -C TREE`), each on a demo SQLite database of its own (`ess db upgrade` and
 `ess demo seed` of that tree, file session store, as bench/request_overhead.py runs it), and takes the seconds from
 starting the process to its first answer: `/health/ready` with 200 for ESS, `/json` for the bare app; and the CPU
 time (user + system, from /proc) the process had spent by then, which neighbours' load moves much less than the
-seconds. It prints each round, the medians and the ratios to the bare app (and after/before). It asserts nothing.
+seconds. It prints each round, the medians and the ratios to the bare app and to the stack's floor (and
+after/before). It asserts nothing.
 
 Bytecode: the deployed image compiles it (`compileall` in deploy/Containerfile) and this environment sets
 PYTHONDONTWRITEBYTECODE, so by default the script first compiles each tree's `ess` package into its `__pycache__`
@@ -97,16 +100,18 @@ class Ess:
 
 
 class Bare:
-    """bench/bare_app.py: a bare Litestar app under the same uvicorn options."""
+    """bench/bare_app.py: a bare Litestar app under the same uvicorn options; with `stack`, the same app after
+    importing what any app on ESS's fixed stack loads at start (`--stack`: SQLAlchemy async and ORM, aiosqlite,
+    passlib, Babel), the floor of a cold start on that stack."""
 
-    name = "bare"
-
-    def __init__(self) -> None:
+    def __init__(self, *, stack: bool = False) -> None:
+        self.name = "bare+stack" if stack else "bare"
+        self.options = ["--stack"] if stack else []
         self.workdir = Path(tempfile.mkdtemp(prefix="bare-cold-"))
 
     def start(self) -> tuple[float, float]:
         port = free_port()
-        command = [sys.executable, str(ROOT / "bench" / "bare_app.py"), str(port)]
+        command = [sys.executable, str(ROOT / "bench" / "bare_app.py"), str(port), *self.options]
         return timed_start(command, None, self.workdir, f"http://127.0.0.1:{port}/json", self.workdir / "bare.log")
 
 
@@ -115,7 +120,7 @@ def main(rounds: int, before: Path | None, *, compile_bytecode: bool) -> None:
     if compile_bytecode:
         for tree in trees.values():
             compileall.compile_dir(tree / "ess", quiet=1)
-    servers: list[Ess | Bare] = [Bare(), *(Ess(name, tree) for name, tree in trees.items())]
+    servers: list[Ess | Bare] = [Bare(), Bare(stack=True), *(Ess(name, tree) for name, tree in trees.items())]
     seconds: dict[str, list[float]] = {server.name: [] for server in servers}
     cpu: dict[str, list[float]] = {server.name: [] for server in servers}
     print(f"bytecode {'compiled beforehand' if compile_bytecode else 'as the trees have it'}; {rounds} rounds")
@@ -134,9 +139,12 @@ def main(rounds: int, before: Path | None, *, compile_bytecode: bool) -> None:
     print(f"{'cold start to first answer (medians)':44} {'ESS':>9} {'bare':>9} {'ratio':>7}")
     for label, figures in (("seconds", seconds), ("CPU seconds", cpu)):
         median = {name: statistics.median(values) for name, values in figures.items()}
-        for name in trees:
+        for name in ("bare+stack", *trees):
             line = f"  {label}, {name}"
             print(f"{line:44} {median[name]:9.2f} {median['bare']:9.2f} {median[name] / median['bare']:7.1f}")
+        for name in trees:
+            line = f"  {label}, {name} / bare+stack"
+            print(f"{line:44} {median[name] / median['bare+stack']:9.2f}")
         if before:
             print(f"{'  ' + label + ', after / before':44} {median['after'] / median['before']:9.2f}")
 

@@ -10,8 +10,11 @@ against the bare page):
 - CPU per request: the server process's user+system time (from /proc) over `--requests` sequential requests;
 - throughput at 1 and at 50 concurrent connections for `--seconds` each.
 
-- the floor of the stack: the balance API against the bare JSON route after one SQLAlchemy Core query
-  (`/json-db`: async engine, aiosqlite, one transaction), which no database-backed request can undercut;
+- the floors of the stack (bench/bare_app.py --floor): the bare JSON route after one SQLAlchemy Core query
+  (`/json-db`: plain async engine on aiosqlite), after one and after three queries in a read-only transaction on
+  ESS's own engine and driver (`/json-ess-1`, `/json-ess-3`; three is the issue's statement budget for an
+  authenticated read), each against the bare route and the balance API against each; the three-query floor's
+  req/s at 50 connections against the bare route's. No database-backed request on this stack undercuts them;
 - memory: the server's RSS when idle (after the first answer) and after `--memory-requests` more requests
   (10,000 by default), against the same for the bare app.
 
@@ -237,6 +240,41 @@ def _same_template(cluster: EssCluster, ess_pid: int, url: str, requests: int) -
     print(f"{label:44} {ess_cpu:9.2f} {bare_cpu:9.2f} {ess_cpu / bare_cpu:7.1f}")
 
 
+def _floors(
+    ess_pid: int,
+    balance: str,
+    api_headers: dict[str, str],
+    bare_pid: int,
+    bare_json: str,
+    *,
+    requests: int,
+    seconds: float,
+) -> None:
+    """The floors of a database-backed JSON request on this stack (bench/bare_app.py --floor) against the bare
+    route, and the balance API against them: what the goals leave for ESS's own work."""
+    floor_process, floor_url = start_bare(Path(tempfile.mkdtemp(prefix="bare-floor-")), floor=True)
+    floors = {
+        "JSON + one Core query (aiosqlite)": "/json-db",
+        "JSON + one query, ESS's engine (read-only)": "/json-ess-1",
+        "JSON + three queries, ESS's engine": "/json-ess-3",
+    }
+    try:
+        ess_cpu = cpu_per_request(ess_pid, balance, api_headers, requests)
+        bare_cpu = cpu_per_request(bare_pid, bare_json, {}, requests * 5)
+        print(f"floors, CPU ms/request{'':21} {'floor':>9} {'bare':>9} {'ratio':>7}  balance API / floor")
+        for label, path in floors.items():
+            floor_cpu = cpu_per_request(floor_process.pid, f"{floor_url}{path}", {}, requests * 2)
+            print(
+                f"  {label:42} {floor_cpu:9.2f} {bare_cpu:9.2f} {floor_cpu / bare_cpu:7.1f}  {ess_cpu / floor_cpu:.1f}"
+            )
+        floor_rate = throughput(f"{floor_url}/json-ess-3", {}, seconds, 50)
+        bare_rate = throughput(bare_json, {}, seconds, 50)
+        label = "  three queries, req/s at 50 connections"
+        print(f"{label:44} {floor_rate:9.0f} {bare_rate:9.0f} {floor_rate / bare_rate:7.3f}")
+    finally:
+        stop(floor_process)
+
+
 def _measure(
     ess_pid: int, url: str, bare_pid: int, bare_url: str, *, requests: int, seconds: float, memory_requests: int
 ) -> None:
@@ -259,14 +297,7 @@ def _measure(
             bare_rate = throughput(base_url, {}, seconds, concurrency)
             label = f"  req/s at {concurrency} connection(s)"
             print(f"{label:44} {ess_rate:9.0f} {bare_rate:9.0f} {ess_rate / bare_rate:7.3f}")
-    floor_process, floor_url = start_bare(Path(tempfile.mkdtemp(prefix="bare-floor-")), floor=True)
-    try:
-        ess_cpu = cpu_per_request(ess_pid, balance, api_headers, requests)
-        floor_cpu = cpu_per_request(floor_process.pid, f"{floor_url}/json-db", {}, requests * 2)
-    finally:
-        stop(floor_process)
-    label = "balance API vs floor (JSON + one Core query)"
-    print(f"{label:44} {ess_cpu:9.2f} {floor_cpu:9.2f} {ess_cpu / floor_cpu:7.1f}")
+    _floors(ess_pid, balance, api_headers, bare_pid, f"{bare_url}/json", requests=requests, seconds=seconds)
     if memory_requests:
         idle, after = rss_after(ess_pid, balance, api_headers, memory_requests)
         bare_idle, bare_after = rss_after(bare_pid, f"{bare_url}/json", {}, memory_requests)

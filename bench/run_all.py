@@ -5,12 +5,14 @@
 Runs, one after the other (never in parallel: they would measure each other):
 
 - bench/request_overhead.py: CPU per request and req/s of the balance API and the /vacation page against a bare
-  Litestar app, and against the floor of the stack (one SQLAlchemy Core query); RSS idle and after 10,000
-  requests; cold start;
+  Litestar app, and the floors of the stack (the bare JSON route after one SQLAlchemy Core query on aiosqlite, and
+  after one and three queries in a read-only transaction on ESS's own engine) against the bare route; RSS idle and
+  after 10,000 requests; cold start;
 - bench/in_process.py: CPU per request of the same two routes with the ASGI app called directly (no HTTP), against
   the bare JSON route called the same way;
 - bench/cold_start.py: cold start of `ess serve` to its first /health/ready against the bare app started the same
-  way, alternately for several rounds (seconds and CPU seconds);
+  way and against the bare app after importing the fixed stack's libraries (the floor of a start on this stack),
+  alternately for several rounds (seconds and CPU seconds);
 - bench/hr_import.py: the HR import of 1,000 / 10,000 / 100,000 rows against a raw `executemany` (peak RSS);
 - bench/hr_import_cli.py: `ess hr import` of a 100,000-row CSV in its own process against a one-row file (peak RSS);
   with --postgres also on a throwaway PostgreSQL;
