@@ -65,3 +65,22 @@ def test_a_leap_year_has_29_february() -> None:
     leap = YearCalendar(year=2028, marked={}, patterns=((date(2028, 1, 1), FULL_TIME),))
     assert len(leap.days()) == 366
     assert len(cells_of(str(month_tables(leap, str)).split("\n")[1])) == 29
+
+
+def test_months_without_marks_follow_each_pattern_change_and_differ_by_pattern() -> None:
+    """A pattern change within a month shows from its day on; two people with different patterns get different
+    tables for the same month; a mark changes its own month only."""
+    mid_month = YearCalendar(
+        year=2026, marked={}, patterns=((date(2026, 1, 1), FULL_TIME), (date(2026, 3, 16), MONDAY_TO_WEDNESDAY))
+    )
+    part_time = YearCalendar(year=2026, marked={}, patterns=((date(2026, 1, 1), MONDAY_TO_WEDNESDAY),))
+    march = cells_of(str(month_tables(mid_month, str)).split("\n")[2])
+    assert march[11] == ("", "12")  # Thursday 12 March, before the change
+    assert march[18] == ("cal-off", "19")  # Thursday 19 March, after it
+    assert march[15] == ("", "16")  # the Monday it starts
+    assert cells_of(str(month_tables(part_time, str)).split("\n")[2])[11] == ("cal-off", "12")
+    assert cells_of(str(month_tables(YEAR, str)).split("\n")[2])[11] == ("", "12")
+    marked = YearCalendar(year=2026, marked={LEAVE.day: LEAVE}, patterns=part_time.patterns)
+    with_leave, without = (str(month_tables(c, str)).split("\n") for c in (marked, part_time))
+    assert with_leave[0] != without[0]
+    assert with_leave[1:] == without[1:]
