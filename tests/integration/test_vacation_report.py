@@ -48,11 +48,13 @@ from ess.domain.vacation.model import (
 from ess.domain.vacation.ports import VacationDeps
 from ess.domain.vacation.report import (
     CSV_HEADER,
+    FIGURE_SORTS,
     LAPSE_HORIZON_DAYS,
     MAX_PAGE_SIZE,
     PERSON_SORTS,
     ReportQuery,
     _sorted,
+    _with_unbooked_entitlement,
     balance_report,
     balance_report_page,
     report_csv,
@@ -398,6 +400,57 @@ async def test_pages_sorted_by_the_database_are_the_people_sorted_in_python(worl
     assert lapsing.rows
 
 
+async def test_pages_sorted_by_a_figure_are_the_ledger_rows_sorted_in_python(world: World) -> None:
+    # A figure sort orders everyone by the year sums and reads the page's rows from the ledger: every figure, both
+    # ways, with each filter, cuts the same rows (ties in the report's order) as sorting the ledger's rows would.
+    for as_of in (TODAY, date(2026, 1, 15), date(2026, 12, 15)):
+        lapse_by = as_of + timedelta(days=LAPSE_HORIZON_DAYS)
+        rows = await _with_unbooked_entitlement(await world.report.rows(as_of, lapse_by=lapse_by), as_of, world.deps)
+        filters = [
+            ReportQuery(),
+            ReportQuery(unit="IT München"),
+            ReportQuery(region="DE"),
+            ReportQuery(lapses_soon=True),
+        ]
+        for sort in FIGURE_SORTS:
+            for descending in (False, True):
+                for base in filters:
+                    query = replace(base, sort=sort, descending=descending, offset=3, limit=20)
+                    page = await balance_report_page(as_of, deps=world.deps, query=query)
+                    expected = _sorted([r for r in rows if query.keeps(r)], query)
+                    assert page.rows == expected[3:23], (as_of, sort, descending, base)
+                    assert page.total == len(expected), (as_of, sort, descending, base)
+
+
+async def test_the_database_sorts_by_each_figure_as_the_ledger_rows_sort_in_python(world: World) -> None:
+    # `listed` with a figure sort: the figures as the ledger holds them (a year not booked yet has no entitlement
+    # there), both ways, each filter, on days that split a month either way and the month's last day.
+    for as_of in (TODAY, date(2026, 1, 15), date(2026, 12, 15), date(2026, 12, 16)):
+        lapse_by = as_of + timedelta(days=LAPSE_HORIZON_DAYS)
+        rows = await world.report.rows(as_of, lapse_by=lapse_by)
+        assert any(not r.booked for r in rows) or as_of != TODAY
+        for sort in (*FIGURE_SORTS, "expired"):
+            for descending in (False, True):
+                for unit, region, lapses in (("", "", False), ("IT München", "", False), ("", "DE", True)):
+                    query = ReportQuery(unit=unit, region=region, lapses_soon=lapses, sort=sort, descending=descending)
+                    numbers, total = await world.report.listed(
+                        as_of,
+                        unit=unit,
+                        region=region,
+                        lapse_by=lapse_by if lapses else None,
+                        sort=sort,
+                        descending=descending,
+                        offset=2,
+                        limit=25,
+                        lapsing_until=lapse_by,
+                    )
+                    expected = _sorted([r for r in rows if query.keeps(r)], query)
+                    assert numbers == [r.personnel_number for r in expected[2:27]], (as_of, sort, descending, unit)
+                    assert total == len(expected)
+    booked = await world.report.any_unbooked(TODAY)
+    assert booked == any(not r.booked for r in await world.report.rows(TODAY))
+
+
 async def test_lapses_soon_finds_the_carry_over_left_before_its_deadline(world: World) -> None:
     # Maximilian's carry-over (6 days, 3 taken in February) lapses on 31 March 2026: on 1 March 3 days lapse
     # within the 90 days; on 1 April it has lapsed (and the expiry entry itself never counts as left).
@@ -485,6 +538,36 @@ async def test_the_benchmark_world_is_reported_right(database_url: str) -> None:
 
 
 # The report's totals come from the leave year sums the database keeps (migration 0020); the rows from the ledger.
+@pytest.mark.parametrize(
+    "as_of",
+    [
+        date(2026, 1, 1),
+        date(2026, 2, 10),
+        date(2026, 3, 15),
+        date(2026, 3, 31),
+        date(2026, 4, 1),
+        date(2026, 6, 16),
+        TODAY,
+        date(2026, 12, 1),
+        date(2026, 12, 15),  # Anna's days of 14-16 December split, read up to the date
+        date(2026, 12, 16),  # ... and read after it
+        date(2026, 12, 31),
+        date(2027, 1, 5),
+    ],
+)
+async def test_the_rows_from_the_year_sums_are_the_rows_from_the_ledger_on_any_day(world: World, as_of: date) -> None:
+    # What a sort by a figure reads for everyone: every row, every figure, exactly as the ledger gives it.
+    lapse_by = as_of + timedelta(days=LAPSE_HORIZON_DAYS)
+    for by in (None, lapse_by):
+        ledger = sorted(await world.report.rows(as_of, lapse_by=by), key=lambda r: r.personnel_number)
+        summed = sorted(await world.report.summed_rows(as_of, lapse_by=by), key=lambda r: r.personnel_number)
+        assert ledger and summed == ledger
+        some = [r.personnel_number for r in ledger[::3]]
+        assert sorted(await world.report.summed_rows(as_of, some, lapse_by=by), key=lambda r: r.personnel_number) == [
+            r for r in ledger if r.personnel_number in some
+        ]
+
+
 @pytest.mark.parametrize(
     "as_of",
     [

@@ -97,6 +97,67 @@ class SqlLeaveReport:
             rows += await self._rows(as_of, personnel_numbers[start : start + _CHUNK], lapse_by)
         return rows
 
+    async def summed_rows(
+        self, as_of: date, personnel_numbers: Sequence[str] | None = None, *, lapse_by: date | None = None
+    ) -> list[ReportRow]:
+        """The rows of `rows`, with the same figures, from the leave year sums (one row per employee and year, kept
+        by the database: migration 0020) instead of the year's ledger: the report date's month is split at the date
+        from the ledger, as `totals` does it, per employee. What a sort by a figure reads for every listed row."""
+        if personnel_numbers is None:
+            return await self._summed_rows(as_of, None, lapse_by)
+        rows: list[ReportRow] = []
+        for start in range(0, len(personnel_numbers), _CHUNK):
+            rows += await self._summed_rows(as_of, personnel_numbers[start : start + _CHUNK], lapse_by)
+        return rows
+
+    async def _summed_rows(
+        self, as_of: date, personnel_numbers: Sequence[str] | None, lapse_by: date | None
+    ) -> list[ReportRow]:
+        first, last = date(as_of.year, 1, 1), date(as_of.year, 12, 31)
+        only = None
+        if personnel_numbers is not None:
+            only = select(EmployeeRow.id).where(EmployeeRow.personnel_number.in_(personnel_numbers)).scalar_subquery()
+        sums = LEAVE_YEAR_SUMS.c
+        done, from_ledger, sign = _month_split(as_of)
+        pending = _pending_days(first, last, only)
+        month = _month_of_ledger_by_employee(as_of, from_ledger, only) if from_ledger[0] <= from_ledger[1] else None
+        lapsing = _lapsing(as_of, lapse_by, only) if lapse_by is not None else None
+        statement = (
+            select(
+                EmployeeRow.personnel_number,
+                EmployeeRow.first_name,
+                EmployeeRow.preferred_name,
+                EmployeeRow.last_name,
+                EmployeeRow.country,
+                EmployeeRow.subdivision,
+                OrgUnitRow.name,
+                sums.granted,
+                sums.entitlement,
+                sums.carried_over,
+                _added(*(sums[f"bookings_{slot:02d}"] for slot in done)),
+                _added(*(sums[f"bookings_{slot:02d}"] for slot in YEAR_SLOTS if slot not in done)),
+                _added(*(sums[f"expiries_{slot:02d}"] for slot in done)),
+                month.c.bookings if month is not None else literal(None, _SUM),
+                month.c.expiries if month is not None else literal(None, _SUM),
+                pending.c.pending,
+                lapsing.c.lapsing if lapsing is not None else literal(None, _SUM),
+            )
+            .outerjoin(OrgUnitRow, OrgUnitRow.id == EmployeeRow.org_unit_id)
+            .outerjoin(LEAVE_YEAR_SUMS, and_(sums.employee_id == EmployeeRow.id, sums.leave_year == as_of.year))
+            .outerjoin(pending, pending.c.employee_id == EmployeeRow.id)
+            .where(_employed_between(first, last))
+        )
+        if month is not None:
+            statement = statement.outerjoin(month, month.c.employee_id == EmployeeRow.id)
+        if lapsing is not None:
+            statement = statement.outerjoin(lapsing, lapsing.c.employee_id == EmployeeRow.id)
+        if personnel_numbers is not None:
+            statement = statement.where(EmployeeRow.personnel_number.in_(personnel_numbers))
+        async with self._read() as session:
+            connection = await session.connection()
+            result = (await connection.execute(statement)).all()
+        return [_summed_row(sign, *row) for row in result]
+
     async def people(self, as_of: date, *, lapse_by: date | None = None) -> list[ReportPerson]:
         first, last = date(as_of.year, 1, 1), date(as_of.year, 12, 31)
         lapsing = _lapsing(as_of, lapse_by or as_of)
@@ -140,10 +201,49 @@ class SqlLeaveReport:
         descending: bool = False,
         offset: int = 0,
         limit: int | None = None,
+        lapsing_until: date | None = None,
     ) -> tuple[list[str], int]:
         """The personnel numbers of `people` in the unit and region (with `lapse_by`: only those with days that
         lapse by then), sorted by a column of who is listed and cut to the page by the database; and how many
-        there are in all. Text sorts case-insensitively by code point, as `str.casefold` sorts in Python."""
+        there are in all. Text sorts case-insensitively by code point, as `str.casefold` sorts in Python.
+
+        A figure sort orders by the figure as `rows` gives it (from the year sums, `summed_rows`; "lapsing" up to
+        `lapsing_until`), rounded to the cent, then in the report's order."""
+        statement, counted = self._listing(as_of, unit=unit, region=region, lapse_by=lapse_by)
+        if sort in _FIGURES:
+            statement = _by_figure(statement, as_of, sort, descending, lapsing_until)
+        else:
+            statement = statement.order_by(*_person_order(sort, descending))
+        statement = statement.offset(offset)
+        if limit is not None:
+            statement = statement.limit(limit)
+        async with self._read() as session:
+            connection = await session.connection()  # Core rows: no ORM loading for a list of strings
+            numbers = list((await connection.execute(statement)).scalars())
+            total = len(numbers) if limit is None and not offset else (await connection.scalar(counted)) or 0
+        return numbers, total
+
+    async def any_unbooked(
+        self, as_of: date, *, unit: str = "", region: str = "", lapse_by: date | None = None
+    ) -> bool:
+        """Whether anyone `listed` with these filters has no grant booked for the year of `as_of` yet."""
+        statement, _counted = self._listing(as_of, unit=unit, region=region, lapse_by=lapse_by)
+        sums = LEAVE_YEAR_SUMS.c
+        statement = (
+            statement.outerjoin(
+                LEAVE_YEAR_SUMS, and_(sums.employee_id == EmployeeRow.id, sums.leave_year == as_of.year)
+            )
+            .where(func.coalesce(sums.granted, False).is_(False))
+            .limit(1)
+        )
+        async with self._read() as session:
+            connection = await session.connection()
+            return (await connection.execute(statement)).first() is not None
+
+    def _listing(
+        self, as_of: date, *, unit: str, region: str, lapse_by: date | None
+    ) -> tuple[Select[tuple[str]], Select[tuple[int]]]:
+        """The personnel numbers `listed` filters, unsorted, and their count."""
         first, last = date(as_of.year, 1, 1), date(as_of.year, 12, 31)
         where: list[ColumnElement[bool]] = [_employed_between(first, last)]
         if unit:
@@ -169,14 +269,7 @@ class SqlLeaveReport:
             lapsing = _lapsing(as_of, lapse_by)
             statement = statement.join(lapsing, lapsing.c.employee_id == EmployeeRow.id).where(lapsing.c.lapsing > 0)
             counted = counted.join(lapsing, lapsing.c.employee_id == EmployeeRow.id).where(lapsing.c.lapsing > 0)
-        statement = statement.order_by(*_person_order(sort, descending)).offset(offset)
-        if limit is not None:
-            statement = statement.limit(limit)
-        async with self._read() as session:
-            connection = await session.connection()  # Core rows: no ORM loading for a list of strings
-            numbers = list((await connection.execute(statement)).scalars())
-            total = len(numbers) if limit is None and not offset else (await connection.scalar(counted)) or 0
-        return numbers, total
+        return statement, counted
 
     async def choices(self, as_of: date) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """The org units and the locations of the people listed on `as_of`: what the filters offer."""
@@ -386,6 +479,91 @@ def _month_of_ledger(as_of: date, days: tuple[date, date], who: Select[Any]) -> 
     )
 
 
+_FIGURES = ("entitlement", "carried_over", "taken", "approved_upcoming", "pending", "expired", "remaining", "lapsing")
+
+
+def _by_figure(
+    statement: Select[tuple[str]], as_of: date, sort: str, descending: bool, lapsing_until: date | None
+) -> Select[tuple[str]]:
+    """`statement` (over the employees) ordered by one figure of each row as `summed_rows` computes it, rounded to
+    the cent (SQLite adds in floating point), then in the report's order; ties keep that order either way."""
+    first, last = date(as_of.year, 1, 1), date(as_of.year, 12, 31)
+    sums = LEAVE_YEAR_SUMS.c
+    done, from_ledger, sign = _month_split(as_of)
+    statement = statement.outerjoin(
+        LEAVE_YEAR_SUMS, and_(sums.employee_id == EmployeeRow.id, sums.leave_year == as_of.year)
+    )
+
+    def zero_if_none(value: ColumnElement[Decimal]) -> ColumnElement[Decimal]:
+        return func.coalesce(value, 0)
+
+    bookings_done = zero_if_none(_added(*(sums[f"bookings_{slot:02d}"] for slot in done)))
+    bookings_later = zero_if_none(_added(*(sums[f"bookings_{slot:02d}"] for slot in YEAR_SLOTS if slot not in done)))
+    expiries_done = zero_if_none(_added(*(sums[f"expiries_{slot:02d}"] for slot in done)))
+    month_bookings: ColumnElement[Decimal] = literal(0)
+    month_expiries: ColumnElement[Decimal] = literal(0)
+    if sort in {"taken", "approved_upcoming", "expired", "remaining"} and from_ledger[0] <= from_ledger[1]:
+        month = _month_of_ledger_by_employee(as_of, from_ledger, None)
+        statement = statement.outerjoin(month, month.c.employee_id == EmployeeRow.id)
+        month_bookings, month_expiries = zero_if_none(month.c.bookings), zero_if_none(month.c.expiries)
+    pending: ColumnElement[Decimal] = literal(0)
+    if sort in {"pending", "remaining"}:
+        days = _pending_days(first, last)
+        statement = statement.outerjoin(days, days.c.employee_id == EmployeeRow.id)
+        pending = zero_if_none(days.c.pending)
+    entitlement, carried = zero_if_none(sums.entitlement), zero_if_none(sums.carried_over)
+    taken = -(bookings_done + sign * month_bookings)
+    expired = -(expiries_done + sign * month_expiries)
+    upcoming = -(bookings_done + bookings_later) - taken
+    figures: dict[str, ColumnElement[Decimal]] = {
+        "entitlement": entitlement,
+        "carried_over": carried,
+        "taken": taken,
+        "approved_upcoming": upcoming,
+        "pending": pending,
+        "expired": expired,
+        "remaining": entitlement + carried - taken - upcoming - expired - pending,
+    }
+    if sort == "lapsing":
+        lapsing = _lapsing(as_of, lapsing_until or as_of, name="lapsing_sort")  # beside a "lapses soon" filter's
+        statement = statement.outerjoin(lapsing, lapsing.c.employee_id == EmployeeRow.id)
+        figures["lapsing"] = zero_if_none(lapsing.c.lapsing)
+    figure = func.round(figures[sort], 2)
+    return statement.order_by(figure.desc() if descending else figure, *_person_order("org_unit", False))
+
+
+def _month_of_ledger_by_employee(as_of: date, days: tuple[date, date], only: ScalarSelect[int] | None) -> Subquery:
+    """`_month_of_ledger` per employee (of `only`, or everyone)."""
+    ledger = LeaveLedgerRow.__table__.c
+    bucket = LeaveBucketRow.__table__.c
+    return (
+        select(
+            ledger.employee_id.label("employee_id"),
+            _sum_where(ledger.entry_type.in_(_BOOKING_TYPES), ledger.amount).label("bookings"),
+            _sum_where(ledger.entry_type.in_(_EXPIRY_TYPES), ledger.amount).label("expiries"),
+        )
+        .select_from(LeaveLedgerRow.__table__)
+        .join(LeaveBucketRow.__table__, and_(bucket.id == ledger.bucket_id, bucket.employee_id == ledger.employee_id))
+        .where(
+            ledger.effective_date.between(*days),
+            bucket.leave_year == as_of.year,
+            *([ledger.employee_id.in_(only)] if only is not None else []),
+        )
+        .group_by(ledger.employee_id)
+        .subquery("month")
+    )
+
+
+def _added(*columns: ColumnElement[Decimal]) -> ColumnElement[Decimal]:
+    """The columns of one row added up (nothing for no column)."""
+    if not columns:
+        return literal(ZERO, _SUM)
+    added: ColumnElement[Decimal] = columns[0]
+    for column in columns[1:]:
+        added = added + column
+    return type_coerce(added, _SUM)
+
+
 def _person_order(sort: str, descending: bool) -> list[ColumnElement[Any]]:
     """ORDER BY of `report._sorted` for a column of who is listed: the report's order (people without a unit
     last, unit, name, personnel number), led by the sorted column; a descending sort keeps ties in that order."""
@@ -417,7 +595,7 @@ def _location(country: str, subdivision: str) -> str:
     return f"{country}-{subdivision}" if subdivision else country
 
 
-def _lapsing(as_of: date, lapse_by: date, only: ScalarSelect[int] | None = None) -> Subquery:
+def _lapsing(as_of: date, lapse_by: date, only: ScalarSelect[int] | None = None, *, name: str = "lapsing") -> Subquery:
     """Per employee, what is left in the buckets that lapse after `as_of` and by `lapse_by` (nothing of a bucket
     that is used up): every entry but the lapse itself counts, bookings ahead included."""
     ledger = LeaveLedgerRow.__table__.c
@@ -441,7 +619,7 @@ def _lapsing(as_of: date, lapse_by: date, only: ScalarSelect[int] | None = None)
             type_coerce(func.sum(case((per_bucket.c.rest > 0, per_bucket.c.rest), else_=0)), _SUM).label("lapsing"),
         )
         .group_by(per_bucket.c.employee_id)
-        .subquery("lapsing")
+        .subquery(name)
     )
 
 
@@ -554,5 +732,49 @@ def _report_row(  # noqa: PLR0917 - one result row of the statement above, colum
         expired=expired,
         remaining=entitlement + carried_over - taken - upcoming - expired - pending_days,
         booked=bool(booked),
+        lapsing=lapsing or ZERO,
+    )
+
+
+def _summed_row(  # noqa: PLR0917 - the sign, then one result row of `_summed_rows`, column by column
+    sign: int,
+    number: str,
+    first_name: str,
+    preferred: str,
+    last_name: str,
+    country: str,
+    subdivision: str,
+    unit: str | None,
+    granted: bool | None,
+    entitlement: Decimal | None,
+    carried_over: Decimal | None,
+    bookings_done: Decimal | None,
+    bookings_later: Decimal | None,
+    expiries_done: Decimal | None,
+    month_bookings: Decimal | None,
+    month_expiries: Decimal | None,
+    pending_days: Decimal | None,
+    lapsing: Decimal | None,
+) -> ReportRow:
+    """As `totals` reads the sums, for one employee: the month's part of the ledger added to or taken off the
+    slots before it (`_month_split`); bookings and expiries carry the ledger's sign (negative)."""
+    entitlement, carried_over, pending_days = entitlement or ZERO, carried_over or ZERO, pending_days or ZERO
+    every_booking = (bookings_done or ZERO) + (bookings_later or ZERO)
+    taken = -((bookings_done or ZERO) + sign * (month_bookings or ZERO))
+    expired = -((expiries_done or ZERO) + sign * (month_expiries or ZERO))
+    upcoming = -every_booking - taken
+    return ReportRow(
+        personnel_number=number,
+        name=_display_name(first_name, preferred, last_name),
+        org_unit=unit or "",
+        location=_location(country, subdivision),
+        entitlement=entitlement,
+        carried_over=carried_over,
+        taken=taken,
+        approved_upcoming=upcoming,
+        pending=pending_days,
+        expired=expired,
+        remaining=entitlement + carried_over - taken - upcoming - expired - pending_days,
+        booked=bool(granted),
         lapsing=lapsing or ZERO,
     )

@@ -150,6 +150,13 @@ class LeaveReport(Protocol):
         With `lapse_by`, `lapsing` holds what lapses after `as_of` and by that day."""
         ...
 
+    async def summed_rows(
+        self, as_of: date, personnel_numbers: Sequence[str] | None = None, *, lapse_by: date | None = None
+    ) -> list[ReportRow]:
+        """The rows of `rows`, with the same figures, from per-employee sums the store keeps rather than from the
+        ledger: cheap enough to read for everyone listed to sort by a figure."""
+        ...
+
     async def people(self, as_of: date, *, lapse_by: date | None = None) -> list[ReportPerson]:
         """Who `rows(as_of)` lists, without figures (but `lapsing` with `lapse_by`): cheap enough to sort and
         filter all of them for one page."""
@@ -166,10 +173,21 @@ class LeaveReport(Protocol):
         descending: bool = False,
         offset: int = 0,
         limit: int | None = None,
+        lapsing_until: date | None = None,
     ) -> tuple[list[str], int]:
         """The personnel numbers of `people(as_of)` whose org unit is `unit` and location `region` (a location
         or a country; empty: any), with `lapse_by` only those with days that lapse by then; sorted as the report
-        sorts by `sort` (a column of who is listed) and cut to `offset`/`limit`; and how many match in all."""
+        sorts by `sort` (a column of who is listed) and cut to `offset`/`limit`; and how many match in all.
+
+        `sort` may also be a figure (`report.FIGURE_SORTS`): then by the figure as `rows` gives it ("lapsing" up to
+        `lapsing_until`), ties in the report's order. The entitlement of a year not booked yet is not stored
+        (see `any_unbooked`): a sort by entitlement or remaining is right only when everyone listed is booked."""
+        ...
+
+    async def any_unbooked(
+        self, as_of: date, *, unit: str = "", region: str = "", lapse_by: date | None = None
+    ) -> bool:
+        """Whether anyone `listed` with these filters has no grant booked for the year of `as_of` yet."""
         ...
 
     async def choices(self, as_of: date) -> tuple[tuple[str, ...], tuple[str, ...]]:

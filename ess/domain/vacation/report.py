@@ -52,8 +52,8 @@ def _sort_key(row: ReportRow | ReportPerson) -> tuple[bool, str, str, str]:
 
 # "Lapses soon": days of buckets that lapse within this many days after the report date.
 LAPSE_HORIZON_DAYS = 90
-# What the report can be sorted by: who (cheap: sorted before any figure is read) and the figures (every filtered
-# row's figures are read to sort by one).
+# What the report can be sorted by: who is listed, and the figures (sorted by the database from the year sums; by
+# entitlement or remaining in Python, every filtered row's figures read, while someone's year is not booked yet).
 PERSON_SORTS = ("org_unit", "name", "personnel_number", "location")
 FIGURE_SORTS = ("entitlement", "carried_over", "taken", "approved_upcoming", "pending", "remaining", "lapsing")
 SORTS = PERSON_SORTS + FIGURE_SORTS
@@ -87,7 +87,7 @@ class ReportQuery:
                 "The report cannot be sorted by that column.", fields={"sort": f"must be one of {', '.join(SORTS)}"}
             )
 
-    def keeps(self, person: ReportPerson) -> bool:
+    def keeps(self, person: ReportPerson | ReportRow) -> bool:
         needle = self.search.strip().casefold()
         return (
             (
@@ -140,7 +140,7 @@ async def balance_report_page(as_of: date, *, deps: VacationDeps, query: ReportQ
     query = query or ReportQuery()
     query.check()
     lapse_by = as_of + timedelta(days=LAPSE_HORIZON_DAYS)
-    if query.sort in PERSON_SORTS and not query.search.strip():
+    if not query.search.strip() and await _database_can_sort(as_of, query, lapse_by, deps):
         return await _page_sorted_by_database(as_of, query, lapse_by, deps)
     # What lapses is summed for everyone only to filter or sort by it; otherwise for the page's rows alone.
     lapsing_needed = query.lapses_soon or query.sort == "lapsing"
@@ -152,9 +152,12 @@ async def balance_report_page(as_of: date, *, deps: VacationDeps, query: ReportQ
         numbers = [person.personnel_number for person in people[query.offset : query.offset + query.limit]]
         page = await _rows_of(numbers, as_of, lapse_by, deps)
     else:
-        numbers = [person.personnel_number for person in people]
-        rows = await _with_unbooked_entitlement(await deps.report.rows(as_of, numbers, lapse_by=lapse_by), as_of, deps)
-        page = _sorted(rows, query)[query.offset : query.offset + query.limit]
+        # Everyone's figures from the sums to sort by one; the page's rows themselves from the ledger.
+        listed = [person.personnel_number for person in people] if filtered else None
+        summed = await deps.report.summed_rows(as_of, listed, lapse_by=lapse_by if lapsing_needed else None)
+        ordered = _sorted(await _with_unbooked_entitlement(summed, as_of, deps), query)
+        cut = [row.personnel_number for row in ordered[query.offset : query.offset + query.limit]]
+        page = await _rows_of(cut, as_of, lapse_by, deps)
     totals = None
     if query.totals:
         totals = await _totals(as_of, [p.personnel_number for p in people] if filtered else None, deps)
@@ -170,9 +173,18 @@ async def balance_report_page(as_of: date, *, deps: VacationDeps, query: ReportQ
     )
 
 
+async def _database_can_sort(as_of: date, query: ReportQuery, lapse_by: date, deps: VacationDeps) -> bool:
+    """Whether the database can sort the query's rows: by who is listed, or by a figure it holds for all of them
+    (the entitlement of a year not booked yet is computed here, so entitlement and remaining only when none is)."""
+    if query.sort not in {"entitlement", "remaining"}:
+        return True
+    lapsing_by = lapse_by if query.lapses_soon else None
+    return not await deps.report.any_unbooked(as_of, unit=query.unit, region=query.region, lapse_by=lapsing_by)
+
+
 async def _page_sorted_by_database(as_of: date, query: ReportQuery, lapse_by: date, deps: VacationDeps) -> ReportPage:
-    """A page sorted by who is listed, without a search: filtered, sorted and cut by the database, so only the
-    page's personnel numbers travel and only the page's figures are summed."""
+    """A page without a search: filtered, sorted and cut by the database, so only the page's personnel numbers
+    travel and only the page's rows are read from the ledger."""
     lapsing_by = lapse_by if query.lapses_soon else None
     numbers, total = await deps.report.listed(
         as_of,
@@ -183,6 +195,7 @@ async def _page_sorted_by_database(as_of: date, query: ReportQuery, lapse_by: da
         descending=query.descending,
         offset=query.offset,
         limit=query.limit,
+        lapsing_until=lapse_by,
     )
     totals = None
     if query.totals:
