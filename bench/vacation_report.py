@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
+import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
@@ -390,6 +391,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         asyncio.run(run(args.database_url, args.employees, args.as_of, args.repeat))
         return
     if args.postgres:
+        sys.path.insert(0, str(ROOT))  # the test harness starts the throwaway cluster
         from tests.harness.postgres import create_database, running_postgres  # noqa: PLC0415
 
         with running_postgres() as server:

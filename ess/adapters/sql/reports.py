@@ -178,7 +178,8 @@ class SqlLeaveReport:
         if lapse_by is not None:
             statement = statement.outerjoin(lapsing, lapsing.c.employee_id == EmployeeRow.id)
         async with self._read() as session:
-            result = (await session.execute(statement)).all()
+            connection = await session.connection()  # Core rows: no ORM loading
+            result = (await connection.execute(statement)).all()
         return [
             ReportPerson(
                 number,
@@ -406,7 +407,8 @@ class SqlLeaveReport:
         if personnel_numbers is not None:
             statement = statement.where(EmployeeRow.personnel_number.in_(personnel_numbers))
         async with self._read() as session:
-            result = (await session.execute(statement)).all()
+            connection = await session.connection()  # Core rows: no ORM loading
+            result = (await connection.execute(statement)).all()
         return [_report_row(*row) for row in result]
 
 
