@@ -11,7 +11,7 @@ from sqlalchemy import Select, bindparam, delete, exists, insert, literal, selec
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from ess.adapters.sql.database import READ_ONLY
+from ess.adapters.sql.database import READ_ONLY, select_rows
 from ess.adapters.sql.tables import (
     ApiTokenRow,
     AuditEventRow,
@@ -110,7 +110,7 @@ class SqlEmployeeRepository:
         heads: dict[int, Any] = {}
         roles: dict[int, set[Role]] = {}
         history: dict[int, dict[date, str]] = {}
-        for row in await self._session.execute(statement, parameters):
+        for row in await select_rows(self._session, statement, parameters):
             heads.setdefault(row.id, row)
             if row.role is not None:
                 roles.setdefault(row.id, set()).add(Role(row.role))
