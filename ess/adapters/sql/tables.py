@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -55,6 +56,19 @@ class AwareDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], datetime | None]:
+        # The same steps as process_result_value after the driver type's own parsing (SQLite: text to datetime), in
+        # one call per value: TypeDecorator's processor makes three, and a balance read fetches about a hundred.
+        parse = self.impl_instance.result_processor(dialect, coltype)
+
+        def aware(value: Any) -> datetime | None:
+            moment: datetime | None = value if parse is None or value is None else parse(value)
+            if moment is None:
+                return None
+            return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+        return aware
 
 
 class Base(DeclarativeBase):
