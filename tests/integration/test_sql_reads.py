@@ -59,3 +59,33 @@ async def test_aware_datetimes_come_back_in_utc(database_url: str) -> None:
             assert found[4].tzinfo is UTC
     finally:
         await engine.dispose()
+
+
+async def test_every_way_out_of_a_unit_of_work_gives_the_connection_back(database_url: str) -> None:
+    engine = create_engine(database_url)
+    pool = engine.sync_engine.pool
+    uow = SqlUnitOfWork(create_session_factory(engine), FixedClock(datetime(2026, 12, 2, 9, 0, tzinfo=UTC)))
+    codes = select(_ORG.c.code).where(_ORG.c.code.like("exit-%"))
+    try:
+        async with uow.read_only():
+            assert await select_rows(uow.session, codes) == []
+            await uow.commit()
+        assert pool.checkedout() == 0  # type: ignore[attr-defined]
+        async with uow.read_only():
+            await uow.commit()
+            assert await select_rows(uow.session, codes) == []  # a read after the commit, in a new transaction
+        assert pool.checkedout() == 0  # type: ignore[attr-defined]
+        async with uow:
+            await uow.session.execute(insert(OrgUnitRow).values(code="exit-lost", name="Lost"))
+        with pytest.raises(LookupError):
+            async with uow:
+                await uow.session.execute(insert(OrgUnitRow).values(code="exit-failed", name="Failed"))
+                raise LookupError
+        async with uow:
+            await uow.session.execute(insert(OrgUnitRow).values(code="exit-kept", name="Kept"))
+            await uow.commit()
+        assert pool.checkedout() == 0  # type: ignore[attr-defined]
+        async with uow.read_only():
+            assert [r.code for r in await select_rows(uow.session, codes)] == ["exit-kept"]
+    finally:
+        await engine.dispose()

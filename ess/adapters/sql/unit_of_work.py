@@ -147,9 +147,12 @@ class SqlUnitOfWork:
         self._read_only = False
         if session is None:
             return
-        # Closing rolls back whatever is still open (nothing after commit()) and returns the connection: one trip
-        # into SQLAlchemy's greenlet instead of a rollback's and then a close's.
-        await session.close()
+        # Closing rolls back whatever is still open and returns the connection: one trip into SQLAlchemy's greenlet
+        # instead of a rollback's and then a close's. After commit() with nothing begun since and no objects held
+        # (a read through select_rows) there is nothing to close: the commit already gave the connection back.
+        held = session.sync_session
+        if held.in_transaction() or held.identity_map or held.new:
+            await session.close()
 
     @property
     def session(self) -> AsyncSession:
