@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import os
 import secrets
 import time
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Final
 
 import msgspec
@@ -54,17 +55,20 @@ class LocalFileStore(FileStore):
 
     @staticmethod
     async def _load_from_path(path: AsyncPath) -> StorageObject | None:
-        """The stored object, or None when there is none or what is there cannot be read (a damaged file is
-        as good as a missing one: the session or counter starts anew instead of every request failing)."""
-        try:
-            with open(str(path), "rb") as file:  # noqa: PTH123, ASYNC230 - a small local file, see the class
-                data = file.read()
-        except FileNotFoundError:
+        return _read_stored(str(path))
+
+    async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
+        """Litestar's `get`, with the file's name made as a plain string: building an anyio path for each read
+        cost about a third of the read. A renewal goes Litestar's way."""
+        if renew_for:
+            return await super().get(key, renew_for)
+        stored = _read_stored(os.path.join(self.path, file_name_of(key)))  # noqa: PTH118 - see the docstring
+        if stored is None:
             return None
-        try:
-            return StorageObject.from_bytes(data)
-        except msgspec.DecodeError:
+        if stored.expired:
+            await self._path_from_key(key).unlink(missing_ok=True)
             return None
+        return stored.data
 
     async def delete_expired(self) -> None:
         """Drop expired and unreadable entries. Litestar's version also reads the temporary files of writes in
@@ -88,6 +92,25 @@ class LocalFileStore(FileStore):
 
 # A temporary file of the file store older than this is a write whose process died before renaming it.
 ABANDONED_WRITE_SECONDS: Final = 3600
+
+
+def file_name_of(key: str) -> str:
+    """The name of a key's file in the folder, as Litestar's FileStore names it (`_path_from_key`)."""
+    return hashlib.blake2s(key.encode()).hexdigest()
+
+
+def _read_stored(file_name: str) -> StorageObject | None:
+    """The stored object, or None when there is none or what is there cannot be read (a damaged file is as good as
+    a missing one: the session or counter starts anew instead of every request failing)."""
+    try:
+        with open(file_name, "rb") as file:  # noqa: PTH123 - a small local file, see LocalFileStore
+            data = file.read()
+    except FileNotFoundError:
+        return None
+    try:
+        return StorageObject.from_bytes(data)
+    except msgspec.DecodeError:
+        return None
 
 
 def session_key(session_id: str) -> str:

@@ -9,6 +9,7 @@ captions and weekday headings (180 translations per page when the template made 
 from __future__ import annotations
 
 import calendar
+import functools
 from collections.abc import Callable
 from datetime import date
 from typing import Final
@@ -44,29 +45,57 @@ def _marked_cell(day: CalendarDay, gettext: Callable[[str], str]) -> str:
     )
 
 
+# A month's parts, the index of each day's cell among them (by day number), and the parts joined.
+_Month = tuple[tuple[str, ...], tuple[int, ...], str]
+
+
+@functools.lru_cache(maxsize=256)
+def _plain_month(first_weekday: int, length: int, working: tuple[bool, ...]) -> _Month:
+    """A month without marks under one pattern (leading blanks, a cell per day, a row break before each Monday).
+    Plain formatting, the same for every month that starts on that weekday with that length, so it is made once per
+    process: the page takes a stored string for most months instead of formatting 30 cells."""
+    parts = [_FIRST_ROW[first_weekday]]
+    where = [0]
+    weekday = first_weekday
+    for number in range(1, length + 1):
+        if weekday == 0 and number > 1:
+            parts.append("</tr><tr>")
+        where.append(len(parts))
+        parts.append(_PLAIN_CELLS[working[weekday]][number])
+        weekday = (weekday + 1) % 7
+    parts.append("</tr>")
+    return tuple(parts), tuple(where), "".join(parts)
+
+
 def month_bodies(year: YearCalendar, gettext: Callable[[str], str]) -> list[str]:
     """For each month, the rows of its table: weeks from Monday, leading blanks."""
-    marked = {day.toordinal(): entry for day, entry in year.marked.items()}
+    marks: dict[int, list[tuple[int, CalendarDay]]] = {}  # by month: (day number, entry)
+    for day, entry in year.marked.items():
+        if day.year == year.year:
+            marks.setdefault(day.month, []).append((day.day, entry))
     # From which day on each pattern is in force, as ordinals, with its working days by weekday.
     periods = [(since.toordinal(), tuple(d > 0 for d in p.days)) for since, p in year.patterns]
     period = 0
-    working = periods[0][1]
-    ordinal = date(year.year, 1, 1).toordinal()
     bodies: list[str] = []
     for month in range(1, 13):
         weekday, length = calendar.monthrange(year.year, month)
-        cells = [_FIRST_ROW[weekday]]
-        for number in range(1, length + 1):
-            if weekday == 0 and number > 1:
-                cells.append("</tr><tr>")
-            while period + 1 < len(periods) and periods[period + 1][0] <= ordinal:
-                period += 1
-                working = periods[period][1]
-            entry = marked.get(ordinal)
-            cells.append(_PLAIN_CELLS[working[weekday]][number] if entry is None else _marked_cell(entry, gettext))
-            ordinal += 1
-            weekday = (weekday + 1) % 7
-        cells.append("</tr>")
+        first = date(year.year, month, 1).toordinal()
+        while period + 1 < len(periods) and periods[period + 1][0] <= first:
+            period += 1
+        parts, where, body = _plain_month(weekday, length, periods[period][1])
+        changes = period + 1 < len(periods) and periods[period + 1][0] < first + length
+        marked = marks.get(month)
+        if not changes and not marked:
+            bodies.append(body)
+            continue
+        cells = list(parts)
+        if changes:  # another pattern from a day within this month on
+            for number in range(1, length + 1):
+                while period + 1 < len(periods) and periods[period + 1][0] <= first + number - 1:
+                    period += 1
+                cells[where[number]] = _PLAIN_CELLS[periods[period][1][(weekday + number - 1) % 7]][number]
+        for number, entry in marked or ():
+            cells[where[number]] = _marked_cell(entry, gettext)
         bodies.append("".join(cells))
     return bodies
 

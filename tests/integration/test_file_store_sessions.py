@@ -13,7 +13,7 @@ from litestar.testing import TestClient
 from sqlalchemy import select
 
 from ess.adapters.sql.tables import LocalAccountRow
-from ess.adapters.stores import ABANDONED_WRITE_SECONDS, LocalFileStore
+from ess.adapters.stores import ABANDONED_WRITE_SECONDS, LocalFileStore, file_name_of
 from ess.app import create_app
 from ess.bootstrap import build_container
 from ess.domain.auth.login import LogIn, log_in, remember_device
@@ -124,3 +124,22 @@ def test_a_damaged_entry_reads_as_missing(tmp_path: Path) -> None:
     (only,) = tmp_path.iterdir()
     only.write_bytes(only.read_bytes()[:3])
     assert asyncio.run(store.get("session")) is None
+
+
+def test_reads_find_what_litestar_wrote_drop_what_expired_and_renew_on_request(tmp_path: Path) -> None:
+    store = LocalFileStore(tmp_path, create_directories=True)
+
+    async def scenario() -> None:
+        await store.set("token:live", b"record", expires_in=600)
+        await store.set("token:short", b"record", expires_in=1)
+        assert (tmp_path / file_name_of("token:live")).exists()  # the name Litestar's writes use
+        assert store._path_from_key("token:live").name == file_name_of("token:live")
+        assert await store.get("token:live") == b"record"
+        assert await store.get("token:missing") is None
+        await asyncio.sleep(1.1)
+        assert await store.get("token:short") is None
+        assert not (tmp_path / file_name_of("token:short")).exists()  # an expired entry is removed when read
+        assert await store.get("token:live", renew_for=3600) == b"record"
+        assert 600 < await store.expires_in("token:live") <= 3600
+
+    asyncio.run(scenario())

@@ -84,3 +84,32 @@ def test_months_without_marks_follow_each_pattern_change_and_differ_by_pattern()
     with_leave, without = (str(month_tables(c, str)).split("\n") for c in (marked, part_time))
     assert with_leave[0] != without[0]
     assert with_leave[1:] == without[1:]
+
+
+def test_every_cell_follows_the_days_also_with_a_change_of_pattern_within_a_month() -> None:
+    marked = CalendarDay(date(2026, 3, 17), Decimal(1), RequestStatus.APPROVED, "", working=True)
+    after_the_year = CalendarDay(date(2027, 1, 4), Decimal(1), RequestStatus.PENDING, "", working=True)
+    year = YearCalendar(
+        year=2026,
+        marked={d.day: d for d in (NEW_YEAR, marked, after_the_year)},
+        patterns=((date(2026, 1, 1), FULL_TIME), (date(2026, 3, 12), MONDAY_TO_WEDNESDAY)),
+    )
+    for _ in range(2):  # the second time from the plain months made the first time
+        tables = str(month_tables(year, lambda text: f"T:{text}")).split("\n")
+        by_month: dict[int, list[CalendarDay]] = {}
+        for day in year.days():
+            by_month.setdefault(day.day.month, []).append(day)
+        for month, days in by_month.items():
+            expected = [
+                ("cal-holiday", f"{d.day.day} {d.holiday}".replace("<", "&lt;").replace(">", "&gt;"))
+                if d.holiday
+                else ("cal-leave", f"{d.day.day} T:approved")
+                if d.status is RequestStatus.APPROVED
+                else ("" if d.working else "cal-off", str(d.day.day))
+                for d in days
+            ]
+            assert cells_of(tables[month - 1]) == expected
+    march = cells_of(tables[2])
+    assert march[10] == ("", "11")  # Wednesday 11 March
+    assert march[11] == ("cal-off", "12")  # Thursday 12 March: Monday to Wednesday from this day on
+    assert march[5] == ("", "6")  # Friday 6 March, still full time

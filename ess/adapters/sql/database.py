@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
-from sqlalchemy import event
+from sqlalchemy import Executable, Row, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as SqlAlchemyTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session
 
 from ess.adapters.sql import sqlite_driver
 
@@ -100,3 +102,20 @@ def is_pressure(exc: BaseException) -> bool:
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+async def select_rows(
+    session: AsyncSession, statement: Executable, parameters: Mapping[str, Any] | None = None
+) -> Sequence[Row[Any]]:
+    """Every row of a SELECT of tables (not mapped classes), run on the session's connection in its transaction.
+
+    For the hot reads: `session.execute` would take the same statement through the ORM's execute layer (an execute
+    state, its events, the bind looked up again) for the same rows. Only reads: a write goes through the session,
+    where a read-only unit of work refuses it (unit_of_work.py)."""
+    if not statement.is_select:
+        raise ValueError("select_rows runs SELECT statements only")
+    return await session.run_sync(_select_rows, statement, parameters)
+
+
+def _select_rows(session: Session, statement: Executable, parameters: Mapping[str, Any] | None) -> Sequence[Row[Any]]:
+    return session.connection().execute(statement, parameters).all()

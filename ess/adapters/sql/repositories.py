@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import replace
 from datetime import date, datetime
 from typing import Any, Final, TypeVar
 
@@ -11,7 +10,7 @@ from sqlalchemy import Select, bindparam, delete, exists, insert, literal, selec
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from ess.adapters.sql.database import READ_ONLY
+from ess.adapters.sql.database import READ_ONLY, select_rows
 from ess.adapters.sql.tables import (
     ApiTokenRow,
     AuditEventRow,
@@ -110,16 +109,17 @@ class SqlEmployeeRepository:
         heads: dict[int, Any] = {}
         roles: dict[int, set[Role]] = {}
         history: dict[int, dict[date, str]] = {}
-        for row in await self._session.execute(statement, parameters):
+        for row in await select_rows(self._session, statement, parameters):
             heads.setdefault(row.id, row)
             if row.role is not None:
                 roles.setdefault(row.id, set()).add(Role(row.role))
             if row.pattern_from is not None:
                 history.setdefault(row.id, {})[row.pattern_from] = row.pattern_value
         return [
-            replace(
-                _to_employee(row, frozenset(roles.get(employee_id, ()))),
-                pattern_history=tuple(
+            _to_employee(
+                row,
+                frozenset(roles.get(employee_id, ())),
+                tuple(
                     (since, WorkPattern.parse(value)) for since, value in sorted(history.get(employee_id, {}).items())
                 ),
             )
@@ -377,7 +377,7 @@ def _row_values(e: Employee, before: Any, org_ids: dict[str, int], now: datetime
     return changes
 
 
-def _to_employee(row: Any, roles: frozenset[Role]) -> Employee:
+def _to_employee(row: Any, roles: frozenset[Role], pattern_history: tuple[tuple[date, WorkPattern], ...]) -> Employee:
     """An employee from a row of `_EMPLOYEES` (roles and pattern periods gathered by the caller)."""
     return Employee(
         id=EmployeeId(row.id),
@@ -402,6 +402,7 @@ def _to_employee(row: Any, roles: frozenset[Role]) -> Employee:
         org_unit=OrgUnit(row.org_code, row.org_name) if row.org_code is not None else None,
         cost_center=row.cost_center,
         roles=roles,
+        pattern_history=pattern_history,
     )
 
 

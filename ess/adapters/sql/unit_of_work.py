@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import weakref
+from collections.abc import Callable
+from datetime import datetime
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Generic, Self, TypeVar, overload
 
 from sqlalchemy import event, text
 from sqlalchemy.exc import SQLAlchemyError
@@ -34,7 +36,6 @@ from ess.domain.auth.ports import ApiTokenRepository
 from ess.domain.errors import ServiceUnavailable
 from ess.domain.help.ports import ArticleRepository, FeedbackRepository, MissedQueryRepository, SearchIndex
 from ess.domain.help_requests.ports import HelpRequestRepository
-from ess.domain.hr.ports import EmployeeRepository
 from ess.domain.mail.ports import MailQueue
 from ess.domain.mfa.ports import FactorRepository
 from ess.domain.outbox.ports import OutboxRepository
@@ -42,38 +43,84 @@ from ess.domain.passwords.ports import PasswordReminderRepository
 from ess.domain.privacy.ports import AuditTrail, JobLog
 from ess.domain.profile.ports import ProfileRepository
 from ess.domain.recovery.ports import RecoveryRepository
-from ess.domain.shared import AuditLog, Clock, WriteNeeded
+from ess.domain.shared import Clock, WriteNeeded
 from ess.domain.vacation.ports import VacationRepository
+
+R = TypeVar("R")
+
+
+class _Repository(Generic[R]):
+    """A repository of the open unit of work, made on its first use in that `async with` (most units of work use two
+    or three of the many the class offers)."""
+
+    def __init__(self, make: Callable[[SqlUnitOfWork], R]) -> None:
+        self._make = make
+        self._name = ""
+
+    def __set_name__(self, owner: type[SqlUnitOfWork], name: str) -> None:
+        self._name = name
+
+    @overload
+    def __get__(self, uow: None, owner: type[SqlUnitOfWork]) -> Self: ...
+
+    @overload
+    def __get__(self, uow: SqlUnitOfWork, owner: type[SqlUnitOfWork]) -> R: ...
+
+    def __get__(self, uow: SqlUnitOfWork | None, owner: type[SqlUnitOfWork]) -> Self | R:
+        if uow is None:
+            return self
+        made: R | None = uow._repositories.get(self._name)
+        if made is None:
+            made = uow._repositories[self._name] = self._make(uow)
+        return made
+
+    def made_in(self, uow: SqlUnitOfWork) -> R | None:
+        """The repository if this unit of work has used it, else None (nothing is made)."""
+        made: R | None = uow._repositories.get(self._name)
+        return made
+
+
+def _session_only(make: Callable[[AsyncSession], R]) -> _Repository[R]:
+    return _Repository(lambda uow: make(uow.session))
 
 
 class SqlUnitOfWork:
     """Reusable: each `async with` opens a fresh session. One class serves every area's unit of work protocol
     (`VacationUnitOfWork`, `ProfileUnitOfWork`, ...): each names only the repositories its area uses."""
 
-    employees: EmployeeRepository
-    audit: AuditLog
-    tokens: ApiTokenRepository
-    vacation: VacationRepository
-    profiles: ProfileRepository
-    outbox: OutboxRepository
-    mail: MailQueue
-    password_reminders: PasswordReminderRepository
-    recovery: RecoveryRepository
-    factors: FactorRepository
-    articles: ArticleRepository
-    help_index: SearchIndex
-    help_feedback: FeedbackRepository
-    missed_queries: MissedQueryRepository
-    audit_trail: AuditTrail
-    job_log: JobLog
-    journeys: JourneyRepository
-    help_requests: HelpRequestRepository
+    # The SQL type, not the port: the vacation repository reads employees through it.
+    employees: _Repository[SqlEmployeeRepository] = _Repository(
+        lambda uow: SqlEmployeeRepository(uow.session, uow.opened_at)
+    )
+    audit: _Repository[SqlAuditLog] = _session_only(SqlAuditLog)  # the SQL type: commit() seals it
+    tokens: _Repository[ApiTokenRepository] = _session_only(SqlApiTokenRepository)
+    vacation: _Repository[VacationRepository] = _Repository(
+        lambda uow: SqlVacationRepository(uow.session, uow.employees)
+    )
+    profiles: _Repository[ProfileRepository] = _Repository(lambda uow: SqlProfileRepository(uow.session, uow.opened_at))
+    outbox: _Repository[OutboxRepository] = _session_only(SqlOutboxRepository)
+    mail: _Repository[MailQueue] = _session_only(SqlMailQueue)
+    password_reminders: _Repository[PasswordReminderRepository] = _session_only(SqlPasswordReminderRepository)
+    recovery: _Repository[RecoveryRepository] = _session_only(SqlRecoveryRepository)
+    factors: _Repository[FactorRepository] = _session_only(SqlFactorRepository)
+    articles: _Repository[ArticleRepository] = _session_only(SqlArticleRepository)
+    help_index: _Repository[SearchIndex] = _session_only(SqlSearchIndex)
+    help_feedback: _Repository[FeedbackRepository] = _session_only(SqlFeedbackRepository)
+    missed_queries: _Repository[MissedQueryRepository] = _session_only(SqlMissedQueryRepository)
+    audit_trail: _Repository[AuditTrail] = _session_only(SqlAuditTrail)
+    job_log: _Repository[JobLog] = _session_only(SqlJobLog)
+    journeys: _Repository[JourneyRepository] = _session_only(SqlJourneyRepository)
+    help_requests: _Repository[HelpRequestRepository] = _session_only(SqlHelpRequestRepository)
+
+    # The clock's time when this `async with` began (the employee and profile repositories stamp it).
+    opened_at: datetime
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession], clock: Clock) -> None:
         self._factory = session_factory
         self._clock = clock
         self._session: AsyncSession | None = None
         self._read_only = False
+        self._repositories: dict[str, Any] = {}
 
     def read_only(self) -> Self:
         self._read_only = True
@@ -89,26 +136,8 @@ class SqlUnitOfWork:
             self._session.info[READ_ONLY] = True
         else:
             self._session = self._factory()
-        employees = SqlEmployeeRepository(self._session, self._clock.now())
-        self.employees = employees
-        self._audit = SqlAuditLog(self._session)
-        self.audit = self._audit
-        self.tokens = SqlApiTokenRepository(self._session)
-        self.vacation = SqlVacationRepository(self._session, employees)
-        self.profiles = SqlProfileRepository(self._session, self._clock.now())
-        self.outbox = SqlOutboxRepository(self._session)
-        self.mail = SqlMailQueue(self._session)
-        self.password_reminders = SqlPasswordReminderRepository(self._session)
-        self.recovery = SqlRecoveryRepository(self._session)
-        self.factors = SqlFactorRepository(self._session)
-        self.articles = SqlArticleRepository(self._session)
-        self.help_index = SqlSearchIndex(self._session)
-        self.help_feedback = SqlFeedbackRepository(self._session)
-        self.missed_queries = SqlMissedQueryRepository(self._session)
-        self.audit_trail = SqlAuditTrail(self._session)
-        self.job_log = SqlJobLog(self._session)
-        self.journeys = SqlJourneyRepository(self._session)
-        self.help_requests = SqlHelpRequestRepository(self._session)
+        self.opened_at = self._clock.now()
+        self._repositories = {}
         return self
 
     async def __aexit__(
@@ -118,9 +147,11 @@ class SqlUnitOfWork:
         self._read_only = False
         if session is None:
             return
-        try:
-            await session.rollback()  # a no-op after commit(); undoes everything otherwise
-        finally:
+        # Closing rolls back whatever is still open and returns the connection: one trip into SQLAlchemy's greenlet
+        # instead of a rollback's and then a close's. After commit() with nothing begun since and no objects held
+        # (a read through select_rows) there is nothing to close: the commit already gave the connection back.
+        held = session.sync_session
+        if held.in_transaction() or held.identity_map or held.new:
             await session.close()
 
     @property
@@ -131,7 +162,9 @@ class SqlUnitOfWork:
 
     async def commit(self) -> None:
         session = self.session
-        await self._audit.seal()  # the audit chain's append comes last: its lock is held only until this commit
+        audit = SqlUnitOfWork.audit.made_in(self)
+        if audit is not None:
+            await audit.seal()  # the audit chain's append comes last: its lock is held only until this commit
         await session.commit()
 
     async def rollback(self) -> None:

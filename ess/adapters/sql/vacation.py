@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ess.adapters.sql.combined import padded_union, split
-from ess.adapters.sql.database import READ_ONLY
+from ess.adapters.sql.database import READ_ONLY, select_rows
 from ess.adapters.sql.repositories import SqlEmployeeRepository, chunks
 from ess.adapters.sql.tables import (
     CalendarTokenRow,
@@ -220,11 +220,11 @@ class SqlVacationRepository:
             await self._session.execute(select(EmployeeRow.id).where(EmployeeRow.id == employee_id).with_for_update())
 
     async def buckets(self, employee_id: EmployeeId) -> list[Bucket]:
-        rows = await self._session.execute(_BUCKETS.order_by(_BUCKET.id), {"employee_id": employee_id})
+        rows = await select_rows(self._session, _BUCKETS.order_by(_BUCKET.id), {"employee_id": employee_id})
         return [_bucket(r) for r in rows]
 
     async def ledger(self, employee_id: EmployeeId) -> tuple[list[Bucket], list[LedgerEntry], set[int]]:
-        rows = await self._session.execute(_LEDGER, {"employee_id": employee_id})
+        rows = await select_rows(self._session, _LEDGER, {"employee_id": employee_id})
         buckets, entries, closed = split(rows, _LEDGER_WIDTHS)
         return (
             [_bucket(r) for r in sorted(buckets, key=lambda r: r[0])],
@@ -245,7 +245,7 @@ class SqlVacationRepository:
         return Bucket(bucket.employee_id, bucket.kind, bucket.leave_year, bucket.valid_from, bucket.expires_on, row.id)
 
     async def entries(self, employee_id: EmployeeId) -> list[LedgerEntry]:
-        rows = await self._session.execute(_ENTRIES.order_by(_ENTRY.id), {"employee_id": employee_id})
+        rows = await select_rows(self._session, _ENTRIES.order_by(_ENTRY.id), {"employee_id": employee_id})
         return [_entry(r) for r in rows]
 
     async def add_entries(self, entries: Sequence[LedgerEntry]) -> None:
@@ -269,18 +269,16 @@ class SqlVacationRepository:
         return _requests((await self._session.execute(statement, parameters)).all())
 
     async def requests(self, employee_id: EmployeeId) -> list[LeaveRequest]:
-        return await self._load(_OWN_REQUESTS, {"employee_id": employee_id})
+        return _requests(await select_rows(self._session, _OWN_REQUESTS, {"employee_id": employee_id}))
 
     async def colleagues(self, employee_id: EmployeeId, today: date) -> list[Colleague]:
-        rows = await self._session.execute(_COLLEAGUES, {"employee_id": employee_id, "today": today})
+        rows = await select_rows(self._session, _COLLEAGUES, {"employee_id": employee_id, "today": today})
         return sorted((_colleague(r) for r in rows), key=lambda c: c.name)
 
     async def requests_and_colleagues(
         self, employee_id: EmployeeId, today: date
     ) -> tuple[list[LeaveRequest], list[Colleague]]:
-        rows = (
-            await self._session.execute(_REQUESTS_AND_COLLEAGUES, {"employee_id": employee_id, "today": today})
-        ).all()
+        rows = await select_rows(self._session, _REQUESTS_AND_COLLEAGUES, {"employee_id": employee_id, "today": today})
         width = len(_REQUEST_COLUMNS)
         requests = sorted((tuple(r[1 : 1 + width]) for r in rows if r[0] == 0), key=lambda r: (r[0], r[13] or date.min))
         mates = [_colleague(tuple(r[1 + width :])) for r in rows if r[0] == 1]
