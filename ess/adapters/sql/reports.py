@@ -434,10 +434,7 @@ def _total(*columns: ColumnElement[Decimal]) -> ColumnElement[Decimal]:
     """The sum over the rows of the columns added up (nothing for no column)."""
     if not columns:
         return literal(ZERO, _SUM)
-    added: ColumnElement[Decimal] = columns[0]
-    for column in columns[1:]:
-        added = added + column
-    return type_coerce(func.sum(added), _SUM)
+    return type_coerce(func.sum(_added(*columns)), _SUM)
 
 
 def _month_split(as_of: date) -> tuple[range, tuple[date, date], int]:
@@ -760,23 +757,8 @@ def _summed_row(  # noqa: PLR0917 - the sign, then one result row of `_summed_ro
 ) -> ReportRow:
     """As `totals` reads the sums, for one employee: the month's part of the ledger added to or taken off the
     slots before it (`_month_split`); bookings and expiries carry the ledger's sign (negative)."""
-    entitlement, carried_over, pending_days = entitlement or ZERO, carried_over or ZERO, pending_days or ZERO
-    every_booking = (bookings_done or ZERO) + (bookings_later or ZERO)
     taken = -((bookings_done or ZERO) + sign * (month_bookings or ZERO))
     expired = -((expiries_done or ZERO) + sign * (month_expiries or ZERO))
-    upcoming = -every_booking - taken
-    return ReportRow(
-        personnel_number=number,
-        name=_display_name(first_name, preferred, last_name),
-        org_unit=unit or "",
-        location=_location(country, subdivision),
-        entitlement=entitlement,
-        carried_over=carried_over,
-        taken=taken,
-        approved_upcoming=upcoming,
-        pending=pending_days,
-        expired=expired,
-        remaining=entitlement + carried_over - taken - upcoming - expired - pending_days,
-        booked=bool(granted),
-        lapsing=lapsing or ZERO,
-    )
+    upcoming = -((bookings_done or ZERO) + (bookings_later or ZERO)) - taken
+    row = (number, first_name, preferred, last_name, country, subdivision, unit, entitlement, carried_over)
+    return _report_row(*row, taken, upcoming, expired, int(bool(granted)), pending_days, lapsing)
