@@ -538,23 +538,24 @@ async def test_the_benchmark_world_is_reported_right(database_url: str) -> None:
 
 
 # The report's totals come from the leave year sums the database keeps (migration 0020); the rows from the ledger.
-@pytest.mark.parametrize(
-    "as_of",
-    [
-        date(2026, 1, 1),
-        date(2026, 2, 10),
-        date(2026, 3, 15),
-        date(2026, 3, 31),
-        date(2026, 4, 1),
-        date(2026, 6, 16),
-        TODAY,
-        date(2026, 12, 1),
-        date(2026, 12, 15),  # Anna's days of 14-16 December split, read up to the date
-        date(2026, 12, 16),  # ... and read after it
-        date(2026, 12, 31),
-        date(2027, 1, 5),
-    ],
-)
+# Days around the splits of the year sums: a month's first and last days, either side of booked leave.
+SPLIT_DAYS = [
+    date(2026, 1, 1),
+    date(2026, 2, 10),
+    date(2026, 3, 15),
+    date(2026, 3, 31),
+    date(2026, 4, 1),
+    date(2026, 6, 16),
+    TODAY,
+    date(2026, 12, 1),
+    date(2026, 12, 15),  # Anna's days of 14-16 December split, read up to the date
+    date(2026, 12, 16),  # ... and read after it
+    date(2026, 12, 31),
+    date(2027, 1, 5),
+]
+
+
+@pytest.mark.parametrize("as_of", SPLIT_DAYS)
 async def test_the_rows_from_the_year_sums_are_the_rows_from_the_ledger_on_any_day(world: World, as_of: date) -> None:
     # What a sort by a figure reads for everyone: every row, every figure, exactly as the ledger gives it.
     lapse_by = as_of + timedelta(days=LAPSE_HORIZON_DAYS)
@@ -568,23 +569,7 @@ async def test_the_rows_from_the_year_sums_are_the_rows_from_the_ledger_on_any_d
         ]
 
 
-@pytest.mark.parametrize(
-    "as_of",
-    [
-        date(2026, 1, 1),
-        date(2026, 2, 10),
-        date(2026, 3, 15),
-        date(2026, 3, 31),
-        date(2026, 4, 1),
-        date(2026, 6, 16),
-        TODAY,
-        date(2026, 12, 1),
-        date(2026, 12, 15),  # Anna's days of 14-16 December split, read up to the date
-        date(2026, 12, 16),  # ... and read after it
-        date(2026, 12, 31),
-        date(2027, 1, 5),
-    ],
-)
+@pytest.mark.parametrize("as_of", SPLIT_DAYS)
 async def test_the_totals_are_the_rows_summed_on_any_day(world: World, as_of: date) -> None:
     rows = await world.report.rows(as_of)
     assert rows

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -24,6 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.functions import GenericFunction
 
 from ess.adapters.sql.database import READ_ONLY
@@ -90,12 +91,7 @@ class SqlLeaveReport:
     ) -> list[ReportRow]:
         """Every employee employed in the leave year of `as_of` (or those of `personnel_numbers`); the figures mean
         what `compute_balance` says."""
-        if personnel_numbers is None:
-            return await self._rows(as_of, None, lapse_by)
-        rows: list[ReportRow] = []
-        for start in range(0, len(personnel_numbers), _CHUNK):
-            rows += await self._rows(as_of, personnel_numbers[start : start + _CHUNK], lapse_by)
-        return rows
+        return await _in_chunks(self._rows, as_of, personnel_numbers, lapse_by)
 
     async def summed_rows(
         self, as_of: date, personnel_numbers: Sequence[str] | None = None, *, lapse_by: date | None = None
@@ -103,12 +99,7 @@ class SqlLeaveReport:
         """The rows of `rows`, with the same figures, from the leave year sums (one row per employee and year, kept
         by the database: migration 0020) instead of the year's ledger: the report date's month is split at the date
         from the ledger, as `totals` does it, per employee. What a sort by a figure reads for every listed row."""
-        if personnel_numbers is None:
-            return await self._summed_rows(as_of, None, lapse_by)
-        rows: list[ReportRow] = []
-        for start in range(0, len(personnel_numbers), _CHUNK):
-            rows += await self._summed_rows(as_of, personnel_numbers[start : start + _CHUNK], lapse_by)
-        return rows
+        return await _in_chunks(self._summed_rows, as_of, personnel_numbers, lapse_by)
 
     async def _summed_rows(
         self, as_of: date, personnel_numbers: Sequence[str] | None, lapse_by: date | None
@@ -124,13 +115,7 @@ class SqlLeaveReport:
         lapsing = _lapsing(as_of, lapse_by, only) if lapse_by is not None else None
         statement = (
             select(
-                EmployeeRow.personnel_number,
-                EmployeeRow.first_name,
-                EmployeeRow.preferred_name,
-                EmployeeRow.last_name,
-                EmployeeRow.country,
-                EmployeeRow.subdivision,
-                OrgUnitRow.name,
+                *_row_person(),
                 sums.granted,
                 sums.entitlement,
                 sums.carried_over,
@@ -381,13 +366,7 @@ class SqlLeaveReport:
         lapsing = _lapsing(as_of, lapse_by or as_of, only)
         statement = (
             select(
-                EmployeeRow.personnel_number,
-                EmployeeRow.first_name,
-                EmployeeRow.preferred_name,
-                EmployeeRow.last_name,
-                EmployeeRow.country,
-                EmployeeRow.subdivision,
-                OrgUnitRow.name,
+                *_row_person(),
                 sums.c.entitlement,
                 sums.c.carried_over,
                 sums.c.taken,
@@ -410,6 +389,34 @@ class SqlLeaveReport:
             connection = await session.connection()  # Core rows: no ORM loading
             result = (await connection.execute(statement)).all()
         return [_report_row(*row) for row in result]
+
+
+async def _in_chunks(
+    read: Callable[[date, Sequence[str] | None, date | None], Awaitable[list[ReportRow]]],
+    as_of: date,
+    personnel_numbers: Sequence[str] | None,
+    lapse_by: date | None,
+) -> list[ReportRow]:
+    """`read` for everyone, or for `personnel_numbers` a chunk at a time (within every parameter limit)."""
+    if personnel_numbers is None:
+        return await read(as_of, None, lapse_by)
+    rows: list[ReportRow] = []
+    for start in range(0, len(personnel_numbers), _CHUNK):
+        rows += await read(as_of, personnel_numbers[start : start + _CHUNK], lapse_by)
+    return rows
+
+
+def _row_person() -> tuple[InstrumentedAttribute[str], ...]:
+    """The columns a report row begins with: who it is (`_report_row`'s first seven parameters)."""
+    return (
+        EmployeeRow.personnel_number,
+        EmployeeRow.first_name,
+        EmployeeRow.preferred_name,
+        EmployeeRow.last_name,
+        EmployeeRow.country,
+        EmployeeRow.subdivision,
+        OrgUnitRow.name,
+    )
 
 
 class casefold(GenericFunction[str]):  # noqa: N801 - a SQL function's name
